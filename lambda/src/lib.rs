@@ -1,0 +1,1 @@
+//! The colorid identity function.
