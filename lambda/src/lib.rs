@@ -1,1 +1,161 @@
-//! The colorid identity function.
+//! The colorid identity function: verifies the user's identity token and
+//! answers with a pseudonymous identity, a colour and released attributes.
+//!
+//! [`App::handle`] serves one request and never fails; `main.rs` runs it under
+//! the Lambda runtime and `colorid dev` serves it in-process.
+
+// The workspace declares lean variants of the AWS crates for the function (see root Cargo.toml).
+extern crate aws_config_lean as aws_config;
+extern crate aws_sdk_ssm_lean as aws_sdk_ssm;
+
+pub mod attributes;
+pub mod formula;
+mod handlers;
+pub mod identity;
+pub mod jwks;
+pub mod level;
+mod response;
+pub mod settings;
+pub mod signing;
+pub mod token;
+
+use std::time::Instant;
+
+use lambda_http::{Body, Request, Response};
+use time::Date;
+
+pub use settings::{ConfigError, Settings};
+
+use crate::jwks::JwksCache;
+use crate::level::Level;
+use crate::signing::Signer;
+use crate::token::Verifier;
+
+/// The configured function, ready to serve; or, when configuration failed, a
+/// function that answers every request with 503.
+pub struct App {
+    state: Result<Ready, String>,
+    today: Option<Date>,
+}
+
+struct Ready {
+    settings: Settings,
+    verifier: Verifier,
+    signer: Signer,
+    required_level: Option<Level>,
+}
+
+impl App {
+    /// Builds the function from settings. Cheap: the issuer's keys are fetched on first use.
+    pub fn new(settings: Settings) -> Result<App, ConfigError> {
+        settings.validate()?;
+        let invalid = |name, e: &dyn std::fmt::Display| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        };
+        let jwks = JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
+            .map_err(|e| invalid("issuer", &e))?;
+        let verifier = Verifier::new(
+            &settings.issuer,
+            &settings.client_id,
+            settings.leeway,
+            settings.algorithms.clone(),
+            jwks,
+        );
+        let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
+            .map_err(|e| invalid("signing_key", &e))?;
+        let required_level = settings.required_level.as_deref().and_then(Level::parse);
+        Ok(App {
+            state: Ok(Ready {
+                settings,
+                verifier,
+                signer,
+                required_level,
+            }),
+            today: None,
+        })
+    }
+
+    /// A function that answers 503 because its configuration could not be loaded.
+    pub fn unavailable(reason: impl Into<String>) -> App {
+        App {
+            state: Err(reason.into()),
+            today: None,
+        }
+    }
+
+    /// Production start-up: parameter names from the environment, values from
+    /// one SSM `GetParameters` call. Never fails; a problem gives a 503 App.
+    pub async fn from_env_and_ssm(ssm: &aws_sdk_ssm::Client) -> App {
+        let env = |name: &str| std::env::var(name).ok();
+        let settings = Settings::from_env_and_ssm(&env, ssm).await;
+        Self::from_settings_result(settings)
+    }
+
+    /// Start-up from the process environment: the local development mode when
+    /// `COLORID_DEV_CONFIG=1` (see [`Settings::from_dev_env`]), otherwise `None`
+    /// so the caller loads from SSM.
+    pub fn from_dev_env() -> Option<App> {
+        let env = |name: &str| std::env::var(name).ok();
+        (env("COLORID_DEV_CONFIG").as_deref() == Some("1"))
+            .then(|| Self::from_settings_result(Settings::from_dev_env(&env)))
+    }
+
+    fn from_settings_result(settings: Result<Settings, ConfigError>) -> App {
+        match settings.and_then(App::new) {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!(reason = %e, "configuration unavailable; answering 503");
+                App::unavailable(e.to_string())
+            }
+        }
+    }
+
+    /// Fixes "today" for formula evaluation (tests); otherwise the UTC date is used.
+    pub fn with_today(mut self, today: Date) -> App {
+        self.today = Some(today);
+        self
+    }
+
+    /// How many times the issuer's JWKS has been fetched.
+    pub fn jwks_fetch_count(&self) -> u64 {
+        self.state
+            .as_ref()
+            .map_or(0, |r| r.verifier.jwks().fetch_count())
+    }
+
+    /// Serves one request. Every outcome, including bad input, is a JSON response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let start = Instant::now();
+        let method = req.method().to_string();
+        let mut route: String = req.uri().path().chars().take(100).collect();
+        if !handlers::is_route(&route) {
+            route = "other".into();
+        }
+        let (resp, reason) = match &self.state {
+            Err(_) => (
+                response::error(
+                    503,
+                    "configuration_unavailable",
+                    "the function is not configured",
+                ),
+                "configuration_unavailable".to_string(),
+            ),
+            Ok(ready) => {
+                let today = self
+                    .today
+                    .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+                handlers::route(ready, req, today).await
+            }
+        };
+        tracing::info!(
+            method = %method,
+            route = %route,
+            status = resp.status().as_u16(),
+            latency_us = start.elapsed().as_micros() as u64,
+            reason = %reason,
+            "request"
+        );
+        resp
+    }
+}

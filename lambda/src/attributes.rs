@@ -1,0 +1,423 @@
+//! Attribute release: claims under stable names, their pedigree, and formulas.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use time::Date;
+
+use crate::formula::{self, Formula, Type};
+use crate::level::Level;
+
+/// Attribute names and the claims they come from. `Level` is the assurance level.
+pub const CLAIMS: &[(&str, &str)] = &[
+    ("GivenName", "given_name"),
+    ("FamilyName", "family_name"),
+    ("MiddleName", "middle_name"),
+    ("Name", "name"),
+    ("Nickname", "nickname"),
+    ("PreferredUsername", "preferred_username"),
+    ("Email", "email"),
+    ("PhoneNumber", "phone_number"),
+    ("DateOfBirth", "birthdate"),
+    ("Picture", "picture"),
+    ("Locale", "locale"),
+    ("UserId", "sub"),
+    ("AuthenticationMethod", "amr"),
+];
+
+/// The pseudo-attribute holding the assurance level.
+pub const LEVEL: &str = "Level";
+/// The formula-only value: whole years since DateOfBirth.
+pub const AGE: &str = "Age";
+
+/// Where an attribute value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Source {
+    /// A claim of the identity token.
+    Attribute,
+    /// A formula over other attributes.
+    Formula,
+}
+
+/// How trustworthy a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Pedigree {
+    /// Asserted by the user, not checked by the issuer.
+    SelfAsserted,
+    /// Verified by the issuer.
+    Authoritative,
+}
+
+/// What a client asks for about one attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    /// Claim or formula.
+    pub source: Source,
+    /// The least pedigree acceptable.
+    pub pedigree: Pedigree,
+    /// Include it in the signed attributes.
+    #[serde(default)]
+    pub signed: bool,
+    /// The formula, for `source: FORMULA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+}
+
+/// One requested attribute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Requested {
+    /// The attribute's name (or a chosen name for a formula).
+    pub name: String,
+    /// How it is wanted.
+    pub definition: Definition,
+}
+
+/// A request problem, reported in the 400 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationFailure {
+    /// The property at fault, e.g. `attributes[1].definition.formula`.
+    pub property: String,
+    /// Why.
+    pub failure_reason: String,
+}
+
+/// The type a formula sees for an attribute name.
+pub fn formula_type(name: &str) -> Option<Type> {
+    if name == AGE {
+        Some(Type::Int)
+    } else if name == LEVEL || CLAIMS.iter().any(|(n, _)| *n == name) {
+        Some(Type::Str)
+    } else {
+        None
+    }
+}
+
+/// Checks the requested attributes and parses their formulas.
+pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<ValidationFailure>> {
+    let mut failures = Vec::new();
+    if req.is_empty() {
+        failures.push(ValidationFailure {
+            property: "attributes".into(),
+            failure_reason: "no attributes were requested".into(),
+        });
+    }
+    let mut formulas = Vec::new();
+    for (i, r) in req.iter().enumerate() {
+        let mut fail = |prop: &str, reason: String| {
+            failures.push(ValidationFailure {
+                property: format!("attributes[{i}]{prop}"),
+                failure_reason: reason,
+            })
+        };
+        match (r.definition.source, &r.definition.formula) {
+            (Source::Attribute, _) => {
+                if formula_type(&r.name).is_none() || r.name == AGE {
+                    fail(".name", format!("unknown attribute '{}'", r.name));
+                }
+                formulas.push(None);
+            }
+            (Source::Formula, None) => {
+                fail(
+                    ".definition.formula",
+                    "a FORMULA attribute needs a formula".into(),
+                );
+                formulas.push(None);
+            }
+            (Source::Formula, Some(src)) => {
+                if r.name.is_empty() || r.name.len() > 64 {
+                    fail(".name", "a name of 1 to 64 characters is needed".into());
+                }
+                match formula::parse(src, &formula_type) {
+                    Ok(f) => formulas.push(Some(f)),
+                    Err(e) => {
+                        fail(".definition.formula", e.to_string());
+                        formulas.push(None);
+                    }
+                }
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(formulas)
+    } else {
+        Err(failures)
+    }
+}
+
+/// The user's attributes as found in one verified token.
+pub struct Profile<'a> {
+    claims: &'a Map<String, Value>,
+    verified_claims: &'a [String],
+    level: Option<Level>,
+}
+
+impl<'a> Profile<'a> {
+    /// A profile over verified token claims.
+    pub fn new(
+        claims: &'a Map<String, Value>,
+        verified_claims: &'a [String],
+        level: Option<Level>,
+    ) -> Self {
+        Self {
+            claims,
+            verified_claims,
+            level,
+        }
+    }
+
+    fn pedigree_of(&self, claim: &str) -> Pedigree {
+        // sub and amr are the issuer's own statements about this login.
+        let verified_flag =
+            self.claims.get(&format!("{claim}_verified")) == Some(&Value::Bool(true));
+        if matches!(claim, "sub" | "amr")
+            || verified_flag
+            || self.verified_claims.iter().any(|c| c == claim)
+        {
+            Pedigree::Authoritative
+        } else {
+            Pedigree::SelfAsserted
+        }
+    }
+
+    /// An attribute's value and pedigree, if the token has it.
+    pub fn get(&self, name: &str) -> Option<(Value, Pedigree)> {
+        if name == LEVEL {
+            return self
+                .level
+                .map(|l| (Value::String(l.as_str().into()), Pedigree::Authoritative));
+        }
+        let claim = CLAIMS.iter().find(|(n, _)| *n == name)?.1;
+        let value = self.claims.get(claim)?;
+        let ok = match value {
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty() && a.iter().all(Value::is_string),
+            Value::Number(_) | Value::Bool(_) => true,
+            _ => false,
+        };
+        ok.then(|| (value.clone(), self.pedigree_of(claim)))
+    }
+
+    /// Whole years from DateOfBirth to `today`.
+    fn age(&self, today: Date) -> Option<(i64, Pedigree)> {
+        let (dob, pedigree) = self.get("DateOfBirth")?;
+        let dob = parse_date(dob.as_str()?)?;
+        if dob > today {
+            return None;
+        }
+        let mut years = i64::from(today.year() - dob.year());
+        if (today.month() as u8, today.day()) < (dob.month() as u8, dob.day()) {
+            years -= 1;
+        }
+        Some((years, pedigree))
+    }
+
+    fn formula_input(&self, name: &str, today: Date) -> Option<(formula::Value, Pedigree)> {
+        if name == AGE {
+            return self.age(today).map(|(a, p)| (formula::Value::Int(a), p));
+        }
+        let (v, p) = self.get(name)?;
+        let s = match v {
+            Value::String(s) => s,
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        };
+        Some((formula::Value::Str(s), p))
+    }
+
+    /// Evaluates one requested attribute; `None` when it has no value at the wanted pedigree.
+    pub fn release(
+        &self,
+        req: &Requested,
+        formula: Option<&Formula>,
+        today: Date,
+    ) -> Option<Value> {
+        let (value, pedigree) = match formula {
+            None => self.get(&req.name)?,
+            Some(f) => {
+                // A formula is only as trustworthy as the least trustworthy input it read.
+                let mut pedigree = Pedigree::Authoritative;
+                let mut inputs = Vec::new();
+                for name in f.attributes() {
+                    let (v, p) = self.formula_input(name, today)?;
+                    pedigree = pedigree.min(p);
+                    inputs.push((name, v));
+                }
+                let lookup = |n: &str| inputs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
+                let value = match f.eval(&lookup)? {
+                    formula::Value::Bool(b) => Value::Bool(b),
+                    formula::Value::Int(i) => Value::from(i),
+                    formula::Value::Str(s) => Value::String(s),
+                };
+                (value, pedigree)
+            }
+        };
+        if pedigree < req.definition.pedigree {
+            return None;
+        }
+        Some(json!({
+            "name": req.name,
+            "value": value,
+            "metadata": [{"name": "pedigree", "value": pedigree}],
+            "definition": req.definition,
+        }))
+    }
+}
+
+/// Parses an OIDC `birthdate` (`YYYY-MM-DD`; `0000` years are not usable for age).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s, &format).ok().filter(|d| d.year() > 0)
+}
+
+/// Attribute requests from the GET query string.
+pub fn from_query(query: &str) -> Vec<Requested> {
+    let mut out = Vec::new();
+    let mut signed = false;
+    let mut lists = Vec::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        match k {
+            "authoritative_attributes" => lists.push((Pedigree::Authoritative, v)),
+            "self_asserted_attributes" => lists.push((Pedigree::SelfAsserted, v)),
+            "sign" => signed = v == "true" || v == "1",
+            _ => {}
+        }
+    }
+    for (pedigree, list) in lists {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            out.push(Requested {
+                name: name.into(),
+                definition: Definition {
+                    source: Source::Attribute,
+                    pedigree,
+                    signed,
+                    formula: None,
+                },
+            });
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn profile_claims() -> Map<String, Value> {
+        json!({"sub": "u1", "birthdate": "1960-06-15", "email": "a@b.c", "email_verified": true,
+               "given_name": "Ada"})
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn req(name: &str, pedigree: Pedigree, formula: Option<&str>) -> Requested {
+        Requested {
+            name: name.into(),
+            definition: Definition {
+                source: if formula.is_some() {
+                    Source::Formula
+                } else {
+                    Source::Attribute
+                },
+                pedigree,
+                signed: false,
+                formula: formula.map(String::from),
+            },
+        }
+    }
+
+    #[test]
+    fn age_formula_either_side_of_the_birthday() {
+        let claims = profile_claims();
+        let verified = vec!["birthdate".to_string()];
+        let p = Profile::new(&claims, &verified, None);
+        let r = req("Over65", Pedigree::Authoritative, Some("Age >= 65"));
+        let f = validate(std::slice::from_ref(&r)).unwrap().remove(0);
+        let day_before = p.release(&r, f.as_ref(), date!(2025 - 06 - 14)).unwrap();
+        assert_eq!(day_before["value"], json!(false));
+        let birthday = p.release(&r, f.as_ref(), date!(2025 - 06 - 15)).unwrap();
+        assert_eq!(birthday["value"], json!(true));
+        assert_eq!(birthday["metadata"][0]["value"], json!("AUTHORITATIVE"));
+    }
+
+    #[test]
+    fn pedigree_gates_release() {
+        let claims = profile_claims();
+        let p = Profile::new(&claims, &[], None);
+        let today = date!(2025 - 01 - 01);
+        // email_verified makes Email authoritative; GivenName is only self-asserted.
+        assert!(
+            p.release(&req("Email", Pedigree::Authoritative, None), None, today)
+                .is_some()
+        );
+        assert!(
+            p.release(
+                &req("GivenName", Pedigree::Authoritative, None),
+                None,
+                today
+            )
+            .is_none()
+        );
+        let given = p
+            .release(&req("GivenName", Pedigree::SelfAsserted, None), None, today)
+            .unwrap();
+        assert_eq!(given["metadata"][0]["value"], json!("SELF_ASSERTED"));
+        // Age from a self-asserted birthdate cannot be released as authoritative.
+        let r = req("Old", Pedigree::Authoritative, Some("Age > 1"));
+        let f = validate(std::slice::from_ref(&r)).unwrap().remove(0);
+        assert!(p.release(&r, f.as_ref(), today).is_none());
+    }
+
+    #[test]
+    fn query_lists_and_decoding() {
+        let r = from_query(
+            "authoritative_attributes=Email,GivenName&self_asserted_attributes=Nick%6Eame&sign=true",
+        );
+        let names: Vec<_> = r
+            .iter()
+            .map(|r| (r.name.as_str(), r.definition.pedigree))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Email", Pedigree::Authoritative),
+                ("GivenName", Pedigree::Authoritative),
+                ("Nickname", Pedigree::SelfAsserted)
+            ]
+        );
+        assert!(r.iter().all(|r| r.definition.signed));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

@@ -1,0 +1,261 @@
+//! Routing and the four routes.
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Date;
+
+use crate::Ready;
+use crate::attributes::{self, Profile, Requested};
+use crate::identity;
+use crate::level;
+use crate::response;
+use crate::token::{self, Claims, Reason, VerifyError};
+
+/// Largest request body read.
+const MAX_BODY: usize = 64 * 1024;
+
+const ROUTES: &[&str] = &[
+    "/api/health",
+    "/api/color",
+    "/api/attributes",
+    "/api/verify_attributes",
+];
+
+type Outcome = (Response<Body>, String);
+
+fn done(resp: Response<Body>, reason: &str) -> Outcome {
+    (resp, reason.to_string())
+}
+
+/// Whether `path` is one of the function's routes.
+pub(crate) fn is_route(path: &str) -> bool {
+    ROUTES.contains(&path)
+}
+
+/// Constant-time comparison, so the origin secret cannot be guessed byte by byte from timing.
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn origin_allowed(ready: &Ready, req: &Request) -> bool {
+    if ready.settings.skip_origin_verify {
+        return true;
+    }
+    let Some(given) = req.headers().get("x-origin-verify") else {
+        return false;
+    };
+    // Check every configured value so timing does not reveal which one matched.
+    ready
+        .settings
+        .origin_verify
+        .iter()
+        .filter(|v| !v.is_empty())
+        .fold(false, |ok, v| ct_eq(given.as_bytes(), v.as_bytes()) | ok)
+}
+
+pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
+    if !origin_allowed(ready, &req) {
+        return done(
+            response::error(403, "forbidden", "requests must come through the site"),
+            "origin_verify",
+        );
+    }
+    let method = req.method().as_str().to_string();
+    match (req.uri().path(), method.as_str()) {
+        ("/api/health", "GET") => done(response::json(200, &json!({"status": "ok"})), "-"),
+        ("/api/color", "GET") => color(ready, &req).await,
+        ("/api/health" | "/api/color", _) => done(response::method_not_allowed("GET"), "method"),
+        ("/api/attributes", "GET" | "POST") => attributes(ready, &req, today).await,
+        ("/api/attributes", _) => done(response::method_not_allowed("GET, POST"), "method"),
+        ("/api/verify_attributes", "POST") => verify_attributes(ready, &req),
+        ("/api/verify_attributes", _) => done(response::method_not_allowed("POST"), "method"),
+        _ => done(
+            response::error(404, "not_found", "no such route"),
+            "not_found",
+        ),
+    }
+}
+
+/// Verifies the request's identity token and its assurance level.
+async fn authenticate(
+    ready: &Ready,
+    req: &Request,
+) -> Result<(Claims, Option<level::Level>), Outcome> {
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(token) = header.and_then(token::from_authorization) else {
+        let r = Reason::MissingToken;
+        return Err(done(response::unauthorized(&r), &r.code()));
+    };
+    let claims = match ready.verifier.verify(token).await {
+        Ok(c) => c,
+        Err(VerifyError::Rejected(r)) => return Err(done(response::unauthorized(&r), &r.code())),
+        Err(VerifyError::KeysUnavailable(e)) => {
+            tracing::warn!(error = %e, "issuer keys unavailable");
+            return Err(done(
+                response::error(
+                    503,
+                    "issuer_unavailable",
+                    "the identity provider's keys could not be fetched",
+                ),
+                "jwks_unavailable",
+            ));
+        }
+    };
+    let s = &ready.settings;
+    let level = level::of_claims(&claims.all, &s.level_claim, &s.level_map);
+    if let Some(required) = ready.required_level
+        && level.is_none_or(|l| l < required)
+    {
+        let body = json!({"code": "insufficient_assurance", "required": required.as_str()});
+        return Err(done(response::json(403, &body), "insufficient_assurance"));
+    }
+    Ok((claims, level))
+}
+
+async fn color(ready: &Ready, req: &Request) -> Outcome {
+    let (claims, level) = match authenticate(ready, req).await {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    let d = identity::derive(&ready.settings.app_secret, &claims.iss, &claims.sub);
+    let body = json!({
+        "yourUserIdentity": d.user_identity,
+        "yourColorIdentity": d.color,
+        "level": level.map(|l| l.as_str()),
+    });
+    done(response::json(200, &body), "-")
+}
+
+#[derive(Deserialize)]
+struct AttributesBody {
+    attributes: Vec<Requested>,
+}
+
+fn query(req: &Request) -> String {
+    if let Some(q) = req.uri().query() {
+        return q.to_string();
+    }
+    // Events whose URI lacks the query still carry it in the lambda extension.
+    let params = req.query_string_parameters_ref();
+    params
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default()
+}
+
+fn body_failure(reason: String) -> Outcome {
+    let failures = json!([{"property": "body", "failure_reason": reason}]);
+    done(
+        response::bad_request("the request body is not valid", failures),
+        "bad_request",
+    )
+}
+
+async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
+    let (claims, level) = match authenticate(ready, req).await {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    let requested = if req.method() == http::Method::POST {
+        let body = req.body().as_ref();
+        if body.len() > MAX_BODY {
+            return body_failure(format!("larger than {MAX_BODY} bytes"));
+        }
+        match serde_json::from_slice::<AttributesBody>(body) {
+            Ok(b) => b.attributes,
+            Err(e) => return body_failure(e.to_string()),
+        }
+    } else {
+        attributes::from_query(&query(req))
+    };
+    let formulas = match attributes::validate(&requested) {
+        Ok(f) => f,
+        Err(failures) => {
+            let failures = serde_json::to_value(failures).unwrap_or(Value::Null);
+            return done(
+                response::bad_request("the requested attributes are not valid", failures),
+                "bad_request",
+            );
+        }
+    };
+    let profile = Profile::new(&claims.all, &ready.settings.verified_claims, level);
+    let mut released = Vec::new();
+    let mut to_sign = Vec::new();
+    for (r, f) in requested.iter().zip(&formulas) {
+        if let Some(v) = profile.release(r, f.as_ref(), today) {
+            if r.definition.signed {
+                to_sign.push(v.clone());
+            }
+            released.push(v);
+        }
+    }
+    if released.is_empty() {
+        return done(response::no_content(), "no_values");
+    }
+    let mut body = json!({"attributes": released});
+    if !to_sign.is_empty() {
+        let d = identity::derive(&ready.settings.app_secret, &claims.iss, &claims.sub);
+        match ready.signer.sign(&d.user_identity, to_sign, token::now()) {
+            Ok(jwt) => body["signed_attributes"] = Value::String(jwt),
+            Err(e) => {
+                tracing::error!(error = %e, "signing attributes failed");
+                return done(
+                    response::error(500, "signing_failed", "could not sign"),
+                    "signing_failed",
+                );
+            }
+        }
+    }
+    done(response::json(200, &body), "-")
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    signed_attributes: String,
+}
+
+fn verify_attributes(ready: &Ready, req: &Request) -> Outcome {
+    let body = req.body().as_ref();
+    if body.len() > MAX_BODY {
+        return body_failure(format!("larger than {MAX_BODY} bytes"));
+    }
+    let parsed = match serde_json::from_slice::<VerifyBody>(body) {
+        Ok(b) => b,
+        Err(e) => return body_failure(e.to_string()),
+    };
+    match ready.signer.verify(&parsed.signed_attributes) {
+        Ok(c) => {
+            let body = json!({
+                "attributes": c.attributes,
+                "yourUserIdentity": c.sub,
+                "issued_at": c.iat,
+                "expires_at": c.exp,
+            });
+            done(response::json(200, &body), "-")
+        }
+        Err(r) => done(response::unauthorized(&r), &r.code()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ct_eq;
+
+    #[test]
+    fn constant_time_eq() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,333 @@
+//! The issuer's signing keys: OIDC discovery, a JWKS held in memory, and a
+//! refetch on an unknown `kid` limited to one per penalty period.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+
+/// How long an answer from the issuer may take.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Largest discovery document or JWKS accepted.
+const MAX_DOCUMENT: usize = 256 * 1024;
+/// Default time between refetches triggered by unknown key ids.
+pub const DEFAULT_PENALTY: Duration = Duration::from_secs(10);
+
+/// The kind of a published key, which decides the algorithms it may verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// kty RSA: RS256/384/512, PS256/384/512.
+    Rsa,
+    /// kty EC, crv P-256: ES256.
+    EcP256,
+    /// kty EC, crv P-384: ES384.
+    EcP384,
+    /// kty OKP, crv Ed25519: EdDSA.
+    Ed25519,
+}
+
+/// One usable key from the JWKS.
+pub struct Key {
+    /// Which algorithms the key can verify.
+    pub kind: KeyKind,
+    /// The `alg` the JWKS pins this key to, if any.
+    pub alg: Option<String>,
+    /// The key itself.
+    pub decoding: DecodingKey,
+}
+
+/// Why the keys could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    /// The issuer or jwks_uri is not https (or http on loopback).
+    #[error("insecure URL {0}: only https, or http on 127.0.0.1/localhost, is allowed")]
+    InsecureUrl(String),
+    /// The HTTP fetch failed or returned something unusable.
+    #[error("fetching {url} failed: {reason}")]
+    Fetch {
+        /// What was fetched.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A refetch was wanted but the penalty period has not yet passed.
+    #[error("key refetch suppressed by the penalty period")]
+    Penalty,
+}
+
+#[derive(Default)]
+struct Keys {
+    by_kid: HashMap<String, Arc<Key>>,
+    without_kid: Vec<Arc<Key>>,
+}
+
+/// Keys cached from one issuer.
+pub struct JwksCache {
+    issuer: String,
+    http: reqwest::Client,
+    penalty: Duration,
+    keys: RwLock<Option<Arc<Keys>>>,
+    // Serialises fetches so a burst of unknown kids waits for one fetch instead of starting many.
+    fetch: tokio::sync::Mutex<FetchState>,
+    fetches: AtomicU64,
+}
+
+#[derive(Default)]
+struct FetchState {
+    jwks_uri: Option<String>,
+    last_attempt: Option<Instant>,
+}
+
+/// True for https URLs and for http URLs on the loopback interface.
+pub fn is_allowed_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+impl JwksCache {
+    /// A cache for `issuer`; nothing is fetched until a key is needed.
+    pub fn new(issuer: &str, penalty: Duration) -> Result<Self, JwksError> {
+        if !is_allowed_url(issuer) {
+            return Err(JwksError::InsecureUrl(issuer.to_string()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| JwksError::Fetch {
+                url: issuer.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            http,
+            penalty,
+            keys: RwLock::new(None),
+            fetch: tokio::sync::Mutex::new(FetchState::default()),
+            fetches: AtomicU64::new(0),
+        })
+    }
+
+    /// How many times the JWKS document has been requested.
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    fn cached(&self) -> Option<Arc<Keys>> {
+        self.keys.read().ok().and_then(|k| k.clone())
+    }
+
+    fn lookup(
+        keys: &Keys,
+        kid: Option<&str>,
+        accept: &(dyn Fn(&Key) -> bool + Sync),
+    ) -> Option<Arc<Key>> {
+        match kid {
+            Some(kid) => keys.by_kid.get(kid).cloned(),
+            // Without a kid, use the one key that could verify this algorithm, if exactly one can.
+            None => {
+                let mut fits = keys
+                    .by_kid
+                    .values()
+                    .chain(keys.without_kid.iter())
+                    .filter(|k| accept(k));
+                match (fits.next(), fits.next()) {
+                    (Some(k), None) => Some(k.clone()),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The key for `kid`, fetching the JWKS when it is not cached and the
+    /// penalty period allows. `Ok(None)` means the issuer does not publish it.
+    pub async fn key(
+        &self,
+        kid: Option<&str>,
+        accept: &(dyn Fn(&Key) -> bool + Sync),
+    ) -> Result<Option<Arc<Key>>, JwksError> {
+        let before = self.cached();
+        if let Some(keys) = &before
+            && let Some(k) = Self::lookup(keys, kid, accept)
+        {
+            return Ok(Some(k));
+        }
+        let mut state = self.fetch.lock().await;
+        // Another request may have refreshed the keys while this one waited.
+        let now_cached = self.cached();
+        if let Some(keys) = &now_cached {
+            if !before.as_ref().is_some_and(|b| Arc::ptr_eq(b, keys))
+                && let Some(k) = Self::lookup(keys, kid, accept)
+            {
+                return Ok(Some(k));
+            }
+        }
+        if let Some(last) = state.last_attempt
+            && last.elapsed() < self.penalty
+        {
+            return if now_cached.is_some() {
+                Ok(None)
+            } else {
+                Err(JwksError::Penalty)
+            };
+        }
+        state.last_attempt = Some(Instant::now());
+        let keys = Arc::new(self.fetch_keys(&mut state).await?);
+        let found = Self::lookup(&keys, kid, accept);
+        if let Ok(mut slot) = self.keys.write() {
+            *slot = Some(keys);
+        }
+        Ok(found)
+    }
+
+    async fn fetch_keys(&self, state: &mut FetchState) -> Result<Keys, JwksError> {
+        let jwks_uri = match &state.jwks_uri {
+            Some(uri) => uri.clone(),
+            None => {
+                let url = format!("{}/.well-known/openid-configuration", self.issuer);
+                let doc = self.get_json(&url).await?;
+                let uri = doc
+                    .get("jwks_uri")
+                    .and_then(|v| v.as_str())
+                    .ok_or_else(|| JwksError::Fetch {
+                        url: url.clone(),
+                        reason: "no jwks_uri in the discovery document".into(),
+                    })?;
+                if !is_allowed_url(uri) {
+                    return Err(JwksError::InsecureUrl(uri.to_string()));
+                }
+                state.jwks_uri = Some(uri.to_string());
+                uri.to_string()
+            }
+        };
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let doc = self.get_json(&jwks_uri).await?;
+        let list = doc
+            .get("keys")
+            .and_then(|k| k.as_array())
+            .ok_or_else(|| JwksError::Fetch {
+                url: jwks_uri.clone(),
+                reason: "no keys array in the JWKS".into(),
+            })?;
+        Ok(parse_keys(list))
+    }
+
+    async fn get_json(&self, url: &str) -> Result<serde_json::Value, JwksError> {
+        let fail = |reason: String| JwksError::Fetch {
+            url: url.to_string(),
+            reason,
+        };
+        let mut resp = self
+            .http
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(fail(format!("HTTP {}", resp.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| fail(e.to_string()))? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_DOCUMENT {
+                return Err(fail(format!("document larger than {MAX_DOCUMENT} bytes")));
+            }
+        }
+        serde_json::from_slice(&body).map_err(|e| fail(format!("not JSON: {e}")))
+    }
+}
+
+/// Keeps the signature keys we can use and skips the rest (encryption keys, unknown types).
+fn parse_keys(list: &[serde_json::Value]) -> Keys {
+    let mut keys = Keys::default();
+    for value in list {
+        if value
+            .get("use")
+            .and_then(|u| u.as_str())
+            .is_some_and(|u| u != "sig")
+        {
+            continue;
+        }
+        let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
+            continue;
+        };
+        let kind = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => KeyKind::Rsa,
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                KeyKind::EcP256
+            }
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P384 => {
+                KeyKind::EcP384
+            }
+            AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+                KeyKind::Ed25519
+            }
+            // Symmetric (oct) keys are never accepted: HS* is not allowed.
+            _ => continue,
+        };
+        let Ok(decoding) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        let key = Arc::new(Key {
+            kind,
+            alg: value
+                .get("alg")
+                .and_then(|a| a.as_str())
+                .map(str::to_string),
+            decoding,
+        });
+        match jwk.common.key_id {
+            Some(kid) => {
+                keys.by_kid.insert(kid, key);
+            }
+            None => keys.without_kid.push(key),
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        assert!(is_allowed_url("https://id.example.com"));
+        assert!(is_allowed_url("http://127.0.0.1:8080/realms/x"));
+        assert!(is_allowed_url("http://localhost:3000"));
+        assert!(!is_allowed_url("http://id.example.com"));
+        assert!(!is_allowed_url("http://127.0.0.1.evil.com/"));
+        assert!(!is_allowed_url("http://localhost.evil.com:80/"));
+        assert!(!is_allowed_url("ftp://127.0.0.1"));
+    }
+
+    #[test]
+    fn skips_encryption_and_symmetric_keys() {
+        let list = serde_json::json!([
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hs"},
+            {"kty": "RSA", "use": "enc", "kid": "enc", "n": "sXch", "e": "AQAB"},
+            {"kty": "OKP", "crv": "Ed25519", "kid": "ed", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+        ]);
+        let keys = parse_keys(list.as_array().unwrap());
+        assert_eq!(keys.by_kid.len(), 1);
+        assert_eq!(keys.by_kid["ed"].kind, KeyKind::Ed25519);
+    }
+}

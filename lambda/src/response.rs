@@ -1,0 +1,69 @@
+//! JSON responses.
+
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+
+use crate::token::Reason;
+
+/// A JSON response with `status`; never cached, since bodies are per user.
+pub fn json(status: u16, body: &Value) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// 204 with no body.
+pub fn no_content() -> Response<Body> {
+    let mut resp = Response::new(Body::Empty);
+    *resp.status_mut() = http::StatusCode::NO_CONTENT;
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// A JSON error `{"code", "message"}`.
+pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
+    json(status, &json!({"code": code, "message": message}))
+}
+
+/// 401 for a refused token, with its reason code.
+pub fn unauthorized(reason: &Reason) -> Response<Body> {
+    let code = reason.code();
+    let mut resp = json(
+        401,
+        &json!({"code": "invalid_token", "reason": code, "message": format!("the token was refused: {code}")}),
+    );
+    resp.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        http::HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+    );
+    resp
+}
+
+/// 400 with validation failures.
+pub fn bad_request(message: &str, failures: Value) -> Response<Body> {
+    json(
+        400,
+        &json!({"code": "invalid_request", "message": message, "validation_failures": failures}),
+    )
+}
+
+/// 405 naming the allowed methods.
+pub fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut resp = error(405, "method_not_allowed", &format!("use {allow}"));
+    resp.headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    resp
+}

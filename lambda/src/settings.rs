@@ -1,0 +1,280 @@
+//! The function's configuration: from SSM Parameter Store in production, from
+//! environment variables in local development, or filled in from code.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::level::Level;
+use crate::token::MAX_LEEWAY_SECONDS;
+
+/// Everything the function needs to answer requests.
+#[derive(Clone)]
+pub struct Settings {
+    /// The OIDC issuer URL; tokens' `iss` must equal it.
+    pub issuer: String,
+    /// The OIDC client id; tokens' `aud` must contain it.
+    pub client_id: String,
+    /// The HMAC key for identities and colours (its UTF-8 bytes as stored).
+    pub app_secret: String,
+    /// The PKCS#8 PEM P-256 key that signs released attributes.
+    pub signing_key_pem: String,
+    /// Accepted `X-Origin-Verify` values (current, then previous).
+    pub origin_verify: Vec<String>,
+    /// Serve requests without `X-Origin-Verify` (local development only).
+    pub skip_origin_verify: bool,
+    /// The site's URL, the `iss` of signed attributes.
+    pub site_url: String,
+    /// The assurance level tokens must reach, e.g. `AAL2`.
+    pub required_level: Option<String>,
+    /// The claim carrying the assurance level.
+    pub level_claim: String,
+    /// Claim values mapped to `AAL1`/`AAL2`/`AAL3`.
+    pub level_map: HashMap<String, String>,
+    /// Claims the issuer verifies, released as AUTHORITATIVE.
+    pub verified_claims: Vec<String>,
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (at most 60).
+    pub leeway: u64,
+    /// Identity token algorithms accepted.
+    pub algorithms: Vec<String>,
+    /// Least time between JWKS refetches caused by unknown key ids.
+    pub jwks_refetch_penalty: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    // Secrets stay out of logs even when someone prints the settings.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("site_url", &self.site_url)
+            .field("required_level", &self.required_level)
+            .field("level_claim", &self.level_claim)
+            .field("verified_claims", &self.verified_claims)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required environment variable is not set.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    /// An environment variable has an unusable value.
+    #[error("environment variable {name} is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A parameter could not be read from SSM.
+    #[error("SSM parameter {0} is missing or unreadable")]
+    MissingParameter(String),
+    /// The SSM call failed.
+    #[error("reading parameters from SSM failed: {0}")]
+    Ssm(String),
+    /// A setting is invalid.
+    #[error("invalid setting {name}: {reason}")]
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Settings {
+    /// Settings with the defaults for everything optional; the origin check is on
+    /// with the given values.
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        app_secret: impl Into<String>,
+        signing_key_pem: impl Into<String>,
+        site_url: impl Into<String>,
+        origin_verify: Vec<String>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            app_secret: app_secret.into(),
+            signing_key_pem: signing_key_pem.into(),
+            origin_verify,
+            skip_origin_verify: false,
+            site_url: site_url.into(),
+            required_level: None,
+            level_claim: "acr".into(),
+            level_map: HashMap::new(),
+            verified_claims: Vec::new(),
+            leeway: 30,
+            algorithms: crate::token::default_algorithms(),
+            jwks_refetch_penalty: crate::jwks::DEFAULT_PENALTY,
+        }
+    }
+
+    /// Checks values that would otherwise fail later, per request.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |name, reason: &str| {
+            Err(ConfigError::Invalid {
+                name,
+                reason: reason.into(),
+            })
+        };
+        if self.leeway > MAX_LEEWAY_SECONDS {
+            return invalid("leeway", "at most 60 seconds");
+        }
+        if self.app_secret.is_empty() {
+            return invalid("app_secret", "empty");
+        }
+        if self.client_id.is_empty() {
+            return invalid("client_id", "empty");
+        }
+        if !self.skip_origin_verify && self.origin_verify.iter().all(|v| v.is_empty()) {
+            return invalid(
+                "origin_verify",
+                "no value and the check is not switched off",
+            );
+        }
+        if let Some(level) = &self.required_level
+            && Level::parse(level).is_none()
+        {
+            return invalid("required_level", "must be AAL1, AAL2 or AAL3");
+        }
+        if self.level_map.values().any(|v| Level::parse(v).is_none()) {
+            return invalid("level_map", "values must be AAL1, AAL2 or AAL3");
+        }
+        Ok(())
+    }
+
+    /// Applies the non-secret settings shared by production and development mode.
+    fn apply_plain_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = env("COLORID_REQUIRED_LEVEL").filter(|v| !v.is_empty()) {
+            self.required_level = Some(v);
+        }
+        if let Some(v) = env("COLORID_LEVEL_CLAIM").filter(|v| !v.is_empty()) {
+            self.level_claim = v;
+        }
+        if let Some(v) = env("COLORID_LEVEL_MAP").filter(|v| !v.is_empty()) {
+            self.level_map = serde_json::from_str(&v).map_err(|e| ConfigError::InvalidEnv {
+                name: "COLORID_LEVEL_MAP",
+                reason: format!("expected a JSON object of strings: {e}"),
+            })?;
+        }
+        if let Some(v) = env("COLORID_VERIFIED_CLAIMS") {
+            self.verified_claims = v
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env("COLORID_LEEWAY_SECONDS").filter(|v| !v.is_empty()) {
+            self.leeway = v.parse().ok().filter(|l| *l <= MAX_LEEWAY_SECONDS).ok_or(
+                ConfigError::InvalidEnv {
+                    name: "COLORID_LEEWAY_SECONDS",
+                    reason: "a whole number of seconds, at most 60".into(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Local development and test mode, used when `COLORID_DEV_CONFIG=1`: every
+    /// value, secrets included, comes from environment variables
+    /// (`COLORID_ISSUER`, `COLORID_CLIENT_ID`, `COLORID_APP_SECRET`,
+    /// `COLORID_SIGNING_KEY_PEM`, `COLORID_SITE_URL`, optional
+    /// `COLORID_ORIGIN_VERIFY`; `COLORID_SKIP_ORIGIN_VERIFY=1` switches the
+    /// origin check off). Never use this mode for a deployed function.
+    pub fn from_dev_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let need = |name: &'static str| env(name).ok_or(ConfigError::MissingEnv(name));
+        let mut s = Settings::new(
+            need("COLORID_ISSUER")?,
+            need("COLORID_CLIENT_ID")?,
+            need("COLORID_APP_SECRET")?,
+            need("COLORID_SIGNING_KEY_PEM")?,
+            need("COLORID_SITE_URL")?,
+            env("COLORID_ORIGIN_VERIFY").into_iter().collect(),
+        );
+        s.skip_origin_verify = env("COLORID_SKIP_ORIGIN_VERIFY").is_some_and(|v| v == "1");
+        s.apply_plain_env(env)?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Production mode: the environment names SSM parameters, read in one
+    /// `GetParameters` call with decryption.
+    pub async fn from_env_and_ssm(
+        env: &dyn Fn(&str) -> Option<String>,
+        ssm: &aws_sdk_ssm::Client,
+    ) -> Result<Self, ConfigError> {
+        let need = |name: &'static str| env(name).ok_or(ConfigError::MissingEnv(name));
+        let secret = need("COLORID_APP_SECRET_PARAM")?;
+        let signing = need("COLORID_SIGNING_KEY_PARAM")?;
+        let origin = need("COLORID_ORIGIN_VERIFY_PARAM")?;
+        let previous = env("COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM").filter(|p| !p.is_empty());
+        let client = need("COLORID_CLIENT_ID_PARAM")?;
+        let issuer = need("COLORID_ISSUER_PARAM")?;
+        let site_url = need("COLORID_SITE_URL")?;
+
+        let mut names = vec![
+            secret.clone(),
+            signing.clone(),
+            origin.clone(),
+            client.clone(),
+            issuer.clone(),
+        ];
+        names.extend(previous.clone());
+        let out = ssm
+            .get_parameters()
+            .set_names(Some(names))
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| {
+                ConfigError::Ssm(aws_sdk_ssm::error::DisplayErrorContext(e).to_string())
+            })?;
+        let values: HashMap<String, String> = out
+            .parameters()
+            .iter()
+            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
+            .collect();
+        let get = |name: &String| {
+            values
+                .get(name)
+                .cloned()
+                .ok_or_else(|| ConfigError::MissingParameter(name.clone()))
+        };
+        let mut origin_verify = vec![get(&origin)?];
+        // The previous value exists only during a rotation.
+        if let Some(prev) = previous.as_ref().and_then(|p| values.get(p)) {
+            origin_verify.push(prev.clone());
+        }
+        let mut s = Settings::new(
+            get(&issuer)?,
+            get(&client)?,
+            get(&secret)?,
+            get(&signing)?,
+            site_url,
+            origin_verify,
+        );
+        s.apply_plain_env(env)?;
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// An SSM client from the standard credential chain, with ring-based TLS.
+pub async fn ssm_client() -> aws_sdk_ssm::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await;
+    aws_sdk_ssm::Client::new(&config)
+}

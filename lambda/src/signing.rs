@@ -1,0 +1,149 @@
+//! Signed attributes: ES256 JWTs made with the stack's P-256 signing key.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::DecodePrivateKey;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::token::{ATTRIBUTES_TYP, MAX_TOKEN_BYTES, Reason, now, parse_header_within};
+
+/// The `aud` of every signed-attributes JWT.
+pub const AUDIENCE: &str = "colorid-attributes";
+/// How long signed attributes stay valid, in seconds.
+pub const LIFETIME_SECONDS: u64 = 600;
+
+/// The claims of a signed-attributes JWT.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedClaims {
+    /// The site's URL.
+    pub iss: String,
+    /// Always [`AUDIENCE`].
+    pub aud: String,
+    /// The pseudonymous user identity the attributes belong to.
+    pub sub: String,
+    /// Issued at.
+    pub iat: u64,
+    /// Expires at.
+    pub exp: u64,
+    /// The released attributes, as in the attributes response.
+    pub attributes: Vec<Value>,
+}
+
+/// Signs and verifies attribute JWTs with one key.
+pub struct Signer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    kid: String,
+    issuer: String,
+}
+
+/// Why the signing key is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("the signing key is not a PKCS#8 PEM P-256 private key: {0}")]
+pub struct KeyError(String);
+
+impl Signer {
+    /// A signer from a PKCS#8 PEM P-256 private key; `issuer` is the site's URL.
+    pub fn from_pem(pem: &str, issuer: &str) -> Result<Self, KeyError> {
+        let secret = p256::SecretKey::from_pkcs8_pem(pem).map_err(|e| KeyError(e.to_string()))?;
+        let point = secret.public_key().to_encoded_point(false);
+        let (Some(x), Some(y)) = (point.x(), point.y()) else {
+            return Err(KeyError("public key has no coordinates".into()));
+        };
+        let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+        // RFC 7638 thumbprint: required members in lexicographic order, no whitespace.
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        let encoding =
+            EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
+        let decoding =
+            DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self {
+            encoding,
+            decoding,
+            kid,
+            issuer: issuer.to_string(),
+        })
+    }
+
+    /// The key id (RFC 7638 thumbprint of the public key).
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Signs `attributes` for user `sub`, valid for ten minutes from `iat`.
+    pub fn sign(&self, sub: &str, attributes: Vec<Value>, iat: u64) -> Result<String, KeyError> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(ATTRIBUTES_TYP.into());
+        header.kid = Some(self.kid.clone());
+        let claims = SignedClaims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.into(),
+            sub: sub.into(),
+            iat,
+            exp: iat + LIFETIME_SECONDS,
+            attributes,
+        };
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| KeyError(e.to_string()))
+    }
+
+    /// Verifies a signed-attributes JWT made by this signer.
+    pub fn verify(&self, token: &str) -> Result<SignedClaims, Reason> {
+        // Attribute JWTs may carry many attributes, so they get a larger limit.
+        let header = parse_header_within(token, MAX_TOKEN_BYTES * 8)?;
+        if header.typ.as_deref() != Some(ATTRIBUTES_TYP) {
+            return Err(Reason::WrongTokenType);
+        }
+        if header.alg != "ES256" {
+            return Err(Reason::AlgNotAllowed);
+        }
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(Reason::UnknownKid);
+        }
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        let data = jsonwebtoken::decode::<SignedClaims>(token, &self.decoding, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => Reason::BadSignature,
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Reason::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => Reason::WrongIssuer,
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => Reason::WrongAudience,
+                jsonwebtoken::errors::ErrorKind::Json(_) => Reason::MalformedPayload,
+                _ => Reason::Malformed,
+            })?;
+        if data.claims.iat > now() + 60 {
+            return Err(Reason::IssuedInFuture);
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_verifies_with_a_thumbprint_kid() {
+        // A fixed key so the kid is stable across runs.
+        let pem = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPXEN/SN9LmvJpTbj
+j0/03YEkOaVVzFw/ZWB1pzz0miOhRANCAAT4Vqhvy1Lx20hGpUK3ySJPrLLghMC6
+nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
+-----END PRIVATE KEY-----\n";
+        let s = Signer::from_pem(pem, "https://site").expect("valid key");
+        assert_eq!(s.kid().len(), 43);
+        let jwt = s
+            .sign("user", vec![serde_json::json!({"name": "A"})], now())
+            .unwrap();
+        let back = s.verify(&jwt).expect("verifies");
+        assert_eq!(back.sub, "user");
+        assert!(Signer::from_pem("not a key", "https://site").is_err());
+    }
+}

@@ -1,0 +1,386 @@
+//! Identity token (OIDC ID token / JWT) verification against the issuer's JWKS.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+
+use crate::jwks::{JwksCache, JwksError, Key, KeyKind};
+
+/// Tokens longer than this are rejected before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// The largest clock leeway that may be configured.
+pub const MAX_LEEWAY_SECONDS: u64 = 60;
+/// The `typ` of colorid's own signed-attributes JWTs, never accepted as an identity token.
+pub const ATTRIBUTES_TYP: &str = "colorid-attributes+jwt";
+
+/// Why a token was refused; `code()` is the stable reason code in 401 bodies and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// No token in the request.
+    MissingToken,
+    /// More than 8 KiB.
+    TokenTooLarge,
+    /// Not three base64url parts, or a part that does not decode.
+    Malformed,
+    /// The header is not a JSON object with a string `alg`.
+    MalformedHeader,
+    /// The payload is not a JSON object.
+    MalformedPayload,
+    /// `alg` is not on the allow-list (includes `none` and HS*).
+    AlgNotAllowed,
+    /// The token is a colorid signed-attributes JWT, not an identity token.
+    WrongTokenType,
+    /// No `kid` and no single key that fits.
+    MissingKid,
+    /// The issuer does not publish the key.
+    UnknownKid,
+    /// The key's type does not match the algorithm.
+    KeyAlgMismatch,
+    /// The signature does not verify.
+    BadSignature,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` is in the future.
+    NotYetValid,
+    /// `iat` is in the future.
+    IssuedInFuture,
+    /// `iss` is not the configured issuer.
+    WrongIssuer,
+    /// `aud` does not contain the client id.
+    WrongAudience,
+    /// `azp` is not the client id.
+    WrongAzp,
+    /// Several audiences and no `azp`.
+    MissingAzp,
+    /// A required claim (`exp`, `iss`, `aud`, `sub`) is absent.
+    MissingClaim(String),
+    /// A claim has the wrong JSON type.
+    InvalidClaim(String),
+}
+
+impl Reason {
+    /// The stable reason code.
+    pub fn code(&self) -> String {
+        match self {
+            Reason::MissingToken => "missing_token".into(),
+            Reason::TokenTooLarge => "token_too_large".into(),
+            Reason::Malformed => "malformed_token".into(),
+            Reason::MalformedHeader => "malformed_header".into(),
+            Reason::MalformedPayload => "malformed_payload".into(),
+            Reason::AlgNotAllowed => "alg_not_allowed".into(),
+            Reason::WrongTokenType => "wrong_token_type".into(),
+            Reason::MissingKid => "missing_kid".into(),
+            Reason::UnknownKid => "unknown_kid".into(),
+            Reason::KeyAlgMismatch => "key_alg_mismatch".into(),
+            Reason::BadSignature => "bad_signature".into(),
+            Reason::Expired => "expired".into(),
+            Reason::NotYetValid => "not_yet_valid".into(),
+            Reason::IssuedInFuture => "issued_in_future".into(),
+            Reason::WrongIssuer => "wrong_issuer".into(),
+            Reason::WrongAudience => "wrong_audience".into(),
+            Reason::WrongAzp => "wrong_azp".into(),
+            Reason::MissingAzp => "missing_azp".into(),
+            Reason::MissingClaim(c) => format!("missing_{c}"),
+            Reason::InvalidClaim(c) => format!("invalid_{c}"),
+        }
+    }
+}
+
+/// A verification failure: either the token's fault (401) or the issuer's keys are unavailable (503).
+#[derive(Debug)]
+pub enum VerifyError {
+    /// The token is not acceptable.
+    Rejected(Reason),
+    /// The issuer's keys could not be fetched.
+    KeysUnavailable(JwksError),
+}
+
+impl From<Reason> for VerifyError {
+    fn from(r: Reason) -> Self {
+        VerifyError::Rejected(r)
+    }
+}
+
+/// The parts of a JWT header verification looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The `alg` as written.
+    pub alg: String,
+    /// The `kid`, if any.
+    pub kid: Option<String>,
+    /// The `typ`, if any.
+    pub typ: Option<String>,
+}
+
+/// Checks a token's size and shape and decodes its header, without any key.
+/// This is what runs on untrusted bytes before anything else (and what the fuzzer drives).
+pub fn parse_header(token: &str) -> Result<Header, Reason> {
+    parse_header_within(token, MAX_TOKEN_BYTES)
+}
+
+/// [`parse_header`] with another size limit.
+pub fn parse_header_within(token: &str, max_bytes: usize) -> Result<Header, Reason> {
+    if token.len() > max_bytes {
+        return Err(Reason::TokenTooLarge);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Reason::Malformed);
+    };
+    let is_b64 = |x: &str| {
+        x.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if h.is_empty() || p.is_empty() || !is_b64(h) || !is_b64(p) || !is_b64(s) {
+        return Err(Reason::Malformed);
+    }
+    let raw = URL_SAFE_NO_PAD.decode(h).map_err(|_| Reason::Malformed)?;
+    let header: Map<String, Value> =
+        serde_json::from_slice(&raw).map_err(|_| Reason::MalformedHeader)?;
+    let alg = match header.get("alg") {
+        Some(Value::String(a)) => a.clone(),
+        _ => return Err(Reason::MalformedHeader),
+    };
+    let opt_str = |name: &str| match header.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(v)) => Ok(Some(v.clone())),
+        Some(_) => Err(Reason::MalformedHeader),
+    };
+    // Critical extensions we do not understand must make the token invalid (RFC 7515 4.1.11).
+    if header.contains_key("crit") {
+        return Err(Reason::MalformedHeader);
+    }
+    Ok(Header {
+        alg,
+        kid: opt_str("kid")?,
+        typ: opt_str("typ")?,
+    })
+}
+
+/// Maps an allowed algorithm name to jsonwebtoken's algorithm and the key kind it needs.
+fn algorithm(name: &str) -> Option<(Algorithm, &'static [KeyKind])> {
+    Some(match name {
+        "RS256" => (Algorithm::RS256, &[KeyKind::Rsa]),
+        "RS384" => (Algorithm::RS384, &[KeyKind::Rsa]),
+        "RS512" => (Algorithm::RS512, &[KeyKind::Rsa]),
+        "PS256" => (Algorithm::PS256, &[KeyKind::Rsa]),
+        "PS384" => (Algorithm::PS384, &[KeyKind::Rsa]),
+        "PS512" => (Algorithm::PS512, &[KeyKind::Rsa]),
+        "ES256" => (Algorithm::ES256, &[KeyKind::EcP256]),
+        "ES384" => (Algorithm::ES384, &[KeyKind::EcP384]),
+        "EdDSA" => (Algorithm::EdDSA, &[KeyKind::Ed25519]),
+        _ => return None,
+    })
+}
+
+/// The default algorithm allow-list.
+pub fn default_algorithms() -> Vec<String> {
+    ["RS256", "ES256", "EdDSA"].map(String::from).to_vec()
+}
+
+/// The verified claims of an identity token.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    /// The issuer.
+    pub iss: String,
+    /// The subject.
+    pub sub: String,
+    /// Every claim, as sent.
+    pub all: Map<String, Value>,
+}
+
+/// Verifies identity tokens for one issuer and client.
+pub struct Verifier {
+    issuer: String,
+    client_id: String,
+    leeway: u64,
+    algorithms: Vec<String>,
+    jwks: JwksCache,
+}
+
+impl Verifier {
+    /// A verifier; `algorithms` names must come from RS*, PS*, ES256/384 and EdDSA.
+    pub fn new(
+        issuer: &str,
+        client_id: &str,
+        leeway: u64,
+        algorithms: Vec<String>,
+        jwks: JwksCache,
+    ) -> Self {
+        let algorithms = algorithms
+            .into_iter()
+            .filter(|a| algorithm(a).is_some())
+            .collect();
+        Self {
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            leeway: leeway.min(MAX_LEEWAY_SECONDS),
+            algorithms,
+            jwks,
+        }
+    }
+
+    /// The key cache, for its fetch counter.
+    pub fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
+
+    /// Verifies `token` and returns its claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let header = parse_header(token)?;
+        if header.typ.as_deref() == Some(ATTRIBUTES_TYP) {
+            return Err(Reason::WrongTokenType.into());
+        }
+        if !self.algorithms.iter().any(|a| *a == header.alg) {
+            return Err(Reason::AlgNotAllowed.into());
+        }
+        let Some((alg, kinds)) = algorithm(&header.alg) else {
+            return Err(Reason::AlgNotAllowed.into());
+        };
+        let fits =
+            |k: &Key| kinds.contains(&k.kind) && k.alg.as_deref().is_none_or(|a| a == header.alg);
+        let key = match self.jwks.key(header.kid.as_deref(), &fits).await {
+            Ok(Some(key)) => key,
+            Ok(None) | Err(JwksError::Penalty) if header.kid.is_none() => {
+                return Err(Reason::MissingKid.into());
+            }
+            Ok(None) => return Err(Reason::UnknownKid.into()),
+            Err(e) => return Err(VerifyError::KeysUnavailable(e)),
+        };
+        if !fits(&key) {
+            return Err(Reason::KeyAlgMismatch.into());
+        }
+
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.leeway;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.client_id]);
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
+            .map_err(|e| Reason::from_jwt(e.kind()))?;
+        self.check_claims(data.claims).map_err(VerifyError::from)
+    }
+
+    /// The checks jsonwebtoken does not make: exact string `iss`, `azp`, `iat`, `sub`.
+    fn check_claims(&self, all: Map<String, Value>) -> Result<Claims, Reason> {
+        let iss = match all.get("iss") {
+            Some(Value::String(s)) if *s == self.issuer => s.clone(),
+            Some(Value::String(_)) => return Err(Reason::WrongIssuer),
+            _ => return Err(Reason::InvalidClaim("iss".into())),
+        };
+        let sub = match all.get("sub") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(Reason::InvalidClaim("sub".into())),
+        };
+        let audiences = match all.get("aud") {
+            Some(Value::String(_)) => 1,
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => a.len(),
+            _ => return Err(Reason::InvalidClaim("aud".into())),
+        };
+        match all.get("azp") {
+            None if audiences > 1 => return Err(Reason::MissingAzp),
+            None => {}
+            Some(Value::String(azp)) if *azp == self.client_id => {}
+            Some(Value::String(_)) => return Err(Reason::WrongAzp),
+            Some(_) => return Err(Reason::InvalidClaim("azp".into())),
+        }
+        match all.get("iat") {
+            None => {}
+            Some(Value::Number(n)) => {
+                let Some(iat) = n.as_f64() else {
+                    return Err(Reason::InvalidClaim("iat".into()));
+                };
+                if iat > (now() + self.leeway) as f64 {
+                    return Err(Reason::IssuedInFuture);
+                }
+            }
+            Some(_) => return Err(Reason::InvalidClaim("iat".into())),
+        }
+        Ok(Claims { iss, sub, all })
+    }
+}
+
+impl Reason {
+    fn from_jwt(kind: &ErrorKind) -> Reason {
+        match kind {
+            ErrorKind::InvalidSignature => Reason::BadSignature,
+            ErrorKind::ExpiredSignature => Reason::Expired,
+            ErrorKind::ImmatureSignature => Reason::NotYetValid,
+            ErrorKind::InvalidIssuer => Reason::WrongIssuer,
+            ErrorKind::InvalidAudience => Reason::WrongAudience,
+            ErrorKind::MissingRequiredClaim(c) => Reason::MissingClaim(c.clone()),
+            ErrorKind::InvalidClaimFormat(c) => Reason::InvalidClaim(c.clone()),
+            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => Reason::AlgNotAllowed,
+            ErrorKind::InvalidEcdsaKey
+            | ErrorKind::InvalidEddsaKey
+            | ErrorKind::InvalidRsaKey(_) => Reason::KeyAlgMismatch,
+            ErrorKind::Json(_) => Reason::MalformedPayload,
+            ErrorKind::InvalidSubject => Reason::InvalidClaim("sub".into()),
+            _ => Reason::Malformed,
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Extracts the token from an `Authorization` header value: `Bearer <token>` or a bare token.
+pub fn from_authorization(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if value.eq_ignore_ascii_case("bearer") => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_checks_run_before_decoding() {
+        let big = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(parse_header(&big), Err(Reason::TokenTooLarge));
+        assert_eq!(parse_header("a.b"), Err(Reason::Malformed));
+        assert_eq!(parse_header("a.b.c.d"), Err(Reason::Malformed));
+        assert_eq!(parse_header("a+.b.c"), Err(Reason::Malformed));
+        let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#);
+        assert_eq!(
+            parse_header(&format!("{h}.e30.sig")),
+            Ok(Header {
+                alg: "RS256".into(),
+                kid: Some("k1".into()),
+                typ: None
+            })
+        );
+        let arr = URL_SAFE_NO_PAD.encode(r#"["RS256"]"#);
+        assert_eq!(
+            parse_header(&format!("{arr}.e30.x")),
+            Err(Reason::MalformedHeader)
+        );
+    }
+
+    #[test]
+    fn bearer_or_bare() {
+        assert_eq!(from_authorization("Bearer abc"), Some("abc"));
+        assert_eq!(from_authorization("bearer  abc "), Some("abc"));
+        assert_eq!(from_authorization("abc"), Some("abc"));
+        assert_eq!(from_authorization("Basic abc"), None);
+        assert_eq!(from_authorization("Bearer "), None);
+    }
+}
