@@ -261,7 +261,9 @@ impl Verifier {
         validation.leeway = self.leeway;
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // exp and sub are required too, but checked in check_claims so that a claim of
+        // the wrong type is reported as invalid rather than missing.
+        validation.set_required_spec_claims(&["iss", "aud"]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.client_id]);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
@@ -278,8 +280,15 @@ impl Verifier {
         };
         let sub = match all.get("sub") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            None => return Err(Reason::MissingClaim("sub".into())),
             _ => return Err(Reason::InvalidClaim("sub".into())),
         };
+        // jsonwebtoken has already checked the value when present; here it must be.
+        match all.get("exp") {
+            Some(Value::Number(_)) => {}
+            None => return Err(Reason::MissingClaim("exp".into())),
+            Some(_) => return Err(Reason::InvalidClaim("exp".into())),
+        }
         let audiences = match all.get("aud") {
             Some(Value::String(_)) => 1,
             Some(Value::Array(a)) if a.iter().all(Value::is_string) => a.len(),
