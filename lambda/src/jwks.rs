@@ -172,12 +172,11 @@ impl JwksCache {
         let mut state = self.fetch.lock().await;
         // Another request may have refreshed the keys while this one waited.
         let now_cached = self.cached();
-        if let Some(keys) = &now_cached {
-            if !before.as_ref().is_some_and(|b| Arc::ptr_eq(b, keys))
-                && let Some(k) = Self::lookup(keys, kid, accept)
-            {
-                return Ok(Some(k));
-            }
+        if let Some(keys) = &now_cached
+            && !before.as_ref().is_some_and(|b| Arc::ptr_eq(b, keys))
+            && let Some(k) = Self::lookup(keys, kid, accept)
+        {
+            return Ok(Some(k));
         }
         if let Some(last) = state.last_attempt
             && last.elapsed() < self.penalty

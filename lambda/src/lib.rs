@@ -88,8 +88,15 @@ impl App {
     /// one SSM `GetParameters` call. Never fails; a problem gives a 503 App.
     pub async fn from_env_and_ssm(ssm: &aws_sdk_ssm::Client) -> App {
         let env = |name: &str| std::env::var(name).ok();
-        let settings = Settings::from_env_and_ssm(&env, ssm).await;
-        Self::from_settings_result(settings)
+        Self::from_lookup_and_ssm(&env, ssm).await
+    }
+
+    /// [`App::from_env_and_ssm`] with the environment given as a lookup function.
+    pub async fn from_lookup_and_ssm(
+        env: &dyn Fn(&str) -> Option<String>,
+        ssm: &aws_sdk_ssm::Client,
+    ) -> App {
+        Self::from_settings_result(Settings::from_env_and_ssm(env, ssm).await)
     }
 
     /// Start-up from the process environment: the local development mode when

@@ -274,6 +274,13 @@ pub async fn ssm_client() -> aws_sdk_ssm::Client {
         .build_https();
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
+        // A cold start must not hang on SSM: fail within seconds and answer 503.
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(6))
+                .build(),
+        )
         .load()
         .await;
     aws_sdk_ssm::Client::new(&config)

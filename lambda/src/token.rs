@@ -237,7 +237,7 @@ impl Verifier {
         if header.typ.as_deref() == Some(ATTRIBUTES_TYP) {
             return Err(Reason::WrongTokenType.into());
         }
-        if !self.algorithms.iter().any(|a| *a == header.alg) {
+        if !self.algorithms.contains(&header.alg) {
             return Err(Reason::AlgNotAllowed.into());
         }
         let Some((alg, kinds)) = algorithm(&header.alg) else {

@@ -33,7 +33,7 @@ fn formula_body(formula: &str, pedigree: &str, signed: bool) -> Value {
 
 #[tokio::test]
 async fn get_releases_by_pedigree() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
     let token = profile_token(&idp);
     let uri = "/api/attributes?authoritative_attributes=Email,GivenName&self_asserted_attributes=FamilyName,AuthenticationMethod";
@@ -45,42 +45,73 @@ async fn get_releases_by_pedigree() {
     assert!(by_name("GivenName").is_none());
     let email = by_name("Email").unwrap();
     assert_eq!(email["value"], json!("ada@example.com"));
-    assert_eq!(email["metadata"], json!([{"name": "pedigree", "value": "AUTHORITATIVE"}]));
+    assert_eq!(
+        email["metadata"],
+        json!([{"name": "pedigree", "value": "AUTHORITATIVE"}])
+    );
     assert_eq!(email["definition"]["source"], json!("ATTRIBUTE"));
     let family = by_name("FamilyName").unwrap();
     assert_eq!(family["metadata"][0]["value"], json!("SELF_ASSERTED"));
-    assert_eq!(by_name("AuthenticationMethod").unwrap()["value"], json!(["pwd", "otp"]));
+    assert_eq!(
+        by_name("AuthenticationMethod").unwrap()["value"],
+        json!(["pwd", "otp"])
+    );
     assert!(body.get("signed_attributes").is_none());
 }
 
 #[tokio::test]
 async fn age_formula_either_side_of_the_birthday() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let token = profile_token(&idp);
-    for (today, expected) in [(date!(2025 - 06 - 14), false), (date!(2025 - 06 - 15), true)] {
+    for (today, expected) in [
+        (date!(2025 - 06 - 14), false),
+        (date!(2025 - 06 - 15), true),
+    ] {
         let app = app(&idp, today);
         let body = formula_body("Age >= 65", "AUTHORITATIVE", false);
-        let (status, resp) = call(&app, request("POST", "/api/attributes", Some(&token), Some(body))).await;
+        let (status, resp) = call(
+            &app,
+            request("POST", "/api/attributes", Some(&token), Some(body)),
+        )
+        .await;
         assert_eq!(status, 200, "{resp}");
         assert_eq!(resp["attributes"][0]["name"], json!("Senior"));
-        assert_eq!(resp["attributes"][0]["value"], json!(expected), "on {today}");
-        assert_eq!(resp["attributes"][0]["definition"]["formula"], json!("Age >= 65"));
+        assert_eq!(
+            resp["attributes"][0]["value"],
+            json!(expected),
+            "on {today}"
+        );
+        assert_eq!(
+            resp["attributes"][0]["definition"]["formula"],
+            json!("Age >= 65")
+        );
     }
     // A formula over a self-asserted claim has no authoritative value: nothing to return.
     let app = app(&idp, date!(2025 - 06 - 15));
     let body = formula_body("GivenName == \"Ada\" and Age > 18", "AUTHORITATIVE", false);
-    let (status, _) = call(&app, request("POST", "/api/attributes", Some(&token), Some(body))).await;
+    let (status, _) = call(
+        &app,
+        request("POST", "/api/attributes", Some(&token), Some(body)),
+    )
+    .await;
     assert_eq!(status, 204);
     let body = formula_body("GivenName == \"Ada\" and Age > 18", "SELF_ASSERTED", false);
-    let (status, resp) = call(&app, request("POST", "/api/attributes", Some(&token), Some(body))).await;
-    assert_eq!((status, &resp["attributes"][0]["value"]), (200, &json!(true)));
+    let (status, resp) = call(
+        &app,
+        request("POST", "/api/attributes", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(
+        (status, &resp["attributes"][0]["value"]),
+        (200, &json!(true))
+    );
 }
 
 #[tokio::test]
 async fn no_value_is_204() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
-    let token = sign(Algorithm::RS256, Some("rsa-1"), &idp.claims("alice"));
+    let token = sign(Algorithm::ES256, Some("ec-1"), &idp.claims("alice"));
     let uri = "/api/attributes?self_asserted_attributes=Email,Picture";
     let (status, body) = call(&app, request("GET", uri, Some(&token), None)).await;
     assert_eq!((status, body), (204, Value::Null));
@@ -88,17 +119,61 @@ async fn no_value_is_204() {
 
 #[tokio::test]
 async fn bad_requests_are_400_with_validation_failures() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
     let token = profile_token(&idp);
     let cases: Vec<(&str, &str, Option<Value>, &str, &str)> = vec![
-        ("no attributes (GET)", "/api/attributes", None, "attributes", "no attributes"),
-        ("no attributes (POST)", "/api/attributes", Some(json!({"attributes": []})), "attributes", "no attributes"),
-        ("unknown name", "/api/attributes?authoritative_attributes=Email,ShoeSize", None, "attributes[1].name", "unknown attribute 'ShoeSize'"),
-        ("bad formula", "/api/attributes", Some(formula_body("Age >= ", "SELF_ASSERTED", false)), "attributes[0].definition.formula", "at position 7"),
-        ("formula with unknown name", "/api/attributes", Some(formula_body("Height > 2", "SELF_ASSERTED", false)), "attributes[0].definition.formula", "unknown attribute 'Height' at position 0"),
-        ("body not JSON", "/api/attributes", Some(json!("nope")), "body", ""),
-        ("bad pedigree", "/api/attributes", Some(json!({"attributes": [{"name": "Email", "definition": {"source": "ATTRIBUTE", "pedigree": "MAYBE"}}]})), "body", "unknown variant"),
+        (
+            "no attributes (GET)",
+            "/api/attributes",
+            None,
+            "attributes",
+            "no attributes",
+        ),
+        (
+            "no attributes (POST)",
+            "/api/attributes",
+            Some(json!({"attributes": []})),
+            "attributes",
+            "no attributes",
+        ),
+        (
+            "unknown name",
+            "/api/attributes?authoritative_attributes=Email,ShoeSize",
+            None,
+            "attributes[1].name",
+            "unknown attribute 'ShoeSize'",
+        ),
+        (
+            "bad formula",
+            "/api/attributes",
+            Some(formula_body("Age >= ", "SELF_ASSERTED", false)),
+            "attributes[0].definition.formula",
+            "at position 7",
+        ),
+        (
+            "formula with unknown name",
+            "/api/attributes",
+            Some(formula_body("Height > 2", "SELF_ASSERTED", false)),
+            "attributes[0].definition.formula",
+            "unknown attribute 'Height' at position 0",
+        ),
+        (
+            "body not JSON",
+            "/api/attributes",
+            Some(json!("nope")),
+            "body",
+            "",
+        ),
+        (
+            "bad pedigree",
+            "/api/attributes",
+            Some(
+                json!({"attributes": [{"name": "Email", "definition": {"source": "ATTRIBUTE", "pedigree": "MAYBE"}}]}),
+            ),
+            "body",
+            "unknown variant",
+        ),
     ];
     for (what, uri, body, property, reason) in cases {
         let method = if body.is_some() { "POST" } else { "GET" };
@@ -114,7 +189,7 @@ async fn bad_requests_are_400_with_validation_failures() {
 
 #[tokio::test]
 async fn missing_or_bad_token_is_401_on_attributes() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
     let uri = "/api/attributes?self_asserted_attributes=Email";
     let (status, body) = call(&app, request("GET", uri, None, None)).await;
@@ -130,13 +205,16 @@ async fn signed_for(app: &App, token: &str) -> (Value, String) {
     let uri = "/api/attributes?authoritative_attributes=Email&self_asserted_attributes=GivenName&sign=true";
     let (status, body) = call(app, request("GET", uri, Some(token), None)).await;
     assert_eq!(status, 200, "{body}");
-    let jwt = body["signed_attributes"].as_str().expect("signed_attributes").to_string();
+    let jwt = body["signed_attributes"]
+        .as_str()
+        .expect("signed_attributes")
+        .to_string();
     (body, jwt)
 }
 
 #[tokio::test]
 async fn signed_attributes_round_trip_and_tampering_fails() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
     let token = profile_token(&idp);
     let (body, jwt) = signed_for(&app, &token).await;
@@ -144,19 +222,34 @@ async fn signed_attributes_round_trip_and_tampering_fails() {
     let header: Value = {
         use base64::Engine;
         let h = jwt.split('.').next().unwrap();
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert_eq!(header["typ"], json!("colorid-attributes+jwt"));
     assert_eq!(header["alg"], json!("ES256"));
     assert_eq!(header["kid"].as_str().unwrap().len(), 43);
 
-    let verify = |jwt: &str| request("POST", "/api/verify_attributes", None, Some(json!({"signed_attributes": jwt})));
+    let verify = |jwt: &str| {
+        request(
+            "POST",
+            "/api/verify_attributes",
+            None,
+            Some(json!({"signed_attributes": jwt})),
+        )
+    };
     let (status, verified) = call(&app, verify(&jwt)).await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["attributes"], body["attributes"]);
-    let color = call(&app, request("GET", "/api/color", Some(&token), None)).await.1;
+    let color = call(&app, request("GET", "/api/color", Some(&token), None))
+        .await
+        .1;
     assert_eq!(verified["yourUserIdentity"], color["yourUserIdentity"]);
-    let lifetime = verified["expires_at"].as_u64().unwrap() - verified["issued_at"].as_u64().unwrap();
+    let lifetime =
+        verified["expires_at"].as_u64().unwrap() - verified["issued_at"].as_u64().unwrap();
     assert_eq!(lifetime, 600);
 
     // Change one byte in each part in turn: every variant is refused.
@@ -177,11 +270,20 @@ async fn signed_attributes_round_trip_and_tampering_fails() {
 
 #[tokio::test]
 async fn expired_or_foreign_signed_attributes_are_401() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = app(&idp, date!(2025 - 01 - 01));
     let signer = colorid_lambda::signing::Signer::from_pem(&keys().signing_pem, SITE).unwrap();
-    let old = signer.sign("u", vec![json!({"name": "Email"})], now() - 601).unwrap();
-    let verify = |jwt: &str| request("POST", "/api/verify_attributes", None, Some(json!({"signed_attributes": jwt})));
+    let old = signer
+        .sign("u", vec![json!({"name": "Email"})], now() - 601)
+        .unwrap();
+    let verify = |jwt: &str| {
+        request(
+            "POST",
+            "/api/verify_attributes",
+            None,
+            Some(json!({"signed_attributes": jwt})),
+        )
+    };
     let (status, resp) = call(&app, verify(&old)).await;
     assert_eq!((status, &resp["reason"]), (401, &json!("expired")));
     // Signed by another key (another stack): its kid is unknown here.
@@ -189,7 +291,9 @@ async fn expired_or_foreign_signed_attributes_are_401() {
     let foreign = other.sign("u", vec![], now()).unwrap();
     assert_eq!(call(&app, verify(&foreign)).await.0, 401);
     // Another site's attributes.
-    let elsewhere = colorid_lambda::signing::Signer::from_pem(&keys().signing_pem, "https://other.example").unwrap();
+    let elsewhere =
+        colorid_lambda::signing::Signer::from_pem(&keys().signing_pem, "https://other.example")
+            .unwrap();
     let (status, resp) = call(&app, verify(&elsewhere.sign("u", vec![], now()).unwrap())).await;
     assert_eq!((status, &resp["reason"]), (401, &json!("wrong_issuer")));
     // Malformed bodies are 400.
@@ -201,7 +305,7 @@ async fn expired_or_foreign_signed_attributes_are_401() {
 
 #[tokio::test]
 async fn origin_header_routes_and_methods() {
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let app = idp.app();
     let health = |origin: Option<&str>| {
         let mut b = http::Request::builder().uri("/api/health");
@@ -210,16 +314,31 @@ async fn origin_header_routes_and_methods() {
         }
         b.body(lambda_http::Body::Empty).unwrap()
     };
-    assert_eq!(call(&app, health(Some(ORIGIN))).await, (200, json!({"status": "ok"})));
+    assert_eq!(
+        call(&app, health(Some(ORIGIN))).await,
+        (200, json!({"status": "ok"}))
+    );
     assert_eq!(call(&app, health(Some(ORIGIN_PREVIOUS))).await.0, 200);
-    for bad in [None, Some("origin-curren"), Some("origin-currentX"), Some("")] {
+    for bad in [
+        None,
+        Some("origin-curren"),
+        Some("origin-currentX"),
+        Some(""),
+    ] {
         let (status, body) = call(&app, health(bad)).await;
-        assert_eq!((status, &body["code"]), (403, &json!("forbidden")), "{bad:?}");
+        assert_eq!(
+            (status, &body["code"]),
+            (403, &json!("forbidden")),
+            "{bad:?}"
+        );
     }
     // Development mode switches the check off explicitly.
     let mut s = idp.settings();
     s.origin_verify.clear();
-    assert!(App::new(s.clone()).is_err(), "no origin value and no explicit switch-off");
+    assert!(
+        App::new(s.clone()).is_err(),
+        "no origin value and no explicit switch-off"
+    );
     s.skip_origin_verify = true;
     assert_eq!(call(&App::new(s).unwrap(), health(None)).await.0, 200);
 
@@ -241,7 +360,10 @@ async fn origin_header_routes_and_methods() {
 async fn unconfigured_function_answers_503() {
     let app = App::unavailable("parameter /colorid/x/app-secret is missing");
     let (status, body) = call(&app, request("GET", "/api/health", None, None)).await;
-    assert_eq!((status, &body["code"]), (503, &json!("configuration_unavailable")));
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &json!("configuration_unavailable"))
+    );
     // The reason stays in the log, not in the response.
     assert!(!body.to_string().contains("app-secret"));
 }

@@ -31,7 +31,9 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let Ok(procs) = std::fs::read_dir("/proc") else { return };
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return;
+        };
         for entry in procs.flatten() {
             let pid = entry.file_name().to_string_lossy().to_string();
             if !pid.chars().all(|c| c.is_ascii_digit()) {
@@ -64,13 +66,22 @@ async fn built_function_answers_under_cargo_lambda_watch() {
              .venv/bin on PATH, as scripts/test does."
         );
     };
-    let idp = Idp::standard().await;
+    let idp = Idp::fast().await;
     let port = free_port();
     // Reuse this test run's target directory so the build is incremental.
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf();
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let marker = format!("{}-{}", std::process::id(), port);
     let child = Command::new(cargo_lambda)
-        .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port"])
+        .args([
+            "lambda",
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+        ])
         .arg(port.to_string())
         .args(["--bin", "colorid-identity"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -111,7 +122,10 @@ async fn built_function_answers_under_cargo_lambda_watch() {
         }
     };
     assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(
+        health.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
 
     let token = sign(Algorithm::ES256, Some("ec-1"), &idp.claims("alice"));
     let color = http

@@ -23,7 +23,10 @@ fn expected(iss: &str, sub: &str) -> (String, u64) {
     };
     let user = B64.encode(mac(format!("user|{iss}|{sub}")))[..22].to_string();
     let c = mac(format!("color|{iss}|{sub}"));
-    (user, (u64::from(c[0]) << 16) | (u64::from(c[1]) << 8) | u64::from(c[2]))
+    (
+        user,
+        (u64::from(c[0]) << 16) | (u64::from(c[1]) << 8) | u64::from(c[2]),
+    )
 }
 
 #[tokio::test]
@@ -88,62 +91,263 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
     };
     let mut flipped_sig = parts[2].to_string().into_bytes();
     flipped_sig[10] = if flipped_sig[10] == b'A' { b'B' } else { b'A' };
-    let flipped_sig = format!("{}.{}.{}", parts[0], parts[1], String::from_utf8(flipped_sig).unwrap());
+    let flipped_sig = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        String::from_utf8(flipped_sig).unwrap()
+    );
     let signed_attrs = colorid_lambda::signing::Signer::from_pem(&k.signing_pem, SITE)
         .unwrap()
         .sign("u", vec![json!({"name": "Email"})], now())
         .unwrap();
 
     vec![
-        ("alg none", raw(r#"{"alg":"none","kid":"rsa-1"}"#, &good.to_string(), b""), "alg_not_allowed"),
-        ("alg None", raw(r#"{"alg":"None"}"#, &good.to_string(), b""), "alg_not_allowed"),
-        ("HS256 with the RSA public key as secret", sign(Algorithm::HS256, Some("rsa-1"), &good), "alg_not_allowed"),
-        ("HS256 without kid", sign(Algorithm::HS256, None, &good), "alg_not_allowed"),
-        ("HS512", sign(Algorithm::HS512, Some("rsa-1"), &good), "alg_not_allowed"),
-        ("RS384 not on the allow-list", sign(Algorithm::RS384, Some("rsa-1"), &good), "alg_not_allowed"),
-        ("PS256 not on the allow-list", sign(Algorithm::PS256, Some("rsa-1"), &good), "alg_not_allowed"),
-        ("RS256 naming the EC key", sign(Algorithm::RS256, Some("ec-1"), &good), "key_alg_mismatch"),
-        ("ES256 naming the RSA key", sign(Algorithm::ES256, Some("rsa-1"), &good), "key_alg_mismatch"),
-        ("EdDSA naming the EC key", sign(Algorithm::EdDSA, Some("ec-1"), &good), "key_alg_mismatch"),
-        ("unknown kid", sign(Algorithm::RS256, Some("nobody"), &good), "unknown_kid"),
-        ("signed by another EC key under ec-1", sign_with_pem(Algorithm::ES256, &k.ec2_pem, "ec-1", &good), "bad_signature"),
+        (
+            "alg none",
+            raw(r#"{"alg":"none","kid":"rsa-1"}"#, &good.to_string(), b""),
+            "alg_not_allowed",
+        ),
+        (
+            "alg None",
+            raw(r#"{"alg":"None"}"#, &good.to_string(), b""),
+            "alg_not_allowed",
+        ),
+        (
+            "HS256 with the RSA public key as secret",
+            sign(Algorithm::HS256, Some("rsa-1"), &good),
+            "alg_not_allowed",
+        ),
+        (
+            "HS256 without kid",
+            sign(Algorithm::HS256, None, &good),
+            "alg_not_allowed",
+        ),
+        (
+            "HS512",
+            sign(Algorithm::HS512, Some("rsa-1"), &good),
+            "alg_not_allowed",
+        ),
+        (
+            "RS384 not on the allow-list",
+            sign(Algorithm::RS384, Some("rsa-1"), &good),
+            "alg_not_allowed",
+        ),
+        (
+            "PS256 not on the allow-list",
+            sign(Algorithm::PS256, Some("rsa-1"), &good),
+            "alg_not_allowed",
+        ),
+        (
+            "RS256 naming the EC key",
+            sign(Algorithm::RS256, Some("ec-1"), &good),
+            "key_alg_mismatch",
+        ),
+        (
+            "ES256 naming the RSA key",
+            sign(Algorithm::ES256, Some("rsa-1"), &good),
+            "key_alg_mismatch",
+        ),
+        (
+            "EdDSA naming the EC key",
+            sign(Algorithm::EdDSA, Some("ec-1"), &good),
+            "key_alg_mismatch",
+        ),
+        (
+            "unknown kid",
+            sign(Algorithm::RS256, Some("nobody"), &good),
+            "unknown_kid",
+        ),
+        (
+            "signed by another EC key under ec-1",
+            sign_with_pem(Algorithm::ES256, &k.ec2_pem, "ec-1", &good),
+            "bad_signature",
+        ),
         ("payload changed after signing", tampered, "bad_signature"),
         ("signature changed", flipped_sig, "bad_signature"),
-        ("signature stripped", format!("{}.{}.", parts[0], parts[1]), "bad_signature"),
-        ("expired", rs(&with(&|c| c["exp"] = json!(now() - 120))), "expired"),
-        ("nbf in the future", rs(&with(&|c| c["nbf"] = json!(now() + 300))), "not_yet_valid"),
-        ("iat in the future", rs(&with(&|c| c["iat"] = json!(now() + 300))), "issued_in_future"),
-        ("wrong iss", rs(&with(&|c| c["iss"] = json!("https://evil.example.com"))), "wrong_issuer"),
-        ("iss with a trailing slash", rs(&with(&|c| c["iss"] = json!(format!("{}/", idp.issuer)))), "wrong_issuer"),
-        ("iss as an array", rs(&with(&|c| c["iss"] = json!([idp.issuer]))), "invalid_iss"),
-        ("missing iss", rs(&with(&|c| { c.as_object_mut().unwrap().remove("iss"); })), "missing_iss"),
-        ("wrong aud", rs(&with(&|c| c["aud"] = json!("other-client"))), "wrong_audience"),
-        ("aud array without us", rs(&with(&|c| c["aud"] = json!(["a", "b"]))), "wrong_audience"),
-        ("missing aud", rs(&with(&|c| { c.as_object_mut().unwrap().remove("aud"); })), "missing_aud"),
-        ("several audiences and no azp", rs(&with(&|c| c["aud"] = json!([CLIENT_ID, "other"]))), "missing_azp"),
-        ("azp mismatch", rs(&with(&|c| c["azp"] = json!("other-client"))), "wrong_azp"),
-        ("azp as a number", rs(&with(&|c| c["azp"] = json!(7))), "invalid_azp"),
-        ("missing exp", rs(&with(&|c| { c.as_object_mut().unwrap().remove("exp"); })), "missing_exp"),
-        ("exp as a string", rs(&with(&|c| c["exp"] = json!((now() + 300).to_string()))), "invalid_exp"),
-        ("exp as a string in the past", rs(&with(&|c| c["exp"] = json!("1"))), "invalid_exp"),
-        ("nbf as a string", rs(&with(&|c| c["nbf"] = json!("0"))), "invalid_nbf"),
-        ("iat as a string", rs(&with(&|c| c["iat"] = json!("0"))), "invalid_iat"),
-        ("missing sub", rs(&with(&|c| { c.as_object_mut().unwrap().remove("sub"); })), "missing_sub"),
-        ("sub as a number", rs(&with(&|c| c["sub"] = json!(42))), "invalid_sub"),
-        ("empty sub", rs(&with(&|c| c["sub"] = json!(""))), "invalid_sub"),
-        ("9 KiB token", rs(&with(&|c| c["pad"] = json!("x".repeat(9 * 1024)))), "token_too_large"),
-        ("broken base64 in the header", format!("{}*.{}.{}", parts[0], parts[1], parts[2]), "malformed_token"),
-        ("broken base64 in the payload", format!("{}.{}=.{}", parts[0], parts[1], parts[2]), "malformed_token"),
-        ("header that is not base64 of anything", format!("A.{}.{}", parts[1], parts[2]), "malformed_token"),
-        ("two parts", format!("{}.{}", parts[0], parts[1]), "malformed_token"),
+        (
+            "signature stripped",
+            format!("{}.{}.", parts[0], parts[1]),
+            "bad_signature",
+        ),
+        (
+            "expired",
+            rs(&with(&|c| c["exp"] = json!(now() - 120))),
+            "expired",
+        ),
+        (
+            "nbf in the future",
+            rs(&with(&|c| c["nbf"] = json!(now() + 300))),
+            "not_yet_valid",
+        ),
+        (
+            "iat in the future",
+            rs(&with(&|c| c["iat"] = json!(now() + 300))),
+            "issued_in_future",
+        ),
+        (
+            "wrong iss",
+            rs(&with(&|c| c["iss"] = json!("https://evil.example.com"))),
+            "wrong_issuer",
+        ),
+        (
+            "iss with a trailing slash",
+            rs(&with(&|c| c["iss"] = json!(format!("{}/", idp.issuer)))),
+            "wrong_issuer",
+        ),
+        (
+            "iss as an array",
+            rs(&with(&|c| c["iss"] = json!([idp.issuer]))),
+            "invalid_iss",
+        ),
+        (
+            "missing iss",
+            rs(&with(&|c| {
+                c.as_object_mut().unwrap().remove("iss");
+            })),
+            "missing_iss",
+        ),
+        (
+            "wrong aud",
+            rs(&with(&|c| c["aud"] = json!("other-client"))),
+            "wrong_audience",
+        ),
+        (
+            "aud array without us",
+            rs(&with(&|c| c["aud"] = json!(["a", "b"]))),
+            "wrong_audience",
+        ),
+        (
+            "missing aud",
+            rs(&with(&|c| {
+                c.as_object_mut().unwrap().remove("aud");
+            })),
+            "missing_aud",
+        ),
+        (
+            "several audiences and no azp",
+            rs(&with(&|c| c["aud"] = json!([CLIENT_ID, "other"]))),
+            "missing_azp",
+        ),
+        (
+            "azp mismatch",
+            rs(&with(&|c| c["azp"] = json!("other-client"))),
+            "wrong_azp",
+        ),
+        (
+            "azp as a number",
+            rs(&with(&|c| c["azp"] = json!(7))),
+            "invalid_azp",
+        ),
+        (
+            "missing exp",
+            rs(&with(&|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            })),
+            "missing_exp",
+        ),
+        (
+            "exp as a string",
+            rs(&with(&|c| c["exp"] = json!((now() + 300).to_string()))),
+            "invalid_exp",
+        ),
+        (
+            "exp as a string in the past",
+            rs(&with(&|c| c["exp"] = json!("1"))),
+            "invalid_exp",
+        ),
+        (
+            "nbf as a string",
+            rs(&with(&|c| c["nbf"] = json!("0"))),
+            "invalid_nbf",
+        ),
+        (
+            "iat as a string",
+            rs(&with(&|c| c["iat"] = json!("0"))),
+            "invalid_iat",
+        ),
+        (
+            "missing sub",
+            rs(&with(&|c| {
+                c.as_object_mut().unwrap().remove("sub");
+            })),
+            "missing_sub",
+        ),
+        (
+            "sub as a number",
+            rs(&with(&|c| c["sub"] = json!(42))),
+            "invalid_sub",
+        ),
+        (
+            "empty sub",
+            rs(&with(&|c| c["sub"] = json!(""))),
+            "invalid_sub",
+        ),
+        (
+            "9 KiB token",
+            rs(&with(&|c| c["pad"] = json!("x".repeat(9 * 1024)))),
+            "token_too_large",
+        ),
+        (
+            "broken base64 in the header",
+            format!("{}*.{}.{}", parts[0], parts[1], parts[2]),
+            "malformed_token",
+        ),
+        (
+            "broken base64 in the payload",
+            format!("{}.{}=.{}", parts[0], parts[1], parts[2]),
+            "malformed_token",
+        ),
+        (
+            "header that is not base64 of anything",
+            format!("A.{}.{}", parts[1], parts[2]),
+            "malformed_token",
+        ),
+        (
+            "two parts",
+            format!("{}.{}", parts[0], parts[1]),
+            "malformed_token",
+        ),
         ("four parts", format!("{valid}.xyz"), "malformed_token"),
-        ("empty payload part", format!("{}..{}", parts[0], parts[2]), "malformed_token"),
-        ("JSON array as payload", rs(&json!([good.clone()])), "malformed_payload"),
-        ("header not JSON", format!("{}.{payload}.{}", B64.encode("not json"), parts[2]), "malformed_header"),
-        ("header a JSON array", raw(r#"["RS256"]"#, &good.to_string(), b"x"), "malformed_header"),
-        ("kid as a number", raw(r#"{"alg":"RS256","kid":5}"#, &good.to_string(), b"x"), "malformed_header"),
-        ("crit header", raw(r#"{"alg":"RS256","kid":"rsa-1","crit":["exp"]}"#, &good.to_string(), b"x"), "malformed_header"),
-        ("signed attributes sent as identity token", signed_attrs, "wrong_token_type"),
+        (
+            "empty payload part",
+            format!("{}..{}", parts[0], parts[2]),
+            "malformed_token",
+        ),
+        (
+            "JSON array as payload",
+            rs(&json!([good.clone()])),
+            "malformed_payload",
+        ),
+        (
+            "header not JSON",
+            format!("{}.{payload}.{}", B64.encode("not json"), parts[2]),
+            "malformed_header",
+        ),
+        (
+            "header a JSON array",
+            raw(r#"["RS256"]"#, &good.to_string(), b"x"),
+            "malformed_header",
+        ),
+        (
+            "kid as a number",
+            raw(r#"{"alg":"RS256","kid":5}"#, &good.to_string(), b"x"),
+            "malformed_header",
+        ),
+        (
+            "crit header",
+            raw(
+                r#"{"alg":"RS256","kid":"rsa-1","crit":["exp"]}"#,
+                &good.to_string(),
+                b"x",
+            ),
+            "malformed_header",
+        ),
+        (
+            "signed attributes sent as identity token",
+            signed_attrs,
+            "wrong_token_type",
+        ),
     ]
 }
 
@@ -156,7 +360,8 @@ async fn bad_tokens_get_401_with_their_reason_code() {
     let mut wrong = Vec::new();
     for (what, token, code) in &table {
         let (status, body) = call(&app, request("GET", "/api/color", Some(token), None)).await;
-        if status != 401 || body["reason"] != json!(code) || body["code"] != json!("invalid_token") {
+        if status != 401 || body["reason"] != json!(code) || body["code"] != json!("invalid_token")
+        {
             wrong.push(format!("{what}: expected 401 {code}, got {status} {body}"));
         }
     }
@@ -175,7 +380,11 @@ async fn missing_or_unusable_authorization_is_401() {
             b = b.header("authorization", a);
         }
         let (status, body) = call(&app, b.body(lambda_http::Body::Empty).unwrap()).await;
-        assert_eq!((status, &body["reason"]), (401, &json!("missing_token")), "{auth:?}");
+        assert_eq!(
+            (status, &body["reason"]),
+            (401, &json!("missing_token")),
+            "{auth:?}"
+        );
     }
     // No key was needed, so none was fetched.
     assert_eq!(idp.fetches(), 0);
@@ -188,18 +397,38 @@ async fn newly_published_key_verifies_after_exactly_one_refetch() {
     settings.jwks_refetch_penalty = Duration::from_millis(200);
     let app = App::new(settings).unwrap();
     let first = sign(Algorithm::RS256, Some("rsa-1"), &idp.claims("alice"));
-    assert_eq!(call(&app, request("GET", "/api/color", Some(&first), None)).await.0, 200);
+    assert_eq!(
+        call(&app, request("GET", "/api/color", Some(&first), None))
+            .await
+            .0,
+        200
+    );
     assert_eq!(idp.fetches(), 1);
 
     sleep(250).await;
     idp.publish(keys().ec2_jwk.clone());
-    let rotated = sign_with_pem(Algorithm::ES256, &keys().ec2_pem, "ec-2", &idp.claims("alice"));
+    let rotated = sign_with_pem(
+        Algorithm::ES256,
+        &keys().ec2_pem,
+        "ec-2",
+        &idp.claims("alice"),
+    );
     let (status, body) = call(&app, request("GET", "/api/color", Some(&rotated), None)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(idp.fetches(), 2);
     // Cached from now on.
-    assert_eq!(call(&app, request("GET", "/api/color", Some(&rotated), None)).await.0, 200);
-    assert_eq!(call(&app, request("GET", "/api/color", Some(&first), None)).await.0, 200);
+    assert_eq!(
+        call(&app, request("GET", "/api/color", Some(&rotated), None))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(&app, request("GET", "/api/color", Some(&first), None))
+            .await
+            .0,
+        200
+    );
     assert_eq!(idp.fetches(), 2);
     assert_eq!(app.jwks_fetch_count(), 2);
 }
@@ -211,7 +440,12 @@ async fn burst_of_unknown_kids_fetches_at_most_once_per_penalty_period() {
     settings.jwks_refetch_penalty = Duration::from_millis(500);
     let app = Arc::new(App::new(settings).unwrap());
     let good = sign(Algorithm::RS256, Some("rsa-1"), &idp.claims("alice"));
-    assert_eq!(call(&app, request("GET", "/api/color", Some(&good), None)).await.0, 200);
+    assert_eq!(
+        call(&app, request("GET", "/api/color", Some(&good), None))
+            .await
+            .0,
+        200
+    );
     assert_eq!(idp.fetches(), 1);
 
     // Within the penalty period: no fetch at all.
@@ -222,7 +456,9 @@ async fn burst_of_unknown_kids_fetches_at_most_once_per_penalty_period() {
             // The kid is looked up before the signature is checked, so no signature is needed.
             let header = format!(r#"{{"alg":"RS256","kid":"flood-{i}"}}"#);
             let token = raw(&header, &idp.claims("x").to_string(), b"sig");
-            set.spawn(async move { call(&app, request("GET", "/api/color", Some(&token), None)).await });
+            set.spawn(
+                async move { call(&app, request("GET", "/api/color", Some(&token), None)).await },
+            );
         }
         set
     };
@@ -241,7 +477,12 @@ async fn burst_of_unknown_kids_fetches_at_most_once_per_penalty_period() {
     }
     assert_eq!(idp.fetches(), 2);
     // Known keys keep working during the penalty.
-    assert_eq!(call(&app, request("GET", "/api/color", Some(&good), None)).await.0, 200);
+    assert_eq!(
+        call(&app, request("GET", "/api/color", Some(&good), None))
+            .await
+            .0,
+        200
+    );
     assert_eq!(idp.fetches(), 2);
 }
 
@@ -269,17 +510,41 @@ async fn assurance_level_is_mapped_and_enforced() {
         }
         sign(Algorithm::ES256, Some("ec-1"), &c)
     };
-    let (status, body) = call(&app, request("GET", "/api/color", Some(&token_with(Some("urn:example:mfa"))), None)).await;
+    let (status, body) = call(
+        &app,
+        request(
+            "GET",
+            "/api/color",
+            Some(&token_with(Some("urn:example:mfa"))),
+            None,
+        ),
+    )
+    .await;
     assert_eq!((status, &body["level"]), (200, &json!("AAL2")));
-    let (status, body) = call(&app, request("GET", "/api/color", Some(&token_with(Some("AAL3"))), None)).await;
+    let (status, body) = call(
+        &app,
+        request("GET", "/api/color", Some(&token_with(Some("AAL3"))), None),
+    )
+    .await;
     assert_eq!((status, &body["level"]), (200, &json!("AAL3")));
     for acr in [Some("AAL1"), Some("urn:unknown"), None] {
-        let (status, body) = call(&app, request("GET", "/api/color", Some(&token_with(acr)), None)).await;
+        let (status, body) = call(
+            &app,
+            request("GET", "/api/color", Some(&token_with(acr)), None),
+        )
+        .await;
         assert_eq!(status, 403, "{acr:?}");
-        assert_eq!(body, json!({"code": "insufficient_assurance", "required": "AAL2"}));
+        assert_eq!(
+            body,
+            json!({"code": "insufficient_assurance", "required": "AAL2"})
+        );
     }
     // Attributes are guarded the same way.
     let uri = "/api/attributes?self_asserted_attributes=UserId";
-    let (status, _) = call(&app, request("GET", uri, Some(&token_with(Some("AAL1"))), None)).await;
+    let (status, _) = call(
+        &app,
+        request("GET", uri, Some(&token_with(Some("AAL1"))), None),
+    )
+    .await;
     assert_eq!(status, 403);
 }

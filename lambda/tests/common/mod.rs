@@ -26,9 +26,6 @@ pub const SITE: &str = "https://color.example.com";
 
 /// Key material generated once per test binary (RSA generation is slow in debug builds).
 pub struct Keys {
-    pub rsa_pem: String,
-    pub rsa_public_pem: String,
-    pub rsa_jwk: Value,
     pub ec_pem: String,
     pub ec_jwk: Value,
     pub ed_pem: String,
@@ -49,17 +46,35 @@ fn ec_key(kid: &str) -> (String, Value) {
     (pem, jwk)
 }
 
-pub fn keys() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
+/// The RSA test key, generated only by tests that need it (slow in debug builds).
+pub struct RsaKey {
+    pub pem: String,
+    pub public_pem: String,
+    pub jwk: Value,
+}
+
+pub fn rsa_key() -> &'static RsaKey {
+    static KEY: OnceLock<RsaKey> = OnceLock::new();
+    KEY.get_or_init(|| {
         let rsa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
-        let rsa_pem = rsa.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
-        let rsa_public_pem = rsa
+        let pem = rsa.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+        let public_pem = rsa
             .to_public_key()
             .to_public_key_pem(LineEnding::LF)
             .unwrap();
-        let rsa_jwk = json!({"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256",
+        let jwk = json!({"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256",
             "n": B64.encode(rsa.n().to_bytes_be()), "e": B64.encode(rsa.e().to_bytes_be())});
+        RsaKey {
+            pem,
+            public_pem,
+            jwk,
+        }
+    })
+}
+
+pub fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
         let (ec_pem, ec_jwk) = ec_key("ec-1");
         let (ec2_pem, ec2_jwk) = ec_key("ec-2");
         let (signing_pem, _) = ec_key("signing");
@@ -68,9 +83,6 @@ pub fn keys() -> &'static Keys {
         let ed_jwk = json!({"kty": "OKP", "crv": "Ed25519", "kid": "ed-1", "use": "sig",
             "x": B64.encode(ed.verifying_key().as_bytes())});
         Keys {
-            rsa_pem,
-            rsa_public_pem,
-            rsa_jwk,
             ec_pem,
             ec_jwk,
             ed_pem,
@@ -98,10 +110,17 @@ impl Idp {
         let jwks = Arc::new(Mutex::new(json!({ "keys": keys })));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (j, f, b, iss) = (jwks.clone(), jwks_fetches.clone(), broken.clone(), issuer.clone());
+        let (j, f, b, iss) = (
+            jwks.clone(),
+            jwks_fetches.clone(),
+            broken.clone(),
+            issuer.clone(),
+        );
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let (j, f, b, iss) = (j.clone(), f.clone(), b.clone(), iss.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
@@ -117,7 +136,10 @@ impl Idp {
                     let (status, body) = if b.load(Ordering::SeqCst) {
                         ("500 Internal Server Error", "{}".to_string())
                     } else if path == "/.well-known/openid-configuration" {
-                        ("200 OK", json!({"issuer": iss, "jwks_uri": format!("{iss}/jwks")}).to_string())
+                        (
+                            "200 OK",
+                            json!({"issuer": iss, "jwks_uri": format!("{iss}/jwks")}).to_string(),
+                        )
                     } else if path == "/jwks" {
                         f.fetch_add(1, Ordering::SeqCst);
                         ("200 OK", j.lock().unwrap().to_string())
@@ -141,14 +163,28 @@ impl Idp {
         }
     }
 
+    /// An IdP publishing the P-256 and Ed25519 test keys (no RSA: its generation is slow).
+    pub async fn fast() -> Idp {
+        let k = keys();
+        Idp::start(vec![k.ec_jwk.clone(), k.ed_jwk.clone()]).await
+    }
+
     /// An IdP publishing the RSA, P-256 and Ed25519 test keys.
     pub async fn standard() -> Idp {
         let k = keys();
-        Idp::start(vec![k.rsa_jwk.clone(), k.ec_jwk.clone(), k.ed_jwk.clone()]).await
+        Idp::start(vec![
+            rsa_key().jwk.clone(),
+            k.ec_jwk.clone(),
+            k.ed_jwk.clone(),
+        ])
+        .await
     }
 
     pub fn publish(&self, key: Value) {
-        self.jwks.lock().unwrap()["keys"].as_array_mut().unwrap().push(key);
+        self.jwks.lock().unwrap()["keys"]
+            .as_array_mut()
+            .unwrap()
+            .push(key);
     }
 
     pub fn fetches(&self) -> usize {
@@ -179,7 +215,10 @@ impl Idp {
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Signs `claims` with the named test key ("rsa", "ec", "ed", "ec2") under `kid`.
@@ -187,11 +226,13 @@ pub fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
     let k = keys();
     let key = match alg {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::PS256 => {
-            EncodingKey::from_rsa_pem(k.rsa_pem.as_bytes()).unwrap()
+            EncodingKey::from_rsa_pem(rsa_key().pem.as_bytes()).unwrap()
         }
         Algorithm::ES256 => EncodingKey::from_ec_pem(k.ec_pem.as_bytes()).unwrap(),
         Algorithm::EdDSA => EncodingKey::from_ed_pem(k.ed_pem.as_bytes()).unwrap(),
-        Algorithm::HS256 | Algorithm::HS512 => EncodingKey::from_secret(k.rsa_public_pem.as_bytes()),
+        Algorithm::HS256 | Algorithm::HS512 => {
+            EncodingKey::from_secret(rsa_key().public_pem.as_bytes())
+        }
         other => panic!("no test key for {other:?}"),
     };
     let mut header = Header::new(alg);
@@ -208,7 +249,12 @@ pub fn sign_with_pem(alg: Algorithm, pem: &str, kid: &str, claims: &Value) -> St
 
 /// A token from raw header and payload JSON with the given signature bytes.
 pub fn raw(header: &str, payload: &str, sig: &[u8]) -> String {
-    format!("{}.{}.{}", B64.encode(header), B64.encode(payload), B64.encode(sig))
+    format!(
+        "{}.{}.{}",
+        B64.encode(header),
+        B64.encode(payload),
+        B64.encode(sig)
+    )
 }
 
 pub fn request(method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Request {
@@ -232,7 +278,9 @@ pub async fn call(app: &App, req: Request) -> (u16, Value) {
         return (status, Value::Null);
     }
     assert_eq!(
-        resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/json"),
         "status {status} without a JSON content type"
     );
