@@ -1,0 +1,101 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Stand up a secure, identity-aware static web application on AWS from one stack.toml.
+///
+/// colorid provisions an ACM certificate, a private S3 bucket readable only by
+/// CloudFront, a CloudFront distribution on your domain, Route53 alias records,
+/// SSM secrets and the identity function, then publishes your site. Every
+/// command converges: run it again and it changes only what differs.
+///
+/// Try it without an AWS account: `scripts/demo` starts the local emulator
+/// and runs `colorid --local up`.
+#[derive(Debug, Parser)]
+#[command(name = "colorid", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// The stack file.
+    #[arg(long, global = true, default_value = "stack.toml", value_name = "FILE")]
+    pub stack: PathBuf,
+    /// The AWS profile to use (from ~/.aws/config); default: the standard credential chain.
+    #[arg(long, global = true, value_name = "P")]
+    pub profile: Option<String>,
+    /// Override the stack's region for the bucket, function and parameters.
+    #[arg(long, global = true, value_name = "R")]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint (also read from AWS_ENDPOINT_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Use the local AWS emulator: COLORID_LOCAL_ENDPOINT, else http://127.0.0.1:4566, with dummy credentials.
+    #[arg(long, global = true)]
+    pub local: bool,
+    /// How results are printed on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// More log detail on stderr (-v: info, -vv: debug, -vvv: trace). RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would create, update or leave unchanged. Makes no changes.
+    Plan,
+    /// Create or update everything in the stack, then publish the site.
+    ///
+    /// Order: hosted zone, then certificate, bucket and origin access at once;
+    /// the distribution when the certificate is issued; the bucket policy and
+    /// DNS records last. A second run changes nothing.
+    Up(UpArgs),
+    /// Remove everything the stack created, and nothing else.
+    ///
+    /// Lists what it will delete and asks first; pass --yes to skip the question
+    /// (required when there is no terminal).
+    Down(DownArgs),
+    /// Show what exists: ids, the site URL and the distribution's domain.
+    Status,
+}
+
+/// Options of `up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Remove a lock left by a run that died, then proceed.
+    #[arg(long)]
+    pub force_unlock: bool,
+    /// The longest to wait for the certificate to be issued, in seconds.
+    #[arg(long, default_value_t = 2700, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+}
+
+/// Options of `down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Remove a lock left by a run that died, then proceed.
+    #[arg(long)]
+    pub force_unlock: bool,
+    /// The longest to wait for the distribution to be disabled, in seconds.
+    #[arg(long, default_value_t = 2700, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+}

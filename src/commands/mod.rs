@@ -1,0 +1,33 @@
+//! One file per command, each short: it calls into the library and prints.
+
+pub mod down;
+pub mod plan;
+pub mod status;
+pub mod up;
+
+use crate::cli::{Cli, Command, Output};
+use crate::error::Result;
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Plan => plan::run(g).await,
+        Command::Up(args) => up::run(g, &args).await,
+        Command::Down(args) => down::run(g, &args).await,
+        Command::Status => status::run(g).await,
+    }
+}
+
+/// Prints a value as JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
+    );
+}
+
+/// Whether results go out as JSON.
+pub fn json(output: Output) -> bool {
+    output == Output::Json
+}

@@ -1,0 +1,34 @@
+//! `colorid plan`.
+
+use crate::cli::Global;
+use crate::commands::{json, print_json};
+use crate::error::Result;
+use crate::stack::Change;
+use crate::{plan, session};
+
+pub async fn run(g: &Global) -> Result<()> {
+    let ctx = session::open(g).await?;
+    let steps = plan::plan(&ctx).await?;
+    if json(g.output) {
+        print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
+        return Ok(());
+    }
+    println!(
+        "plan for stack {} ({}):",
+        ctx.names.stack,
+        ctx.stack.site_url()
+    );
+    for s in &steps {
+        println!("  {:<14} {:<40} {}", s.resource, s.name, s.change);
+    }
+    let changes = steps
+        .iter()
+        .filter(|s| s.change != Change::Unchanged)
+        .count();
+    if changes == 0 {
+        println!("nothing to do: the stack is up to date");
+    } else {
+        println!("{changes} resource(s) to create or update; run `colorid up` to apply");
+    }
+    Ok(())
+}

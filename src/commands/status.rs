@@ -1,0 +1,53 @@
+//! `colorid status`.
+
+use crate::cli::Global;
+use crate::commands::{json, print_json};
+use crate::error::Result;
+use crate::session;
+use crate::stack::{certificate, distribution};
+
+pub async fn run(g: &Global) -> Result<()> {
+    let ctx = session::open(g).await?;
+    let state = ctx.state.get().await;
+    let cert = certificate::find(&ctx).await?;
+    let dist = distribution::find(&ctx).await?;
+    let status = serde_json::json!({
+        "stack": ctx.names.stack,
+        "site_url": ctx.stack.site_url(),
+        "api_url": format!("{}/api/", ctx.stack.site_url()),
+        "hosted_zone_id": state.hosted_zone_id,
+        "certificate": cert.as_ref().map(|c| serde_json::json!({"arn": c.arn, "status": c.status})),
+        "bucket": state.bucket,
+        "origin_access_control_id": state.origin_access_control_id,
+        "origin_access_identity_id": state.origin_access_identity_id,
+        "distribution": dist.as_ref().map(|d| serde_json::json!({"id": d.id, "domain": d.domain, "status": d.status})),
+        "function_name": state.function_name,
+        "function_url": state.function_url,
+    });
+    if json(g.output) {
+        print_json(&status);
+        return Ok(());
+    }
+    println!("stack {}", ctx.names.stack);
+    println!("  site:          {}", ctx.stack.site_url());
+    println!("  api:           {}/api/", ctx.stack.site_url());
+    match &dist {
+        Some(d) => println!("  distribution:  {} ({}, {})", d.id, d.domain, d.status),
+        None => println!("  distribution:  (none; run `colorid up`)"),
+    }
+    match &cert {
+        Some(c) => println!("  certificate:   {} ({})", c.arn, c.status),
+        None => println!("  certificate:   (none)"),
+    }
+    println!(
+        "  bucket:        {}",
+        state.bucket.as_deref().unwrap_or("(none)")
+    );
+    if let Some(id) = &state.origin_access_control_id {
+        println!("  origin access: control {id}");
+    }
+    if let Some(id) = &state.origin_access_identity_id {
+        println!("  origin access: identity {id}");
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `colorid up`.
+
+use std::time::Duration;
+
+use crate::cli::{Global, UpArgs};
+use crate::commands::{json, print_json};
+use crate::deploy::{self, UpOptions};
+use crate::error::Result;
+use crate::lock::Lock;
+use crate::session;
+
+pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
+    let ctx = session::open(g).await?;
+    ctx.progress.note(&format!(
+        "colorid up: stack {} → {}",
+        ctx.names.stack,
+        ctx.stack.site_url()
+    ));
+    let lock = Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "up", args.force_unlock).await?;
+    let options = UpOptions {
+        max_wait: Duration::from_secs(args.wait_timeout),
+    };
+    let result = session::interruptible(deploy::up(&ctx, &options)).await;
+    lock.release().await?;
+    let report = result?;
+    if json(g.output) {
+        print_json(&report);
+    } else {
+        println!(
+            "stack {} is up ({:.1}s)",
+            report.stack, report.elapsed_seconds
+        );
+        println!("  site:          {}", report.site_url);
+        println!(
+            "  distribution:  {} ({}, {})",
+            report.distribution_id, report.distribution_domain, report.distribution_status
+        );
+        println!("  bucket:        {}", report.bucket);
+        println!(
+            "  aws calls:     {} reads, {} changes",
+            report.calls.reads, report.calls.mutations
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! colorid: stand up, update and tear down a secure, identity-aware static
+//! web application on AWS from one `stack.toml`.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod deploy;
+pub mod error;
+pub mod lock;
+pub mod names;
+pub mod plan;
+pub mod progress;
+pub mod publish;
+pub mod session;
+pub mod stack;
+pub mod state;
+pub mod teardown;
+pub mod wait;

@@ -1,0 +1,105 @@
+//! `plan`: the same look-ups `up` makes, no writes; each resource as create,
+//! update (which fields, old → new) or unchanged, in the order `up` would go.
+
+use crate::error::{Error, Result};
+use crate::session;
+use crate::stack::bucket::{self, Reader};
+use crate::stack::distribution::{self, Inputs};
+use crate::stack::origin_access::{self, Access};
+use crate::stack::{Change, Ctx, Planned, certificate, dns, zone};
+
+/// Surveys the account and says what `up` would do.
+pub async fn plan(ctx: &Ctx) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    let mut push = |resource: &str, name: &str, change: Change| {
+        out.push(Planned {
+            resource: resource.to_string(),
+            name: name.to_string(),
+            change,
+        })
+    };
+    let zone_id = zone::find_zone(&ctx.aws.route53(), &ctx.stack.hosted_zone).await?;
+    match &zone_id {
+        Some(_) => push("hosted zone", &ctx.stack.hosted_zone, Change::Unchanged),
+        None if ctx.aws.is_local() => push("hosted zone", &ctx.stack.hosted_zone, Change::Create),
+        None => {
+            return Err(Error::Conflict(format!(
+                "the hosted zone {} does not exist in this account.\n  what to do: create it in Route53, or set `hosted_zone` in {} to the zone that holds {}",
+                ctx.stack.hosted_zone,
+                ctx.stack.file.display(),
+                ctx.stack.domain
+            )));
+        }
+    }
+    let account = session::account_id(ctx).await?;
+    let state = ctx.state.get().await;
+
+    let cert = certificate::find(ctx).await?;
+    let previous_names = match (&cert, &state.certificate_arn) {
+        (None, Some(_)) => Some(vec!["(the recorded certificate)".to_string()]),
+        _ => None,
+    };
+    push(
+        "certificate",
+        &certificate::wanted_names(ctx).join(","),
+        certificate::plan(ctx, cert.as_ref(), previous_names),
+    );
+
+    let bucket_name = bucket::name(ctx, &account);
+    let found_bucket = bucket::find(ctx, &bucket_name).await?;
+    let (oa_change, access) = origin_access::plan(ctx).await?;
+    let found_dist = distribution::find(ctx).await?;
+    let reader = match (&access, &found_dist) {
+        (Some(Access::Control(_)), Some(d)) => Some(Reader::Distribution(d.arn.clone())),
+        (Some(Access::Identity(id)), _) => Some(Reader::OriginAccessIdentity(id.clone())),
+        _ => None,
+    };
+    push(
+        "bucket",
+        &bucket_name,
+        bucket::plan(ctx, &bucket_name, found_bucket.as_ref(), reader.as_ref()),
+    );
+    push(
+        "origin access",
+        &ctx.names.origin_access_control(),
+        oa_change,
+    );
+
+    let inputs = Inputs {
+        certificate_arn: cert
+            .map(|c| c.arn)
+            .unwrap_or_else(|| "(new certificate)".into()),
+        bucket_domain: crate::deploy::bucket_domain(&bucket_name, &ctx.aws.region()),
+        access: access.unwrap_or_else(|| Access::Control("(new)".into())),
+        api: None,
+        has_404_page: ctx.stack.site_dir.join("404.html").is_file(),
+    };
+    let wanted = distribution::wanted_config(ctx, &inputs, found_dist.as_ref().map(|d| &d.config))?;
+    push(
+        "distribution",
+        &ctx.stack.domain,
+        distribution::plan(
+            found_dist.as_ref(),
+            &wanted,
+            state.origin_access_control_id.as_deref(),
+        ),
+    );
+
+    let aliases = match &zone_id {
+        Some(id) => dns::find_aliases(ctx, id).await?,
+        None => (None, None),
+    };
+    push(
+        "dns",
+        &format!("{} A, AAAA", ctx.stack.domain),
+        dns::plan(
+            &aliases,
+            Some(
+                found_dist
+                    .as_ref()
+                    .map_or("(new distribution)", |d| d.domain.as_str()),
+            ),
+        ),
+    );
+    Ok(out)
+}

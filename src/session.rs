@@ -1,0 +1,62 @@
+//! One run's context: the validated stack, the SDK clients, progress and state.
+
+use crate::aws::{Aws, AwsOptions};
+use crate::cli::{Global, Output};
+use crate::config;
+use crate::error::Result;
+use crate::names::Names;
+use crate::progress::Progress;
+use crate::stack::Ctx;
+use crate::state::StateStore;
+
+/// Loads and validates the stack (before any AWS call), then builds the context.
+pub async fn open(global: &Global) -> Result<Ctx> {
+    let stack = config::load(&global.stack)?;
+    let options = AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        local: global.local,
+    };
+    if let Some(region) = &options.region
+        && !crate::names::REGIONS.contains(&region.as_str())
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "--region {region:?} is not an AWS region; use a code such as eu-west-1"
+        )));
+    }
+    let aws = Aws::load(&options, &stack.region).await;
+    let names = Names::new(&stack.name);
+    let progress = Progress::new(global.output == Output::Json);
+    let state = StateStore::load(aws.ssm(), &names).await?;
+    Ok(Ctx {
+        stack,
+        aws,
+        names,
+        progress,
+        state,
+    })
+}
+
+/// The caller's account id.
+pub async fn account_id(ctx: &Ctx) -> Result<String> {
+    use crate::error::AwsContext;
+    let out = ctx
+        .aws
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .aws("identify the AWS account of", "the current credentials")?;
+    Ok(out.account.unwrap_or_default())
+}
+
+/// Runs `fut`, ending early with a clear error on Ctrl-C so the caller can release the lock.
+pub async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        r = fut => r,
+        _ = tokio::signal::ctrl_c() => Err(crate::error::Error::Aborted(
+            "interrupted; run the same command again to finish: it resumes where it stopped".into(),
+        )),
+    }
+}

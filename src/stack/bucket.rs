@@ -1,0 +1,408 @@
+//! The private S3 bucket that holds the site: Block Public Access, default
+//! encryption, a TLS-only deny, and read access for CloudFront alone.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+};
+use serde_json::{Value, json};
+
+use crate::error::{AwsContext, Error, Result, code_of};
+use crate::names::STACK_TAG;
+use crate::stack::{Change, Ctx, FieldChange, diff_fields};
+
+/// Who may read the bucket through CloudFront.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reader {
+    /// Origin access control: the distribution's ARN.
+    Distribution(String),
+    /// Origin access identity: its id.
+    OriginAccessIdentity(String),
+}
+
+/// The bucket's name: explicit, or derived from stack and account.
+pub fn name(ctx: &Ctx, account: &str) -> String {
+    ctx.stack
+        .bucket
+        .clone()
+        .unwrap_or_else(|| ctx.names.bucket(account))
+}
+
+/// The bucket's settings as rendered fields.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub fields: BTreeMap<String, String>,
+    pub tagged: bool,
+    pub policy: Option<Value>,
+}
+
+/// Finds the bucket; `None` when it does not exist.
+pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
+    let s3 = ctx.aws.s3();
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => {}
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
+        Err(err)
+            if err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 403) =>
+        {
+            return Err(Error::Conflict(format!(
+                "the bucket {bucket} exists but belongs to another account (or these credentials may not read it).\n  what to do: set `bucket` in {} to another name",
+                ctx.stack.file.display()
+            )));
+        }
+        Err(err) => return Err(err).aws("look up the bucket", bucket),
+    }
+    let mut found = Found::default();
+    let pab = match s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => out.public_access_block_configuration,
+        Err(err) if code_of(&err) == Some("NoSuchPublicAccessBlockConfiguration") => None,
+        Err(err) => return Err(err).aws("read the public access block of", bucket),
+    };
+    let pab = pab.unwrap_or_else(|| PublicAccessBlockConfiguration::builder().build());
+    found.fields.insert(
+        "public_access_block".into(),
+        format!(
+            "{}/{}/{}/{}",
+            pab.block_public_acls().unwrap_or(false),
+            pab.ignore_public_acls().unwrap_or(false),
+            pab.block_public_policy().unwrap_or(false),
+            pab.restrict_public_buckets().unwrap_or(false)
+        ),
+    );
+    let sse = match s3.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(out) => out
+            .server_side_encryption_configuration
+            .and_then(|c| c.rules().first().cloned())
+            .and_then(|r| r.apply_server_side_encryption_by_default)
+            .map(|d| d.sse_algorithm().as_str().to_string()),
+        Err(err) if code_of(&err) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+        Err(err) => return Err(err).aws("read the encryption of", bucket),
+    };
+    found
+        .fields
+        .insert("encryption".into(), sse.unwrap_or_else(|| "(none)".into()));
+    let tags = match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => out.tag_set,
+        Err(err) if code_of(&err) == Some("NoSuchTagSet") => Vec::new(),
+        Err(err) => return Err(err).aws("read the tags of", bucket),
+    };
+    found.tagged = tags
+        .iter()
+        .any(|t| t.key() == STACK_TAG && t.value() == ctx.names.stack);
+    found.fields.insert(
+        "tag".into(),
+        if found.tagged {
+            ctx.names.stack.clone()
+        } else {
+            "(none)".into()
+        },
+    );
+    found.policy = match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => out.policy.and_then(|p| serde_json::from_str(&p).ok()),
+        Err(err) if code_of(&err) == Some("NoSuchBucketPolicy") => None,
+        Err(err) => return Err(err).aws("read the policy of", bucket),
+    };
+    Ok(Some(found))
+}
+
+fn wanted_fields(ctx: &Ctx) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("public_access_block".into(), "true/true/true/true".into()),
+        ("encryption".into(), "AES256".into()),
+        ("tag".into(), ctx.names.stack.clone()),
+    ])
+}
+
+/// The bucket policy: TLS only, and GetObject for CloudFront as `reader`.
+pub fn wanted_policy(bucket: &str, reader: &Reader) -> Value {
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let allow = match reader {
+        Reader::Distribution(dist_arn) => json!({
+            "Sid": "AllowCloudFrontRead",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": format!("{arn}/*"),
+            "Condition": {"StringEquals": {"AWS:SourceArn": dist_arn}}
+        }),
+        Reader::OriginAccessIdentity(id) => json!({
+            "Sid": "AllowCloudFrontRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")},
+            "Action": "s3:GetObject",
+            "Resource": format!("{arn}/*")
+        }),
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn.clone(), format!("{arn}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            },
+            allow
+        ]
+    })
+}
+
+/// Puts a policy in a canonical form: one-element arrays as scalars, arrays sorted.
+pub fn normalize_policy(v: &Value) -> Value {
+    match v {
+        Value::Array(items) if items.len() == 1 => normalize_policy(&items[0]),
+        Value::Array(items) => {
+            let mut out: Vec<Value> = items.iter().map(normalize_policy).collect();
+            out.sort_by_key(|a| a.to_string());
+            Value::Array(out)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalize_policy(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// What `up` would do to the bucket; `reader` is `None` while the distribution does not exist yet.
+pub fn plan(ctx: &Ctx, bucket: &str, found: Option<&Found>, reader: Option<&Reader>) -> Change {
+    let Some(found) = found else {
+        return Change::Create;
+    };
+    let mut fields = diff_fields(&found.fields, &wanted_fields(ctx));
+    let want = reader.map(|r| normalize_policy(&wanted_policy(bucket, r)));
+    let have = found.policy.as_ref().map(normalize_policy);
+    if want.is_some() && want != have {
+        fields.push(FieldChange {
+            field: "policy".into(),
+            old: if have.is_some() {
+                "(other policy)".into()
+            } else {
+                "(none)".into()
+            },
+            new: "TLS-only, read by CloudFront only".into(),
+        });
+    }
+    Change::from_fields(fields)
+}
+
+fn tag(ctx: &Ctx) -> Result<Tag> {
+    Tag::builder()
+        .key(STACK_TAG)
+        .value(&ctx.names.stack)
+        .build()
+        .map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// Creates the bucket when missing and puts every setting that differs (not the policy).
+pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<()> {
+    let start = Instant::now();
+    let s3 = ctx.aws.s3();
+    let found = find(ctx, bucket).await?;
+    let mut did = Vec::new();
+    let existing = match found {
+        Some(f) => {
+            if !f.tagged && ctx.stack.bucket.is_some() {
+                return Err(Error::Conflict(format!(
+                    "the bucket {bucket} exists but was not made by stack {} (it lacks the tag {STACK_TAG}={}).\n  what to do: choose another `bucket` in {}, or remove `bucket` to use the derived name",
+                    ctx.names.stack,
+                    ctx.names.stack,
+                    ctx.stack.file.display()
+                )));
+            }
+            f.fields
+        }
+        None => {
+            let region = ctx.aws.region();
+            let mut create = s3.create_bucket().bucket(bucket);
+            if region != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                        .build(),
+                );
+            }
+            match create.send().await {
+                Ok(_) => {}
+                // Made by an earlier run that was killed before it recorded anything.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_bucket_already_owned_by_you()) => {}
+                Err(err) => return Err(err).aws("create the bucket", bucket),
+            }
+            did.push("created");
+            BTreeMap::new()
+        }
+    };
+    ctx.state
+        .update(|s| s.bucket = Some(bucket.to_string()))
+        .await?;
+    let changes = diff_fields(&existing, &wanted_fields(ctx));
+    for change in &changes {
+        match change.field.as_str() {
+            "public_access_block" => {
+                s3.put_public_access_block()
+                    .bucket(bucket)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("block public access to", bucket)?;
+            }
+            "encryption" => {
+                let rule = ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(
+                        ServerSideEncryptionByDefault::builder()
+                            .sse_algorithm(ServerSideEncryption::Aes256)
+                            .build()
+                            .map_err(|e| Error::Usage(e.to_string()))?,
+                    )
+                    .build();
+                s3.put_bucket_encryption()
+                    .bucket(bucket)
+                    .server_side_encryption_configuration(
+                        ServerSideEncryptionConfiguration::builder()
+                            .rules(rule)
+                            .build()
+                            .map_err(|e| Error::Usage(e.to_string()))?,
+                    )
+                    .send()
+                    .await
+                    .aws("set default encryption on", bucket)?;
+            }
+            "tag" => {
+                s3.put_bucket_tagging()
+                    .bucket(bucket)
+                    .tagging(
+                        Tagging::builder()
+                            .tag_set(tag(ctx)?)
+                            .build()
+                            .map_err(|e| Error::Usage(e.to_string()))?,
+                    )
+                    .send()
+                    .await
+                    .aws("tag", bucket)?;
+            }
+            _ => {}
+        }
+    }
+    let what = if did.is_empty() && changes.is_empty() {
+        format!("{bucket} unchanged")
+    } else if did.is_empty() {
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        format!("{bucket} updated {}", fields.join(", "))
+    } else {
+        format!("{bucket} created (private, encrypted)")
+    };
+    ctx.progress.step("bucket", &what, start.elapsed());
+    Ok(())
+}
+
+/// Puts the bucket policy when it differs.
+pub async fn ensure_policy(ctx: &Ctx, bucket: &str, reader: &Reader) -> Result<()> {
+    let start = Instant::now();
+    let s3 = ctx.aws.s3();
+    let have = match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => out
+            .policy
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok()),
+        Err(err) if code_of(&err) == Some("NoSuchBucketPolicy") => None,
+        Err(err) => return Err(err).aws("read the policy of", bucket),
+    };
+    let want = wanted_policy(bucket, reader);
+    if have.as_ref().map(normalize_policy) == Some(normalize_policy(&want)) {
+        ctx.progress
+            .step("bucket policy", "unchanged", start.elapsed());
+        return Ok(());
+    }
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(want.to_string())
+        .send()
+        .await
+        .aws("set the policy of", bucket)?;
+    ctx.progress.step(
+        "bucket policy",
+        "set (TLS only; GetObject for CloudFront only)",
+        start.elapsed(),
+    );
+    Ok(())
+}
+
+/// Empties the bucket (every version and delete marker) and deletes it.
+pub async fn delete(ctx: &Ctx, bucket: &str) -> Result<u64> {
+    let s3 = ctx.aws.s3();
+    let removed = empty(&s3, bucket).await?;
+    match s3.delete_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(removed),
+        Err(err) if code_of(&err) == Some("NoSuchBucket") => Ok(removed),
+        Err(err) => Err(err).aws("delete the bucket", bucket),
+    }
+}
+
+async fn empty(s3: &S3Client, bucket: &str) -> Result<u64> {
+    let mut removed = 0u64;
+    loop {
+        let page = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(1000)
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(err) if code_of(&err) == Some("NoSuchBucket") => return Ok(removed),
+            Err(err) => return Err(err).aws("list the objects of", bucket),
+        };
+        let mut ids = Vec::new();
+        for v in page.versions() {
+            ids.push((v.key().unwrap_or_default(), v.version_id()));
+        }
+        for m in page.delete_markers() {
+            ids.push((m.key().unwrap_or_default(), m.version_id()));
+        }
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        let objects = ids
+            .iter()
+            .map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(*key)
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+                    .map_err(|e| Error::Usage(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        removed += objects.len() as u64;
+        s3.delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()
+                    .map_err(|e| Error::Usage(e.to_string()))?,
+            )
+            .send()
+            .await
+            .aws("empty the bucket", bucket)?;
+    }
+}

@@ -1,0 +1,354 @@
+//! The ACM certificate (us-east-1, DNS-validated through the hosted zone).
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_acm::Client as AcmClient;
+use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
+use aws_sdk_route53::types::{
+    Change as R53Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+
+use crate::error::{AwsContext, Error, Result};
+use crate::names::{STACK_TAG, digest};
+use crate::stack::{Change, Ctx, FieldChange};
+use crate::wait::{self, Poll};
+
+/// A certificate the stack owns.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub arn: String,
+    pub names: Vec<String>,
+    pub status: String,
+    /// (record name, record value) of each DNS validation CNAME.
+    pub validation: Vec<(String, String)>,
+    /// A certificate of the stack this one replaces (the names changed); deleted once unused.
+    pub replaces: Option<String>,
+}
+
+/// All the names the certificate must cover, sorted.
+pub fn wanted_names(ctx: &Ctx) -> Vec<String> {
+    let mut names = vec![ctx.stack.domain.clone()];
+    names.extend(ctx.stack.certificate_names.iter().cloned());
+    names.sort();
+    names
+}
+
+fn found_from(detail: &CertificateDetail) -> Found {
+    let mut names: Vec<String> = detail.subject_alternative_names().to_vec();
+    if names.is_empty()
+        && let Some(d) = detail.domain_name()
+    {
+        names.push(d.to_string());
+    }
+    names.sort();
+    names.dedup();
+    let mut validation: Vec<(String, String)> = detail
+        .domain_validation_options()
+        .iter()
+        .filter_map(|o| o.resource_record())
+        .map(|r| (r.name().to_string(), r.value().to_string()))
+        .collect();
+    validation.sort();
+    validation.dedup();
+    Found {
+        arn: detail.certificate_arn().unwrap_or_default().to_string(),
+        names,
+        status: detail
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        validation,
+        replaces: None,
+    }
+}
+
+fn usable(status: &str) -> bool {
+    matches!(status, "ISSUED" | "PENDING_VALIDATION")
+}
+
+async fn describe(acm: &AcmClient, arn: &str) -> Result<Option<CertificateDetail>> {
+    match acm.describe_certificate().certificate_arn(arn).send().await {
+        Ok(out) => Ok(out.certificate),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err).aws("describe the certificate", arn),
+    }
+}
+
+/// Every certificate tagged for this stack (used when the state record is lost, and by `down`).
+pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
+    let acm = ctx.aws.acm();
+    let pages: Vec<_> = acm
+        .list_certificates()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .aws("list certificates", "us-east-1")?;
+    let mut out = Vec::new();
+    for page in pages {
+        for summary in page.certificate_summary_list() {
+            let Some(arn) = summary.certificate_arn() else {
+                continue;
+            };
+            let tags = acm
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .aws("read the certificate's tags", arn)?;
+            let ours = tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == STACK_TAG && t.value() == Some(ctx.names.stack.as_str()));
+            if ours && let Some(detail) = describe(&acm, arn).await? {
+                out.push(found_from(&detail));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Finds the certificate that covers exactly the wanted names.
+pub async fn find(ctx: &Ctx) -> Result<Option<Found>> {
+    let wanted = wanted_names(ctx);
+    if let Some(arn) = ctx.state.get().await.certificate_arn
+        && let Some(detail) = describe(&ctx.aws.acm(), &arn).await?
+    {
+        let found = found_from(&detail);
+        if found.names == wanted && usable(&found.status) {
+            return Ok(Some(found));
+        }
+    }
+    Ok(find_tagged(ctx)
+        .await?
+        .into_iter()
+        .find(|f| f.names == wanted && usable(&f.status)))
+}
+
+/// What `up` would do to the certificate.
+pub fn plan(ctx: &Ctx, found: Option<&Found>, previous_names: Option<Vec<String>>) -> Change {
+    match found {
+        Some(_) => Change::Unchanged,
+        None => match previous_names {
+            Some(old) => Change::Update {
+                fields: vec![FieldChange {
+                    field: "names (replaced by a new certificate)".into(),
+                    old: old.join(","),
+                    new: wanted_names(ctx).join(","),
+                }],
+            },
+            None => Change::Create,
+        },
+    }
+}
+
+/// Requests the certificate when missing, upserts its validation records and waits for ISSUED.
+pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Found> {
+    let start = Instant::now();
+    let acm = ctx.aws.acm();
+    let wanted = wanted_names(ctx);
+    let previous = ctx.state.get().await.certificate_arn;
+    let (arn, what) = match find(ctx).await? {
+        Some(found) => (found.arn, "found"),
+        None => {
+            let token = digest(&[&ctx.names.stack, &wanted.join(",")]);
+            let mut req = acm
+                .request_certificate()
+                .domain_name(&ctx.stack.domain)
+                .validation_method(ValidationMethod::Dns)
+                .idempotency_token(&token[..32])
+                .tags(
+                    Tag::builder()
+                        .key(STACK_TAG)
+                        .value(&ctx.names.stack)
+                        .build()
+                        .map_err(|e| Error::Usage(e.to_string()))?,
+                );
+            for name in &ctx.stack.certificate_names {
+                req = req.subject_alternative_names(name);
+            }
+            if !ctx.stack.certificate_names.is_empty() {
+                req = req.subject_alternative_names(&ctx.stack.domain);
+            }
+            let out = req
+                .send()
+                .await
+                .aws("request the certificate for", &ctx.stack.domain)?;
+            let arn = out.certificate_arn.unwrap_or_default();
+            (arn, "requested")
+        }
+    };
+    ctx.state
+        .update(|s| s.certificate_arn = Some(arn.clone()))
+        .await?;
+    ctx.progress
+        .step("certificate", &format!("{what} {arn}"), start.elapsed());
+
+    // ACM fills in the validation records a few seconds after the request.
+    let (detail, _) = wait::until(
+        &ctx.progress,
+        "waiting for the certificate's validation records",
+        Duration::from_secs(120),
+        "run `colorid up` again; the certificate request is kept",
+        || async {
+            let detail = describe(&acm, &arn).await?.ok_or_else(|| {
+                Error::Conflict(format!("the certificate {arn} disappeared while in use"))
+            })?;
+            let f = found_from(&detail);
+            let expected = detail.domain_validation_options().len().max(1);
+            if f.status == "ISSUED" || f.validation.len() >= expected.min(f.names.len()) {
+                Ok(Poll::Ready(f))
+            } else {
+                Ok(Poll::Pending("records not yet assigned".into()))
+            }
+        },
+    )
+    .await?;
+    ensure_validation_records(ctx, zone_id, &detail).await?;
+
+    let replaces = previous.filter(|p| p != &arn);
+    if detail.status == "ISSUED" {
+        return Ok(Found { replaces, ..detail });
+    }
+    let remedy = format!(
+        "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again: it picks up the same certificate",
+        ctx.stack.hosted_zone
+    );
+    let (found, took) = wait::until(
+        &ctx.progress,
+        &format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        max_wait,
+        &remedy,
+        || async {
+            let detail = describe(&acm, &arn).await?.ok_or_else(|| {
+                Error::Conflict(format!("the certificate {arn} disappeared while validating"))
+            })?;
+            let status = detail.status().cloned();
+            match status {
+                Some(CertificateStatus::Issued) => Ok(Poll::Ready(found_from(&detail))),
+                Some(CertificateStatus::PendingValidation) | None => {
+                    Ok(Poll::Pending("PENDING_VALIDATION".into()))
+                }
+                Some(
+                    s @ (CertificateStatus::Failed
+                    | CertificateStatus::Expired
+                    | CertificateStatus::Inactive
+                    | CertificateStatus::Revoked
+                    | CertificateStatus::ValidationTimedOut),
+                ) => Err(Error::Conflict(format!(
+                    "the certificate {arn} ended in status {}: {}.\n  what to do: run `colorid down` for the certificate or delete it in the ACM console, then `colorid up` requests a new one",
+                    s.as_str(),
+                    detail
+                        .failure_reason()
+                        .map(|r| r.as_str().to_string())
+                        .unwrap_or_else(|| "no reason given".into())
+                ))),
+                Some(other) => Ok(Poll::Pending(other.as_str().to_string())),
+            }
+        },
+    )
+    .await?;
+    ctx.progress.step("certificate", "issued", took);
+    Ok(Found { replaces, ..found })
+}
+
+/// Upserts the validation CNAMEs that are missing or differ.
+async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Result<()> {
+    let start = Instant::now();
+    let r53 = ctx.aws.route53();
+    let mut changes = Vec::new();
+    for (name, value) in &cert.validation {
+        let existing = crate::stack::dns::find_record(&r53, zone_id, name, RrType::Cname).await?;
+        let current = existing
+            .as_ref()
+            .and_then(|r| r.resource_records().first())
+            .map(|r| r.value().to_string());
+        if current.as_deref() != Some(value.as_str()) {
+            let set = ResourceRecordSet::builder()
+                .name(name)
+                .r#type(RrType::Cname)
+                .ttl(300)
+                .resource_records(
+                    ResourceRecord::builder()
+                        .value(value)
+                        .build()
+                        .map_err(|e| Error::Usage(e.to_string()))?,
+                )
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            changes.push(
+                R53Change::builder()
+                    .action(ChangeAction::Upsert)
+                    .resource_record_set(set)
+                    .build()
+                    .map_err(|e| Error::Usage(e.to_string()))?,
+            );
+        }
+    }
+    let names: Vec<String> = cert.validation.iter().map(|(n, _)| n.clone()).collect();
+    if !changes.is_empty() {
+        let count = changes.len();
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .comment(format!(
+                        "colorid {}: certificate validation",
+                        ctx.names.stack
+                    ))
+                    .set_changes(Some(changes))
+                    .build()
+                    .map_err(|e| Error::Usage(e.to_string()))?,
+            )
+            .send()
+            .await
+            .aws("write the certificate validation records in", zone_id)?;
+        ctx.progress.step(
+            "validation",
+            &format!("upserted {count} CNAME record(s)"),
+            start.elapsed(),
+        );
+    }
+    ctx.state.update(|s| s.validation_records = names).await?;
+    Ok(())
+}
+
+/// Deletes a certificate; CloudFront releases it a little after the distribution is gone.
+pub async fn delete(ctx: &Ctx, arn: &str) -> Result<()> {
+    let acm = ctx.aws.acm();
+    let remedy = "the certificate is still attached to a CloudFront distribution; run `colorid down` again in a few minutes";
+    wait::until(
+        &ctx.progress,
+        "waiting for CloudFront to release the certificate",
+        Duration::from_secs(600),
+        remedy,
+        || async {
+            match acm.delete_certificate().certificate_arn(arn).send().await {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    Ok(Poll::Ready(()))
+                }
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                {
+                    Ok(Poll::Pending("in use".into()))
+                }
+                Err(err) => Err(err).aws("delete the certificate", arn),
+            }
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The state record: ids of what the stack made, kept in the account as the
+//! SSM parameter `/colorid/<stack>/state` and saved after each step. It is a
+//! cache, not the truth: when it is lost, `up` and `down` rediscover by tag
+//! and by the names derived from the stack.
+
+use std::sync::Arc;
+
+use aws_sdk_ssm::types::{ParameterType, Tag};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::{AwsContext, Result};
+use crate::names::{Names, STACK_TAG};
+
+/// What the stack has made, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub hosted_zone_id: Option<String>,
+    /// Set when colorid created the hosted zone (local emulator only).
+    pub hosted_zone_created: bool,
+    pub certificate_arn: Option<String>,
+    pub validation_records: Vec<String>,
+    pub bucket: Option<String>,
+    pub origin_access_control_id: Option<String>,
+    pub origin_access_identity_id: Option<String>,
+    pub distribution_id: Option<String>,
+    pub distribution_domain: Option<String>,
+    pub alias_records: Vec<String>,
+    pub role_name: Option<String>,
+    pub function_name: Option<String>,
+    pub function_url: Option<String>,
+}
+
+/// The state record and where it is kept.
+#[derive(Clone)]
+pub struct StateStore {
+    ssm: aws_sdk_ssm::Client,
+    parameter: String,
+    stack: String,
+    inner: Arc<Mutex<Stored>>,
+}
+
+struct Stored {
+    state: State,
+    /// What the account holds now, so an unchanged record is not written again.
+    saved: Option<String>,
+}
+
+impl StateStore {
+    /// Reads the record; a missing one is an empty state.
+    pub async fn load(ssm: aws_sdk_ssm::Client, names: &Names) -> Result<StateStore> {
+        let parameter = names.state_parameter();
+        let found = ssm.get_parameter().name(&parameter).send().await;
+        let saved = match found {
+            Ok(out) => out.parameter.and_then(|p| p.value),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                None
+            }
+            Err(err) => return Err(err).aws("read the state record", &parameter),
+        };
+        let state = saved
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        Ok(StateStore {
+            ssm,
+            parameter,
+            stack: names.stack.clone(),
+            inner: Arc::new(Mutex::new(Stored { state, saved })),
+        })
+    }
+
+    /// A copy of the current state.
+    pub async fn get(&self) -> State {
+        self.inner.lock().await.state.clone()
+    }
+
+    /// Changes the state and saves it when it differs from what is stored.
+    pub async fn update(&self, change: impl FnOnce(&mut State)) -> Result<()> {
+        let mut inner = self.inner.lock().await;
+        change(&mut inner.state);
+        let json = serde_json::to_string(&inner.state).unwrap_or_default();
+        if inner.saved.as_deref() == Some(json.as_str()) {
+            return Ok(());
+        }
+        let mut put = self
+            .ssm
+            .put_parameter()
+            .name(&self.parameter)
+            .value(&json)
+            .r#type(ParameterType::String);
+        if inner.saved.is_none() {
+            put = put.tags(
+                Tag::builder()
+                    .key(STACK_TAG)
+                    .value(&self.stack)
+                    .build()
+                    .map_err(|e| crate::error::Error::Usage(format!("bad tag: {e}")))?,
+            );
+        } else {
+            put = put.overwrite(true);
+        }
+        put.send()
+            .await
+            .aws("save the state record", &self.parameter)?;
+        inner.saved = Some(json);
+        Ok(())
+    }
+
+    /// Deletes the record (the last step of `down`).
+    pub async fn delete(&self) -> Result<bool> {
+        let res = self
+            .ssm
+            .delete_parameter()
+            .name(&self.parameter)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_parameter_not_found()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err).aws("delete the state record", &self.parameter),
+        }
+    }
+
+    /// Whether a record exists in the account.
+    pub async fn exists(&self) -> bool {
+        self.inner.lock().await.saved.is_some()
+    }
+}

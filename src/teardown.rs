@@ -1,0 +1,202 @@
+//! `down`: find everything the stack made (from the state record, and by tag
+//! and derived name when the record is lost) and delete it in reverse order.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::session;
+use crate::stack::{Ctx, bucket, certificate, distribution, dns, origin_access, zone};
+
+/// What the stack has in the account, found for deletion.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    pub hosted_zone_id: Option<String>,
+    pub hosted_zone_created: bool,
+    pub alias_targets: Vec<String>,
+    pub distributions: Vec<String>,
+    pub origin_access_control: Option<String>,
+    pub origin_access_identity: Option<String>,
+    pub bucket: Option<String>,
+    pub validation_records: Vec<(String, String)>,
+    pub certificates: Vec<String>,
+    pub state_record: bool,
+}
+
+impl Inventory {
+    /// One line per thing that will be deleted.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.alias_targets.is_empty() {
+            out.push("DNS: the A and AAAA alias records of the domain".to_string());
+        }
+        for d in &self.distributions {
+            out.push(format!("CloudFront distribution {d} (disabled first)"));
+        }
+        if let Some(id) = &self.origin_access_control {
+            out.push(format!("origin access control {id}"));
+        }
+        if let Some(id) = &self.origin_access_identity {
+            out.push(format!("origin access identity {id}"));
+        }
+        if let Some(b) = &self.bucket {
+            out.push(format!("S3 bucket {b} and every object version in it"));
+        }
+        if !self.validation_records.is_empty() {
+            out.push(format!(
+                "DNS: {} certificate validation record(s)",
+                self.validation_records.len()
+            ));
+        }
+        for c in &self.certificates {
+            out.push(format!("ACM certificate {c}"));
+        }
+        if self.hosted_zone_created {
+            out.push("the hosted zone colorid created in the emulator (if empty)".to_string());
+        }
+        if self.state_record {
+            out.push("the stack's state record".to_string());
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines().is_empty()
+    }
+}
+
+/// Finds what the stack owns, without changing anything.
+pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
+    let state = ctx.state.get().await;
+    let mut inv = Inventory {
+        state_record: ctx.state.exists().await,
+        hosted_zone_created: state.hosted_zone_created,
+        ..Default::default()
+    };
+    let r53 = ctx.aws.route53();
+    inv.hosted_zone_id = zone::find_zone(&r53, &ctx.stack.hosted_zone).await?;
+
+    let mut dists = distribution::find_tagged(ctx).await?;
+    if let Some(id) = &state.distribution_id
+        && !dists.iter().any(|d| &d.id == id)
+        && let Some(found) = distribution::get(&ctx.aws.cloudfront(), id).await?
+    {
+        dists.push(found);
+    }
+    let domains: Vec<String> = dists.iter().map(|d| d.domain.clone()).collect();
+    inv.distributions = dists.iter().map(|d| d.id.clone()).collect();
+    if let Some(zone_id) = &inv.hosted_zone_id {
+        let (a, aaaa) = dns::find_aliases(ctx, zone_id).await?;
+        inv.alias_targets = [a, aaaa]
+            .into_iter()
+            .flatten()
+            .filter(|t| domains.iter().any(|d| d.eq_ignore_ascii_case(t)))
+            .collect();
+    }
+
+    let cf = ctx.aws.cloudfront();
+    inv.origin_access_control =
+        origin_access::find_control(&cf, &ctx.names.origin_access_control())
+            .await?
+            .map(|f| f.id);
+    // The local emulator has no origin access identity API; real AWS is always asked.
+    let look_for_oai = !ctx.aws.is_local()
+        || ctx.stack.origin_access == crate::config::OriginAccess::Identity
+        || state.origin_access_identity_id.is_some();
+    if look_for_oai {
+        inv.origin_access_identity =
+            origin_access::find_identity(&cf, &ctx.names.origin_access_identity_comment()).await?;
+    }
+
+    let account = session::account_id(ctx).await?;
+    let name = state
+        .bucket
+        .clone()
+        .unwrap_or_else(|| bucket::name(ctx, &account));
+    if let Some(found) = bucket::find(ctx, &name).await?
+        && (found.tagged || ctx.stack.bucket.is_none() || state.bucket.as_deref() == Some(&name))
+    {
+        inv.bucket = Some(name);
+    }
+
+    let mut certs = certificate::find_tagged(ctx).await?;
+    certs.sort_by(|a, b| a.arn.cmp(&b.arn));
+    for c in &certs {
+        inv.validation_records.extend(c.validation.iter().cloned());
+    }
+    inv.validation_records.sort();
+    inv.validation_records.dedup();
+    inv.certificates = certs.into_iter().map(|c| c.arn).collect();
+    Ok(inv)
+}
+
+/// Deletes everything in the inventory, dependents first.
+pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> {
+    let step = |what: &str, start: Instant| ctx.progress.step("down", what, start.elapsed());
+    if let Some(zone_id) = &inv.hosted_zone_id {
+        let start = Instant::now();
+        let dist_domains = distribution_domains(ctx, &inv.distributions).await?;
+        let n = dns::delete_aliases(ctx, zone_id, &dist_domains).await?;
+        if n > 0 {
+            step(&format!("deleted {n} alias record(s)"), start);
+        }
+    }
+    for id in &inv.distributions {
+        let start = Instant::now();
+        distribution::delete(ctx, id, max_wait).await?;
+        step(&format!("deleted distribution {id}"), start);
+    }
+    let cf = ctx.aws.cloudfront();
+    if let Some(id) = &inv.origin_access_control {
+        let start = Instant::now();
+        origin_access::delete_control(&cf, id).await?;
+        step(&format!("deleted origin access control {id}"), start);
+    }
+    if let Some(id) = &inv.origin_access_identity {
+        let start = Instant::now();
+        origin_access::delete_identity(&cf, id).await?;
+        step(&format!("deleted origin access identity {id}"), start);
+    }
+    if let Some(b) = &inv.bucket {
+        let start = Instant::now();
+        let n = bucket::delete(ctx, b).await?;
+        step(
+            &format!("emptied ({n} object versions) and deleted bucket {b}"),
+            start,
+        );
+    }
+    if let Some(zone_id) = &inv.hosted_zone_id {
+        let start = Instant::now();
+        let n = dns::delete_cnames(ctx, zone_id, &inv.validation_records).await?;
+        if n > 0 {
+            step(&format!("deleted {n} validation record(s)"), start);
+        }
+    }
+    for arn in &inv.certificates {
+        let start = Instant::now();
+        certificate::delete(ctx, arn).await?;
+        step(&format!("deleted certificate {arn}"), start);
+    }
+    if inv.hosted_zone_created
+        && let Some(zone_id) = &inv.hosted_zone_id
+    {
+        let start = Instant::now();
+        if zone::delete_if_created(ctx, zone_id).await? {
+            step(&format!("deleted hosted zone {zone_id} (emulator)"), start);
+        }
+    }
+    ctx.state.delete().await?;
+    Ok(())
+}
+
+async fn distribution_domains(ctx: &Ctx, ids: &[String]) -> Result<Vec<String>> {
+    let cf = ctx.aws.cloudfront();
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(found) = distribution::get(&cf, id).await? {
+            out.push(found.domain);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,59 @@
+//! One generic poller for the long waits (certificate issued, distribution
+//! deployed, function ready). The SDK's generated waiters poll every 60 s at
+//! best for ACM and CloudFront, which would turn a 5-second validation into a
+//! minute; this polls at 1 s, backing off to 15 s, with a bound and progress.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+/// One poll's answer.
+pub enum Poll<T> {
+    /// Done, with the result.
+    Ready(T),
+    /// Not yet; the current status for the progress line.
+    Pending(String),
+}
+
+/// Polls `check` until it is ready or `max` has passed.
+pub async fn until<T, F, Fut>(
+    progress: &Progress,
+    what: &str,
+    max: Duration,
+    remedy: &str,
+    mut check: F,
+) -> Result<(T, Duration)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>>>,
+{
+    let start = Instant::now();
+    let mut wait: Option<crate::progress::Wait> = None;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match check().await? {
+            Poll::Ready(value) => {
+                let took = wait.map(|w| w.done()).unwrap_or_else(|| start.elapsed());
+                return Ok((value, took));
+            }
+            Poll::Pending(status) => {
+                let w = wait.get_or_insert_with(|| progress.wait(what));
+                w.tick(&status);
+            }
+        }
+        if start.elapsed() >= max {
+            if let Some(w) = wait {
+                w.done();
+            }
+            return Err(Error::Timeout {
+                what: what.to_string(),
+                seconds: max.as_secs(),
+                remedy: remedy.to_string(),
+            });
+        }
+        tokio::time::sleep(delay.min(max.saturating_sub(start.elapsed()))).await;
+        delay = (delay.mul_f32(1.5)).min(Duration::from_secs(15));
+    }
+}
