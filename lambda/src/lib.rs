@@ -4,10 +4,6 @@
 //! [`App::handle`] serves one request and never fails; `main.rs` runs it under
 //! the Lambda runtime and `colorid dev` serves it in-process.
 
-// The workspace declares lean variants of the AWS crates for the function (see root Cargo.toml).
-extern crate aws_config_lean as aws_config;
-extern crate aws_sdk_ssm_lean as aws_sdk_ssm;
-
 pub mod attributes;
 pub mod formula;
 mod handlers;
@@ -17,6 +13,7 @@ pub mod level;
 mod response;
 pub mod settings;
 pub mod signing;
+pub mod ssm;
 pub mod token;
 
 use std::time::Instant;
@@ -86,15 +83,18 @@ impl App {
 
     /// Production start-up: parameter names from the environment, values from
     /// one SSM `GetParameters` call. Never fails; a problem gives a 503 App.
-    pub async fn from_env_and_ssm(ssm: &aws_sdk_ssm::Client) -> App {
+    pub async fn from_env_and_ssm() -> App {
         let env = |name: &str| std::env::var(name).ok();
-        Self::from_lookup_and_ssm(&env, ssm).await
+        match ssm::SsmClient::from_env(&env) {
+            Ok(client) => Self::from_lookup_and_ssm(&env, &client).await,
+            Err(e) => Self::from_settings_result(Err(ConfigError::Ssm(e))),
+        }
     }
 
     /// [`App::from_env_and_ssm`] with the environment given as a lookup function.
     pub async fn from_lookup_and_ssm(
         env: &dyn Fn(&str) -> Option<String>,
-        ssm: &aws_sdk_ssm::Client,
+        ssm: &ssm::SsmClient,
     ) -> App {
         Self::from_settings_result(Settings::from_env_and_ssm(env, ssm).await)
     }

@@ -19,10 +19,7 @@ async fn main() -> Result<(), Error> {
 
     let app = match App::from_dev_env() {
         Some(app) => app,
-        None => {
-            let ssm = colorid_lambda::settings::ssm_client().await;
-            App::from_env_and_ssm(&ssm).await
-        }
+        None => App::from_env_and_ssm().await,
     };
     let app = Arc::new(app);
     run(service_fn(move |req: Request| {

@@ -207,7 +207,7 @@ impl Settings {
     /// `GetParameters` call with decryption.
     pub async fn from_env_and_ssm(
         env: &dyn Fn(&str) -> Option<String>,
-        ssm: &aws_sdk_ssm::Client,
+        ssm: &crate::ssm::SsmClient,
     ) -> Result<Self, ConfigError> {
         let need = |name: &'static str| env(name).ok_or(ConfigError::MissingEnv(name));
         let secret = need("COLORID_APP_SECRET_PARAM")?;
@@ -226,20 +226,11 @@ impl Settings {
             issuer.clone(),
         ];
         names.extend(previous.clone());
-        let out = ssm
-            .get_parameters()
-            .set_names(Some(names))
-            .with_decryption(true)
-            .send()
+        let values = ssm
+            .get_parameters(&names)
             .await
-            .map_err(|e| {
-                ConfigError::Ssm(aws_sdk_ssm::error::DisplayErrorContext(e).to_string())
-            })?;
-        let values: HashMap<String, String> = out
-            .parameters()
-            .iter()
-            .filter_map(|p| Some((p.name()?.to_string(), p.value()?.to_string())))
-            .collect();
+            .map_err(ConfigError::Ssm)?
+            .values;
         let get = |name: &String| {
             values
                 .get(name)
@@ -263,25 +254,4 @@ impl Settings {
         s.validate()?;
         Ok(s)
     }
-}
-
-/// An SSM client from the standard credential chain, with ring-based TLS.
-pub async fn ssm_client() -> aws_sdk_ssm::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        // A cold start must not hang on SSM: fail within seconds and answer 503.
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(6))
-                .build(),
-        )
-        .load()
-        .await;
-    aws_sdk_ssm::Client::new(&config)
 }

@@ -138,7 +138,13 @@ j0/03YEkOaVVzFw/ZWB1pzz0miOhRANCAAT4Vqhvy1Lx20hGpUK3ySJPrLLghMC6
 nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
 -----END PRIVATE KEY-----\n";
         let s = Signer::from_pem(pem, "https://site").expect("valid key");
-        assert_eq!(s.kid().len(), 43);
+        // Cross-check the RFC 7638 thumbprint against jsonwebtoken's own implementation.
+        let enc = EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
+        let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&enc, Algorithm::ES256).unwrap();
+        let expected = jwk
+            .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+            .unwrap();
+        assert_eq!(s.kid(), expected);
         let jwt = s
             .sign("user", vec![serde_json::json!({"name": "A"})], now())
             .unwrap();

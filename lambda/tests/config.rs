@@ -6,8 +6,8 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ssm_lean as ssm;
 use colorid_lambda::App;
+use colorid_lambda::ssm::SsmClient;
 use common::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,8 +46,12 @@ async fn fake_ssm(params: HashMap<String, String>) -> (String, Arc<Mutex<Vec<Val
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
-            let req: Value = serde_json::from_slice(&buf[head_end..]).unwrap_or(Value::Null);
-            log.lock().unwrap().push(req.clone());
+            let mut req: Value = serde_json::from_slice(&buf[head_end..]).unwrap_or(Value::Null);
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            log.lock()
+                .unwrap()
+                .push(json!({"body": req.clone(), "head": head}));
+            req = req.clone();
             let (mut found, mut invalid) = (Vec::new(), Vec::new());
             for name in req["Names"].as_array().cloned().unwrap_or_default() {
                 let name = name.as_str().unwrap_or_default().to_string();
@@ -69,17 +73,15 @@ async fn fake_ssm(params: HashMap<String, String>) -> (String, Arc<Mutex<Vec<Val
     (url, seen)
 }
 
-fn client(url: &str) -> ssm::Client {
-    let conf = ssm::Config::builder()
-        .behavior_version(ssm::config::BehaviorVersion::latest())
-        .region(ssm::config::Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(ssm::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    ssm::Client::from_conf(conf)
+fn client(url: &str) -> SsmClient {
+    SsmClient::new(
+        url,
+        "us-east-1",
+        "AKIDTEST",
+        "secret",
+        Some("session".into()),
+    )
+    .unwrap()
 }
 
 fn env_for(issuer_param: &str) -> HashMap<&'static str, String> {
@@ -138,8 +140,21 @@ async fn settings_come_from_one_decrypting_get_parameters_call() {
     assert_eq!(s.leeway, 10);
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 1, "exactly one SSM call");
-    assert_eq!(requests[0]["WithDecryption"], json!(true));
-    assert_eq!(requests[0]["Names"].as_array().unwrap().len(), 6);
+    assert_eq!(requests[0]["body"]["WithDecryption"], json!(true));
+    assert_eq!(requests[0]["body"]["Names"].as_array().unwrap().len(), 6);
+    // Signed with SigV4 for SSM, carrying the session token.
+    let head = requests[0]["head"].as_str().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("post / http/1.1"), "{head}");
+    assert!(
+        head.contains("x-amz-target: amazonssm.getparameters"),
+        "{head}"
+    );
+    assert!(
+        head.contains("authorization: aws4-hmac-sha256 credential=akidtest/"),
+        "{head}"
+    );
+    assert!(head.contains("/us-east-1/ssm/aws4_request"), "{head}");
+    assert!(head.contains("x-amz-security-token: session"), "{head}");
     // Secrets never show in Debug output.
     assert!(!format!("{s:?}").contains(SECRET));
 }
