@@ -1,0 +1,158 @@
+//! Shared helpers for the integration tests: the emulator's endpoint, unique
+//! stack files, running the real `colorid` binary, and SDK clients to look at
+//! what the emulator holds afterwards.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// The emulator's endpoint, exported by scripts/test.
+pub fn endpoint() -> String {
+    std::env::var("COLORID_TEST_ENDPOINT").expect(
+        "COLORID_TEST_ENDPOINT is not set: run the tests with scripts/test, which starts the local AWS emulator",
+    )
+}
+
+/// A stack name no other test (or earlier run against the same emulator) uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() % 1_000_000_000)
+        .unwrap_or(0);
+    format!("{prefix}-{}-{n}-{t}", std::process::id() % 10000)
+}
+
+/// A stack in a temporary directory, with its own site folder.
+pub struct TestStack {
+    pub dir: tempfile::TempDir,
+    pub name: String,
+    pub domain: String,
+    pub zone: String,
+}
+
+impl TestStack {
+    /// A stack with its own hosted zone `<name>.example.com`.
+    pub fn new(prefix: &str) -> TestStack {
+        let name = unique(prefix);
+        let zone = format!("{name}.example.com");
+        Self::in_zone(&name, &zone)
+    }
+
+    /// A stack whose domain lies in an existing (shared) zone.
+    pub fn in_zone(name: &str, zone: &str) -> TestStack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("site")).unwrap();
+        std::fs::write(dir.path().join("site/index.html"), "<h1>hi</h1>").unwrap();
+        let stack = TestStack {
+            dir,
+            name: name.to_string(),
+            domain: format!("{name}.{zone}"),
+            zone: zone.to_string(),
+        };
+        stack.write("");
+        stack
+    }
+
+    /// Writes stack.toml with `extra` top-level lines.
+    pub fn write(&self, extra: &str) {
+        let text = format!(
+            r#"name = "{}"
+region = "eu-west-1"
+domain = "{}"
+hosted_zone = "{}"
+{extra}
+
+[identity]
+issuer = "https://issuer.example.com/"
+client_id = "test-client"
+"#,
+            self.name, self.domain, self.zone
+        );
+        std::fs::write(self.file(), text).unwrap();
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.dir.path().join("stack.toml")
+    }
+
+    /// Runs `colorid --local --stack <file> <args>` against the emulator.
+    pub fn run(&self, args: &[&str]) -> Output {
+        colorid(&self.file(), args)
+    }
+
+    /// Runs a command that must succeed; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "colorid {args:?} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Runs a command with `--output json` that must succeed; returns the parsed JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        let stdout = self.ok(&all);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+    }
+}
+
+/// Runs the real binary against the emulator with dummy credentials.
+pub fn colorid(stack: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .arg("--local")
+        .arg("--stack")
+        .arg(stack)
+        .args(args)
+        .env("COLORID_LOCAL_ENDPOINT", endpoint())
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run colorid")
+}
+
+/// SDK configuration pointed at the emulator.
+pub async fn sdk(region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+pub async fn s3(region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&sdk(region).await)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+pub async fn cloudfront() -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(&sdk("us-east-1").await)
+}
+
+pub async fn route53() -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(&sdk("us-east-1").await)
+}
+
+pub async fn acm() -> aws_sdk_acm::Client {
+    aws_sdk_acm::Client::new(&sdk("us-east-1").await)
+}
+
+pub async fn ssm(region: &str) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk(region).await)
+}

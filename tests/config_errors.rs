@@ -1,0 +1,97 @@
+//! Bad stack files: each gets a clear error naming the line and field, exit
+//! code 2, and no AWS request is made (the endpoint is a listener that counts
+//! connections).
+
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::process::Command;
+
+const GOOD: &str = r#"name = "demo"
+region = "eu-west-1"
+domain = "color.example.com"
+hosted_zone = "example.com"
+price_class = "PriceClass_100"
+certificate_names = ["www.color.example.com"]
+
+[identity]
+issuer = "https://auth.example.com/"
+client_id = "abc"
+required_level = "AAL2"
+
+[secrets]
+app_secret = { env = "COLORID_APP_SECRET" }
+
+[function]
+memory_mb = 256
+timeout_seconds = 10
+"#;
+
+/// (what is changed, from, to, expected line, expected field text)
+const CASES: &[(&str, &str, &str, usize, &str)] = &[
+    ("uppercase stack name", "name = \"demo\"", "name = \"Demo\"", 1, "name"),
+    ("stack name too long", "name = \"demo\"", "name = \"abcdefghijklmnopqrstuvwxyzabcdefghij\"", 1, "name"),
+    ("unknown region", "eu-west-1", "eu-middle-7", 2, "region"),
+    ("domain outside the zone", "domain = \"color.example.com\"", "domain = \"color.example.org\"", 3, "domain"),
+    ("domain with underscore", "domain = \"color.example.com\"", "domain = \"co_lor.example.com\"", 3, "domain"),
+    ("single-label zone", "hosted_zone = \"example.com\"", "hosted_zone = \"com\"", 4, "hosted_zone"),
+    ("bad price class", "PriceClass_100", "PriceClass_50", 5, "price_class"),
+    ("extra name outside zone", "www.color.example.com", "www.other.net", 6, "certificate_names[0]"),
+    ("misspelled field", "price_class =", "prize_class =", 5, "prize_class"),
+    ("wrong type", "memory_mb = 256", "memory_mb = \"lots\"", 17, "memory_mb"),
+    ("memory out of range", "memory_mb = 256", "memory_mb = 64", 17, "function.memory_mb"),
+    ("timeout out of range", "timeout_seconds = 10", "timeout_seconds = 300", 18, "function.timeout_seconds"),
+    ("plain http issuer", "https://auth.example.com/", "http://auth.example.com/", 9, "identity.issuer"),
+    ("empty client id", "client_id = \"abc\"", "client_id = \"\"", 10, "identity.client_id"),
+    ("unknown level", "AAL2", "AAL9", 11, "identity.required_level"),
+    ("secret with two sources", "{ env = \"COLORID_APP_SECRET\" }", "{ env = \"X\", file = \"y\" }", 14, "secrets.app_secret"),
+    ("bad env var name", "{ env = \"COLORID_APP_SECRET\" }", "{ env = \"NOT-A-VAR\" }", 14, "secrets.app_secret"),
+    ("bad origin access", "price_class = \"PriceClass_100\"", "origin_access = \"public\"", 5, "origin_access"),
+    ("missing identity", "[identity]", "[identityx]", 8, "identityx"),
+    ("broken toml", "name = \"demo\"", "name = \"demo", 1, "name"),
+];
+
+#[test]
+fn every_bad_stack_file_is_refused_before_any_aws_call() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    assert!(CASES.len() >= 15);
+    for (what, from, to, line, field) in CASES {
+        assert!(GOOD.contains(from), "{what}: {from} not in the template");
+        let text = GOOD.replacen(from, to, 1);
+        let file = dir.path().join("stack.toml");
+        std::fs::write(&file, text).unwrap();
+        for command in ["plan", "up", "down", "status"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+                .arg("--stack")
+                .arg(&file)
+                .args(["--endpoint-url", &endpoint, command])
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
+            let location = format!("stack.toml:{line}:");
+            assert!(stderr.contains(&location), "{what}: expected {location} in:\n{stderr}");
+            assert!(stderr.contains(field), "{what}: expected field {field} in:\n{stderr}");
+            assert!(stderr.contains("help:"), "{what}: no help in:\n{stderr}");
+        }
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("colorid contacted the endpoint: {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_stack_file_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .args(["--stack", "/nonexistent/stack.toml", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/stack.toml"));
+}
