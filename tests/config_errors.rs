@@ -28,25 +28,133 @@ timeout_seconds = 10
 
 /// (what is changed, from, to, expected line, expected field text)
 const CASES: &[(&str, &str, &str, usize, &str)] = &[
-    ("uppercase stack name", "name = \"demo\"", "name = \"Demo\"", 1, "name"),
-    ("stack name too long", "name = \"demo\"", "name = \"abcdefghijklmnopqrstuvwxyzabcdefghij\"", 1, "name"),
+    (
+        "uppercase stack name",
+        "name = \"demo\"",
+        "name = \"Demo\"",
+        1,
+        "name",
+    ),
+    (
+        "stack name too long",
+        "name = \"demo\"",
+        "name = \"abcdefghijklmnopqrstuvwxyzabcdefghij\"",
+        1,
+        "name",
+    ),
     ("unknown region", "eu-west-1", "eu-middle-7", 2, "region"),
-    ("domain outside the zone", "domain = \"color.example.com\"", "domain = \"color.example.org\"", 3, "domain"),
-    ("domain with underscore", "domain = \"color.example.com\"", "domain = \"co_lor.example.com\"", 3, "domain"),
-    ("single-label zone", "hosted_zone = \"example.com\"", "hosted_zone = \"com\"", 4, "hosted_zone"),
-    ("bad price class", "PriceClass_100", "PriceClass_50", 5, "price_class"),
-    ("extra name outside zone", "www.color.example.com", "www.other.net", 6, "certificate_names[0]"),
-    ("misspelled field", "price_class =", "prize_class =", 5, "prize_class"),
-    ("wrong type", "memory_mb = 256", "memory_mb = \"lots\"", 17, "memory_mb"),
-    ("memory out of range", "memory_mb = 256", "memory_mb = 64", 17, "function.memory_mb"),
-    ("timeout out of range", "timeout_seconds = 10", "timeout_seconds = 300", 18, "function.timeout_seconds"),
-    ("plain http issuer", "https://auth.example.com/", "http://auth.example.com/", 9, "identity.issuer"),
-    ("empty client id", "client_id = \"abc\"", "client_id = \"\"", 10, "identity.client_id"),
-    ("unknown level", "AAL2", "AAL9", 11, "identity.required_level"),
-    ("secret with two sources", "{ env = \"COLORID_APP_SECRET\" }", "{ env = \"X\", file = \"y\" }", 14, "secrets.app_secret"),
-    ("bad env var name", "{ env = \"COLORID_APP_SECRET\" }", "{ env = \"NOT-A-VAR\" }", 14, "secrets.app_secret"),
-    ("bad origin access", "price_class = \"PriceClass_100\"", "origin_access = \"public\"", 5, "origin_access"),
-    ("missing identity", "[identity]", "[identityx]", 8, "identityx"),
+    (
+        "domain outside the zone",
+        "domain = \"color.example.com\"",
+        "domain = \"color.example.org\"",
+        3,
+        "domain",
+    ),
+    (
+        "domain with underscore",
+        "domain = \"color.example.com\"",
+        "domain = \"co_lor.example.com\"",
+        3,
+        "domain",
+    ),
+    (
+        "single-label zone",
+        "hosted_zone = \"example.com\"",
+        "hosted_zone = \"com\"",
+        4,
+        "hosted_zone",
+    ),
+    (
+        "bad price class",
+        "PriceClass_100",
+        "PriceClass_50",
+        5,
+        "price_class",
+    ),
+    (
+        "extra name outside zone",
+        "www.color.example.com",
+        "www.other.net",
+        6,
+        "certificate_names[0]",
+    ),
+    (
+        "misspelled field",
+        "price_class =",
+        "prize_class =",
+        5,
+        "prize_class",
+    ),
+    (
+        "wrong type",
+        "memory_mb = 256",
+        "memory_mb = \"lots\"",
+        17,
+        "memory_mb",
+    ),
+    (
+        "memory out of range",
+        "memory_mb = 256",
+        "memory_mb = 64",
+        17,
+        "function.memory_mb",
+    ),
+    (
+        "timeout out of range",
+        "timeout_seconds = 10",
+        "timeout_seconds = 300",
+        18,
+        "function.timeout_seconds",
+    ),
+    (
+        "plain http issuer",
+        "https://auth.example.com/",
+        "http://auth.example.com/",
+        9,
+        "identity.issuer",
+    ),
+    (
+        "empty client id",
+        "client_id = \"abc\"",
+        "client_id = \"\"",
+        10,
+        "identity.client_id",
+    ),
+    (
+        "unknown level",
+        "AAL2",
+        "AAL9",
+        11,
+        "identity.required_level",
+    ),
+    (
+        "secret with two sources",
+        "{ env = \"COLORID_APP_SECRET\" }",
+        "{ env = \"X\", file = \"y\" }",
+        14,
+        "secrets.app_secret",
+    ),
+    (
+        "bad env var name",
+        "{ env = \"COLORID_APP_SECRET\" }",
+        "{ env = \"NOT-A-VAR\" }",
+        14,
+        "secrets.app_secret",
+    ),
+    (
+        "bad origin access",
+        "price_class = \"PriceClass_100\"",
+        "origin_access = \"public\"",
+        5,
+        "origin_access",
+    ),
+    (
+        "missing identity",
+        "[identity]",
+        "[identityx]",
+        8,
+        "identityx",
+    ),
     ("broken toml", "name = \"demo\"", "name = \"demo", 1, "name"),
 ];
 
@@ -75,8 +183,14 @@ fn every_bad_stack_file_is_refused_before_any_aws_call() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
             let location = format!("stack.toml:{line}:");
-            assert!(stderr.contains(&location), "{what}: expected {location} in:\n{stderr}");
-            assert!(stderr.contains(field), "{what}: expected field {field} in:\n{stderr}");
+            assert!(
+                stderr.contains(&location),
+                "{what}: expected {location} in:\n{stderr}"
+            );
+            assert!(
+                stderr.contains(field),
+                "{what}: expected field {field} in:\n{stderr}"
+            );
             assert!(stderr.contains("help:"), "{what}: no help in:\n{stderr}");
         }
     }

@@ -209,25 +209,10 @@ async fn ensure_identity(ctx: &Ctx) -> Result<Access> {
     let comment = ctx.names.origin_access_identity_comment();
     let (id, what) = match find_identity(&cf, &comment).await? {
         Some(id) => (id, "unchanged"),
-        None => {
-            let out = cf
-                .create_cloud_front_origin_access_identity()
-                .cloud_front_origin_access_identity_config(
-                    CloudFrontOriginAccessIdentityConfig::builder()
-                        .caller_reference(ctx.names.oai_caller_reference())
-                        .comment(&comment)
-                        .build()
-                        .map_err(|e| Error::Usage(e.to_string()))?,
-                )
-                .send()
-                .await
-                .aws("create the origin access identity", &comment)?;
-            let id = out
-                .cloud_front_origin_access_identity
-                .map(|o| o.id)
-                .ok_or_else(|| Error::Conflict(format!("creating {comment} returned no id")))?;
-            (id, "created")
-        }
+        None => (
+            create_identity(&cf, &comment, &ctx.names.oai_caller_reference()).await?,
+            "created",
+        ),
     };
     ctx.state
         .update(|s| s.origin_access_identity_id = Some(id.clone()))
@@ -238,6 +223,29 @@ async fn ensure_identity(ctx: &Ctx) -> Result<Access> {
         start.elapsed(),
     );
     Ok(Access::Identity(id))
+}
+
+/// Creates an origin access identity; the caller reference makes a repeat return the same one.
+pub async fn create_identity(
+    cf: &CloudFrontClient,
+    comment: &str,
+    caller_reference: &str,
+) -> Result<String> {
+    let out = cf
+        .create_cloud_front_origin_access_identity()
+        .cloud_front_origin_access_identity_config(
+            CloudFrontOriginAccessIdentityConfig::builder()
+                .caller_reference(caller_reference)
+                .comment(comment)
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))?,
+        )
+        .send()
+        .await
+        .aws("create the origin access identity", comment)?;
+    out.cloud_front_origin_access_identity
+        .map(|o| o.id)
+        .ok_or_else(|| Error::Conflict(format!("creating {comment} returned no id")))
 }
 
 /// Deletes an origin access control by id (after the distribution is gone).
