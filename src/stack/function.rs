@@ -415,8 +415,6 @@ pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn secrets_are_named_never_valued() {
         let env_names = [
