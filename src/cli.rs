@@ -59,12 +59,13 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what `up` would create, update or leave unchanged. Makes no changes.
-    Plan,
+    Plan(PlanArgs),
     /// Create or update everything in the stack, then publish the site.
     ///
-    /// Order: hosted zone, then certificate, bucket and origin access at once;
-    /// the distribution when the certificate is issued; the bucket policy and
-    /// DNS records last. A second run changes nothing.
+    /// Order: hosted zone, then certificate, bucket, origin access, secrets and
+    /// the function's role at once; the function when its role and secrets are
+    /// ready, then its URL; the distribution when the certificate and the URL
+    /// are ready; the bucket policy and DNS records last. A second run changes nothing.
     Up(UpArgs),
     /// Remove everything the stack created, and nothing else.
     ///
@@ -84,6 +85,20 @@ pub struct UpArgs {
     /// The longest to wait for the certificate to be issued, in seconds.
     #[arg(long, default_value_t = 2700, value_name = "SECONDS")]
     pub wait_timeout: u64,
+    /// Deploy this zip (holding `bootstrap`) as the identity function instead of building it with cargo-lambda.
+    #[arg(long, value_name = "PATH")]
+    pub function_zip: Option<PathBuf>,
+    /// Replace these stored secrets with new generated values (app_secret, signing_key, origin_verify).
+    #[arg(long, value_enum, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
+    pub rotate_secrets: Vec<crate::stack::secrets::SecretName>,
+}
+
+/// Options of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Compare this zip with the deployed function code (without it, code is compared by `up`).
+    #[arg(long, value_name = "PATH")]
+    pub function_zip: Option<PathBuf>,
 }
 
 /// Options of `down`.

@@ -9,15 +9,20 @@ use crate::aws::CallCounts;
 use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
-use crate::stack::distribution::{self, Inputs};
+use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
-use crate::stack::{Ctx, certificate, dns, zone};
+use crate::stack::secrets::{self, SecretName};
+use crate::stack::{Ctx, certificate, code, dns, function, function_url, role, zone};
 
 /// How `up` runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UpOptions {
     /// The longest to wait for the certificate.
     pub max_wait: Duration,
+    /// The function's package; built with cargo-lambda when `None`.
+    pub function_zip: Option<std::path::PathBuf>,
+    /// Secrets to replace with new generated values.
+    pub rotate_secrets: Vec<SecretName>,
 }
 
 /// What `up` left in place.
@@ -32,6 +37,9 @@ pub struct UpReport {
     pub distribution_id: String,
     pub distribution_domain: String,
     pub distribution_status: String,
+    pub function_name: String,
+    pub function_url: String,
+    pub api_url: String,
     pub calls: CallCounts,
     pub elapsed_seconds: f64,
 }
@@ -43,24 +51,50 @@ pub fn bucket_domain(bucket: &str, region: &str) -> String {
 
 /// Converges the stack.
 pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
+    // Everything that can fail locally fails here, before any change.
+    secrets::check_sources(ctx)?;
+    let code = code::load(ctx, options.function_zip.as_deref()).await?;
+
     let zone_id = zone::ensure_zone(ctx).await?;
     let account = session::account_id(ctx).await?;
     let bucket_name = bucket::name(ctx, &account);
 
-    let (cert, (), access) = tokio::try_join!(
+    let identity_function = async {
+        let (role, secrets) = tokio::try_join!(
+            role::ensure(ctx, &account),
+            secrets::ensure(ctx, &options.rotate_secrets),
+        )?;
+        let name = function::ensure(ctx, &role, &code, secrets.changed).await?;
+        let url = function_url::ensure(ctx, &name).await?;
+        Ok((secrets, name, url))
+    };
+    let (cert, (), access, (secrets, function_name, function_url)) = tokio::try_join!(
         certificate::ensure(ctx, &zone_id, options.max_wait),
         bucket::ensure(ctx, &bucket_name),
         origin_access::ensure(ctx),
+        identity_function,
     )?;
 
     let inputs = Inputs {
         certificate_arn: cert.arn.clone(),
         bucket_domain: bucket_domain(&bucket_name, &ctx.aws.region()),
         access: access.clone(),
-        api: None,
+        api: Some(ApiOrigin {
+            domain: function_url::host(&function_url),
+            verify_secret: secrets.origin_verify.expose().to_string(),
+        }),
         has_404_page: ctx.stack.site_dir.join("404.html").is_file(),
     };
     let dist = distribution::ensure(ctx, &inputs).await?;
+    // The previous origin-verify value is kept until CloudFront has deployed
+    // the current one everywhere; a later `up` removes it.
+    if secrets.previous_exists
+        && !secrets.origin_verify_written
+        && dist.status == "Deployed"
+        && distribution::origin_verify_value(&dist.config) == Some(secrets.origin_verify.expose())
+    {
+        secrets::retire_previous(ctx).await?;
+    }
 
     let reader = match &access {
         Access::Control(_) => Reader::Distribution(dist.arn.clone()),
@@ -85,6 +119,9 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         distribution_id: dist.id,
         distribution_domain: dist.domain,
         distribution_status: dist.status,
+        function_name,
+        api_url: format!("{}/api/", ctx.stack.site_url()),
+        function_url,
         calls: ctx.aws.counts(),
         elapsed_seconds: ctx.progress.elapsed().as_secs_f64(),
     })

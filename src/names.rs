@@ -215,6 +215,21 @@ impl Names {
     pub fn lock_parameter(&self) -> String {
         format!("{}/lock", self.parameter_path())
     }
+
+    /// A parameter of the stack by its last path segment, e.g. `app-secret`.
+    pub fn parameter(&self, leaf: &str) -> String {
+        format!("{}/{leaf}", self.parameter_path())
+    }
+
+    /// The identity function's name (also its role's name).
+    pub fn function(&self) -> String {
+        format!("colorid-{}-identity", self.stack)
+    }
+
+    /// The identity function's IAM role.
+    pub fn role(&self) -> String {
+        format!("colorid-{}-identity", self.stack)
+    }
 }
 
 #[cfg(test)]

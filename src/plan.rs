@@ -1,15 +1,21 @@
 //! `plan`: the same look-ups `up` makes, no writes; each resource as create,
 //! update (which fields, old → new) or unchanged, in the order `up` would go.
 
+use std::path::Path;
+
 use crate::error::{Error, Result};
 use crate::session;
 use crate::stack::bucket::{self, Reader};
-use crate::stack::distribution::{self, Inputs};
+use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
-use crate::stack::{Change, Ctx, Planned, certificate, dns, zone};
+use crate::stack::{
+    Change, Ctx, Planned, certificate, code, dns, function, function_url, role, secrets, zone,
+};
 
-/// Surveys the account and says what `up` would do.
-pub async fn plan(ctx: &Ctx) -> Result<Vec<Planned>> {
+/// Surveys the account and says what `up` would do. The function's code is
+/// compared only when `function_zip` is given (otherwise `up` builds it).
+pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>> {
+    let code = function_zip.map(code::from_file).transpose()?;
     let mut out = Vec::new();
     let mut push = |resource: &str, name: &str, change: Change| {
         out.push(Planned {
@@ -65,13 +71,49 @@ pub async fn plan(ctx: &Ctx) -> Result<Vec<Planned>> {
         oa_change,
     );
 
+    let (secret_steps, origin_verify) = secrets::plan(ctx).await?;
+    for s in secret_steps {
+        push(&s.resource, &s.name, s.change);
+    }
+    let found_role = role::find(&ctx.aws.iam(), &ctx.names.role()).await?;
+    push(
+        "role",
+        &ctx.names.role(),
+        role::plan(ctx, found_role.as_ref(), &account),
+    );
+    let lambda = ctx.aws.lambda();
+    let function_name = ctx.names.function();
+    let found_function = function::find(&lambda, &function_name).await?;
+    let role_arn = found_role.map_or_else(|| "(new role)".to_string(), |r| r.arn);
+    push(
+        "function",
+        &function_name,
+        function::plan(ctx, found_function.as_ref(), &role_arn, code.as_ref()),
+    );
+    let found_url = match &found_function {
+        Some(_) => function_url::find(&lambda, &function_name).await?,
+        None => function_url::Found::default(),
+    };
+    push(
+        "function url",
+        found_url.url.as_deref().unwrap_or("(new)"),
+        function_url::plan(&found_url),
+    );
+
     let inputs = Inputs {
         certificate_arn: cert
             .map(|c| c.arn)
             .unwrap_or_else(|| "(new certificate)".into()),
         bucket_domain: crate::deploy::bucket_domain(&bucket_name, &ctx.aws.region()),
         access: access.unwrap_or_else(|| Access::Control("(new)".into())),
-        api: None,
+        api: Some(ApiOrigin {
+            domain: found_url
+                .url
+                .as_deref()
+                .map_or_else(|| "(new function URL)".to_string(), function_url::host),
+            verify_secret: origin_verify
+                .map_or_else(|| "(new secret)".to_string(), |s| s.expose().to_string()),
+        }),
         has_404_page: ctx.stack.site_dir.join("404.html").is_file(),
     };
     let wanted = distribution::wanted_config(ctx, &inputs, found_dist.as_ref().map(|d| &d.config))?;

@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::session;
-use crate::stack::{Ctx, bucket, certificate, distribution, dns, origin_access, zone};
+use crate::stack::{
+    Ctx, bucket, certificate, distribution, dns, function, function_url, origin_access, role,
+    secrets, zone,
+};
 
 /// What the stack has in the account, found for deletion.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -21,6 +24,12 @@ pub struct Inventory {
     pub bucket: Option<String>,
     pub validation_records: Vec<(String, String)>,
     pub certificates: Vec<String>,
+    /// The function whose URL config and URL permissions exist.
+    pub function_url: Option<String>,
+    pub function: Option<String>,
+    pub role: Option<String>,
+    /// The stack's parameters, except the state record and the lock.
+    pub parameters: Vec<String>,
     pub state_record: bool,
 }
 
@@ -33,6 +42,15 @@ impl Inventory {
         }
         for d in &self.distributions {
             out.push(format!("CloudFront distribution {d} (disabled first)"));
+        }
+        if let Some(f) = &self.function_url {
+            out.push(format!("the function URL of {f} and its permissions"));
+        }
+        if let Some(f) = &self.function {
+            out.push(format!("Lambda function {f}"));
+        }
+        if let Some(r) = &self.role {
+            out.push(format!("IAM role {r} and its inline policy"));
         }
         if let Some(id) = &self.origin_access_control {
             out.push(format!("origin access control {id}"));
@@ -51,6 +69,13 @@ impl Inventory {
         }
         for c in &self.certificates {
             out.push(format!("ACM certificate {c}"));
+        }
+        if !self.parameters.is_empty() {
+            out.push(format!(
+                "{} SSM parameter(s): {}",
+                self.parameters.len(),
+                self.parameters.join(", ")
+            ));
         }
         if self.hosted_zone_created {
             out.push("the hosted zone colorid created in the emulator (if empty)".to_string());
@@ -128,6 +153,24 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     inv.validation_records.sort();
     inv.validation_records.dedup();
     inv.certificates = certs.into_iter().map(|c| c.arn).collect();
+
+    let lambda = ctx.aws.lambda();
+    let function_name = state
+        .function_name
+        .clone()
+        .unwrap_or_else(|| ctx.names.function());
+    if function::find(&lambda, &function_name).await?.is_some() {
+        let url = function_url::find(&lambda, &function_name).await?;
+        if url.url.is_some() || !url.statements.is_empty() {
+            inv.function_url = Some(function_name.clone());
+        }
+        inv.function = Some(function_name);
+    }
+    let role_name = state.role_name.clone().unwrap_or_else(|| ctx.names.role());
+    if role::find(&ctx.aws.iam(), &role_name).await?.is_some() {
+        inv.role = Some(role_name);
+    }
+    inv.parameters = secrets::find_all(ctx).await?;
     Ok(inv)
 }
 
@@ -146,6 +189,24 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         let start = Instant::now();
         distribution::delete(ctx, id, max_wait).await?;
         step(&format!("deleted distribution {id}"), start);
+    }
+    if let Some(f) = &inv.function_url {
+        let start = Instant::now();
+        function_url::delete(ctx, f).await?;
+        step(
+            &format!("deleted the function URL of {f} and its permissions"),
+            start,
+        );
+    }
+    if let Some(f) = &inv.function {
+        let start = Instant::now();
+        function::delete(ctx, f).await?;
+        step(&format!("deleted function {f}"), start);
+    }
+    if let Some(r) = &inv.role {
+        let start = Instant::now();
+        role::delete(ctx, r).await?;
+        step(&format!("deleted role {r}"), start);
     }
     let cf = ctx.aws.cloudfront();
     if let Some(id) = &inv.origin_access_control {
@@ -185,6 +246,14 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         if zone::delete_if_created(ctx, zone_id).await? {
             step(&format!("deleted hosted zone {zone_id} (emulator)"), start);
         }
+    }
+    if !inv.parameters.is_empty() {
+        let start = Instant::now();
+        secrets::delete_all(ctx, &inv.parameters).await?;
+        step(
+            &format!("deleted {} parameter(s)", inv.parameters.len()),
+            start,
+        );
     }
     ctx.state.delete().await?;
     Ok(())

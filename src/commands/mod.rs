@@ -12,7 +12,7 @@ use crate::error::Result;
 pub async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match cli.command {
-        Command::Plan => plan::run(g).await,
+        Command::Plan(args) => plan::run(g, &args).await,
         Command::Up(args) => up::run(g, &args).await,
         Command::Down(args) => down::run(g, &args).await,
         Command::Status => status::run(g).await,

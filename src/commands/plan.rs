@@ -1,14 +1,14 @@
 //! `colorid plan`.
 
-use crate::cli::Global;
+use crate::cli::{Global, PlanArgs};
 use crate::commands::{json, print_json};
 use crate::error::Result;
 use crate::stack::Change;
 use crate::{plan, session};
 
-pub async fn run(g: &Global) -> Result<()> {
+pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
     let ctx = session::open(g).await?;
-    let steps = plan::plan(&ctx).await?;
+    let steps = plan::plan(&ctx, args.function_zip.as_deref()).await?;
     if json(g.output) {
         print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
         return Ok(());

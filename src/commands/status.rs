@@ -4,13 +4,20 @@ use crate::cli::Global;
 use crate::commands::{json, print_json};
 use crate::error::Result;
 use crate::session;
-use crate::stack::{certificate, distribution};
+use crate::stack::{certificate, distribution, function, function_url};
 
 pub async fn run(g: &Global) -> Result<()> {
     let ctx = session::open(g).await?;
     let state = ctx.state.get().await;
     let cert = certificate::find(&ctx).await?;
     let dist = distribution::find(&ctx).await?;
+    let lambda = ctx.aws.lambda();
+    let function_name = ctx.names.function();
+    let found_function = function::find(&lambda, &function_name).await?;
+    let url = match &found_function {
+        Some(_) => function_url::find(&lambda, &function_name).await?.url,
+        None => None,
+    };
     let status = serde_json::json!({
         "stack": ctx.names.stack,
         "site_url": ctx.stack.site_url(),
@@ -21,8 +28,8 @@ pub async fn run(g: &Global) -> Result<()> {
         "origin_access_control_id": state.origin_access_control_id,
         "origin_access_identity_id": state.origin_access_identity_id,
         "distribution": dist.as_ref().map(|d| serde_json::json!({"id": d.id, "domain": d.domain, "status": d.status})),
-        "function_name": state.function_name,
-        "function_url": state.function_url,
+        "function_name": found_function.as_ref().map(|_| &function_name),
+        "function_url": url,
     });
     if json(g.output) {
         print_json(&status);
@@ -43,6 +50,11 @@ pub async fn run(g: &Global) -> Result<()> {
         "  bucket:        {}",
         state.bucket.as_deref().unwrap_or("(none)")
     );
+    match (&found_function, &url) {
+        (Some(_), Some(u)) => println!("  function:      {function_name} ({u})"),
+        (Some(_), None) => println!("  function:      {function_name} (no URL; run `colorid up`)"),
+        _ => println!("  function:      (none; run `colorid up`)"),
+    }
     if let Some(id) = &state.origin_access_control_id {
         println!("  origin access: control {id}");
     }

@@ -19,6 +19,8 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
     let lock = Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "up", args.force_unlock).await?;
     let options = UpOptions {
         max_wait: Duration::from_secs(args.wait_timeout),
+        function_zip: args.function_zip.clone(),
+        rotate_secrets: args.rotate_secrets.clone(),
     };
     let result = session::interruptible(deploy::up(&ctx, &options)).await;
     lock.release().await?;
@@ -36,6 +38,9 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
             report.distribution_id, report.distribution_domain, report.distribution_status
         );
         println!("  bucket:        {}", report.bucket);
+        println!("  function:      {}", report.function_name);
+        println!("  function url:  {}", report.function_url);
+        println!("  api:           {}", report.api_url);
         println!(
             "  aws calls:     {} reads, {} changes",
             report.calls.reads, report.calls.mutations

@@ -528,6 +528,19 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
     v
 }
 
+/// The origin-verify header value the distribution sends the function, if any.
+pub fn origin_verify_value(config: &DistributionConfig) -> Option<&str> {
+    config
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .filter(|o| o.id() == API_ORIGIN)
+        .flat_map(|o| o.custom_headers().map(|h| h.items()).unwrap_or_default())
+        .find(|h| h.header_name() == ORIGIN_VERIFY_HEADER)
+        .map(|h| h.header_value())
+}
+
 /// What `up` would do to the distribution.
 pub fn plan(
     found: Option<&Found>,

@@ -13,9 +13,14 @@ use crate::state::StateStore;
 
 pub mod bucket;
 pub mod certificate;
+pub mod code;
 pub mod distribution;
 pub mod dns;
+pub mod function;
+pub mod function_url;
 pub mod origin_access;
+pub mod role;
+pub mod secrets;
 pub mod zone;
 
 /// Everything a resource step needs.

@@ -1,0 +1,434 @@
+//! The identity function: Rust on provided.al2023 (x86_64), its environment
+//! naming the parameters it reads (never a secret value), its code compared
+//! by SHA-256 and its configuration field by field.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::Client as LambdaClient;
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, FunctionConfiguration, Runtime,
+};
+
+use crate::error::{AwsContext, Error, Result, code_of, from_sdk};
+use crate::names::STACK_TAG;
+use crate::stack::code::Code;
+use crate::stack::role::Role;
+use crate::stack::secrets::{self, SecretName};
+use crate::stack::{Change, Ctx, FieldChange, diff_fields};
+use crate::wait::{self, Poll};
+
+/// How long a new role may take to become assumable by Lambda.
+const ROLE_PROPAGATION: Duration = Duration::from_secs(120);
+/// How long the function may take to become Active or finish an update.
+const READY_WAIT: Duration = Duration::from_secs(300);
+
+/// The function as found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub arn: String,
+    pub code_sha256: String,
+    pub fields: BTreeMap<String, String>,
+    pub tagged: bool,
+}
+
+/// The environment: parameter names and plain settings only.
+pub fn environment(ctx: &Ctx) -> BTreeMap<String, String> {
+    let p = |leaf: &str| ctx.names.parameter(leaf);
+    let id = &ctx.stack.identity;
+    let mut env = BTreeMap::from([
+        (
+            "COLORID_APP_SECRET_PARAM".to_string(),
+            p(SecretName::AppSecret.leaf()),
+        ),
+        (
+            "COLORID_SIGNING_KEY_PARAM".into(),
+            p(SecretName::SigningKey.leaf()),
+        ),
+        (
+            "COLORID_ORIGIN_VERIFY_PARAM".into(),
+            p(SecretName::OriginVerify.leaf()),
+        ),
+        (
+            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM".into(),
+            p(secrets::ORIGIN_VERIFY_PREVIOUS),
+        ),
+        ("COLORID_CLIENT_ID_PARAM".into(), p(secrets::CLIENT_ID)),
+        ("COLORID_ISSUER_PARAM".into(), p(secrets::ISSUER)),
+        ("COLORID_SITE_URL".into(), ctx.stack.site_url()),
+        ("COLORID_LEVEL_CLAIM".into(), id.level_claim.clone()),
+        (
+            "COLORID_VERIFIED_CLAIMS".into(),
+            id.verified_claims.join(","),
+        ),
+        ("COLORID_LEEWAY_SECONDS".into(), "30".into()),
+    ]);
+    if let Some(level) = &id.required_level {
+        env.insert("COLORID_REQUIRED_LEVEL".into(), level.clone());
+    }
+    if !id.level_map.is_empty() {
+        env.insert(
+            "COLORID_LEVEL_MAP".into(),
+            serde_json::to_string(&id.level_map).unwrap_or_default(),
+        );
+    }
+    env
+}
+
+/// The managed configuration, rendered for comparison and `plan`.
+fn wanted_fields(ctx: &Ctx, role_arn: &str) -> BTreeMap<String, String> {
+    let mut v = BTreeMap::from([
+        (
+            "runtime".to_string(),
+            Runtime::Providedal2023.as_str().into(),
+        ),
+        ("architecture".into(), Architecture::X8664.as_str().into()),
+        ("handler".into(), "bootstrap".into()),
+        ("memory_mb".into(), ctx.stack.function.memory_mb.to_string()),
+        (
+            "timeout_seconds".into(),
+            ctx.stack.function.timeout_seconds.to_string(),
+        ),
+        ("role".into(), role_arn.to_string()),
+    ]);
+    for (k, val) in environment(ctx) {
+        v.insert(format!("env.{k}"), val);
+    }
+    v
+}
+
+fn found_fields(c: &FunctionConfiguration) -> BTreeMap<String, String> {
+    let mut v = BTreeMap::new();
+    let mut put = |k: &str, val: String| {
+        v.insert(k.to_string(), val);
+    };
+    put(
+        "runtime",
+        c.runtime()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+    );
+    put(
+        "architecture",
+        c.architectures()
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    put("handler", c.handler().unwrap_or_default().into());
+    put(
+        "memory_mb",
+        c.memory_size().map(|m| m.to_string()).unwrap_or_default(),
+    );
+    put(
+        "timeout_seconds",
+        c.timeout().map(|t| t.to_string()).unwrap_or_default(),
+    );
+    put("role", c.role().unwrap_or_default().into());
+    for (k, val) in c
+        .environment()
+        .and_then(|e| e.variables())
+        .into_iter()
+        .flatten()
+    {
+        put(&format!("env.{k}"), val.clone());
+    }
+    v
+}
+
+fn gone<E: aws_sdk_lambda::error::ProvideErrorMetadata, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool {
+    code_of(err) == Some("ResourceNotFoundException")
+}
+
+/// Finds the function by its derived name.
+pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
+    let out = match lambda.get_function().function_name(name).send().await {
+        Ok(out) => out,
+        Err(err) if gone(&err) => return Ok(None),
+        Err(err) => return Err(err).aws("read the function", name),
+    };
+    let Some(c) = out.configuration.as_ref() else {
+        return Ok(None);
+    };
+    Ok(Some(Found {
+        arn: c.function_arn().unwrap_or_default().to_string(),
+        code_sha256: c.code_sha256().unwrap_or_default().to_string(),
+        fields: found_fields(c),
+        tagged: out.tags().is_some_and(|t| t.contains_key(STACK_TAG)),
+    }))
+}
+
+/// What `up` would do; `code` is `None` when the package is not known at plan time.
+pub fn plan(ctx: &Ctx, found: Option<&Found>, role_arn: &str, code: Option<&Code>) -> Change {
+    let Some(found) = found else {
+        return Change::Create;
+    };
+    let mut fields = diff_fields(&found.fields, &wanted_fields(ctx, role_arn));
+    if let Some(code) = code
+        && code.sha256 != found.code_sha256
+    {
+        fields.push(FieldChange {
+            field: "code (sha256)".into(),
+            old: found.code_sha256.clone(),
+            new: code.sha256.clone(),
+        });
+    }
+    if !found.tagged {
+        fields.push(FieldChange {
+            field: "tag".into(),
+            old: "(none)".into(),
+            new: ctx.names.stack.clone(),
+        });
+    }
+    Change::from_fields(fields)
+}
+
+fn env_vars(ctx: &Ctx) -> Environment {
+    Environment::builder()
+        .set_variables(Some(
+            environment(ctx).into_iter().collect::<HashMap<_, _>>(),
+        ))
+        .build()
+}
+
+fn description(ctx: &Ctx) -> String {
+    format!("colorid stack {}: the identity function", ctx.names.stack)
+}
+
+/// Creates the function, or updates the code and configuration that differ.
+///
+/// `secrets_changed` recycles warm instances (they read the parameters once,
+/// at start) by touching the description when nothing else changes.
+pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) -> Result<String> {
+    let start = Instant::now();
+    let lambda = ctx.aws.lambda();
+    let name = ctx.names.function();
+    let found = match find(&lambda, &name).await? {
+        Some(f) => Some(f),
+        None => {
+            if create(ctx, &lambda, &name, role, code).await? {
+                None
+            } else {
+                find(&lambda, &name).await?
+            }
+        }
+    };
+    ctx.state
+        .update(|s| s.function_name = Some(name.clone()))
+        .await?;
+    let Some(found) = found else {
+        wait_active(ctx, &lambda, &name).await?;
+        ctx.progress.step(
+            "function",
+            &format!("{name} created (code {})", code.sha256),
+            start.elapsed(),
+        );
+        return Ok(name);
+    };
+    let mut did = Vec::new();
+    let config_changes = diff_fields(&found.fields, &wanted_fields(ctx, &role.arn));
+    let arch_differs = config_changes.iter().any(|c| c.field == "architecture");
+    if found.code_sha256 != code.sha256 || arch_differs {
+        lambda
+            .update_function_code()
+            .function_name(&name)
+            .zip_file(Blob::new(code.zip.clone()))
+            .architectures(Architecture::X8664)
+            .send()
+            .await
+            .aws("update the code of", &name)?;
+        wait_updated(ctx, &lambda, &name).await?;
+        did.push(format!("code {} → {}", found.code_sha256, code.sha256));
+    }
+    let config_changes: Vec<&FieldChange> = config_changes
+        .iter()
+        .filter(|c| c.field != "architecture")
+        .collect();
+    if !config_changes.is_empty() || secrets_changed {
+        lambda
+            .update_function_configuration()
+            .function_name(&name)
+            .runtime(Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role(&role.arn)
+            .memory_size(ctx.stack.function.memory_mb)
+            .timeout(ctx.stack.function.timeout_seconds)
+            .environment(env_vars(ctx))
+            .description(if config_changes.is_empty() {
+                // A new description starts fresh instances, which read the new values.
+                format!("{} (secrets updated {})", description(ctx), unix_now())
+            } else {
+                description(ctx)
+            })
+            .send()
+            .await
+            .aws("update the configuration of", &name)?;
+        wait_updated(ctx, &lambda, &name).await?;
+        if config_changes.is_empty() {
+            did.push("restarted for new secret values".into());
+        } else {
+            let fields: Vec<&str> = config_changes.iter().map(|c| c.field.as_str()).collect();
+            did.push(format!("updated {}", fields.join(", ")));
+        }
+    }
+    if !found.tagged {
+        lambda
+            .tag_resource()
+            .resource(&found.arn)
+            .tags(STACK_TAG, &ctx.names.stack)
+            .send()
+            .await
+            .aws("tag", &name)?;
+        did.push("tagged".into());
+    }
+    let what = if did.is_empty() {
+        "unchanged".to_string()
+    } else {
+        did.join("; ")
+    };
+    ctx.progress
+        .step("function", &format!("{name} {what}"), start.elapsed());
+    Ok(name)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Creates the function, retrying while a new role is not yet assumable.
+/// Returns false when it already existed (made by a run that was killed).
+async fn create(
+    ctx: &Ctx,
+    lambda: &LambdaClient,
+    name: &str,
+    role: &Role,
+    code: &Code,
+) -> Result<bool> {
+    let (created, _) = wait::until(
+        &ctx.progress,
+        "waiting for the new role to be assumable by Lambda",
+        ROLE_PROPAGATION,
+        "IAM has not made the role usable yet; run `colorid up` again in a minute",
+        || async {
+            let res = lambda
+                .create_function()
+                .function_name(name)
+                .description(description(ctx))
+                .runtime(Runtime::Providedal2023)
+                .architectures(Architecture::X8664)
+                .handler("bootstrap")
+                .role(&role.arn)
+                .memory_size(ctx.stack.function.memory_mb)
+                .timeout(ctx.stack.function.timeout_seconds)
+                .environment(env_vars(ctx))
+                .code(
+                    FunctionCode::builder()
+                        .zip_file(Blob::new(code.zip.clone()))
+                        .build(),
+                )
+                .tags(STACK_TAG, &ctx.names.stack)
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(Poll::Ready(true)),
+                Err(err) if code_of(&err) == Some("ResourceConflictException") => {
+                    Ok(Poll::Ready(false))
+                }
+                // IAM is eventually consistent: a new role is refused for a few seconds.
+                Err(err) if code_of(&err) == Some("InvalidParameterValueException") => {
+                    if role.fresh {
+                        Ok(Poll::Pending("role not assumable yet".into()))
+                    } else {
+                        Err(from_sdk("create the function", name, &err))
+                    }
+                }
+                Err(err) => Err(from_sdk("create the function", name, &err)),
+            }
+        },
+    )
+    .await?;
+    Ok(created)
+}
+
+async fn wait_active(ctx: &Ctx, lambda: &LambdaClient, name: &str) -> Result<()> {
+    let w = ctx
+        .progress
+        .wait(&format!("waiting for {name} to be Active"));
+    let res = lambda
+        .wait_until_function_active_v2()
+        .function_name(name)
+        .wait(READY_WAIT)
+        .await;
+    w.done();
+    res.map(|_| ())
+        .map_err(|e| waiter_error(name, "become Active", e))
+}
+
+async fn wait_updated(ctx: &Ctx, lambda: &LambdaClient, name: &str) -> Result<()> {
+    let w = ctx
+        .progress
+        .wait(&format!("waiting for the update of {name}"));
+    let res = lambda
+        .wait_until_function_updated_v2()
+        .function_name(name)
+        .wait(READY_WAIT)
+        .await;
+    w.done();
+    res.map(|_| ())
+        .map_err(|e| waiter_error(name, "finish updating", e))
+}
+
+// The waiter's error is not shown: it may carry the function's whole configuration.
+fn waiter_error<E>(name: &str, what: &str, _err: E) -> Error {
+    Error::Timeout {
+        what: format!("the function {name} to {what}"),
+        seconds: READY_WAIT.as_secs(),
+        remedy: format!(
+            "look at the function's State and LastUpdateStatusReason in the Lambda console (`aws lambda get-function --function-name {name}`), fix the cause, and run `colorid up` again"
+        ),
+    }
+}
+
+/// Deletes the function; a missing one is fine.
+pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
+    match ctx
+        .aws
+        .lambda()
+        .delete_function()
+        .function_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) if gone(&err) => Ok(()),
+        Err(err) => Err(err).aws("delete the function", name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_named_never_valued() {
+        let env_names = [
+            "COLORID_APP_SECRET_PARAM",
+            "COLORID_SIGNING_KEY_PARAM",
+            "COLORID_ORIGIN_VERIFY_PARAM",
+            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
+            "COLORID_CLIENT_ID_PARAM",
+            "COLORID_ISSUER_PARAM",
+        ];
+        // The function reads exactly these names (lambda/src/settings.rs).
+        let settings = include_str!("../../lambda/src/settings.rs");
+        for n in env_names {
+            assert!(settings.contains(&format!("\"{n}\"")), "{n}");
+        }
+    }
+}

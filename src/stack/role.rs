@@ -1,0 +1,362 @@
+//! The identity function's IAM role: trusted by Lambda alone, with one inline
+//! policy that allows writing its own logs, reading the stack's parameters,
+//! and decrypting them through SSM only.
+
+use std::time::Instant;
+
+use aws_sdk_iam::Client as IamClient;
+use aws_sdk_iam::types::Tag;
+use serde_json::{Value, json};
+
+use crate::error::{AwsContext, Error, Result};
+use crate::names::STACK_TAG;
+use crate::stack::bucket::normalize_policy;
+use crate::stack::{Change, Ctx, FieldChange};
+
+/// The name of the role's one inline policy.
+pub const POLICY_NAME: &str = "colorid-identity";
+
+/// The role as found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub arn: String,
+    pub trust: Option<Value>,
+    pub policy: Option<Value>,
+    pub tagged: bool,
+}
+
+/// The role `ensure` left in place.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub arn: String,
+    /// Created (or its trust changed) in this run: Lambda may not be able to assume it yet.
+    pub fresh: bool,
+}
+
+/// Who may assume the role: Lambda.
+pub fn trust_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+/// What the function may do: its own logs, the stack's parameters, KMS via SSM.
+pub fn inline_policy(ctx: &Ctx, account: &str) -> Value {
+    let region = ctx.aws.region();
+    let group = format!(
+        "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{}",
+        ctx.names.function()
+    );
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CreateOwnLogGroup",
+                "Effect": "Allow",
+                "Action": "logs:CreateLogGroup",
+                "Resource": group
+            },
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": format!("{group}:*")
+            },
+            {
+                "Sid": "ReadStackParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": format!(
+                    "arn:aws:ssm:{region}:{account}:parameter{}/*",
+                    ctx.names.parameter_path()
+                )
+            },
+            {
+                "Sid": "DecryptThroughSsm",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": format!("ssm.{region}.amazonaws.com")}}
+            }
+        ]
+    })
+}
+
+/// Decodes a policy document as IAM returns it (URL-encoded JSON).
+pub fn decode_document(doc: &str) -> Option<Value> {
+    serde_json::from_str(doc)
+        .ok()
+        .or_else(|| serde_json::from_str(&percent_decode(doc)?).ok())
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Finds the role and its inline policy; `None` when the role does not exist.
+pub async fn find(iam: &IamClient, role: &str) -> Result<Option<Found>> {
+    let out = match iam.get_role().role_name(role).send().await {
+        Ok(out) => out,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            return Ok(None);
+        }
+        Err(err) => return Err(err).aws("read the role", role),
+    };
+    let Some(r) = out.role else {
+        return Ok(None);
+    };
+    let policy = match iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(POLICY_NAME)
+        .send()
+        .await
+    {
+        Ok(p) => decode_document(&p.policy_document),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            None
+        }
+        Err(err) => return Err(err).aws("read the inline policy of", role),
+    };
+    Ok(Some(Found {
+        tagged: r.tags().iter().any(|t| t.key() == STACK_TAG),
+        trust: r
+            .assume_role_policy_document
+            .as_deref()
+            .and_then(decode_document),
+        policy,
+        arn: r.arn,
+    }))
+}
+
+fn same(have: Option<&Value>, want: &Value) -> bool {
+    have.map(normalize_policy) == Some(normalize_policy(want))
+}
+
+/// Which of trust, policy and tag differ.
+fn differences(found: &Found, ctx: &Ctx, account: &str) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut push = |field: &str, present: bool, new: &str| {
+        out.push(FieldChange {
+            field: field.into(),
+            old: if present { "(other)" } else { "(none)" }.into(),
+            new: new.into(),
+        })
+    };
+    if !same(found.trust.as_ref(), &trust_policy()) {
+        push(
+            "trust",
+            found.trust.is_some(),
+            "lambda.amazonaws.com may assume it",
+        );
+    }
+    if !same(found.policy.as_ref(), &inline_policy(ctx, account)) {
+        push(
+            "policy",
+            found.policy.is_some(),
+            "own logs, the stack's parameters, kms:Decrypt via SSM",
+        );
+    }
+    if !found.tagged {
+        push("tag", false, &ctx.names.stack);
+    }
+    out
+}
+
+/// What `up` would do to the role.
+pub fn plan(ctx: &Ctx, found: Option<&Found>, account: &str) -> Change {
+    match found {
+        None => Change::Create,
+        Some(f) => Change::from_fields(differences(f, ctx, account)),
+    }
+}
+
+fn tag(ctx: &Ctx) -> Result<Tag> {
+    Tag::builder()
+        .key(STACK_TAG)
+        .value(&ctx.names.stack)
+        .build()
+        .map_err(|e| Error::Usage(format!("bad tag: {e}")))
+}
+
+/// Creates the role or puts what differs; a role left without its policy gets it.
+pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
+    let start = Instant::now();
+    let iam = ctx.aws.iam();
+    let name = ctx.names.role();
+    let found = find(&iam, &name).await?;
+    let (arn, changes, created) = match found {
+        Some(f) => {
+            let changes = differences(&f, ctx, account);
+            (f.arn, changes, false)
+        }
+        None => {
+            let created = iam
+                .create_role()
+                .role_name(&name)
+                .assume_role_policy_document(trust_policy().to_string())
+                .description(format!(
+                    "colorid stack {}: the identity function",
+                    ctx.names.stack
+                ))
+                .tags(tag(ctx)?)
+                .send()
+                .await;
+            let arn = match created {
+                Ok(out) => out.role.map(|r| r.arn).unwrap_or_default(),
+                // A concurrent or killed run made it: carry on with what is there.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_entity_already_exists_exception()) =>
+                {
+                    find(&iam, &name)
+                        .await?
+                        .map(|f| f.arn)
+                        .ok_or_else(|| Error::Conflict(format!("the role {name} vanished")))?
+                }
+                Err(err) => return Err(err).aws("create the role", &name),
+            };
+            let policy = FieldChange {
+                field: "policy".into(),
+                old: "(none)".into(),
+                new: String::new(),
+            };
+            (arn, vec![policy], true)
+        }
+    };
+    ctx.state
+        .update(|s| s.role_name = Some(name.clone()))
+        .await?;
+    for change in &changes {
+        match change.field.as_str() {
+            "trust" => {
+                iam.update_assume_role_policy()
+                    .role_name(&name)
+                    .policy_document(trust_policy().to_string())
+                    .send()
+                    .await
+                    .aws("set the trust policy of", &name)?;
+            }
+            "policy" => {
+                iam.put_role_policy()
+                    .role_name(&name)
+                    .policy_name(POLICY_NAME)
+                    .policy_document(inline_policy(ctx, account).to_string())
+                    .send()
+                    .await
+                    .aws("put the inline policy of", &name)?;
+            }
+            "tag" => {
+                iam.tag_role()
+                    .role_name(&name)
+                    .tags(tag(ctx)?)
+                    .send()
+                    .await
+                    .aws("tag", &name)?;
+            }
+            _ => {}
+        }
+    }
+    let what = if created {
+        format!("{name} created (least privilege)")
+    } else if changes.is_empty() {
+        format!("{name} unchanged")
+    } else {
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        format!("{name} updated {}", fields.join(", "))
+    };
+    ctx.progress.step("role", &what, start.elapsed());
+    Ok(Role {
+        arn,
+        fresh: created || changes.iter().any(|c| c.field == "trust"),
+    })
+}
+
+/// Deletes the inline policy and the role; a missing one is fine.
+pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
+    let iam = ctx.aws.iam();
+    let gone = |code: Option<&str>| code == Some("NoSuchEntity");
+    if let Err(err) = iam
+        .delete_role_policy()
+        .role_name(name)
+        .policy_name(POLICY_NAME)
+        .send()
+        .await
+        && !gone(crate::error::code_of(&err))
+    {
+        return Err(err).aws("delete the inline policy of", name);
+    }
+    match iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(err) if gone(crate::error::code_of(&err)) => Ok(()),
+        Err(err) => Err(err).aws("delete the role", name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_url_encoded_documents() {
+        let doc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            decode_document(doc),
+            Some(json!({"Version": "2012-10-17", "Statement": []}))
+        );
+        assert_eq!(
+            decode_document("{\"a\":1}"),
+            Some(json!({"a": 1})),
+            "plain JSON passes through"
+        );
+        assert_eq!(decode_document("%ZZ"), None);
+    }
+
+    #[test]
+    fn trust_compares_semantically() {
+        let reordered = json!({
+            "Statement": [{
+                "Action": ["sts:AssumeRole"],
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+                "Effect": "Allow"
+            }],
+            "Version": "2012-10-17"
+        });
+        assert!(same(Some(&reordered), &trust_policy()));
+        let wider = json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        });
+        assert!(!same(Some(&wider), &trust_policy()));
+    }
+}
