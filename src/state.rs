@@ -20,6 +20,10 @@ pub struct State {
     /// Set when colorid created the hosted zone (local emulator only).
     pub hosted_zone_created: bool,
     pub certificate_arn: Option<String>,
+    /// A random nonce, saved before the certificate is requested, that seeds its idempotency token:
+    /// a run killed mid-request gets the same certificate back, and a stack brought up again after
+    /// `down` gets a new one (ACM remembers tokens for an hour, even of deleted certificates).
+    pub certificate_nonce: Option<String>,
     pub validation_records: Vec<String>,
     pub bucket: Option<String>,
     pub origin_access_control_id: Option<String>,

@@ -157,7 +157,17 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
     let (arn, what) = match find(ctx).await? {
         Some(found) => (found.arn, "found"),
         None => {
-            let token = digest(&[&ctx.names.stack, &wanted.join(",")]);
+            let nonce = match ctx.state.get().await.certificate_nonce {
+                Some(n) => n,
+                None => {
+                    let n = hex::encode(rand::random::<[u8; 16]>());
+                    ctx.state
+                        .update(|s| s.certificate_nonce = Some(n.clone()))
+                        .await?;
+                    n
+                }
+            };
+            let token = digest(&[&ctx.names.stack, &nonce, &wanted.join(",")]);
             let mut req = acm
                 .request_certificate()
                 .domain_name(&ctx.stack.domain)

@@ -81,8 +81,28 @@ client_id = "test-client"
     }
 
     /// Runs `colorid --local --stack <file> <args>` against the emulator.
+    /// `up` and `plan` get a small prebuilt function zip, so tests do not compile the function.
     pub fn run(&self, args: &[&str]) -> Output {
-        colorid(&self.file(), args)
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if args.iter().any(|a| *a == "up" || *a == "plan") && !args.contains(&"--function-zip") {
+            all.push("--function-zip".into());
+            all.push(self.function_zip());
+        }
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        colorid(&self.file(), &refs)
+    }
+
+    /// A valid Lambda zip holding a `bootstrap` (the emulator never runs it).
+    pub fn function_zip(&self) -> String {
+        let path = self.dir.path().join("function.zip");
+        if !path.exists() {
+            let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+            let options = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
+            w.start_file("bootstrap", options).unwrap();
+            std::io::Write::write_all(&mut w, b"#!/bin/sh\necho test function\n").unwrap();
+            w.finish().unwrap();
+        }
+        path.display().to_string()
     }
 
     /// Runs a command that must succeed; returns stdout.
