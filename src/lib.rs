@@ -1,0 +1,3 @@
+//! colorid: stand up, publish to and tear down a small serverless web application on AWS.
+
+pub mod publish;
