@@ -73,14 +73,12 @@ pub(crate) fn walk(
             }
             let key = format!("{prefix}{name}");
             let file_type = entry.file_type().map_err(|e| read_err(&path, e))?;
+            let is_file = file_type.is_file()
+                || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
             if file_type.is_dir() {
                 dirs.push((path, format!("{key}/")));
-            } else if file_type.is_file()
-                || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()))
-            {
-                if !ignore.is_match(&key) {
-                    found.push((key, path));
-                }
+            } else if is_file && !ignore.is_match(&key) {
+                found.push((key, path));
             }
         }
     }
