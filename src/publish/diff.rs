@@ -36,9 +36,17 @@ pub(crate) struct Plan {
     pub unchanged: Vec<Unchanged>,
 }
 
-/// The record the manifest holds for `key`, if the listing agrees with it.
+/// The record the manifest holds for `key`, if the listing agrees with it: same ETag,
+/// or, from S3-compatible servers whose listings carry no ETag, same size.
 fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {
-    manifest.objects.get(key).filter(|r| r.etag == listed.etag)
+    let agrees = |r: &&ObjectRecord| {
+        if listed.etag.is_empty() {
+            r.size == listed.size
+        } else {
+            r.etag == listed.etag
+        }
+    };
+    manifest.objects.get(key).filter(agrees)
 }
 
 /// Keys present both locally and in the bucket that the manifest cannot vouch for.
@@ -159,6 +167,7 @@ mod tests {
         ObjectRecord {
             etag: etag.into(),
             md5: f.0.md5_hex(),
+            size: f.0.size,
             content_type: f.1.content_type.clone(),
             cache_control: f.1.cache_control.clone(),
         }
@@ -312,5 +321,28 @@ mod tests {
         );
         assert_eq!(plan.uploads[0].reason, "forced");
         assert!(plan.deletes.is_empty() && plan.unchanged.is_empty());
+    }
+
+    #[test]
+    fn listing_without_etags_falls_back_to_size() {
+        let f = file("a.html", "abc");
+        let manifest = Manifest {
+            objects: BTreeMap::from([("a.html".to_string(), record(&f, &f.0.md5_hex()))]),
+            ..Default::default()
+        };
+        let listed = |size| {
+            BTreeMap::from([(
+                "a.html".to_string(),
+                Listed {
+                    etag: String::new(),
+                    size,
+                },
+            )])
+        };
+        assert!(keys_to_head(std::slice::from_ref(&f), &listed(3), &manifest).is_empty());
+        assert_eq!(
+            keys_to_head(std::slice::from_ref(&f), &listed(4), &manifest),
+            ["a.html"]
+        );
     }
 }

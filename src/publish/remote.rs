@@ -31,6 +31,9 @@ pub(crate) struct Listed {
 pub(crate) struct ObjectRecord {
     pub etag: String,
     pub md5: String,
+    /// Body length; vouches for the record where a listing carries no ETag.
+    #[serde(default)]
+    pub size: u64,
     pub content_type: String,
     pub cache_control: String,
 }
@@ -194,6 +197,7 @@ async fn head_object(s3: &S3Client, bucket: &str, key: &str) -> Result<ObjectRec
     Ok(ObjectRecord {
         etag,
         md5,
+        size: head.content_length().unwrap_or_default().max(0) as u64,
         content_type: head.content_type().unwrap_or_default().to_string(),
         cache_control: head.cache_control().unwrap_or_default().to_string(),
     })

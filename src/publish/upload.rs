@@ -264,6 +264,7 @@ fn record(change: &Change, etag: String) -> ObjectRecord {
     ObjectRecord {
         etag,
         md5: change.file.md5_hex(),
+        size: change.file.size,
         content_type: change.headers.content_type.clone(),
         cache_control: change.headers.cache_control.clone(),
     }
