@@ -713,3 +713,24 @@ fn md5_hex(bytes: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(bytes))
 }
+
+#[tokio::test]
+async fn missing_bucket_error_names_bucket_code_and_next_step() -> TestResult {
+    let mut fx = fixture("nobucket").await?;
+    fx.write("index.html", "hi");
+    fx.target.bucket = format!("{}-missing", fx.target.bucket);
+    let err = fx
+        .publish(&PublishSettings::default(), PublishOptions::default())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, PublishError::List { .. } | PublishError::Head { .. }),
+        "{message}"
+    );
+    for needle in [fx.target.bucket.as_str(), "NoSuchBucket", "colorid up"] {
+        assert!(message.contains(needle), "{message}");
+    }
+    assert!(message.len() < 300, "short enough to read: {message}");
+    Ok(())
+}

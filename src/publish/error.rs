@@ -122,9 +122,25 @@ impl AwsFailure {
             _ => "run again with -v for details",
         };
         Self {
-            aws: DisplayErrorContext(err).to_string(),
+            aws: describe(err),
             hint: hint.to_string(),
         }
+    }
+}
+
+/// `Code: message` for service errors (short and what AWS said); the whole error
+/// chain for the rest (timeouts, connection failures).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err, err.code()) {
+        (SdkError::ServiceError(_), Some(code)) => match err.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_string(),
+        },
+        _ => DisplayErrorContext(err).to_string(),
     }
 }
 
