@@ -1,24 +1,286 @@
-//! Placeholder until the publisher lands: the `[publish]` settings only.
+//! `colorid publish`: push the site directory to the bucket, changing only what
+//! differs, and invalidate only the changed paths.
+//!
+//! # How changes are found without a request per file
+//!
+//! Local files are hashed (MD5, all cores) while the bucket is listed once
+//! (ListObjectsV2, 1,000 keys a page) and the manifest `.colorid/manifest.json`
+//! is read. The listing is the truth about which objects exist and their ETags;
+//! ListObjectsV2 returns neither headers nor metadata, so the manifest, written
+//! at the end of every publish, records per key the ETag it saw, the body's MD5
+//! and the Content-Type and Cache-Control it set. A manifest record counts only
+//! while its ETag equals the listing's, so an object changed behind publish's back
+//! is noticed; those objects (and any key missing from the manifest) get one HEAD
+//! each, which reads the headers and the `md5` user metadata every upload carries
+//! (needed for multipart ETags, which are not an MD5 of the body). A no-op publish
+//! is therefore one listing, one GET and no write. Objects only a HEAD could vouch
+//! for are invalidated too, since CloudFront may hold another version of them.
+//!
+//! The manifest lives in the site bucket, so it is readable through the
+//! distribution; it holds only names and hashes of files that are public anyway.
+//! Publish never deletes or invalidates it, and never deletes hidden or ignored
+//! keys. Invalidation paths that could not be sent are kept in the manifest and
+//! sent by the next publish.
 
-use serde::Deserialize;
+mod diff;
+mod error;
+mod headers;
+mod invalidation;
+mod remote;
+mod report;
+mod settings;
+mod upload;
+mod walk;
 
-/// stack.toml `[publish]` section.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PublishSettings {
-    pub ignore: Vec<String>,
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use futures::{StreamExt, TryStreamExt};
+
+pub use error::PublishError;
+pub use headers::{ObjectHeaders, content_type, is_fingerprinted};
+pub use invalidation::{caller_reference, invalidation_paths};
+pub use remote::MANIFEST_KEY;
+pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
+pub use settings::{CacheRule, PublishSettings, SettingsProblem};
+
+use diff::Change;
+use headers::HeaderRules;
+use remote::Manifest;
+use settings::KeyGlobs;
+use walk::{LocalFile, is_hidden};
+
+/// Where to publish.
+#[derive(Debug, Clone)]
+pub struct PublishTarget {
+    pub s3: aws_sdk_s3::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub bucket: String,
+    /// Without one, nothing is invalidated.
+    pub distribution_id: Option<String>,
+    pub site_dir: PathBuf,
+    /// Files the CLI makes (e.g. config.json); never written into `site_dir`.
+    pub generated: Vec<GeneratedFile>,
 }
 
-/// One problem in the `[publish]` section.
-pub struct SettingsProblem {
-    pub field: String,
-    pub message: String,
-    pub hint: String,
+/// A file made at publish time, served with `Cache-Control: no-cache`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub key: String,
+    pub body: Vec<u8>,
 }
 
-impl PublishSettings {
-    /// Checks the settings.
-    pub fn validate(&self) -> Vec<SettingsProblem> {
-        Vec::new()
+/// Command-line switches of `colorid publish`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublishOptions {
+    /// Plan only: no call that changes anything.
+    pub dry_run: bool,
+    /// Upload every file, and allow deleting more than `delete_limit` files.
+    pub force: bool,
+    /// Leave objects without a local file in place.
+    pub no_delete: bool,
+    /// Wait until CloudFront has finished the invalidation.
+    pub wait: bool,
+}
+
+/// Publishes the site: uploads new and changed files, fixes headers, deletes
+/// files no longer in the site, writes the manifest and invalidates what changed.
+pub async fn publish(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    progress: &dyn Fn(PublishEvent),
+) -> Result<PublishReport, PublishError> {
+    let started = Instant::now();
+    let problems = settings.validate();
+    if !problems.is_empty() {
+        return Err(PublishError::InvalidSettings(problems));
     }
+    let internal = |e: globset::Error| PublishError::Internal(e.to_string());
+    let ignore = KeyGlobs::new(settings.ignore.iter().map(String::as_str)).map_err(internal)?;
+    let rules = HeaderRules::new(settings).map_err(internal)?;
+    let (s3, bucket) = (&target.s3, target.bucket.as_str());
+
+    let (site, listed, manifest) = tokio::try_join!(
+        walk::scan(target.site_dir.clone(), ignore.clone()),
+        remote::list_objects(s3, bucket),
+        remote::read_manifest(s3, bucket),
+    )?;
+    let mut local: BTreeMap<String, (LocalFile, ObjectHeaders)> = site
+        .into_iter()
+        .map(|f| (f.key.clone(), (rules.headers(&f.key, false), f)))
+        .map(|(key, (headers, file))| (key, (file, headers)))
+        .collect();
+    for g in &target.generated {
+        local.insert(
+            g.key.clone(),
+            (
+                LocalFile::generated(&g.key, &g.body),
+                rules.headers(&g.key, true),
+            ),
+        );
+    }
+    progress(PublishEvent::Hashed {
+        files: local.len(),
+        bytes: local.values().map(|(f, _)| f.size).sum(),
+    });
+    let local: Vec<_> = local.into_values().collect();
+
+    let to_head = diff::keys_to_head(&local, &listed, &manifest);
+    let headed = remote::head_objects(s3, bucket, to_head, settings.concurrency).await?;
+    let keep = |key: &str| is_hidden(key) || ignore.is_match(key);
+    let plan = diff::plan(
+        local,
+        &listed,
+        &manifest,
+        &headed,
+        options.force,
+        !options.no_delete,
+        keep,
+    );
+    if plan.deletes.len() > settings.delete_limit && !options.force {
+        return Err(PublishError::DeleteGuard {
+            bucket: bucket.to_string(),
+            count: plan.deletes.len(),
+            limit: settings.delete_limit,
+        });
+    }
+    progress(PublishEvent::Planned {
+        upload: plan.uploads.len(),
+        update_headers: plan.header_updates.len(),
+        delete: plan.deletes.len(),
+        unchanged: plan.unchanged.len(),
+    });
+
+    // Keys whose cached copies may be stale, and how each changed (for the caller reference).
+    let mut stale: BTreeMap<String, String> = BTreeMap::new();
+    for c in &plan.uploads {
+        stale.insert(
+            c.file.key.clone(),
+            format!(
+                "{}>{}",
+                c.old_md5.as_deref().unwrap_or("-"),
+                c.file.md5_hex()
+            ),
+        );
+    }
+    for c in &plan.header_updates {
+        stale.insert(
+            c.file.key.clone(),
+            format!("{}|{}", c.headers.content_type, c.headers.cache_control),
+        );
+    }
+    for (key, _) in &plan.deletes {
+        stale.insert(key.clone(), "deleted".to_string());
+    }
+    for u in plan.unchanged.iter().filter(|u| !u.vouched) {
+        stale.insert(u.key.clone(), format!("unvouched {}", u.record.md5));
+    }
+    for key in &manifest.pending_invalidation {
+        stale
+            .entry(key.clone())
+            .or_insert_with(|| "pending".to_string());
+    }
+    let paths = invalidation_paths(stale.keys().map(String::as_str), settings);
+
+    let mut report = PublishReport::new(bucket, target.distribution_id.as_deref(), options.dry_run);
+    for c in &plan.uploads {
+        report.push(&c.file.key, Action::Upload, c.reason, c.file.size);
+    }
+    for c in &plan.header_updates {
+        report.push(&c.file.key, Action::UpdateHeaders, c.reason, c.file.size);
+    }
+    for (key, size) in &plan.deletes {
+        report.push(key, Action::Delete, "not in site", *size);
+    }
+    for u in &plan.unchanged {
+        report.push(&u.key, Action::Unchanged, "unchanged", u.size);
+    }
+    report.files.sort_by(|a, b| a.key.cmp(&b.key));
+    report.summary.invalidation_paths = paths.clone();
+    if options.dry_run {
+        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    }
+
+    let threshold = settings.multipart_threshold_bytes();
+    let changes: Vec<(&Change, bool)> = plan
+        .uploads
+        .iter()
+        .map(|c| (c, true))
+        .chain(plan.header_updates.iter().map(|c| (c, false)))
+        .collect();
+    let written: Vec<(String, remote::ObjectRecord)> = futures::stream::iter(changes)
+        .map(|(change, body)| async move {
+            let record = if body {
+                let record = upload::upload(s3, bucket, change, threshold).await?;
+                progress(PublishEvent::Uploaded {
+                    key: change.file.key.clone(),
+                    bytes: change.file.size,
+                });
+                record
+            } else {
+                let record = upload::update_headers(s3, bucket, change).await?;
+                progress(PublishEvent::HeadersUpdated {
+                    key: change.file.key.clone(),
+                });
+                record
+            };
+            Ok::<_, PublishError>((change.file.key.clone(), record))
+        })
+        .buffer_unordered(settings.concurrency)
+        .try_collect()
+        .await?;
+    if !plan.deletes.is_empty() {
+        let keys: Vec<String> = plan.deletes.iter().map(|(k, _)| k.clone()).collect();
+        upload::delete_keys(s3, bucket, &keys, settings.concurrency).await?;
+        progress(PublishEvent::Deleted { count: keys.len() });
+    }
+
+    let mut next = Manifest {
+        version: 1,
+        generation: manifest.generation,
+        objects: plan
+            .unchanged
+            .iter()
+            .map(|u| (u.key.clone(), u.record.clone()))
+            .collect(),
+        pending_invalidation: Vec::new(),
+    };
+    next.objects.extend(written);
+    if next == manifest && stale.is_empty() {
+        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    }
+    next.generation += 1;
+
+    if let (Some(distribution), false) = (&target.distribution_id, paths.is_empty()) {
+        progress(PublishEvent::Invalidating {
+            paths: paths.clone(),
+        });
+        let changes: Vec<String> = stale.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        let reference = caller_reference(&paths, &changes, next.generation);
+        let cloudfront = &target.cloudfront;
+        match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference).await
+        {
+            Ok((id, completed)) => {
+                remote::write_manifest(s3, bucket, &next).await?;
+                report.summary.invalidation_id = Some(id.clone());
+                if options.wait && !completed {
+                    invalidation::wait_for_invalidation(cloudfront, distribution, &id, progress)
+                        .await?;
+                }
+            }
+            Err(e) => {
+                next.pending_invalidation = stale.into_keys().collect();
+                remote::write_manifest(s3, bucket, &next).await?;
+                return Err(e);
+            }
+        }
+    } else {
+        remote::write_manifest(s3, bucket, &next).await?;
+    }
+    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
 }

@@ -1,0 +1,215 @@
+//! What can go wrong while publishing, said so a person knows what to do next.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::settings::SettingsProblem;
+
+/// A failed publish: which step, which key or bucket, what AWS said, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("invalid [publish] settings: {}", describe_problems(.0))]
+    InvalidSettings(Vec<SettingsProblem>),
+    #[error("cannot read {path}: {source}; check that the site directory exists and is readable")]
+    ReadSite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the site file name {path:?} is not valid UTF-8 and cannot be an S3 key; rename it")]
+    NonUtf8Path { path: PathBuf },
+    #[error("failed to list bucket {bucket}: {aws}; {hint}")]
+    List {
+        bucket: String,
+        aws: String,
+        hint: String,
+    },
+    #[error("failed to read {key} in bucket {bucket}: {aws}; {hint}")]
+    Head {
+        bucket: String,
+        key: String,
+        aws: String,
+        hint: String,
+    },
+    #[error("failed to upload {key} to bucket {bucket}: {aws}; {hint}")]
+    Upload {
+        bucket: String,
+        key: String,
+        aws: String,
+        hint: String,
+    },
+    #[error("failed to update the headers of {key} in bucket {bucket}: {aws}; {hint}")]
+    UpdateHeaders {
+        bucket: String,
+        key: String,
+        aws: String,
+        hint: String,
+    },
+    #[error("failed to delete {key} from bucket {bucket}: {aws}; {hint}")]
+    Delete {
+        bucket: String,
+        key: String,
+        aws: String,
+        hint: String,
+    },
+    #[error(
+        "refusing to delete {count} files from bucket {bucket} (the limit is {limit}): \
+         check that the site directory is the right one, then run again with --force to \
+         delete them, or with --no-delete to publish without deleting anything"
+    )]
+    DeleteGuard {
+        bucket: String,
+        count: usize,
+        limit: usize,
+    },
+    #[error("failed to write the publish manifest {key} to bucket {bucket}: {aws}; {hint}")]
+    WriteManifest {
+        bucket: String,
+        key: String,
+        aws: String,
+        hint: String,
+    },
+    #[error(
+        "failed to invalidate {paths} paths in CloudFront distribution {distribution}: {aws}; {hint}"
+    )]
+    Invalidate {
+        distribution: String,
+        paths: usize,
+        aws: String,
+        hint: String,
+    },
+    #[error(
+        "invalidation {id} of distribution {distribution} was still in progress after {}s; \
+         the files are published; check it later with `aws cloudfront get-invalidation`",
+        .waited.as_secs()
+    )]
+    InvalidationTimeout {
+        distribution: String,
+        id: String,
+        waited: Duration,
+    },
+    #[error("internal error while publishing: {0}")]
+    Internal(String),
+}
+
+fn describe_problems(problems: &[SettingsProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {} ({})", p.field, p.message, p.hint))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What AWS said about a failed call, and what the user can do about it.
+pub(crate) struct AwsFailure {
+    pub aws: String,
+    pub hint: String,
+}
+
+impl AwsFailure {
+    pub(crate) fn of<E, R>(err: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let hint = match err {
+            SdkError::ServiceError(_) => hint_for_code(err.code()),
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                "AWS could not be reached: check the network, the region and any endpoint override"
+            }
+            _ => "run again with -v for details",
+        };
+        Self {
+            aws: describe(err),
+            hint: hint.to_string(),
+        }
+    }
+}
+
+/// `Code: message` for service errors (short and what AWS said); the whole error
+/// chain for the rest (timeouts, connection failures).
+fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err, err.code()) {
+        (SdkError::ServiceError(_), Some(code)) => match err.message() {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_string(),
+        },
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+fn hint_for_code(code: Option<&str>) -> &'static str {
+    match code.unwrap_or_default() {
+        "NoSuchBucket" => "the bucket does not exist: run `colorid up` first",
+        "AccessDenied" | "AccessDeniedException" => {
+            "the credentials in use lack permission for this call: check the profile and its IAM policy"
+        }
+        "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidClientTokenId" => {
+            "the AWS credentials are invalid or expired: refresh them (e.g. `aws sso login`) and run again"
+        }
+        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+            "AWS is throttling requests: lower publish.concurrency and run again"
+        }
+        "BadDigest" | "InvalidDigest" => {
+            "the file changed while it was being uploaded: run publish again once the site build has finished"
+        }
+        "NoSuchDistribution" => "the distribution does not exist: run `colorid up` first",
+        "TooManyInvalidationsInProgress" => {
+            "CloudFront has too many invalidations in progress: wait a few minutes and run publish again \
+             (files already uploaded will not be uploaded again)"
+        }
+        "EntityTooLarge" => {
+            "the file is larger than S3 allows in one request: lower publish.multipart_threshold_mib"
+        }
+        _ => "run again with -v for details; files already published will not be uploaded again",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::settings::PublishSettings;
+
+    #[test]
+    fn delete_guard_names_count_and_both_flags() {
+        let err = PublishError::DeleteGuard {
+            bucket: "b".into(),
+            count: 120,
+            limit: 100,
+        };
+        let text = err.to_string();
+        for needle in ["120 files", "bucket b", "--force", "--no-delete"] {
+            assert!(text.contains(needle), "{text}");
+        }
+    }
+
+    #[test]
+    fn settings_error_lists_fields() {
+        let settings = PublishSettings {
+            concurrency: 0,
+            fold_threshold: 0,
+            ..Default::default()
+        };
+        let text = PublishError::InvalidSettings(settings.validate()).to_string();
+        assert!(
+            text.contains("publish.concurrency") && text.contains("publish.fold_threshold"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hints_branch_on_codes() {
+        assert!(hint_for_code(Some("NoSuchBucket")).contains("colorid up"));
+        assert!(hint_for_code(Some("SlowDown")).contains("concurrency"));
+        assert!(hint_for_code(None).contains("-v"));
+    }
+}

@@ -1,0 +1,264 @@
+//! Telling CloudFront which paths changed, folded to stay within its limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudfront::Client as CloudFrontClient;
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use sha2::{Digest, Sha256};
+
+use super::PublishEvent;
+use super::error::{AwsFailure, PublishError};
+use super::settings::PublishSettings;
+use super::upload::encode_path;
+
+/// CloudFront allows at most 15 wildcard paths in progress per distribution.
+pub const MAX_WILDCARDS: usize = 15;
+const POLL_EVERY: Duration = Duration::from_secs(5);
+const MAX_WAIT: Duration = Duration::from_secs(20 * 60);
+
+/// The paths to invalidate for a set of changed keys.
+///
+/// `dir/index.html` also invalidates `/dir/` (how the page is usually requested);
+/// `fold_threshold` or more paths in one directory become `/dir/*`; more than
+/// `invalidation_max_paths` paths or [`MAX_WILDCARDS`] wildcards become `/*`.
+pub fn invalidation_paths<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    settings: &PublishSettings,
+) -> Vec<String> {
+    let mut by_dir: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for key in keys {
+        let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
+        let paths = by_dir.entry(dir).or_default();
+        paths.insert(format!("/{}", encode_path(key)));
+        if name == "index.html" {
+            paths.insert(if dir.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{}/", encode_path(dir))
+            });
+        }
+    }
+    let mut wildcards = BTreeSet::new();
+    let mut exact = BTreeSet::new();
+    for (dir, paths) in by_dir {
+        if paths.len() >= settings.fold_threshold {
+            wildcards.insert(if dir.is_empty() {
+                "/*".to_string()
+            } else {
+                format!("/{}/*", encode_path(dir))
+            });
+        } else {
+            exact.extend(paths);
+        }
+    }
+    // "/a/*" also covers "/a/b/*" and "/a/x.js".
+    let prefixes: Vec<&str> = wildcards.iter().map(|w| w.trim_end_matches('*')).collect();
+    let covered = |p: &str| {
+        prefixes
+            .iter()
+            .any(|prefix| p.strip_prefix(prefix).is_some_and(|rest| rest != "*"))
+    };
+    let mut paths: Vec<String> = wildcards
+        .iter()
+        .chain(exact.iter())
+        .filter(|p| !covered(p))
+        .cloned()
+        .collect();
+    let wildcard_count = paths.iter().filter(|p| p.ends_with('*')).count();
+    if paths.len() > settings.invalidation_max_paths || wildcard_count > MAX_WILDCARDS {
+        paths = vec!["/*".to_string()];
+    }
+    paths.sort();
+    paths
+}
+
+/// CloudFront's idempotency token for one invalidation. The same paths with the same
+/// content transitions in the same manifest generation give the same reference (a
+/// retried publish does not invalidate twice); anything else, including the same files
+/// edited back to an earlier version, gives a new one.
+pub fn caller_reference(paths: &[String], changes: &[String], generation: u64) -> String {
+    let mut hasher = Sha256::new();
+    let mut paths = paths.to_vec();
+    paths.sort();
+    let mut changes = changes.to_vec();
+    changes.sort();
+    for part in paths.iter().chain([&String::new()]).chain(changes.iter()) {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    let digest = hex::encode(hasher.finalize());
+    format!("colorid-{generation}-{}", &digest[..32])
+}
+
+/// Creates the invalidation; returns its id and whether it is already complete.
+pub(crate) async fn create_invalidation(
+    cloudfront: &CloudFrontClient,
+    distribution: &str,
+    paths: &[String],
+    reference: &str,
+) -> Result<(String, bool), PublishError> {
+    let fail = |aws: String, hint: String| PublishError::Invalidate {
+        distribution: distribution.to_string(),
+        paths: paths.len(),
+        aws,
+        hint,
+    };
+    let batch = Paths::builder()
+        .quantity(paths.len() as i32)
+        .set_items(Some(paths.to_vec()))
+        .build()
+        .and_then(|p| {
+            InvalidationBatch::builder()
+                .paths(p)
+                .caller_reference(reference)
+                .build()
+        })
+        .map_err(|e| PublishError::Internal(e.to_string()))?;
+    let output = cloudfront
+        .create_invalidation()
+        .distribution_id(distribution)
+        .invalidation_batch(batch)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            fail(f.aws, f.hint)
+        })?;
+    let invalidation = output.invalidation().ok_or_else(|| {
+        fail(
+            "the response held no invalidation".into(),
+            "run publish again".into(),
+        )
+    })?;
+    Ok((
+        invalidation.id().to_string(),
+        is_completed(invalidation.status()),
+    ))
+}
+
+fn is_completed(status: &str) -> bool {
+    status.eq_ignore_ascii_case("completed")
+}
+
+/// Polls until the invalidation completes, reporting elapsed time.
+pub(crate) async fn wait_for_invalidation(
+    cloudfront: &CloudFrontClient,
+    distribution: &str,
+    id: &str,
+    progress: &dyn Fn(PublishEvent),
+) -> Result<(), PublishError> {
+    let started = Instant::now();
+    loop {
+        let output = cloudfront
+            .get_invalidation()
+            .distribution_id(distribution)
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                let f = AwsFailure::of(&e);
+                PublishError::Invalidate {
+                    distribution: distribution.to_string(),
+                    paths: 0,
+                    aws: f.aws,
+                    hint: f.hint,
+                }
+            })?;
+        if output
+            .invalidation()
+            .is_some_and(|i| is_completed(i.status()))
+        {
+            return Ok(());
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= MAX_WAIT {
+            return Err(PublishError::InvalidationTimeout {
+                distribution: distribution.to_string(),
+                id: id.to_string(),
+                waited: elapsed,
+            });
+        }
+        progress(PublishEvent::Waiting {
+            id: id.to_string(),
+            elapsed,
+        });
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(keys: &[&str], settings: &PublishSettings) -> Vec<String> {
+        invalidation_paths(keys.iter().copied(), settings)
+    }
+
+    #[test]
+    fn index_html_also_invalidates_its_directory() {
+        let s = PublishSettings::default();
+        assert_eq!(paths(&["index.html"], &s), ["/", "/index.html"]);
+        assert_eq!(
+            paths(&["docs/index.html", "app.js"], &s),
+            ["/app.js", "/docs/", "/docs/index.html"]
+        );
+        assert_eq!(paths(&["a b/x.css"], &s), ["/a%20b/x.css"]);
+    }
+
+    #[test]
+    fn folds_busy_directories_and_drops_what_they_cover() {
+        let s = PublishSettings {
+            fold_threshold: 3,
+            ..Default::default()
+        };
+        let got = paths(
+            &["a/1.js", "a/2.js", "a/3.js", "a/b/4.js", "c/5.js", "c/6.js"],
+            &s,
+        );
+        assert_eq!(got, ["/a/*", "/c/5.js", "/c/6.js"]);
+        let nested = paths(&["a/1", "a/2", "a/3", "a/b/1", "a/b/2", "a/b/3"], &s);
+        assert_eq!(nested, ["/a/*"]);
+        let root = paths(&["1", "2", "3", "x/y"], &s);
+        assert_eq!(root, ["/*"]);
+    }
+
+    #[test]
+    fn too_many_paths_or_wildcards_become_everything() {
+        let s = PublishSettings {
+            invalidation_max_paths: 3,
+            ..Default::default()
+        };
+        assert_eq!(paths(&["a", "b", "c"], &s).len(), 3);
+        assert_eq!(paths(&["a", "b", "c", "d"], &s), ["/*"]);
+        let s = PublishSettings {
+            fold_threshold: 2,
+            ..Default::default()
+        };
+        let keys: Vec<String> = (0..16)
+            .flat_map(|d| [format!("d{d}/a"), format!("d{d}/b")])
+            .collect();
+        assert_eq!(
+            invalidation_paths(keys.iter().map(String::as_str), &s),
+            ["/*"]
+        );
+        let keys: Vec<String> = (0..15)
+            .flat_map(|d| [format!("d{d}/a"), format!("d{d}/b")])
+            .collect();
+        assert_eq!(
+            invalidation_paths(keys.iter().map(String::as_str), &s).len(),
+            15
+        );
+    }
+
+    #[test]
+    fn caller_reference_depends_on_sorted_paths_changes_and_generation() {
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = caller_reference(&p(&["/b", "/a"]), &p(&["a:1>2"]), 4);
+        assert_eq!(a, caller_reference(&p(&["/a", "/b"]), &p(&["a:1>2"]), 4));
+        assert!(a.starts_with("colorid-4-") && a.len() <= 128);
+        assert_ne!(a, caller_reference(&p(&["/a"]), &p(&["a:1>2"]), 4));
+        assert_ne!(a, caller_reference(&p(&["/a", "/b"]), &p(&["a:2>1"]), 4));
+        assert_ne!(a, caller_reference(&p(&["/a", "/b"]), &p(&["a:1>2"]), 5));
+    }
+}

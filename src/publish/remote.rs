@@ -1,0 +1,226 @@
+//! What the bucket holds: one paginated listing, the publish manifest, and HEAD for
+//! the few objects the manifest cannot vouch for.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use super::error::{AwsFailure, PublishError};
+use super::headers::ObjectHeaders;
+
+/// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
+/// publish never deletes or invalidates it.
+pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
+/// User metadata (`x-amz-meta-md5`) holding the hex MD5 of the whole body.
+pub(crate) const MD5_METADATA: &str = "md5";
+
+/// One object as ListObjectsV2 reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    /// ETag without quotes: the MD5 for single-part uploads, `<hash>-<parts>` for multipart.
+    pub etag: String,
+    pub size: u64,
+}
+
+/// What publish knows about one published object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ObjectRecord {
+    pub etag: String,
+    pub md5: String,
+    /// Body length; vouches for the record where a listing carries no ETag.
+    #[serde(default)]
+    pub size: u64,
+    pub content_type: String,
+    pub cache_control: String,
+}
+
+impl ObjectRecord {
+    pub(crate) fn headers(&self) -> ObjectHeaders {
+        ObjectHeaders {
+            content_type: self.content_type.clone(),
+            cache_control: self.cache_control.clone(),
+        }
+    }
+}
+
+/// The bucket's record of the last publish, written at its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    pub version: u32,
+    /// Counts publishes that changed something; part of each invalidation's caller reference.
+    pub generation: u64,
+    pub objects: BTreeMap<String, ObjectRecord>,
+    /// Paths whose invalidation failed last time, retried by the next publish.
+    #[serde(default)]
+    pub pending_invalidation: Vec<String>,
+}
+
+/// Lists every object in the bucket (1,000 per page), leaving out the manifest.
+pub(crate) async fn list_objects(
+    s3: &S3Client,
+    bucket: &str,
+) -> Result<BTreeMap<String, Listed>, PublishError> {
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    let mut listed = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            let f = AwsFailure::of(&e);
+            PublishError::List {
+                bucket: bucket.to_string(),
+                aws: f.aws,
+                hint: f.hint,
+            }
+        })?;
+        for object in page.contents() {
+            let Some(key) = object.key() else { continue };
+            if key == MANIFEST_KEY {
+                continue;
+            }
+            listed.insert(
+                key.to_string(),
+                Listed {
+                    etag: unquote(object.e_tag().unwrap_or_default()),
+                    size: object.size().unwrap_or_default().max(0) as u64,
+                },
+            );
+        }
+    }
+    Ok(listed)
+}
+
+/// Reads the manifest; a missing or unreadable one means "nothing vouched for".
+pub(crate) async fn read_manifest(s3: &S3Client, bucket: &str) -> Result<Manifest, PublishError> {
+    let failure = |f: AwsFailure| PublishError::Head {
+        bucket: bucket.to_string(),
+        key: MANIFEST_KEY.to_string(),
+        aws: f.aws,
+        hint: f.hint,
+    };
+    let output = match s3
+        .get_object()
+        .bucket(bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await
+    {
+        Ok(output) => output,
+        Err(e) if e.code() == Some("NoSuchKey") => return Ok(Manifest::default()),
+        Err(e) => return Err(failure(AwsFailure::of(&e))),
+    };
+    let body = output.body.collect().await.map_err(|e| {
+        failure(AwsFailure {
+            aws: e.to_string(),
+            hint: "run publish again".to_string(),
+        })
+    })?;
+    match serde_json::from_slice(&body.into_bytes()) {
+        Ok(manifest) => Ok(manifest),
+        Err(e) => {
+            tracing::warn!(
+                "ignoring unreadable {MANIFEST_KEY} in {bucket}: {e}; every object will be checked"
+            );
+            Ok(Manifest::default())
+        }
+    }
+}
+
+/// Writes the manifest; it is not site content, so nobody should cache it.
+pub(crate) async fn write_manifest(
+    s3: &S3Client,
+    bucket: &str,
+    manifest: &Manifest,
+) -> Result<(), PublishError> {
+    let body = serde_json::to_vec(manifest).map_err(|e| PublishError::Internal(e.to_string()))?;
+    s3.put_object()
+        .bucket(bucket)
+        .key(MANIFEST_KEY)
+        .content_type("application/json")
+        .cache_control("no-store")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            PublishError::WriteManifest {
+                bucket: bucket.to_string(),
+                key: MANIFEST_KEY.to_string(),
+                aws: f.aws,
+                hint: f.hint,
+            }
+        })?;
+    Ok(())
+}
+
+/// HEADs objects the manifest does not vouch for, `concurrency` at a time.
+pub(crate) async fn head_objects(
+    s3: &S3Client,
+    bucket: &str,
+    keys: Vec<String>,
+    concurrency: usize,
+) -> Result<BTreeMap<String, ObjectRecord>, PublishError> {
+    futures::stream::iter(keys)
+        .map(|key| async move {
+            let record = head_object(s3, bucket, &key).await?;
+            Ok::<_, PublishError>((key, record))
+        })
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await
+}
+
+async fn head_object(s3: &S3Client, bucket: &str, key: &str) -> Result<ObjectRecord, PublishError> {
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            PublishError::Head {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                aws: f.aws,
+                hint: f.hint,
+            }
+        })?;
+    let etag = unquote(head.e_tag().unwrap_or_default());
+    let md5 = head
+        .metadata()
+        .and_then(|m| m.get(MD5_METADATA).cloned())
+        .or_else(|| (!etag.contains('-')).then(|| etag.clone()))
+        .unwrap_or_default();
+    Ok(ObjectRecord {
+        etag,
+        md5,
+        size: head.content_length().unwrap_or_default().max(0) as u64,
+        content_type: head.content_type().unwrap_or_default().to_string(),
+        cache_control: head.cache_control().unwrap_or_default().to_string(),
+    })
+}
+
+/// Strips the quotes S3 puts around ETags.
+pub(crate) fn unquote(etag: &str) -> String {
+    etag.trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trips_and_tolerates_missing_pending() {
+        let json = r#"{"version":1,"generation":3,"objects":{"a.html":{"etag":"e","md5":"m","content_type":"text/html","cache_control":"no-cache"}}}"#;
+        let manifest: Manifest = serde_json::from_str(json).unwrap();
+        assert_eq!(manifest.generation, 3);
+        assert!(manifest.pending_invalidation.is_empty());
+        let again: Manifest =
+            serde_json::from_slice(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+        assert_eq!(again, manifest);
+        assert_eq!(unquote("\"abc-2\""), "abc-2");
+    }
+}

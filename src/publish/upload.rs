@@ -1,0 +1,303 @@
+//! Changing the bucket: PUT (multipart when large), header-only CopyObject, batched deletes.
+
+use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
+};
+use base64::Engine;
+use futures::{StreamExt, TryStreamExt};
+
+use super::diff::Change;
+use super::error::{AwsFailure, PublishError};
+use super::remote::{MD5_METADATA, ObjectRecord, unquote};
+use super::walk::Source;
+
+/// DeleteObjects takes at most this many keys per request.
+const DELETE_BATCH: usize = 1000;
+/// Parts of one large file in flight at once (files themselves also go in parallel).
+const PART_CONCURRENCY: usize = 4;
+/// S3 allows at most this many parts per upload.
+const MAX_PARTS: u64 = 10_000;
+
+/// Uploads one file and returns what the bucket now holds for it.
+pub(crate) async fn upload(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+    multipart_threshold: u64,
+) -> Result<ObjectRecord, PublishError> {
+    let file = &change.file;
+    let fail = |f: AwsFailure| PublishError::Upload {
+        bucket: bucket.to_string(),
+        key: file.key.clone(),
+        aws: f.aws,
+        hint: f.hint,
+    };
+    let etag = match &file.source {
+        Source::File(path) if file.size >= multipart_threshold => {
+            upload_multipart(s3, bucket, change, path, multipart_threshold).await?
+        }
+        source => {
+            let body = match source {
+                Source::File(path) => ByteStream::from_path(path)
+                    .await
+                    .map_err(|e| fail(io_failure(e)))?,
+                Source::Generated(bytes) => ByteStream::from(bytes.clone()),
+            };
+            let output = s3
+                .put_object()
+                .bucket(bucket)
+                .key(&file.key)
+                .body(body)
+                .content_md5(base64::engine::general_purpose::STANDARD.encode(file.md5))
+                .content_type(&change.headers.content_type)
+                .cache_control(&change.headers.cache_control)
+                .metadata(MD5_METADATA, file.md5_hex())
+                .send()
+                .await
+                .map_err(|e| fail(AwsFailure::of(&e)))?;
+            unquote(output.e_tag().unwrap_or_default())
+        }
+    };
+    Ok(record(change, etag))
+}
+
+async fn upload_multipart(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+    path: &std::path::Path,
+    threshold: u64,
+) -> Result<String, PublishError> {
+    let file = &change.file;
+    let fail = |f: AwsFailure| PublishError::Upload {
+        bucket: bucket.to_string(),
+        key: file.key.clone(),
+        aws: f.aws,
+        hint: f.hint,
+    };
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(&file.key)
+        .content_type(&change.headers.content_type)
+        .cache_control(&change.headers.cache_control)
+        .metadata(MD5_METADATA, file.md5_hex())
+        .send()
+        .await
+        .map_err(|e| fail(AwsFailure::of(&e)))?;
+    let upload_id = created.upload_id().unwrap_or_default().to_string();
+    let part_size = threshold.max(file.size.div_ceil(MAX_PARTS));
+    let parts = file.size.div_ceil(part_size);
+    let uploaded: Result<Vec<CompletedPart>, PublishError> = futures::stream::iter(0..parts)
+        .map(|i| {
+            let upload_id = &upload_id;
+            async move {
+                let offset = i * part_size;
+                let length = part_size.min(file.size - offset);
+                let body = ByteStream::read_from()
+                    .path(path)
+                    .offset(offset)
+                    .length(Length::Exact(length))
+                    .build()
+                    .await
+                    .map_err(|e| fail(io_failure(e)))?;
+                let part_number = i as i32 + 1;
+                let output = s3
+                    .upload_part()
+                    .bucket(bucket)
+                    .key(&file.key)
+                    .upload_id(upload_id)
+                    .part_number(part_number)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| fail(AwsFailure::of(&e)))?;
+                Ok(CompletedPart::builder()
+                    .part_number(part_number)
+                    .set_e_tag(output.e_tag)
+                    .build())
+            }
+        })
+        .buffered(PART_CONCURRENCY)
+        .try_collect()
+        .await;
+    let completed = match uploaded {
+        Ok(parts) => s3
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(&file.key)
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| fail(AwsFailure::of(&e))),
+        Err(e) => Err(e),
+    };
+    match completed {
+        Ok(output) => Ok(unquote(output.e_tag().unwrap_or_default())),
+        Err(e) => {
+            // Unfinished uploads keep costing storage until aborted.
+            if let Err(abort) = s3
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(&file.key)
+                .upload_id(&upload_id)
+                .send()
+                .await
+            {
+                tracing::warn!(
+                    "could not abort multipart upload {upload_id} of {}: {abort}",
+                    file.key
+                );
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Rewrites an object's headers in place (CopyObject onto itself, metadata replaced).
+pub(crate) async fn update_headers(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+) -> Result<ObjectRecord, PublishError> {
+    let key = &change.file.key;
+    let output = s3
+        .copy_object()
+        .bucket(bucket)
+        .key(key)
+        .copy_source(format!("{bucket}/{}", encode_path(key)))
+        .metadata_directive(MetadataDirective::Replace)
+        .content_type(&change.headers.content_type)
+        .cache_control(&change.headers.cache_control)
+        .metadata(MD5_METADATA, change.file.md5_hex())
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            PublishError::UpdateHeaders {
+                bucket: bucket.to_string(),
+                key: key.clone(),
+                aws: f.aws,
+                hint: f.hint,
+            }
+        })?;
+    let etag = output
+        .copy_object_result()
+        .and_then(|r| r.e_tag())
+        .map(unquote)
+        .unwrap_or_default();
+    Ok(record(change, etag))
+}
+
+/// Deletes keys in batches of 1,000, `concurrency` batches at once.
+pub(crate) async fn delete_keys(
+    s3: &S3Client,
+    bucket: &str,
+    keys: &[String],
+    concurrency: usize,
+) -> Result<(), PublishError> {
+    futures::stream::iter(keys.chunks(DELETE_BATCH))
+        .map(|batch| delete_batch(s3, bucket, batch))
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await
+}
+
+async fn delete_batch(s3: &S3Client, bucket: &str, keys: &[String]) -> Result<(), PublishError> {
+    let fail = |key: &str, aws: String, hint: String| PublishError::Delete {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        aws,
+        hint,
+    };
+    let objects = keys
+        .iter()
+        .map(|k| ObjectIdentifier::builder().key(k).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PublishError::Internal(e.to_string()))?;
+    let delete = Delete::builder()
+        .set_objects(Some(objects))
+        .quiet(true)
+        .build()
+        .map_err(|e| PublishError::Internal(e.to_string()))?;
+    let output = s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(delete)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            fail(
+                &format!("{} files starting with {}", keys.len(), keys[0]),
+                f.aws,
+                f.hint,
+            )
+        })?;
+    // DeleteObjects succeeds as a whole and reports failures per key.
+    if let Some(error) = output.errors().first() {
+        return Err(fail(
+            error.key().unwrap_or_default(),
+            format!(
+                "{}: {}",
+                error.code().unwrap_or("error"),
+                error.message().unwrap_or_default()
+            ),
+            format!(
+                "{} of {} deletions failed; run publish again",
+                output.errors().len(),
+                keys.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn record(change: &Change, etag: String) -> ObjectRecord {
+    ObjectRecord {
+        etag,
+        md5: change.file.md5_hex(),
+        size: change.file.size,
+        content_type: change.headers.content_type.clone(),
+        cache_control: change.headers.cache_control.clone(),
+    }
+}
+
+fn io_failure(e: impl std::fmt::Display) -> AwsFailure {
+    AwsFailure {
+        aws: format!("could not read the file: {e}"),
+        hint: "check that the file exists and is readable, then run publish again".to_string(),
+    }
+}
+
+/// Percent-encodes a key for use in a URL path, keeping `/` (CopySource, CloudFront paths).
+/// `*` is encoded too, so a key can never become a CloudFront wildcard.
+pub(crate) fn encode_path(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_everything_but_unreserved_and_slash() {
+        assert_eq!(encode_path("docs/a b/ü*.html"), "docs/a%20b/%C3%BC%2A.html");
+        assert_eq!(encode_path("a-b_c.~d/e"), "a-b_c.~d/e");
+    }
+}

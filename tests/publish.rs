@@ -1,0 +1,736 @@
+//! `colorid::publish` against the moto server: what ends up in the bucket, which
+//! requests were made, and which invalidations CloudFront received.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudfront::Client as CloudFrontClient;
+use aws_sdk_cloudfront::types::{
+    DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+};
+use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Intercept, Region, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+use colorid::publish::{
+    Action, CacheRule, GeneratedFile, MANIFEST_KEY, PublishError, PublishOptions, PublishReport,
+    PublishSettings, PublishTarget, publish,
+};
+
+type TestResult = Result<(), Box<dyn Error>>;
+
+// ---- emulator -------------------------------------------------------------------
+
+/// The moto endpoint: `COLORID_TEST_ENDPOINT`, or one server started for this test binary.
+fn endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
+        Ok(endpoint) => endpoint,
+        Err(_) => start_moto(),
+    })
+}
+
+/// Starts moto on a free loopback port. It runs under a shell that kills it when our
+/// end of its stdin closes, i.e. when this test process exits for any reason.
+fn start_moto() -> String {
+    static SERVER: OnceLock<Mutex<Child>> = OnceLock::new();
+    let venv = std::env::var("COLORID_VENV").unwrap_or_else(|_| "/work/main/.venv".to_string());
+    let moto = Path::new(&venv).join("bin/moto_server");
+    assert!(
+        moto.exists(),
+        "{} not found: set COLORID_TEST_ENDPOINT or COLORID_VENV",
+        moto.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid",
+        moto.display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start moto_server");
+    SERVER.set(Mutex::new(child)).expect("moto started twice");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on port {port} within 30s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Records `(operation, uri path)` of every S3 request a client sends.
+#[derive(Debug, Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "Recorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_string())
+            .unwrap_or_default();
+        let uri = context.request().uri().to_string();
+        let path = uri
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.find('/').map(|i| &r[i..]))
+            .unwrap_or(&uri);
+        let path = path.split('?').next().unwrap_or_default().to_string();
+        self.0.lock().unwrap().push((operation, path));
+        Ok(())
+    }
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+fn count(ops: &[(String, String)], operation: &str) -> usize {
+    ops.iter().filter(|(op, _)| op == operation).count()
+}
+
+fn paths_of<'a>(ops: &'a [(String, String)], operation: &str) -> Vec<&'a str> {
+    ops.iter()
+        .filter(|(op, _)| op == operation)
+        .map(|(_, p)| p.as_str())
+        .collect()
+}
+
+/// A bucket, a distribution and a site directory of one test.
+struct Fixture {
+    target: PublishTarget,
+    recorder: Recorder,
+    site: tempfile::TempDir,
+}
+
+async fn fixture(name: &str) -> Result<Fixture, Box<dyn Error>> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .subsec_nanos();
+    let bucket = format!("pub-{name}-{}-{nanos}", std::process::id());
+    let credentials = Credentials::new("testing", "testing", None, None, "test");
+    let recorder = Recorder::default();
+    let s3 = S3Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(credentials.clone())
+            .endpoint_url(endpoint())
+            .force_path_style(true)
+            .interceptor(recorder.clone())
+            .build(),
+    );
+    let cloudfront = CloudFrontClient::from_conf(
+        aws_sdk_cloudfront::Config::builder()
+            .behavior_version(aws_sdk_cloudfront::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .endpoint_url(endpoint())
+            .build(),
+    );
+    s3.create_bucket().bucket(&bucket).send().await?;
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name(format!("{bucket}.s3.us-east-1.amazonaws.com"))
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()?;
+    let config = DistributionConfig::builder()
+        .caller_reference(&bucket)
+        .comment(&bucket)
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build()?)
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("site")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()?,
+        )
+        .build()?;
+    let created = cloudfront
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await?;
+    let distribution_id = created.distribution().map(|d| d.id().to_string());
+    assert!(distribution_id.is_some());
+    let site = tempfile::tempdir()?;
+    let target = PublishTarget {
+        s3,
+        cloudfront,
+        bucket,
+        distribution_id,
+        site_dir: site.path().to_path_buf(),
+        generated: Vec::new(),
+    };
+    Ok(Fixture {
+        target,
+        recorder,
+        site,
+    })
+}
+
+impl Fixture {
+    fn write(&self, key: &str, body: impl AsRef<[u8]>) {
+        let path = self.site.path().join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::File::create(path)
+            .unwrap()
+            .write_all(body.as_ref())
+            .unwrap();
+    }
+
+    fn remove(&self, key: &str) {
+        std::fs::remove_file(self.site.path().join(key)).unwrap();
+    }
+
+    async fn publish(
+        &self,
+        settings: &PublishSettings,
+        options: PublishOptions,
+    ) -> Result<PublishReport, PublishError> {
+        self.recorder.take();
+        publish(&self.target, settings, &options, &|_| {}).await
+    }
+
+    async fn invalidation_count(&self) -> Result<usize, Box<dyn Error>> {
+        let listed = self
+            .target
+            .cloudfront
+            .list_invalidations()
+            .distribution_id(self.target.distribution_id.as_deref().unwrap())
+            .send()
+            .await?;
+        Ok(listed
+            .invalidation_list()
+            .map_or(0, |l| l.quantity() as usize))
+    }
+
+    async fn invalidated_paths(
+        &self,
+        report: &PublishReport,
+    ) -> Result<Vec<String>, Box<dyn Error>> {
+        let id = report
+            .summary
+            .invalidation_id
+            .as_deref()
+            .ok_or("no invalidation in report")?;
+        let got = self
+            .target
+            .cloudfront
+            .get_invalidation()
+            .distribution_id(self.target.distribution_id.as_deref().unwrap())
+            .id(id)
+            .send()
+            .await?;
+        let mut paths = got
+            .invalidation()
+            .unwrap()
+            .invalidation_batch()
+            .unwrap()
+            .paths()
+            .unwrap()
+            .items()
+            .to_vec();
+        paths.sort();
+        Ok(paths)
+    }
+
+    /// Every key in the bucket with its bytes.
+    async fn bucket_contents(&self) -> Result<BTreeMap<String, Vec<u8>>, Box<dyn Error>> {
+        let s3 = &self.target.s3;
+        let listed = s3
+            .list_objects_v2()
+            .bucket(&self.target.bucket)
+            .send()
+            .await?;
+        let mut contents = BTreeMap::new();
+        for object in listed.contents() {
+            let key = object.key().unwrap().to_string();
+            let body = s3
+                .get_object()
+                .bucket(&self.target.bucket)
+                .key(&key)
+                .send()
+                .await?
+                .body
+                .collect()
+                .await?;
+            contents.insert(key, body.to_vec());
+        }
+        Ok(contents)
+    }
+
+    async fn head(&self, key: &str) -> Result<(String, String), Box<dyn Error>> {
+        let head = self
+            .target
+            .s3
+            .head_object()
+            .bucket(&self.target.bucket)
+            .key(key)
+            .send()
+            .await?;
+        Ok((
+            head.content_type().unwrap_or_default().to_string(),
+            head.cache_control().unwrap_or_default().to_string(),
+        ))
+    }
+}
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const DEFAULT_CC: &str = "public, max-age=0, s-maxage=86400";
+
+// ---- tests ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothing() -> TestResult {
+    let mut fx = fixture("types").await?;
+    let table = [
+        ("index.html", "text/html; charset=utf-8"),
+        ("css/site.css", "text/css; charset=utf-8"),
+        ("js/color.js", "text/javascript; charset=utf-8"),
+        ("js/mod.mjs", "text/javascript; charset=utf-8"),
+        ("data.json", "application/json; charset=utf-8"),
+        ("img/logo.svg", "image/svg+xml; charset=utf-8"),
+        ("img/a.png", "image/png"),
+        ("img/b.jpg", "image/jpeg"),
+        ("img/c.webp", "image/webp"),
+        ("img/d.avif", "image/avif"),
+        ("favicon.ico", "image/x-icon"),
+        ("fonts/f.woff", "font/woff"),
+        ("fonts/f.woff2", "font/woff2"),
+        ("app.wasm", "application/wasm"),
+        ("robots.txt", "text/plain; charset=utf-8"),
+        ("sitemap.xml", "application/xml; charset=utf-8"),
+        ("js/color.js.map", "application/json; charset=utf-8"),
+        ("doc.pdf", "application/pdf"),
+        ("assets/app.3f9a1c2b.js", "text/javascript; charset=utf-8"),
+    ];
+    for (i, (key, _)) in table.iter().enumerate() {
+        fx.write(key, format!("body {i} of {key}\n").repeat(i + 1));
+    }
+    fx.write(".secret", "not published");
+    fx.write("drafts/.hidden/x.html", "not published");
+    fx.write("design.psd", "ignored");
+    fx.target.generated = vec![GeneratedFile {
+        key: "config.json".into(),
+        body: br#"{"client_id":"abc"}"#.to_vec(),
+    }];
+    let settings = PublishSettings {
+        ignore: vec!["*.psd".into()],
+        cache_control: vec![CacheRule {
+            pattern: "fonts/**".into(),
+            value: "public, max-age=604800".into(),
+        }],
+        ..Default::default()
+    };
+
+    let first = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(
+        first.summary.uploaded,
+        table.len() + 1,
+        "{}",
+        first.summary_line()
+    );
+    assert_eq!(
+        first.summary.unchanged + first.summary.deleted + first.summary.headers_updated,
+        0
+    );
+    for (key, content_type) in table {
+        let want_cc = match key {
+            k if k.starts_with("fonts/") => "public, max-age=604800",
+            "assets/app.3f9a1c2b.js" => IMMUTABLE,
+            _ => DEFAULT_CC,
+        };
+        assert_eq!(
+            fx.head(key).await?,
+            (content_type.to_string(), want_cc.to_string()),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        fx.head("config.json").await?,
+        (
+            "application/json; charset=utf-8".to_string(),
+            "no-cache".to_string()
+        )
+    );
+    // Every published object holds exactly its file's bytes; nothing hidden or ignored.
+    let mut contents = fx.bucket_contents().await?;
+    assert!(contents.remove(MANIFEST_KEY).is_some(), "manifest written");
+    assert_eq!(
+        contents.remove("config.json").as_deref(),
+        Some(&br#"{"client_id":"abc"}"#[..])
+    );
+    let expected: BTreeMap<String, Vec<u8>> = table
+        .iter()
+        .map(|(key, _)| {
+            (
+                key.to_string(),
+                std::fs::read(fx.site.path().join(key)).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(contents, expected);
+    assert_eq!(fx.invalidation_count().await?, 1);
+
+    let second = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(
+        second.summary.uploaded + second.summary.deleted + second.summary.headers_updated,
+        0
+    );
+    assert_eq!(second.summary.unchanged, table.len() + 1);
+    assert!(
+        second.summary.invalidation_id.is_none() && second.summary.invalidation_paths.is_empty()
+    );
+    assert_eq!(fx.invalidation_count().await?, 1, "no new invalidation");
+    let mut operations: Vec<&str> = ops.iter().map(|(op, _)| op.as_str()).collect();
+    operations.sort();
+    assert_eq!(
+        operations,
+        ["GetObject", "ListObjectsV2"],
+        "a no-op is one listing and one manifest read"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> TestResult {
+    let fx = fixture("change").await?;
+    let settings = PublishSettings::default();
+    for key in [
+        "index.html",
+        "docs/index.html",
+        "docs/guide.html",
+        "app.js",
+        "style.css",
+    ] {
+        fx.write(key, format!("v1 {key}"));
+    }
+    fx.publish(&settings, PublishOptions::default()).await?;
+    let manifest_path = format!("/{}/{MANIFEST_KEY}", fx.target.bucket);
+
+    fx.write("docs/index.html", "v2 docs");
+    let changed = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(changed.keys(Action::Upload), ["docs/index.html"]);
+    assert_eq!(changed.summary.unchanged, 4);
+    let docs_path = format!("/{}/docs/index.html", fx.target.bucket);
+    assert_eq!(
+        paths_of(&ops, "PutObject"),
+        [docs_path.as_str(), manifest_path.as_str()]
+    );
+    assert_eq!(
+        count(&ops, "DeleteObjects") + count(&ops, "CopyObject") + count(&ops, "HeadObject"),
+        0
+    );
+    assert_eq!(
+        fx.invalidated_paths(&changed).await?,
+        ["/docs/", "/docs/index.html"]
+    );
+
+    fx.remove("style.css");
+    fx.write("site.css", "v1 style.css");
+    let renamed = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(
+        (renamed.keys(Action::Upload), renamed.keys(Action::Delete)),
+        (vec!["site.css"], vec!["style.css"])
+    );
+    assert_eq!(
+        count(&ops, "PutObject"),
+        2,
+        "the new file and the manifest: {ops:?}"
+    );
+    assert_eq!(count(&ops, "DeleteObjects"), 1);
+    assert_eq!(
+        fx.invalidated_paths(&renamed).await?,
+        ["/site.css", "/style.css"]
+    );
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert!(keys.contains(&"site.css".to_string()) && !keys.contains(&"style.css".to_string()));
+
+    // Editing a file back to an earlier version must still invalidate it.
+    let before = fx.invalidation_count().await?;
+    fx.write("docs/index.html", "v1 docs/index.html");
+    let reverted = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(reverted.keys(Action::Upload), ["docs/index.html"]);
+    assert_eq!(fx.invalidation_count().await?, before + 1);
+    assert_ne!(
+        reverted.summary.invalidation_id,
+        changed.summary.invalidation_id
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn changed_cache_rule_rewrites_headers_without_uploading_bodies() -> TestResult {
+    let fx = fixture("headers").await?;
+    fx.write("index.html", "<h1>hello</h1>");
+    fx.write("css/a.css", "body{}");
+    fx.write("css/b.css", "p{}");
+    fx.publish(&PublishSettings::default(), PublishOptions::default())
+        .await?;
+    let before = fx.bucket_contents().await?;
+
+    let settings = PublishSettings {
+        cache_control: vec![CacheRule {
+            pattern: "*.css".into(),
+            value: "public, max-age=86400".into(),
+        }],
+        ..Default::default()
+    };
+    let report = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(
+        report.keys(Action::UpdateHeaders),
+        ["css/a.css", "css/b.css"]
+    );
+    assert_eq!(report.summary.uploaded, 0);
+    assert_eq!(count(&ops, "CopyObject"), 2);
+    let manifest_path = format!("/{}/{MANIFEST_KEY}", fx.target.bucket);
+    assert_eq!(
+        paths_of(&ops, "PutObject"),
+        [manifest_path.as_str()],
+        "no body re-uploaded"
+    );
+    assert_eq!(fx.head("css/a.css").await?.1, "public, max-age=86400");
+    assert_eq!(fx.head("css/a.css").await?.0, "text/css; charset=utf-8");
+    assert_eq!(fx.head("index.html").await?.1, DEFAULT_CC);
+    assert_eq!(
+        fx.invalidated_paths(&report).await?,
+        ["/css/a.css", "/css/b.css"]
+    );
+    let mut after = fx.bucket_contents().await?;
+    let mut before = before;
+    after.remove(MANIFEST_KEY);
+    before.remove(MANIFEST_KEY);
+    assert_eq!(after, before, "bodies untouched");
+
+    let again = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(again.summary.unchanged, 3, "{}", again.summary_line());
+    Ok(())
+}
+
+#[tokio::test]
+async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> TestResult {
+    let fx = fixture("multipart").await?;
+    let big: Vec<u8> = (0..5 * 1024 * 1024 + 12_345)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    fx.write("media/big.bin", &big);
+    fx.write("index.html", "small");
+    let settings = PublishSettings {
+        multipart_threshold_mib: 5,
+        ..Default::default()
+    };
+
+    let first = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(first.summary.uploaded, 2);
+    assert_eq!(first.summary.bytes_uploaded, big.len() as u64 + 5);
+    assert_eq!(count(&ops, "CreateMultipartUpload"), 1);
+    assert_eq!(count(&ops, "UploadPart"), 2);
+    assert_eq!(count(&ops, "CompleteMultipartUpload"), 1);
+    let head = fx
+        .target
+        .s3
+        .head_object()
+        .bucket(&fx.target.bucket)
+        .key("media/big.bin")
+        .send()
+        .await?;
+    assert!(
+        head.e_tag().unwrap_or_default().contains('-'),
+        "multipart ETag: {:?}",
+        head.e_tag()
+    );
+    assert_eq!(
+        head.metadata()
+            .and_then(|m| m.get("md5"))
+            .map(String::as_str),
+        Some(md5_hex(&big).as_str())
+    );
+    assert_eq!(fx.bucket_contents().await?.get("media/big.bin"), Some(&big));
+
+    let second = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(second.summary.unchanged, 2, "{}", second.summary_line());
+
+    // Without the manifest, HEAD and the md5 metadata still recognise the content;
+    // the objects are invalidated because publish cannot vouch for them.
+    fx.target
+        .s3
+        .delete_object()
+        .bucket(&fx.target.bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await?;
+    let third = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(third.summary.unchanged, 2, "{}", third.summary_line());
+    assert_eq!(count(&ops, "HeadObject"), 2);
+    assert_eq!(
+        count(&ops, "UploadPart") + count(&ops, "CreateMultipartUpload"),
+        0
+    );
+    assert_eq!(
+        fx.invalidated_paths(&third).await?,
+        ["/", "/index.html", "/media/big.bin"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn delete_guard_refuses_mass_delete_and_flags_choose_what_happens() -> TestResult {
+    let fx = fixture("guard").await?;
+    for i in 0..6 {
+        fx.write(&format!("page{i}.html"), format!("page {i}"));
+    }
+    let settings = PublishSettings {
+        delete_limit: 2,
+        ..Default::default()
+    };
+    fx.publish(&settings, PublishOptions::default()).await?;
+    for i in 0..4 {
+        fx.remove(&format!("page{i}.html"));
+    }
+    fx.write("new.html", "new");
+
+    let err = fx
+        .publish(&settings, PublishOptions::default())
+        .await
+        .unwrap_err();
+    let ops = fx.recorder.take();
+    assert!(
+        matches!(
+            err,
+            PublishError::DeleteGuard {
+                count: 4,
+                limit: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("4 files")
+            && message.contains("--force")
+            && message.contains("--no-delete"),
+        "{message}"
+    );
+    assert_eq!(
+        count(&ops, "PutObject") + count(&ops, "DeleteObjects"),
+        0,
+        "refused before any change"
+    );
+    assert_eq!(
+        fx.bucket_contents().await?.len(),
+        7,
+        "six pages and the manifest"
+    );
+
+    let dry = fx
+        .publish(
+            &settings,
+            PublishOptions {
+                dry_run: true,
+                force: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let ops = fx.recorder.take();
+    // --force also re-uploads unchanged files.
+    assert_eq!(
+        dry.keys(Action::Upload),
+        ["new.html", "page4.html", "page5.html"]
+    );
+    assert_eq!(dry.summary.deleted, 4);
+    assert!(
+        ops.iter()
+            .all(|(op, _)| op == "ListObjectsV2" || op == "GetObject"),
+        "{ops:?}"
+    );
+
+    let kept = fx
+        .publish(
+            &settings,
+            PublishOptions {
+                no_delete: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(
+        (kept.keys(Action::Upload), kept.summary.deleted),
+        (vec!["new.html"], 0)
+    );
+    assert_eq!(fx.bucket_contents().await?.len(), 8);
+
+    let forced = fx
+        .publish(
+            &settings,
+            PublishOptions {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(forced.summary.deleted, 4);
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert_eq!(keys, [MANIFEST_KEY, "new.html", "page4.html", "page5.html"]);
+    Ok(())
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(bytes))
+}
+
+#[tokio::test]
+async fn missing_bucket_error_names_bucket_code_and_next_step() -> TestResult {
+    let mut fx = fixture("nobucket").await?;
+    fx.write("index.html", "hi");
+    fx.target.bucket = format!("{}-missing", fx.target.bucket);
+    let err = fx
+        .publish(&PublishSettings::default(), PublishOptions::default())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, PublishError::List { .. } | PublishError::Head { .. }),
+        "{message}"
+    );
+    for needle in [fx.target.bucket.as_str(), "NoSuchBucket", "colorid up"] {
+        assert!(message.contains(needle), "{message}");
+    }
+    assert!(message.len() < 300, "short enough to read: {message}");
+    Ok(())
+}
