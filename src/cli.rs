@@ -74,6 +74,12 @@ pub enum Command {
     Down(DownArgs),
     /// Show what exists: ids, the site URL and the distribution's domain.
     Status,
+    /// Push site changes: upload only what changed, fix headers, delete what
+    /// is gone, and invalidate only the changed paths.
+    ///
+    /// Content-Type comes from the extension; Cache-Control from
+    /// `[[publish.cache_control]]` rules in the stack file (first match wins).
+    Publish(PublishArgs),
 }
 
 /// Options of `up`.
@@ -113,4 +119,24 @@ pub struct DownArgs {
     /// The longest to wait for the distribution to be disabled, in seconds.
     #[arg(long, default_value_t = 2700, value_name = "SECONDS")]
     pub wait_timeout: u64,
+}
+
+/// Options of `publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Print every file with its reason and the paths to invalidate; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Re-upload every file, and allow deleting more files than the delete limit.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep objects whose files are gone from the site directory.
+    #[arg(long)]
+    pub no_delete: bool,
+    /// Wait until CloudFront has finished the invalidation.
+    #[arg(long)]
+    pub wait: bool,
+    /// Remove a lock left by a run that died, then proceed.
+    #[arg(long)]
+    pub force_unlock: bool,
 }

@@ -28,6 +28,8 @@ pub struct UpOptions {
 /// What `up` left in place.
 #[derive(Debug, Clone, Serialize)]
 pub struct UpReport {
+    /// What publishing the site did.
+    pub publish: crate::publish::PublishSummary,
     pub stack: String,
     pub site_url: String,
     pub hosted_zone_id: String,
@@ -105,8 +107,10 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         dns::ensure_aliases(ctx, &zone_id, &dist.domain),
     )?;
     remove_replaced_certificate(ctx, cert.replaces.as_deref()).await?;
+    let published = crate::site::publish(ctx, &crate::publish::PublishOptions::default()).await?;
 
     Ok(UpReport {
+        publish: published.summary.clone(),
         stack: ctx.names.stack.clone(),
         site_url: ctx.stack.site_url(),
         hosted_zone_id: zone_id,

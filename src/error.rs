@@ -50,6 +50,9 @@ pub enum Error {
     /// The user declined or the run was interrupted.
     #[error("{0}")]
     Aborted(String),
+    /// Publishing the site failed (the message names the step and file).
+    #[error("{0}")]
+    Publish(String),
     /// Local I/O failed.
     #[error("{context}: {source}")]
     Io {

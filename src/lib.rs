@@ -13,6 +13,7 @@ pub mod plan;
 pub mod progress;
 pub mod publish;
 pub mod session;
+pub mod site;
 pub mod stack;
 pub mod state;
 pub mod teardown;

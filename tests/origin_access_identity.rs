@@ -120,6 +120,7 @@ fn the_bucket_policy_grants_only_the_identity() {
     let policy = wanted_policy(
         "site-bucket",
         &Reader::OriginAccessIdentity("E2OURS".into()),
+        true,
     );
     let allow = &policy["Statement"][1];
     assert_eq!(
@@ -130,4 +131,27 @@ fn the_bucket_policy_grants_only_the_identity() {
     assert_eq!(allow["Resource"], "arn:aws:s3:::site-bucket/*");
     assert_eq!(policy["Statement"][0]["Effect"], "Deny");
     assert_eq!(policy["Statement"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn on_aws_the_policy_denies_every_request_without_tls() {
+    let policy = wanted_policy(
+        "site-bucket",
+        &Reader::Distribution("arn:aws:cloudfront::1:distribution/E1".into()),
+        true,
+    );
+    let deny = &policy["Statement"][0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(deny["Action"], "s3:*");
+    assert_eq!(deny["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    assert_eq!(
+        deny["Resource"],
+        serde_json::json!(["arn:aws:s3:::site-bucket", "arn:aws:s3:::site-bucket/*"])
+    );
+    let allow = &policy["Statement"][1];
+    assert_eq!(
+        allow["Condition"]["StringEquals"]["AWS:SourceArn"],
+        "arn:aws:cloudfront::1:distribution/E1"
+    );
 }

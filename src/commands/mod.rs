@@ -2,6 +2,7 @@
 
 pub mod down;
 pub mod plan;
+pub mod publish;
 pub mod status;
 pub mod up;
 
@@ -16,6 +17,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Up(args) => up::run(g, &args).await,
         Command::Down(args) => down::run(g, &args).await,
         Command::Status => status::run(g).await,
+        Command::Publish(args) => publish::run(g, &args).await,
     }
 }
 

@@ -38,6 +38,10 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
             report.distribution_id, report.distribution_domain, report.distribution_status
         );
         println!("  bucket:        {}", report.bucket);
+        println!(
+            "  site files:    {} uploaded, {} unchanged, {} deleted",
+            report.publish.uploaded, report.publish.unchanged, report.publish.deleted
+        );
         println!("  function:      {}", report.function_name);
         println!("  function url:  {}", report.function_url);
         println!("  api:           {}", report.api_url);

@@ -120,8 +120,16 @@ fn wanted_fields(ctx: &Ctx) -> BTreeMap<String, String> {
     ])
 }
 
-/// The bucket policy: TLS only, and GetObject for CloudFront as `reader`.
-pub fn wanted_policy(bucket: &str, reader: &Reader) -> Value {
+/// Whether the policy carries the TLS-only deny. Always on AWS. The local
+/// emulator ignores the condition of a Deny statement and so denies every
+/// object request, which would make the emulated bucket unusable; there, and
+/// only there, the statement is left out.
+pub fn tls_deny_supported(ctx: &Ctx) -> bool {
+    !ctx.aws.is_local()
+}
+
+/// The bucket policy: TLS only (when `tls_deny`), and GetObject for CloudFront as `reader`.
+pub fn wanted_policy(bucket: &str, reader: &Reader, tls_deny: bool) -> Value {
     let arn = format!("arn:aws:s3:::{bucket}");
     let allow = match reader {
         Reader::Distribution(dist_arn) => json!({
@@ -140,19 +148,22 @@ pub fn wanted_policy(bucket: &str, reader: &Reader) -> Value {
             "Resource": format!("{arn}/*")
         }),
     };
+    let deny = json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn.clone(), format!("{arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+    });
+    let statements = if tls_deny {
+        vec![deny, allow]
+    } else {
+        vec![allow]
+    };
     json!({
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn.clone(), format!("{arn}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            },
-            allow
-        ]
+        "Statement": statements
     })
 }
 
@@ -180,7 +191,7 @@ pub fn plan(ctx: &Ctx, bucket: &str, found: Option<&Found>, reader: Option<&Read
         return Change::Create;
     };
     let mut fields = diff_fields(&found.fields, &wanted_fields(ctx));
-    let want = reader.map(|r| normalize_policy(&wanted_policy(bucket, r)));
+    let want = reader.map(|r| normalize_policy(&wanted_policy(bucket, r, tls_deny_supported(ctx))));
     let have = found.policy.as_ref().map(normalize_policy);
     if want.is_some() && want != have {
         fields.push(FieldChange {
@@ -326,7 +337,7 @@ pub async fn ensure_policy(ctx: &Ctx, bucket: &str, reader: &Reader) -> Result<(
         Err(err) if code_of(&err) == Some("NoSuchBucketPolicy") => None,
         Err(err) => return Err(err).aws("read the policy of", bucket),
     };
-    let want = wanted_policy(bucket, reader);
+    let want = wanted_policy(bucket, reader, tls_deny_supported(ctx));
     if have.as_ref().map(normalize_policy) == Some(normalize_policy(&want)) {
         ctx.progress
             .step("bucket policy", "unchanged", start.elapsed());

@@ -1,0 +1,58 @@
+//! `colorid publish`.
+
+use crate::cli::{Global, PublishArgs};
+use crate::commands::{json, print_json};
+use crate::error::Result;
+use crate::lock::Lock;
+use crate::publish::{Action, PublishOptions};
+use crate::{session, site};
+
+pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
+    let ctx = session::open(g).await?;
+    ctx.stack.require_site_dir()?;
+    let options = PublishOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+        no_delete: args.no_delete,
+        wait: args.wait,
+    };
+    let lock = if args.dry_run {
+        None
+    } else {
+        Some(
+            Lock::acquire(
+                ctx.aws.ssm_uncounted(),
+                &ctx.names,
+                "publish",
+                args.force_unlock,
+            )
+            .await?,
+        )
+    };
+    let result = session::interruptible(site::publish(&ctx, &options)).await;
+    if let Some(lock) = lock {
+        lock.release().await?;
+    }
+    let report = result?;
+    if json(g.output) {
+        print_json(&serde_json::json!({ "report": report, "calls": ctx.aws.counts() }));
+        return Ok(());
+    }
+    if args.dry_run {
+        for f in &report.files {
+            if f.action != Action::Unchanged || g.verbose > 0 {
+                println!(
+                    "  {:<15} {:<50} {}",
+                    format!("{:?}", f.action).to_lowercase(),
+                    f.key,
+                    f.reason
+                );
+            }
+        }
+        for p in &report.summary.invalidation_paths {
+            println!("  invalidate      {p}");
+        }
+    }
+    println!("{}", report.summary_line());
+    Ok(())
+}

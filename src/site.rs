@@ -1,0 +1,76 @@
+//! Publishing the site from the stack: the generated `config.json` the page
+//! reads, and the publish target (the stack's bucket and distribution).
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::publish::{
+    self, GeneratedFile, PublishEvent, PublishOptions, PublishReport, PublishTarget,
+};
+use crate::stack::Ctx;
+use crate::{session, stack::bucket};
+
+/// What the page reads from `/config.json`. No secrets.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub api_base: String,
+    pub required_level: Option<String>,
+    pub stack: String,
+}
+
+impl SiteConfig {
+    /// The site configuration of a stack.
+    pub fn of(stack: &crate::config::Stack) -> SiteConfig {
+        SiteConfig {
+            issuer: stack.identity.issuer.clone(),
+            client_id: stack.identity.client_id.clone(),
+            api_base: "/api".to_string(),
+            required_level: stack.identity.required_level.clone(),
+            stack: stack.name.clone(),
+        }
+    }
+
+    /// The JSON body, pretty-printed.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Publishes the site to the stack's bucket and invalidates what changed.
+pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishReport> {
+    ctx.stack.require_site_dir()?;
+    let state = ctx.state.get().await;
+    let bucket = match state.bucket {
+        Some(b) => b,
+        None => bucket::name(ctx, &session::account_id(ctx).await?),
+    };
+    if bucket::find(ctx, &bucket).await?.is_none() {
+        return Err(Error::Conflict(format!(
+            "the stack's bucket {bucket} does not exist.\n  what to do: run `colorid up` first; it creates the bucket and publishes the site"
+        )));
+    }
+    let target = PublishTarget {
+        s3: ctx.aws.s3(),
+        cloudfront: ctx.aws.cloudfront(),
+        bucket,
+        distribution_id: state.distribution_id,
+        site_dir: ctx.stack.site_dir.clone(),
+        generated: vec![GeneratedFile {
+            key: "config.json".to_string(),
+            body: SiteConfig::of(&ctx.stack).to_json(),
+        }],
+    };
+    let progress = ctx.progress.clone();
+    let on_event = move |event: PublishEvent| match &event {
+        PublishEvent::Uploaded { .. } | PublishEvent::HeadersUpdated { .. } => {
+            tracing::info!("{event}");
+        }
+        _ => progress.note(&format!("  publish        {event}")),
+    };
+    publish::publish(&target, &ctx.stack.publish, options, &on_event)
+        .await
+        .map_err(|e| Error::Publish(e.to_string()))
+}
