@@ -133,7 +133,10 @@ async fn serves_the_site_config_and_the_test_provider() {
     let (status, body) = dev.get("/", None).await;
     assert_eq!((status, body.as_str()), (200, "<h1>the index</h1>"));
     let (status, body) = dev.get("/no/such/page", None).await;
-    assert_eq!((status, body.as_str()), (404, "<h1>the not-found page</h1>"));
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "<h1>the not-found page</h1>")
+    );
 
     let (status, body) = dev.get("/config.json", None).await;
     assert_eq!(status, 200);
@@ -147,7 +150,10 @@ async fn serves_the_site_config_and_the_test_provider() {
     let (_, body) = dev.get("/idp/.well-known/openid-configuration", None).await;
     let discovery: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(discovery["issuer"], json!(issuer));
-    assert_eq!(discovery["end_session_endpoint"], json!(format!("{issuer}/logout")));
+    assert_eq!(
+        discovery["end_session_endpoint"],
+        json!(format!("{issuer}/logout"))
+    );
 
     let (status, page) = dev
         .get(
@@ -164,7 +170,10 @@ async fn serves_the_site_config_and_the_test_provider() {
         assert!(page.contains(&format!("Sign in as {user}")), "{user}");
     }
     assert!(page.contains("1950-01-01"), "claims are shown");
-    assert!(page.contains("value=\"&quot;&lt;b&gt;\""), "values are escaped");
+    assert!(
+        page.contains("value=\"&quot;&lt;b&gt;\""),
+        "values are escaped"
+    );
     assert!(!page.contains("\"<b>"));
 
     let (status, health) = dev.get("/api/health", None).await;
@@ -208,7 +217,9 @@ async fn wrong_verifier_foreign_redirect_and_unknown_user_are_refused() {
     let (status, _) = dev.token(&code, VERIFIER).await;
     assert_eq!(status, 400);
 
-    let resp = dev.code_for("alice", "http://evil.test/callback.html").await;
+    let resp = dev
+        .code_for("alice", "http://evil.test/callback.html")
+        .await;
     assert_eq!(resp.status(), 400);
     let redirect = format!("{}/callback.html", dev.origin);
     let resp = dev.code_for("mallory", &redirect).await;

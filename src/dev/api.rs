@@ -29,9 +29,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     } else {
         lambda_http::Body::Binary(bytes.to_vec())
     };
-    let resp = app
-        .handle(http::Request::from_parts(parts, body))
-        .await;
+    let resp = app.handle(http::Request::from_parts(parts, body)).await;
     let (parts, body) = resp.into_parts();
     let body = Body::from(body.as_ref().to_vec());
     Response::from_parts(parts, body)

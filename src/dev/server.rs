@@ -74,7 +74,9 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         Some((issuer, client_id)) => (None, issuer.clone(), client_id.clone()),
         None => {
             let idp = test_idp::TestIdp::new(&origin).map_err(|e| {
-                Error::Usage(format!("cannot create the test identity provider's key: {e}"))
+                Error::Usage(format!(
+                    "cannot create the test identity provider's key: {e}"
+                ))
             })?;
             let issuer = idp.issuer().to_string();
             (Some(Arc::new(idp)), issuer, test_idp::CLIENT_ID.to_string())
@@ -141,7 +143,10 @@ async fn security_headers(mut resp: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     resp
 }
@@ -173,11 +178,7 @@ pub async fn serve(opts: DevOptions) -> Result<()> {
     let server = bind(opts).await?;
     println!("colorid dev: serving {site_dir}");
     if server.test_idp {
-        println!(
-            "  identity:  {} ({})",
-            server.issuer,
-            test_idp::WARNING
-        );
+        println!("  identity:  {} ({})", server.issuer, test_idp::WARNING);
     } else {
         println!("  identity:  {}", server.issuer);
     }

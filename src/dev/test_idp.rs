@@ -278,8 +278,10 @@ async fn authorize_page(
          <form method=\"post\" action=\"authorize\">{fields}<ul>{cards}</ul></form></body></html>"
     );
     let mut resp = Html(page).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     resp
 }
 
@@ -372,7 +374,10 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
         return token_error("invalid_grant", "unknown, used or expired code");
     };
     if p.redirect_uri.as_deref() != Some(pending.redirect_uri.as_str()) {
-        return token_error("invalid_grant", "redirect_uri differs from the authorization request");
+        return token_error(
+            "invalid_grant",
+            "redirect_uri differs from the authorization request",
+        );
     }
     let verifier = p.code_verifier.unwrap_or_default();
     if verifier.len() < 43 || challenge_of(&verifier) != pending.challenge {
@@ -388,8 +393,10 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
                 "scope": "openid profile email",
             });
             let mut resp = Json(body).into_response();
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
             resp
         }
         Err(e) => token_error("server_error", &e),
