@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use colorid_lambda::App;
 
 /// The largest request body passed on; the function itself rejects far less.
@@ -17,11 +17,8 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            let mut resp = Response::new(Body::from(
-                r#"{"code":"bad_request","message":"the request body is too large"}"#,
-            ));
-            *resp.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
-            return resp;
+            let body = serde_json::json!({"code": "payload_too_large", "message": "the request body is too large"});
+            return (http::StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
         }
     };
     let body = if bytes.is_empty() {
