@@ -94,7 +94,8 @@ test('alice signs in, the page is painted in her colour and shows who she is; a 
   await page.reload();
   await page.locator('#signed-in').waitFor();
   assert.equal(await page.textContent('#user-identity'), color.body.yourUserIdentity);
-  assert.equal(await bodyBackground(page), rgbOf(hex));
+  // The page fades into the colour: wait for the end of the transition.
+  await page.waitForFunction((rgb) => getComputedStyle(document.body).backgroundColor === rgb, rgbOf(hex));
 
   // Another browser context shares nothing: it is signed out.
   const other = await newPage();
