@@ -80,6 +80,30 @@ pub enum Command {
     /// Content-Type comes from the extension; Cache-Control from
     /// `[[publish.cache_control]]` rules in the stack file (first match wins).
     Publish(PublishArgs),
+    /// Run the whole application on localhost: the site, /config.json and the
+    /// identity function in-process, with a built-in test identity provider.
+    ///
+    /// Without --issuer and --client-id, a TEST identity provider is served
+    /// under /idp on the same origin, with test users alice (AAL1), bob (AAL2,
+    /// born 1950) and carol (AAL1, no email). For local development only.
+    Dev(DevArgs),
+}
+
+/// Options of `dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback exposes the test identity provider.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Use this OpenID provider instead of the built-in test one (needs --client-id).
+    #[arg(long, value_name = "URL", requires = "client_id")]
+    pub issuer: Option<String>,
+    /// The client id registered at --issuer.
+    #[arg(long, value_name = "ID", requires = "issuer")]
+    pub client_id: Option<String>,
 }
 
 /// Options of `up`.

@@ -1,5 +1,6 @@
 //! One file per command, each short: it calls into the library and prints.
 
+pub mod dev;
 pub mod down;
 pub mod plan;
 pub mod publish;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Down(args) => down::run(g, &args).await,
         Command::Status => status::run(g).await,
         Command::Publish(args) => publish::run(g, &args).await,
+        Command::Dev(args) => dev::run(g, &args).await,
     }
 }
 

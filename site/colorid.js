@@ -1,0 +1,275 @@
+// colorid client library: OpenID Connect sign-in (authorization code + PKCE S256,
+// state and nonce checked), the session in sessionStorage under `colorid_`, and
+// calls to the identity function. A plain ES module: no build step, no CDN.
+
+const PREFIX = 'colorid_';
+const KEY = {
+  token: PREFIX + 'id_token',
+  expiresAt: PREFIX + 'expires_at',
+  user: PREFIX + 'user',
+  verifier: PREFIX + 'pkce_verifier',
+  state: PREFIX + 'state',
+  nonce: PREFIX + 'nonce',
+  returnTo: PREFIX + 'return_to',
+};
+
+let config = null;
+let discovery = null;
+let expiryTimer = null;
+const loginHandlers = [];
+const logoutHandlers = [];
+
+/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath}. */
+export async function init(cfg) {
+  if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
+  config = { apiBase: '/api', redirectPath: '/callback.html', ...cfg };
+  const u = user();
+  if (u) {
+    scheduleExpiry();
+    for (const cb of loginHandlers) cb(u);
+  } else if (sessionStorage.getItem(KEY.token)) {
+    expire();
+  }
+  return config;
+}
+
+/** Reads /config.json (or `url`) and calls init with it. */
+export async function initFromSite(url = '/config.json') {
+  const resp = await fetch(url, { cache: 'no-store' });
+  if (!resp.ok) throw new Error(`colorid: ${url} answered ${resp.status}`);
+  return init(await resp.json());
+}
+
+/** Calls `cb(user)` whenever a signed-in session is present at init. */
+export function onLogin(cb) {
+  loginHandlers.push(cb);
+  const u = config && user();
+  if (u) cb(u);
+}
+
+/** Calls `cb({reason})` on sign-out; reason is "user" or "expired". */
+export function onLogout(cb) {
+  logoutHandlers.push(cb);
+}
+
+/** The signed-in user's id token claims, or null. */
+export function user() {
+  const token = sessionStorage.getItem(KEY.token);
+  if (!token || secondsLeft() <= 0) return null;
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY.user));
+  } catch {
+    return null;
+  }
+}
+
+/** The id token to send as a Bearer token, or null. */
+export function token() {
+  return user() ? sessionStorage.getItem(KEY.token) : null;
+}
+
+function secondsLeft() {
+  const exp = Number(sessionStorage.getItem(KEY.expiresAt));
+  return Number.isFinite(exp) ? exp - Date.now() / 1000 : 0;
+}
+
+async function getDiscovery() {
+  if (discovery) return discovery;
+  const base = config.issuer.replace(/\/$/, '');
+  const resp = await fetch(base + '/.well-known/openid-configuration');
+  if (!resp.ok) throw new Error(`colorid: the identity provider's discovery answered ${resp.status}`);
+  discovery = await resp.json();
+  return discovery;
+}
+
+function b64url(bytes) {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function randomString() {
+  return b64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function redirectUri() {
+  return location.origin + config.redirectPath;
+}
+
+/** Only same-origin paths: never send the user elsewhere after sign-in. */
+function safePath(p) {
+  return typeof p === 'string' && p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') ? p : '/';
+}
+
+/** Sends the browser to the provider. {acrValues, returnTo} are optional. */
+export async function login({ acrValues, returnTo } = {}) {
+  const d = await getDiscovery();
+  const verifier = randomString();
+  const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const state = randomString();
+  const nonce = randomString();
+  sessionStorage.setItem(KEY.verifier, verifier);
+  sessionStorage.setItem(KEY.state, state);
+  sessionStorage.setItem(KEY.nonce, nonce);
+  sessionStorage.setItem(KEY.returnTo, safePath(returnTo ?? location.pathname + location.search));
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: redirectUri(),
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  if (acrValues) params.set('acr_values', acrValues);
+  location.assign(d.authorization_endpoint + '?' + params);
+}
+
+/** Decodes a JWT's payload without checking it (the function checks the signature). */
+export function decodePayload(jwt) {
+  const part = String(jwt).split('.')[1];
+  if (!part) throw new Error('colorid: not a JWT');
+  const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+}
+
+/** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to. */
+export async function handleCallback(url = location.href) {
+  const q = new URL(url).searchParams;
+  const expected = {
+    state: sessionStorage.getItem(KEY.state),
+    nonce: sessionStorage.getItem(KEY.nonce),
+    verifier: sessionStorage.getItem(KEY.verifier),
+    returnTo: safePath(sessionStorage.getItem(KEY.returnTo)),
+  };
+  for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo]) sessionStorage.removeItem(k);
+  if (q.get('error')) throw new Error(`sign-in failed: ${q.get('error')} ${q.get('error_description') ?? ''}`);
+  if (!expected.state || q.get('state') !== expected.state) throw new Error('sign-in failed: the state does not match; start again');
+  const d = await getDiscovery();
+  const resp = await fetch(d.token_endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: q.get('code') ?? '',
+      redirect_uri: redirectUri(),
+      client_id: config.clientId,
+      code_verifier: expected.verifier ?? '',
+    }),
+  });
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok || !body.id_token) throw new Error(`sign-in failed: ${body.error ?? resp.status} ${body.error_description ?? ''}`);
+  const claims = decodePayload(body.id_token);
+  if (claims.nonce !== expected.nonce) throw new Error('sign-in failed: the nonce does not match');
+  if (claims.iss !== config.issuer) throw new Error('sign-in failed: the token comes from another issuer');
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.includes(config.clientId)) throw new Error('sign-in failed: the token is for another client');
+  if (!(claims.exp > Date.now() / 1000)) throw new Error('sign-in failed: the token has expired');
+  sessionStorage.setItem(KEY.token, body.id_token);
+  sessionStorage.setItem(KEY.expiresAt, String(claims.exp));
+  sessionStorage.setItem(KEY.user, JSON.stringify(claims));
+  return expected.returnTo;
+}
+
+function clearSession() {
+  clearTimeout(expiryTimer);
+  for (const k of Object.keys(sessionStorage)) if (k.startsWith(PREFIX)) sessionStorage.removeItem(k);
+}
+
+function scheduleExpiry() {
+  clearTimeout(expiryTimer);
+  // setTimeout holds at most ~24.8 days; tokens live far shorter.
+  expiryTimer = setTimeout(expire, Math.min(Math.max(secondsLeft(), 0) * 1000, 2 ** 31 - 1));
+}
+
+function expire() {
+  clearSession();
+  for (const cb of logoutHandlers) cb({ reason: 'expired' });
+}
+
+/** Clears every `colorid_` key, then ends the provider's session when it offers an end_session_endpoint. */
+export async function logout() {
+  const idToken = sessionStorage.getItem(KEY.token);
+  clearSession();
+  for (const cb of logoutHandlers) cb({ reason: 'user' });
+  let d = null;
+  try {
+    d = await getDiscovery();
+  } catch {
+    // The local session is gone either way.
+  }
+  if (d && d.end_session_endpoint) {
+    const params = new URLSearchParams({ client_id: config.clientId, post_logout_redirect_uri: location.origin + '/' });
+    if (idToken) params.set('id_token_hint', idToken);
+    location.assign(d.end_session_endpoint + '?' + params);
+  }
+}
+
+/** An error from the identity function: {status, code, body}. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.message || body.code)) || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.code;
+    this.body = body;
+  }
+}
+
+/** Calls the identity function with the id token; resolves to the JSON body (null on 204). */
+export async function api(path, init = {}) {
+  const t = token();
+  if (!t) {
+    if (sessionStorage.getItem(KEY.token)) expire();
+    throw new ApiError(401, { code: 'signed_out', message: 'not signed in' });
+  }
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', 'Bearer ' + t);
+  if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  const resp = await fetch(config.apiBase + path, { ...init, headers });
+  const body = resp.status === 204 ? null : await resp.json().catch(() => null);
+  if (resp.status === 401) expire();
+  if (!resp.ok) throw new ApiError(resp.status, body);
+  return body;
+}
+
+/** The released attributes (self-asserted or better) among `names`, e.g. ["Name", "Email"]. */
+export async function getAttributes(names) {
+  const q = new URLSearchParams({ self_asserted_attributes: names.join(',') });
+  const body = await api('/attributes?' + q);
+  return body ? body.attributes : [];
+}
+
+/** Evaluates `formula` (e.g. "Age >= 65") over authoritative attributes; its value, or undefined when none. */
+export async function evaluate(name, formula, pedigree = 'AUTHORITATIVE') {
+  const body = await api('/attributes', {
+    method: 'POST',
+    body: JSON.stringify({ attributes: [{ name, definition: { source: 'FORMULA', pedigree, formula } }] }),
+  });
+  return body ? body.attributes[0]?.value : undefined;
+}
+
+/** Fills `el` with a small profile widget: the picture when there is one, else initials, and the name. */
+export function renderProfile(el, u) {
+  el.replaceChildren();
+  const name = u.name || u.preferred_username || u.email || 'Signed in';
+  if (u.picture && /^https:\/\//.test(u.picture)) {
+    const img = document.createElement('img');
+    img.src = u.picture;
+    img.alt = '';
+    img.className = 'colorid-avatar';
+    el.append(img);
+  } else {
+    const initials = name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
+    const span = document.createElement('span');
+    span.className = 'colorid-avatar';
+    span.setAttribute('aria-hidden', 'true');
+    span.textContent = initials || '?';
+    el.append(span);
+  }
+  const label = document.createElement('span');
+  label.className = 'colorid-name';
+  label.textContent = name;
+  el.append(label);
+}

@@ -1,0 +1,192 @@
+//! The dev server: the site, `/config.json`, `/api/*` in-process and, without
+//! a real issuer, the test identity provider under `/idp`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{Json, Response};
+use axum::routing::{any, get};
+use colorid_lambda::{App, Settings};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+
+use super::{api, keys, test_idp};
+use crate::error::{Error, Result};
+
+/// What `colorid dev` serves and how.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    /// The stack's name, shown in `/config.json`.
+    pub stack: String,
+    /// The folder with the site.
+    pub site_dir: PathBuf,
+    /// The address to listen on.
+    pub host: IpAddr,
+    /// The port (0: any free port).
+    pub port: u16,
+    /// A real provider's issuer and client id; `None` serves the test provider.
+    pub issuer: Option<(String, String)>,
+    /// The assurance level the function requires.
+    pub required_level: Option<String>,
+    /// The claim carrying the level.
+    pub level_claim: String,
+    /// Level claim values mapped to AAL1..AAL3.
+    pub level_map: HashMap<String, String>,
+    /// Claims the provider verifies.
+    pub verified_claims: Vec<String>,
+}
+
+/// A bound, not yet running dev server.
+pub struct DevServer {
+    listener: TcpListener,
+    router: Router,
+    /// The origin to open, e.g. `http://127.0.0.1:8080`.
+    pub origin: String,
+    /// The issuer tokens must come from.
+    pub issuer: String,
+    /// Whether the built-in test provider is served.
+    pub test_idp: bool,
+}
+
+/// Binds the port and assembles everything; [`DevServer::run`] serves.
+pub async fn bind(opts: DevOptions) -> Result<DevServer> {
+    let listener = TcpListener::bind(SocketAddr::new(opts.host, opts.port))
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {}:{}", opts.host, opts.port), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the bound address", e))?;
+    // An unspecified address (0.0.0.0) is reachable at loopback from this machine.
+    let shown = if addr.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        addr.ip()
+    };
+    let origin = format!("http://{}", SocketAddr::new(shown, addr.port()));
+
+    let (idp, issuer, client_id) = match &opts.issuer {
+        Some((issuer, client_id)) => (None, issuer.clone(), client_id.clone()),
+        None => {
+            let idp = test_idp::TestIdp::new(&origin).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot create the test identity provider's key: {e}"
+                ))
+            })?;
+            let issuer = idp.issuer().to_string();
+            (Some(Arc::new(idp)), issuer, test_idp::CLIENT_ID.to_string())
+        }
+    };
+    let signing = keys::EcKey::generate();
+    let mut settings = Settings::new(
+        issuer.clone(),
+        client_id.clone(),
+        keys::app_secret(),
+        signing.pem,
+        origin.clone(),
+        Vec::new(),
+    );
+    // No CloudFront in front of the dev server, so no origin header to check.
+    settings.skip_origin_verify = true;
+    settings.required_level = opts.required_level.clone();
+    settings.level_claim = opts.level_claim.clone();
+    settings.level_map = opts.level_map.clone();
+    settings.verified_claims = opts.verified_claims.clone();
+    let app = App::new(settings)
+        .map_err(|e| Error::Usage(format!("the identity function's settings: {e}")))?;
+
+    let config = json!({
+        "issuer": issuer,
+        "clientId": client_id,
+        "apiBase": "/api",
+        "requiredLevel": opts.required_level,
+        "stack": opts.stack,
+        "testIdentityProvider": idp.is_some(),
+    });
+    let site = ServeDir::new(&opts.site_dir)
+        .not_found_service(ServeFile::new(opts.site_dir.join("404.html")));
+    let mut router = Router::new()
+        .route("/config.json", get(move || config_json(config.clone())))
+        .route("/api/{*rest}", any(api::handle))
+        .with_state(Arc::new(app));
+    if let Some(idp) = &idp {
+        router = router.nest("/idp", idp.clone().router());
+    }
+    let router = router
+        .fallback_service(site)
+        .layer(axum::middleware::map_response(security_headers));
+    Ok(DevServer {
+        listener,
+        router,
+        origin,
+        issuer,
+        test_idp: idp.is_some(),
+    })
+}
+
+async fn config_json(config: Value) -> Response {
+    let mut resp = axum::response::IntoResponse::into_response(Json(config));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// The headers the distribution adds in production, so the site meets them here too.
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
+}
+
+impl DevServer {
+    /// Serves until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::io("the dev server stopped", e))
+    }
+}
+
+/// Binds, prints where to go, and serves until Ctrl-C.
+pub async fn serve(opts: DevOptions) -> Result<()> {
+    if !opts.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {}, not loopback: other machines can reach the dev server{}",
+            opts.host,
+            if opts.issuer.is_none() {
+                ", and its test identity provider lets anyone sign in as any test user"
+            } else {
+                ""
+            }
+        );
+    }
+    let site_dir = opts.site_dir.display().to_string();
+    let server = bind(opts).await?;
+    println!("colorid dev: serving {site_dir}");
+    if server.test_idp {
+        println!("  identity:  {} ({})", server.issuer, test_idp::WARNING);
+    } else {
+        println!("  identity:  {}", server.issuer);
+    }
+    println!("  open:      {}/", server.origin);
+    println!("Press Ctrl-C to stop.");
+    server
+        .run(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

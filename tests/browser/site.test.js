@@ -1,0 +1,196 @@
+// Browser tests of the site against `colorid dev` and its test identity provider.
+// scripts/test-browser starts two dev servers and sets:
+//   COLORID_URL       a stack with no required level
+//   COLORID_URL_AAL2  the same site with required_level = "AAL2"
+//   COLORID_TEST_OUTPUT  where screenshots go; COLORID_DOCS_SCREENSHOT  the README's screenshot
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.COLORID_URL;
+const BASE_AAL2 = process.env.COLORID_URL_AAL2;
+const OUT = process.env.COLORID_TEST_OUTPUT ?? 'test-output';
+const DOCS_SHOT = process.env.COLORID_DOCS_SCREENSHOT;
+assert.ok(BASE && BASE_AAL2, 'run through scripts/test-browser (COLORID_URL, COLORID_URL_AAL2)');
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+  const page = await context.newPage();
+  // Nothing may leave loopback.
+  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  return { context, page };
+}
+
+/** Signs in from the start page as `user` on the test provider; returns the id token. */
+async function signIn(page, base, user) {
+  await page.goto(base + '/');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/idp\/authorize\?/);
+  await pickUser(page, base, user);
+  return page.evaluate(() => sessionStorage.getItem('colorid_id_token'));
+}
+
+async function pickUser(page, base, user) {
+  assert.match(await page.textContent('body'), /test identity provider — for local development only/);
+  await page.getByRole('button', { name: `Sign in as ${user}` }).click();
+  await page.waitForURL(base + '/');
+}
+
+async function api(base, path, token, init = {}) {
+  const resp = await fetch(base + path, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+  });
+  return { status: resp.status, body: resp.status === 204 ? null : await resp.json() };
+}
+
+const hexOf = (n) => '#' + n.toString(16).padStart(6, '0');
+const rgbOf = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+const bodyBackground = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+const coloridKeys = (page) =>
+  page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('colorid_')));
+
+function screenshotPath(name) {
+  mkdirSync(OUT, { recursive: true });
+  return join(OUT, name);
+}
+
+test('alice signs in, the page is painted in her colour and shows who she is; a reload keeps her signed in', async () => {
+  const { context, page } = await newPage();
+  const token = await signIn(page, BASE, 'alice');
+  assert.ok(token, 'an id token in sessionStorage');
+  await page.locator('#signed-in').waitFor();
+
+  const color = await api(BASE, '/api/color', token);
+  assert.equal(color.status, 200);
+  const hex = hexOf(color.body.yourColorIdentity);
+  await page.waitForFunction((rgb) => getComputedStyle(document.body).backgroundColor === rgb, rgbOf(hex));
+  assert.equal(await bodyBackground(page), rgbOf(hex));
+  assert.equal(await page.textContent('#color-hex'), hex);
+  assert.equal(await page.textContent('#user-identity'), color.body.yourUserIdentity);
+  assert.equal(await page.textContent('#level'), 'AAL1');
+  assert.equal(await page.textContent('#profile .colorid-name'), 'Alice Liddell');
+  assert.equal(await page.textContent('#profile .colorid-avatar'), 'AL');
+  await page.locator('#attributes dd', { hasText: 'alice@example.test (verified)' }).waitFor();
+  assert.ok(await page.locator('#test-idp').isVisible(), 'the test provider warning is shown');
+  await page.screenshot({ path: screenshotPath('signed-in.png') });
+  if (DOCS_SHOT) {
+    mkdirSync(dirname(DOCS_SHOT), { recursive: true });
+    await page.screenshot({ path: DOCS_SHOT });
+  }
+
+  await page.reload();
+  await page.locator('#signed-in').waitFor();
+  assert.equal(await page.textContent('#user-identity'), color.body.yourUserIdentity);
+  // The page fades into the colour: wait for the end of the transition.
+  await page.waitForFunction((rgb) => getComputedStyle(document.body).backgroundColor === rgb, rgbOf(hex));
+
+  // Another browser context shares nothing: it is signed out.
+  const other = await newPage();
+  await other.page.goto(BASE + '/');
+  await other.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.deepEqual(await coloridKeys(other.page), []);
+  assert.ok(!(await other.page.locator('#signed-in').isVisible()));
+  await other.context.close();
+
+  // Alice has no verified birthdate at 65+: the formula says false.
+  await page.getByRole('button', { name: 'Check: aged 65 or over?' }).click();
+  await page.locator('#age-result', { hasText: 'Age >= 65: false' }).waitFor();
+  await context.close();
+});
+
+test('sign-out clears every colorid_ key and ends the provider session', async () => {
+  const { context, page } = await newPage();
+  await signIn(page, BASE, 'carol');
+  await page.locator('#signed-in').waitFor();
+  assert.ok((await coloridKeys(page)).length >= 3);
+  const ended = page.waitForRequest(/\/idp\/logout\?/);
+  const back = page.waitForRequest((r) => r.url() === BASE + '/' && r.isNavigationRequest());
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  const req = await ended;
+  assert.equal(new URL(req.url()).searchParams.get('post_logout_redirect_uri'), BASE + '/');
+  await back;
+  await page.waitForLoadState();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.deepEqual(await coloridKeys(page), []);
+  assert.equal(await page.evaluate(() => document.body.style.backgroundColor), '');
+  await context.close();
+});
+
+test('an expired token signs the user out with a message', async () => {
+  const { context, page } = await newPage();
+  await signIn(page, BASE, 'alice');
+  await page.locator('#signed-in').waitFor();
+  // Let the token run out three seconds from now.
+  await page.evaluate(() => sessionStorage.setItem('colorid_expires_at', String(Date.now() / 1000 + 3)));
+  await page.reload();
+  await page.locator('#signed-in').waitFor();
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 10_000 });
+  assert.match(await alert.textContent(), /session has expired/);
+  assert.deepEqual(await coloridKeys(page), []);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.body.style.backgroundColor), '');
+  await context.close();
+});
+
+test('a callback with a wrong state is refused', async () => {
+  const { context, page } = await newPage();
+  await page.goto(BASE + '/');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/idp\/authorize\?/);
+  await page.goto(BASE + '/callback.html?code=forged&state=forged');
+  await page.getByRole('heading', { name: 'Sign-in did not complete' }).waitFor();
+  assert.match(await page.textContent('#status'), /state does not match/);
+  assert.deepEqual(await coloridKeys(page), []);
+  await context.close();
+});
+
+test('below the required level the site offers step-up; bob at AAL2 gets in and is 65 or over', async () => {
+  const { context, page } = await newPage();
+  const aliceToken = await signIn(page, BASE_AAL2, 'alice');
+  const refused = await api(BASE_AAL2, '/api/color', aliceToken);
+  assert.equal(refused.status, 403);
+  assert.deepEqual(refused.body, { code: 'insufficient_assurance', required: 'AAL2' });
+  await page.locator('#step-up').waitFor();
+  assert.equal(await page.textContent('#required-level'), 'AAL2');
+  assert.equal(await page.evaluate(() => document.body.style.backgroundColor), '');
+
+  await page.getByRole('button', { name: 'Sign in again with a stronger method' }).click();
+  await page.waitForURL(/\/idp\/authorize\?/);
+  assert.equal(new URL(page.url()).searchParams.get('acr_values'), 'AAL2');
+  await pickUser(page, BASE_AAL2, 'bob');
+  await page.locator('#signed-in').waitFor();
+  const token = await page.evaluate(() => sessionStorage.getItem('colorid_id_token'));
+  const color = await api(BASE_AAL2, '/api/color', token);
+  assert.equal(color.status, 200);
+  assert.equal(color.body.level, 'AAL2');
+  await page.waitForFunction(
+    (rgb) => getComputedStyle(document.body).backgroundColor === rgb,
+    rgbOf(hexOf(color.body.yourColorIdentity)),
+  );
+  assert.equal(await page.textContent('#level'), 'AAL2');
+
+  const formula = {
+    attributes: [{ name: 'Senior', definition: { source: 'FORMULA', pedigree: 'AUTHORITATIVE', formula: 'Age >= 65' } }],
+  };
+  const senior = await api(BASE_AAL2, '/api/attributes', token, { method: 'POST', body: JSON.stringify(formula) });
+  assert.equal(senior.status, 200);
+  assert.equal(senior.body.attributes[0].value, true);
+  await page.getByRole('button', { name: 'Check: aged 65 or over?' }).click();
+  await page.locator('#age-result', { hasText: 'Age >= 65: true' }).waitFor();
+  await page.screenshot({ path: screenshotPath('step-up-bob.png') });
+  await context.close();
+});
