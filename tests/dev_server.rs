@@ -39,6 +39,7 @@ async fn start(required_level: Option<&str>) -> Running {
         level_claim: "acr".into(),
         level_map: HashMap::new(),
         verified_claims: vec!["birthdate".into()],
+        deployed: None,
     };
     let dev = server::bind(opts).await.unwrap();
     let origin = dev.origin.clone();

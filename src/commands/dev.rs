@@ -2,12 +2,33 @@
 
 use crate::cli::{DevArgs, Global};
 use crate::config;
-use crate::dev::{self, DevOptions};
-use crate::error::Result;
+use crate::dev::{self, DevOptions, deployed};
+use crate::error::{Error, Result};
+use crate::session;
 
 pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
     let stack = config::load(&g.stack)?;
-    stack.require_site_dir()?;
+    let deployed = if g.local {
+        // The deployed stack: the site as published to the emulated bucket, the stored secrets.
+        let ctx = session::open(g).await?;
+        let (secret, pem) = deployed::read_secrets(&ctx).await?;
+        let bucket = ctx.state.get().await.bucket.ok_or_else(|| {
+            Error::Conflict(
+                "the stack has no bucket yet.\n  what to do: run `colorid --local up` first".into(),
+            )
+        })?;
+        Some(deployed::Deployed {
+            app_secret: secret,
+            signing_key_pem: pem,
+            site: deployed::DeployedSite {
+                s3: ctx.aws.s3(),
+                bucket,
+            },
+        })
+    } else {
+        stack.require_site_dir()?;
+        None
+    };
     let id = &stack.identity;
     let opts = DevOptions {
         stack: stack.name.clone(),
@@ -19,6 +40,7 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
         level_claim: id.level_claim.clone(),
         level_map: id.level_map.clone().into_iter().collect(),
         verified_claims: id.verified_claims.clone(),
+        deployed,
     };
     dev::serve(opts).await
 }

@@ -4,6 +4,7 @@
 //! given, a built-in test identity provider answers under `/idp`.
 
 pub mod api;
+pub mod deployed;
 pub mod keys;
 pub mod server;
 pub mod test_idp;

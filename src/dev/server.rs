@@ -40,6 +40,9 @@ pub struct DevOptions {
     pub level_map: HashMap<String, String>,
     /// Claims the provider verifies.
     pub verified_claims: Vec<String>,
+    /// With `--local`: the deployed secrets `(app secret, signing key PEM)`
+    /// instead of fresh ones, and the site from the bucket instead of `site_dir`.
+    pub deployed: Option<super::deployed::Deployed>,
 }
 
 /// A bound, not yet running dev server.
@@ -82,12 +85,15 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
             (Some(Arc::new(idp)), issuer, test_idp::CLIENT_ID.to_string())
         }
     };
-    let signing = keys::EcKey::generate();
+    let (app_secret, signing_pem) = match &opts.deployed {
+        Some(d) => (d.app_secret.clone(), d.signing_key_pem.clone()),
+        None => (keys::app_secret(), keys::EcKey::generate().pem),
+    };
     let mut settings = Settings::new(
         issuer.clone(),
         client_id.clone(),
-        keys::app_secret(),
-        signing.pem,
+        app_secret,
+        signing_pem,
         origin.clone(),
         Vec::new(),
     );
@@ -117,9 +123,15 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     if let Some(idp) = &idp {
         router = router.nest("/idp", idp.clone().router());
     }
-    let router = router
-        .fallback_service(site)
-        .layer(axum::middleware::map_response(security_headers));
+    let router = match &opts.deployed {
+        Some(d) => router.fallback_service(
+            Router::new()
+                .fallback(super::deployed::serve)
+                .with_state(Arc::new(d.site.clone())),
+        ),
+        None => router.fallback_service(site),
+    };
+    let router = router.layer(axum::middleware::map_response(security_headers));
     Ok(DevServer {
         listener,
         router,
