@@ -95,6 +95,13 @@ fn workspace_root(ctx: &Ctx) -> Option<PathBuf> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    // `stack.toml` given without a folder has an empty parent: the current directory.
+    let beside = std::path::absolute(if beside.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &beside
+    })
+    .unwrap_or(beside);
     [beside, PathBuf::from(env!("CARGO_MANIFEST_DIR"))]
         .into_iter()
         .find(|d| d.join("lambda").join("Cargo.toml").is_file())
