@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AwsContext, Error, Result};
 use crate::names::{Names, STACK_TAG};
+use crate::state::delete_parameter;
 
 /// Who holds the lock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,14 +53,7 @@ impl Lock {
     ) -> Result<Lock> {
         let parameter = names.lock_parameter();
         if force {
-            let res = ssm.delete_parameter().name(&parameter).send().await;
-            if let Err(err) = res
-                && !err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found())
-            {
-                return Err(err).aws("remove the stale lock", &parameter);
-            }
+            delete_parameter(&ssm, &parameter, "remove the stale lock").await?;
         }
         let holder = Holder {
             holder: whoami(),
@@ -116,22 +110,7 @@ impl Lock {
 
     /// Releases the lock.
     pub async fn release(self) -> Result<()> {
-        let res = self
-            .ssm
-            .delete_parameter()
-            .name(&self.parameter)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found()) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(err).aws("release the stack lock", &self.parameter),
-        }
+        delete_parameter(&self.ssm, &self.parameter, "release the stack lock").await?;
+        Ok(())
     }
 }

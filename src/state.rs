@@ -118,27 +118,26 @@ impl StateStore {
 
     /// Deletes the record (the last step of `down`).
     pub async fn delete(&self) -> Result<bool> {
-        let res = self
-            .ssm
-            .delete_parameter()
-            .name(&self.parameter)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(err).aws("delete the state record", &self.parameter),
-        }
+        delete_parameter(&self.ssm, &self.parameter, "delete the state record").await
     }
 
     /// Whether a record exists in the account.
     pub async fn exists(&self) -> bool {
         self.inner.lock().await.saved.is_some()
+    }
+}
+
+/// Deletes an SSM parameter; `false` when it was already gone.
+pub async fn delete_parameter(ssm: &aws_sdk_ssm::Client, name: &str, action: &str) -> Result<bool> {
+    match ssm.delete_parameter().name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_parameter_not_found()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err).aws(action, name),
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_acm::Client as AcmClient;
 use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, Tag, ValidationMethod};
 use aws_sdk_route53::types::{
-    Change as R53Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    Change as R53Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType,
 };
 
 use crate::error::{AwsContext, Error, Result};
@@ -304,21 +304,8 @@ async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Re
     let names: Vec<String> = cert.validation.iter().map(|(n, _)| n.clone()).collect();
     if !changes.is_empty() {
         let count = changes.len();
-        r53.change_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .change_batch(
-                ChangeBatch::builder()
-                    .comment(format!(
-                        "colorid {}: certificate validation",
-                        ctx.names.stack
-                    ))
-                    .set_changes(Some(changes))
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            )
-            .send()
-            .await
-            .aws("write the certificate validation records in", zone_id)?;
+        crate::stack::dns::change_records(ctx, zone_id, changes, "certificate validation records")
+            .await?;
         ctx.progress.step(
             "validation",
             &format!("upserted {count} CNAME record(s)"),

@@ -119,7 +119,7 @@ pub async fn ensure_aliases(ctx: &Ctx, zone_id: &str, target: &str) -> Result<()
         "A and AAAA unchanged".to_string()
     } else {
         let n = changes.len();
-        r53_change(ctx, zone_id, changes, "alias records").await?;
+        change_records(ctx, zone_id, changes, "alias records").await?;
         format!("upserted {n} alias record(s) → {want}")
     };
     ctx.state
@@ -134,7 +134,13 @@ pub async fn ensure_aliases(ctx: &Ctx, zone_id: &str, target: &str) -> Result<()
     Ok(())
 }
 
-async fn r53_change(ctx: &Ctx, zone_id: &str, changes: Vec<R53Change>, what: &str) -> Result<()> {
+/// Applies one change batch to the zone, with the stack named in its comment.
+pub async fn change_records(
+    ctx: &Ctx,
+    zone_id: &str,
+    changes: Vec<R53Change>,
+    what: &str,
+) -> Result<()> {
     ctx.aws
         .route53()
         .change_resource_record_sets()
@@ -155,26 +161,16 @@ async fn r53_change(ctx: &Ctx, zone_id: &str, changes: Vec<R53Change>, what: &st
 /// Deletes the alias records, but only those that point at one of `ours` (the stack's distribution domains).
 pub async fn delete_aliases(ctx: &Ctx, zone_id: &str, ours: &[String]) -> Result<usize> {
     let r53 = ctx.aws.route53();
-    let mut changes = Vec::new();
+    let mut doomed = Vec::new();
     for kind in [RrType::A, RrType::Aaaa] {
         if let Some(record) = find_record(&r53, zone_id, &ctx.stack.domain, kind).await?
             && alias_target_of(&record)
                 .is_some_and(|t| ours.iter().any(|o| o.eq_ignore_ascii_case(&t)))
         {
-            changes.push(
-                R53Change::builder()
-                    .action(ChangeAction::Delete)
-                    .resource_record_set(record)
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            );
+            doomed.push(record);
         }
     }
-    let n = changes.len();
-    if n > 0 {
-        r53_change(ctx, zone_id, changes, "alias records").await?;
-    }
-    Ok(n)
+    delete_records(ctx, zone_id, doomed, "alias records").await
 }
 
 /// Deletes the CNAME records with these exact names and values (certificate validation).
@@ -184,7 +180,7 @@ pub async fn delete_cnames(
     records: &[(String, String)],
 ) -> Result<usize> {
     let r53 = ctx.aws.route53();
-    let mut changes = Vec::new();
+    let mut doomed = Vec::new();
     for (name, value) in records {
         if let Some(record) = find_record(&r53, zone_id, name, RrType::Cname).await?
             && record
@@ -192,18 +188,33 @@ pub async fn delete_cnames(
                 .iter()
                 .any(|r| r.value().trim_end_matches('.') == value.trim_end_matches('.'))
         {
-            changes.push(
-                R53Change::builder()
-                    .action(ChangeAction::Delete)
-                    .resource_record_set(record)
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            );
+            doomed.push(record);
         }
     }
-    let n = changes.len();
-    if n > 0 {
-        r53_change(ctx, zone_id, changes, "certificate validation records").await?;
+    delete_records(ctx, zone_id, doomed, "certificate validation records").await
+}
+
+/// Deletes these record sets in one change batch; returns how many.
+async fn delete_records(
+    ctx: &Ctx,
+    zone_id: &str,
+    records: Vec<ResourceRecordSet>,
+    what: &str,
+) -> Result<usize> {
+    let n = records.len();
+    if n == 0 {
+        return Ok(0);
     }
+    let changes = records
+        .into_iter()
+        .map(|record| {
+            R53Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(record)
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    change_records(ctx, zone_id, changes, what).await?;
     Ok(n)
 }

@@ -416,15 +416,7 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
 pub async fn retire_previous(ctx: &Ctx) -> Result<()> {
     let start = Instant::now();
     let name = ctx.names.parameter(ORIGIN_VERIFY_PREVIOUS);
-    let res = ctx.aws.ssm().delete_parameter().name(&name).send().await;
-    match res {
-        Ok(_) => {}
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_parameter_not_found()) => {}
-        Err(err) => return Err(err).aws("delete the parameter", &name),
-    }
+    crate::state::delete_parameter(&ctx.aws.ssm(), &name, "delete the parameter").await?;
     ctx.progress.step(
         "secrets",
         "deleted origin-verify-previous (the distribution sends the current value)",

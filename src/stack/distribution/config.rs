@@ -357,33 +357,18 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
         }
     }
     if let Some(b) = config.default_cache_behavior() {
-        let p = "behavior[default]";
-        put(&format!("{p}.origin"), b.target_origin_id().to_string());
-        put(
-            &format!("{p}.viewer_protocol"),
-            b.viewer_protocol_policy().as_str().to_string(),
-        );
-        put(
-            &format!("{p}.cache_policy"),
-            b.cache_policy_id().unwrap_or_default().into(),
-        );
-        put(
-            &format!("{p}.response_headers_policy"),
-            b.response_headers_policy_id().unwrap_or_default().into(),
-        );
-        put(
-            &format!("{p}.compress"),
-            b.compress().unwrap_or(false).to_string(),
-        );
-        put(
-            &format!("{p}.methods"),
-            sorted(
-                b.allowed_methods()
-                    .map(|m| m.items())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| m.as_str()),
-            ),
+        put_behavior(
+            &mut put,
+            "behavior[default]",
+            BehaviorView {
+                origin: b.target_origin_id(),
+                viewer_protocol: b.viewer_protocol_policy().as_str(),
+                cache_policy: b.cache_policy_id().unwrap_or_default(),
+                origin_request_policy: None,
+                response_headers_policy: b.response_headers_policy_id().unwrap_or_default(),
+                compress: Some(b.compress().unwrap_or(false)),
+                methods: b.allowed_methods().map(|m| m.items()).unwrap_or_default(),
+            },
         );
     }
     for b in config
@@ -391,33 +376,18 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
         .map(|c| c.items())
         .unwrap_or_default()
     {
-        let p = format!("behavior[{}]", b.path_pattern());
-        put(&format!("{p}.origin"), b.target_origin_id().to_string());
-        put(
-            &format!("{p}.viewer_protocol"),
-            b.viewer_protocol_policy().as_str().to_string(),
-        );
-        put(
-            &format!("{p}.cache_policy"),
-            b.cache_policy_id().unwrap_or_default().into(),
-        );
-        put(
-            &format!("{p}.origin_request_policy"),
-            b.origin_request_policy_id().unwrap_or_default().into(),
-        );
-        put(
-            &format!("{p}.response_headers_policy"),
-            b.response_headers_policy_id().unwrap_or_default().into(),
-        );
-        put(
-            &format!("{p}.methods"),
-            sorted(
-                b.allowed_methods()
-                    .map(|m| m.items())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| m.as_str()),
-            ),
+        put_behavior(
+            &mut put,
+            &format!("behavior[{}]", b.path_pattern()),
+            BehaviorView {
+                origin: b.target_origin_id(),
+                viewer_protocol: b.viewer_protocol_policy().as_str(),
+                cache_policy: b.cache_policy_id().unwrap_or_default(),
+                origin_request_policy: Some(b.origin_request_policy_id().unwrap_or_default()),
+                response_headers_policy: b.response_headers_policy_id().unwrap_or_default(),
+                compress: None,
+                methods: b.allowed_methods().map(|m| m.items()).unwrap_or_default(),
+            },
         );
     }
     let errors: Vec<String> = config
@@ -435,6 +405,44 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
         .collect();
     put("error_pages", sorted(errors));
     v
+}
+
+/// The managed fields of one cache behaviour (the default one and the path
+/// ones are different SDK types with the same fields).
+struct BehaviorView<'a> {
+    origin: &'a str,
+    viewer_protocol: &'a str,
+    cache_policy: &'a str,
+    origin_request_policy: Option<&'a str>,
+    response_headers_policy: &'a str,
+    compress: Option<bool>,
+    methods: &'a [Method],
+}
+
+fn put_behavior(put: &mut dyn FnMut(&str, String), prefix: &str, b: BehaviorView<'_>) {
+    put(&format!("{prefix}.origin"), b.origin.to_string());
+    put(
+        &format!("{prefix}.viewer_protocol"),
+        b.viewer_protocol.to_string(),
+    );
+    put(
+        &format!("{prefix}.cache_policy"),
+        b.cache_policy.to_string(),
+    );
+    if let Some(orp) = b.origin_request_policy {
+        put(&format!("{prefix}.origin_request_policy"), orp.to_string());
+    }
+    put(
+        &format!("{prefix}.response_headers_policy"),
+        b.response_headers_policy.to_string(),
+    );
+    if let Some(compress) = b.compress {
+        put(&format!("{prefix}.compress"), compress.to_string());
+    }
+    put(
+        &format!("{prefix}.methods"),
+        sorted(b.methods.iter().map(|m| m.as_str())),
+    );
 }
 
 /// The origin-verify header value the distribution sends the function, if any.
