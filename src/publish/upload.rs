@@ -20,6 +20,19 @@ const PART_CONCURRENCY: usize = 4;
 /// S3 allows at most this many parts per upload.
 const MAX_PARTS: u64 = 10_000;
 
+/// Turns an AWS failure into the upload error for one key.
+fn upload_failure<'a>(
+    bucket: &'a str,
+    key: &'a str,
+) -> impl Fn(AwsFailure) -> PublishError + Copy + 'a {
+    move |f| PublishError::Upload {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        aws: f.aws,
+        hint: f.hint,
+    }
+}
+
 /// Uploads one file and returns what the bucket now holds for it.
 pub(crate) async fn upload(
     s3: &S3Client,
@@ -28,12 +41,7 @@ pub(crate) async fn upload(
     multipart_threshold: u64,
 ) -> Result<ObjectRecord, PublishError> {
     let file = &change.file;
-    let fail = |f: AwsFailure| PublishError::Upload {
-        bucket: bucket.to_string(),
-        key: file.key.clone(),
-        aws: f.aws,
-        hint: f.hint,
-    };
+    let fail = upload_failure(bucket, &file.key);
     let etag = match &file.source {
         Source::File(path) if file.size >= multipart_threshold => {
             upload_multipart(s3, bucket, change, path, multipart_threshold).await?
@@ -71,12 +79,7 @@ async fn upload_multipart(
     threshold: u64,
 ) -> Result<String, PublishError> {
     let file = &change.file;
-    let fail = |f: AwsFailure| PublishError::Upload {
-        bucket: bucket.to_string(),
-        key: file.key.clone(),
-        aws: f.aws,
-        hint: f.hint,
-    };
+    let fail = upload_failure(bucket, &file.key);
     let created = s3
         .create_multipart_upload()
         .bucket(bucket)
