@@ -45,6 +45,8 @@ pub struct CallCounts {
     pub mutations: u64,
     /// Mutating operations by `Service.Operation`.
     pub mutations_by_operation: BTreeMap<String, u64>,
+    /// Reading operations by `Service.Operation`.
+    pub reads_by_operation: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -53,14 +55,13 @@ struct CallCounter(Arc<Mutex<CallCounts>>);
 impl CallCounter {
     fn record(&self, service: &str, operation: &str) {
         let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let key = format!("{service}.{operation}");
         if is_mutating(operation) {
             counts.mutations += 1;
-            *counts
-                .mutations_by_operation
-                .entry(format!("{service}.{operation}"))
-                .or_default() += 1;
+            *counts.mutations_by_operation.entry(key).or_default() += 1;
         } else {
             counts.reads += 1;
+            *counts.reads_by_operation.entry(key).or_default() += 1;
         }
     }
 }

@@ -59,6 +59,9 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
 
     let zone_id = zone::ensure_zone(ctx).await?;
     let account = session::account_id(ctx).await?;
+    ctx.state
+        .update(|s| s.account_id = Some(account.clone()))
+        .await?;
     let bucket_name = bucket::name(ctx, &account);
 
     let identity_function = async {
@@ -70,7 +73,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         let url = function_url::ensure(ctx, &name).await?;
         Ok((secrets, name, url))
     };
-    let (cert, (), access, (secrets, function_name, function_url)) = tokio::try_join!(
+    let (cert, bucket_policy, access, (secrets, function_name, function_url)) = tokio::try_join!(
         certificate::ensure(ctx, &zone_id, options.max_wait),
         bucket::ensure(ctx, &bucket_name),
         origin_access::ensure(ctx),
@@ -103,11 +106,17 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         Access::Identity(id) => Reader::OriginAccessIdentity(id.clone()),
     };
     tokio::try_join!(
-        bucket::ensure_policy(ctx, &bucket_name, &reader),
+        bucket::ensure_policy(ctx, &bucket_name, bucket_policy.as_ref(), &reader),
         dns::ensure_aliases(ctx, &zone_id, &dist.domain),
     )?;
     remove_replaced_certificate(ctx, cert.replaces.as_deref()).await?;
-    let published = crate::site::publish(ctx, &crate::publish::PublishOptions::default()).await?;
+    let published = crate::site::publish_to(
+        ctx,
+        &bucket_name,
+        Some(dist.id.clone()),
+        &crate::publish::PublishOptions::default(),
+    )
+    .await?;
 
     Ok(UpReport {
         publish: published.summary.clone(),

@@ -1,5 +1,8 @@
 //! The stack lock: an SSM parameter created without overwrite, so that two
-//! runs that change one stack cannot race. It holds who took it and when.
+//! runs that change one stack cannot race. It holds who took it and when, and
+//! the host and process id, so that a lock left by a run that was killed on
+//! this machine is recognised as stale and taken over; a lock from another
+//! machine needs `--force-unlock`.
 
 use aws_sdk_ssm::Client as SsmClient;
 use aws_sdk_ssm::types::{ParameterType, Tag};
@@ -15,6 +18,42 @@ pub struct Holder {
     pub holder: String,
     pub since: String,
     pub command: String,
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub pid: u32,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        format!("`colorid {}` run by {}", self.command, self.holder)
+    }
+
+    /// Whether the run that took the lock is known to be gone: it ran on this
+    /// host and no colorid process has its pid any more.
+    fn is_dead_here(&self) -> bool {
+        self.pid != 0 && self.host == hostname() && !colorid_running(self.pid)
+    }
+}
+
+/// Whether a colorid process with this pid runs (where that cannot be told, yes).
+fn colorid_running(pid: u32) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains("colorid"),
+        Err(_) => false,
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
 }
 
 /// A taken lock; release it with [`Lock::release`].
@@ -37,14 +76,12 @@ fn whoami() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".into());
-    format!("{user}@{host} (pid {})", std::process::id())
+    format!("{user}@{} (pid {})", hostname(), std::process::id())
 }
 
 impl Lock {
-    /// Takes the lock, or fails with who holds it. `force` first removes a stale lock.
+    /// Takes the lock, or fails with who holds it. `force` first removes a stale
+    /// lock; a lock whose holder died on this host is taken over without it.
     pub async fn acquire(
         ssm: SsmClient,
         names: &Names,
@@ -55,62 +92,97 @@ impl Lock {
         if force {
             delete_parameter(&ssm, &parameter, "remove the stale lock").await?;
         }
-        let holder = Holder {
+        let me = Holder {
             holder: whoami(),
             since: now_rfc3339(),
             command: command.to_string(),
+            host: hostname(),
+            pid: std::process::id(),
         };
-        let value = serde_json::to_string(&holder).unwrap_or_default();
+        let lock = Lock { ssm, parameter };
+        if lock.put(names, &me).await? {
+            return Ok(lock);
+        }
+        let current = lock.holder().await;
+        match current {
+            // Our own put, whose answer was lost and retried.
+            Some(h) if h.host == me.host && h.pid == me.pid => Ok(lock),
+            Some(h) if h.is_dead_here() => {
+                eprintln!(
+                    "note: taking over the lock of stack {}: {} since {} is no longer running",
+                    names.stack,
+                    h.describe(),
+                    h.since
+                );
+                delete_parameter(&lock.ssm, &lock.parameter, "remove the stale lock").await?;
+                if lock.put(names, &me).await? {
+                    Ok(lock)
+                } else {
+                    Err(locked(names, lock.holder().await))
+                }
+            }
+            other => Err(locked(names, other)),
+        }
+    }
+
+    /// Creates the lock parameter; `false` when it exists already.
+    async fn put(&self, names: &Names, me: &Holder) -> Result<bool> {
         let tag = Tag::builder()
             .key(STACK_TAG)
             .value(&names.stack)
             .build()
             .map_err(|e| Error::Usage(format!("bad tag: {e}")))?;
-        let res = ssm
+        let res = self
+            .ssm
             .put_parameter()
-            .name(&parameter)
-            .value(value)
+            .name(&self.parameter)
+            .value(serde_json::to_string(me).unwrap_or_default())
             .r#type(ParameterType::String)
             .overwrite(false)
             .tags(tag)
             .send()
             .await;
         match res {
-            Ok(_) => Ok(Lock { ssm, parameter }),
+            Ok(_) => Ok(true),
             Err(err)
                 if err
                     .as_service_error()
                     .is_some_and(|e| e.is_parameter_already_exists()) =>
             {
-                let current = ssm
-                    .get_parameter()
-                    .name(&parameter)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|o| o.parameter)
-                    .and_then(|p| p.value)
-                    .and_then(|v| serde_json::from_str::<Holder>(&v).ok());
-                let (holder, since) = match current {
-                    Some(h) => (
-                        format!("`colorid {}` run by {}", h.command, h.holder),
-                        h.since,
-                    ),
-                    None => ("another run".to_string(), "an unknown time".to_string()),
-                };
-                Err(Error::Locked {
-                    stack: names.stack.clone(),
-                    holder,
-                    since,
-                })
+                Ok(false)
             }
-            Err(err) => Err(err).aws("take the stack lock", &parameter),
+            Err(err) => Err(err).aws("take the stack lock", &self.parameter),
         }
+    }
+
+    /// Who holds the lock now, when that can be read.
+    async fn holder(&self) -> Option<Holder> {
+        self.ssm
+            .get_parameter()
+            .name(&self.parameter)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.parameter)
+            .and_then(|p| p.value)
+            .and_then(|v| serde_json::from_str::<Holder>(&v).ok())
     }
 
     /// Releases the lock.
     pub async fn release(self) -> Result<()> {
         delete_parameter(&self.ssm, &self.parameter, "release the stack lock").await?;
         Ok(())
+    }
+}
+
+fn locked(names: &Names, holder: Option<Holder>) -> Error {
+    let (holder, since) = match holder {
+        Some(h) => (h.describe(), h.since),
+        None => ("another run".to_string(), "an unknown time".to_string()),
+    };
+    Error::Locked {
+        stack: names.stack.clone(),
+        holder,
+        since,
     }
 }

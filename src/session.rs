@@ -38,9 +38,13 @@ pub async fn open(global: &Global) -> Result<Ctx> {
     })
 }
 
-/// The caller's account id.
+/// The caller's account id: from the state record, which lives in that account,
+/// else from STS (and then recorded).
 pub async fn account_id(ctx: &Ctx) -> Result<String> {
     use crate::error::AwsContext;
+    if let Some(id) = ctx.state.get().await.account_id {
+        return Ok(id);
+    }
     let out = ctx
         .aws
         .sts()

@@ -47,16 +47,27 @@ pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishRepor
         Some(b) => b,
         None => bucket::name(ctx, &session::account_id(ctx).await?),
     };
-    if bucket::find(ctx, &bucket).await?.is_none() {
+    if !bucket::exists(ctx, &bucket).await? {
         return Err(Error::Conflict(format!(
             "the stack's bucket {bucket} does not exist.\n  what to do: run `colorid up` first; it creates the bucket and publishes the site"
         )));
     }
+    publish_to(ctx, &bucket, state.distribution_id, options).await
+}
+
+/// Publishes the site to `bucket`, known to exist, invalidating `distribution_id`.
+pub async fn publish_to(
+    ctx: &Ctx,
+    bucket: &str,
+    distribution_id: Option<String>,
+    options: &PublishOptions,
+) -> Result<PublishReport> {
+    ctx.stack.require_site_dir()?;
     let target = PublishTarget {
         s3: ctx.aws.s3(),
         cloudfront: ctx.aws.cloudfront(),
-        bucket,
-        distribution_id: state.distribution_id,
+        bucket: bucket.to_string(),
+        distribution_id,
         site_dir: ctx.stack.site_dir.clone(),
         generated: vec![GeneratedFile {
             key: "config.json".to_string(),

@@ -16,6 +16,9 @@ use crate::names::{Names, STACK_TAG};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
+    /// The account the record lives in (it is kept in that account's SSM), saving a
+    /// GetCallerIdentity on each run.
+    pub account_id: Option<String>,
     pub hosted_zone_id: Option<String>,
     /// Set when colorid created the hosted zone (local emulator only).
     pub hosted_zone_created: bool,
@@ -109,9 +112,27 @@ impl StateStore {
         } else {
             put = put.overwrite(true);
         }
-        put.send()
-            .await
-            .aws("save the state record", &self.parameter)?;
+        match put.send().await {
+            Ok(_) => {}
+            // Written by an earlier attempt whose answer was lost.
+            Err(err)
+                if inner.saved.is_none()
+                    && err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_parameter_already_exists()) =>
+            {
+                self.ssm
+                    .put_parameter()
+                    .name(&self.parameter)
+                    .value(&json)
+                    .r#type(ParameterType::String)
+                    .overwrite(true)
+                    .send()
+                    .await
+                    .aws("save the state record", &self.parameter)?;
+            }
+            Err(err) => return Err(err).aws("save the state record", &self.parameter),
+        }
         inner.saved = Some(json);
         Ok(())
     }

@@ -41,24 +41,32 @@ pub struct Found {
     pub policy: Option<Value>,
 }
 
-/// Finds the bucket; `None` when it does not exist.
-pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
+/// Whether the bucket exists (and is this account's to read).
+pub async fn exists(ctx: &Ctx, bucket: &str) -> Result<bool> {
     let s3 = ctx.aws.s3();
     match s3.head_bucket().bucket(bucket).send().await {
-        Ok(_) => {}
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
         Err(err)
             if err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 403) =>
         {
-            return Err(Error::Conflict(format!(
+            Err(Error::Conflict(format!(
                 "the bucket {bucket} exists but belongs to another account (or these credentials may not read it).\n  what to do: set `bucket` in {} to another name",
                 ctx.stack.file.display()
-            )));
+            )))
         }
-        Err(err) => return Err(err).aws("look up the bucket", bucket),
+        Err(err) => Err(err).aws("look up the bucket", bucket),
     }
+}
+
+/// Finds the bucket; `None` when it does not exist.
+pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
+    if !exists(ctx, bucket).await? {
+        return Ok(None);
+    }
+    let s3 = ctx.aws.s3();
     let mut found = Found::default();
     let pab = match s3.get_public_access_block().bucket(bucket).send().await {
         Ok(out) => out.public_access_block_configuration,
@@ -216,11 +224,13 @@ fn tag(ctx: &Ctx) -> Result<Tag> {
 }
 
 /// Creates the bucket when missing and puts every setting that differs (not the policy).
-pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<()> {
+/// Returns the bucket's current policy, for [`ensure_policy`].
+pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
     let start = Instant::now();
     let s3 = ctx.aws.s3();
     let found = find(ctx, bucket).await?;
     let mut did = Vec::new();
+    let policy = found.as_ref().and_then(|f| f.policy.clone());
     let existing = match found {
         Some(f) => {
             if !f.tagged && ctx.stack.bucket.is_some() {
@@ -323,22 +333,20 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<()> {
         format!("{bucket} created (private, encrypted)")
     };
     ctx.progress.step("bucket", &what, start.elapsed());
-    Ok(())
+    Ok(policy)
 }
 
-/// Puts the bucket policy when it differs.
-pub async fn ensure_policy(ctx: &Ctx, bucket: &str, reader: &Reader) -> Result<()> {
+/// Puts the bucket policy when it differs from `have`, the policy [`ensure`] found.
+pub async fn ensure_policy(
+    ctx: &Ctx,
+    bucket: &str,
+    have: Option<&Value>,
+    reader: &Reader,
+) -> Result<()> {
     let start = Instant::now();
     let s3 = ctx.aws.s3();
-    let have = match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => out
-            .policy
-            .and_then(|p| serde_json::from_str::<Value>(&p).ok()),
-        Err(err) if code_of(&err) == Some("NoSuchBucketPolicy") => None,
-        Err(err) => return Err(err).aws("read the policy of", bucket),
-    };
     let want = wanted_policy(bucket, reader, tls_deny_supported(ctx));
-    if have.as_ref().map(normalize_policy) == Some(normalize_policy(&want)) {
+    if have.map(normalize_policy) == Some(normalize_policy(&want)) {
         ctx.progress
             .step("bucket policy", "unchanged", start.elapsed());
         return Ok(());

@@ -23,6 +23,8 @@ pub struct Found {
     pub validation: Vec<(String, String)>,
     /// A certificate of the stack this one replaces (the names changed); deleted once unused.
     pub replaces: Option<String>,
+    /// Issued, or ACM has assigned every validation record.
+    pub records_ready: bool,
 }
 
 /// All the names the certificate must cover, sorted.
@@ -50,7 +52,11 @@ fn found_from(detail: &CertificateDetail) -> Found {
         .collect();
     validation.sort();
     validation.dedup();
+    let issued = detail.status() == Some(&CertificateStatus::Issued);
+    let expected = detail.domain_validation_options().len().max(1);
+    let records_ready = issued || validation.len() >= expected.min(names.len());
     Found {
+        records_ready,
         arn: detail.certificate_arn().unwrap_or_default().to_string(),
         names,
         status: detail
@@ -154,8 +160,8 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
     let acm = ctx.aws.acm();
     let wanted = wanted_names(ctx);
     let previous = ctx.state.get().await.certificate_arn;
-    let (arn, what) = match find(ctx).await? {
-        Some(found) => (found.arn, "found"),
+    let (arn, what, known) = match find(ctx).await? {
+        Some(found) => (found.arn.clone(), "found", Some(found)),
         None => {
             let nonce = match ctx.state.get().await.certificate_nonce {
                 Some(n) => n,
@@ -191,7 +197,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
                 .await
                 .aws("request the certificate for", &ctx.stack.domain)?;
             let arn = out.certificate_arn.unwrap_or_default();
-            (arn, "requested")
+            (arn, "requested", None)
         }
     };
     ctx.state
@@ -201,25 +207,10 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
         .step("certificate", &format!("{what} {arn}"), start.elapsed());
 
     // ACM fills in the validation records a few seconds after the request.
-    let (detail, _) = wait::until(
-        &ctx.progress,
-        "waiting for the certificate's validation records",
-        Duration::from_secs(120),
-        "run `colorid up` again; the certificate request is kept",
-        || async {
-            let detail = describe(&acm, &arn).await?.ok_or_else(|| {
-                Error::Conflict(format!("the certificate {arn} disappeared while in use"))
-            })?;
-            let f = found_from(&detail);
-            let expected = detail.domain_validation_options().len().max(1);
-            if f.status == "ISSUED" || f.validation.len() >= expected.min(f.names.len()) {
-                Ok(Poll::Ready(f))
-            } else {
-                Ok(Poll::Pending("records not yet assigned".into()))
-            }
-        },
-    )
-    .await?;
+    let detail = match known.filter(|f| f.records_ready) {
+        Some(found) => found,
+        None => wait_for_records(ctx, &acm, &arn).await?,
+    };
     ensure_validation_records(ctx, zone_id, &detail).await?;
 
     let replaces = previous.filter(|p| p != &arn);
@@ -266,6 +257,29 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
     .await?;
     ctx.progress.step("certificate", "issued", took);
     Ok(Found { replaces, ..found })
+}
+
+/// Waits until ACM has assigned the certificate's validation records.
+async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found> {
+    let (found, _) = wait::until(
+        &ctx.progress,
+        "waiting for the certificate's validation records",
+        Duration::from_secs(120),
+        "run `colorid up` again; the certificate request is kept",
+        || async {
+            let detail = describe(acm, arn).await?.ok_or_else(|| {
+                Error::Conflict(format!("the certificate {arn} disappeared while in use"))
+            })?;
+            let f = found_from(&detail);
+            if f.records_ready {
+                Ok(Poll::Ready(f))
+            } else {
+                Ok(Poll::Pending("records not yet assigned".into()))
+            }
+        },
+    )
+    .await?;
+    Ok(found)
 }
 
 /// Upserts the validation CNAMEs that are missing or differ.

@@ -29,21 +29,42 @@ pub async fn find_record(
     name: &str,
     kind: RrType,
 ) -> Result<Option<ResourceRecordSet>> {
+    Ok(find_records(r53, zone_id, name, &[kind])
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// Finds the record sets with this name and each of `kinds` (given in Route53's
+/// order: A before AAAA before CNAME) with one listing; `None` for a missing one.
+pub async fn find_records(
+    r53: &Route53Client,
+    zone_id: &str,
+    name: &str,
+    kinds: &[RrType],
+) -> Result<Vec<Option<ResourceRecordSet>>> {
     let wanted = fqdn(name);
+    let Some(first) = kinds.first() else {
+        return Ok(Vec::new());
+    };
     let out = r53
         .list_resource_record_sets()
         .hosted_zone_id(zone_id)
         .start_record_name(&wanted)
-        .start_record_type(kind.clone())
-        .max_items(1)
+        .start_record_type(first.clone())
+        .max_items(kinds.len() as i32)
         .send()
         .await
         .aws("read the DNS records of", &wanted)?;
-    Ok(out
-        .resource_record_sets()
+    let sets = out.resource_record_sets();
+    Ok(kinds
         .iter()
-        .find(|r| r.name().eq_ignore_ascii_case(&wanted) && r.r#type() == &kind)
-        .cloned())
+        .map(|kind| {
+            sets.iter()
+                .find(|r| r.name().eq_ignore_ascii_case(&wanted) && r.r#type() == kind)
+                .cloned()
+        })
+        .collect())
 }
 
 fn alias_target_of(record: &ResourceRecordSet) -> Option<String> {
@@ -55,8 +76,10 @@ fn alias_target_of(record: &ResourceRecordSet) -> Option<String> {
 /// The alias records' current targets, `(A, AAAA)`.
 pub async fn find_aliases(ctx: &Ctx, zone_id: &str) -> Result<(Option<String>, Option<String>)> {
     let r53 = ctx.aws.route53();
-    let a = find_record(&r53, zone_id, &ctx.stack.domain, RrType::A).await?;
-    let aaaa = find_record(&r53, zone_id, &ctx.stack.domain, RrType::Aaaa).await?;
+    let mut found =
+        find_records(&r53, zone_id, &ctx.stack.domain, &[RrType::A, RrType::Aaaa]).await?;
+    let aaaa = found.pop().flatten();
+    let a = found.pop().flatten();
     Ok((
         a.as_ref().and_then(alias_target_of),
         aaaa.as_ref().and_then(alias_target_of),
