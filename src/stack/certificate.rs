@@ -218,7 +218,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
         return Ok(Found { replaces, ..detail });
     }
     let remedy = format!(
-        "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again: it picks up the same certificate",
+        "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
         ctx.stack.hosted_zone
     );
     let (found, took) = wait::until(

@@ -3,6 +3,9 @@
 //! what the emulator holds afterwards.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -83,13 +86,20 @@ client_id = "test-client"
     /// Runs `colorid --local --stack <file> <args>` against the emulator.
     /// `up` and `plan` get a small prebuilt function zip, so tests do not compile the function.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command_at(&endpoint(), args)
+            .output()
+            .expect("run colorid")
+    }
+
+    /// The command `run` runs, against `endpoint`.
+    pub fn command_at(&self, endpoint: &str, args: &[&str]) -> Command {
         let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         if args.iter().any(|a| *a == "up" || *a == "plan") && !args.contains(&"--function-zip") {
             all.push("--function-zip".into());
             all.push(self.function_zip());
         }
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        colorid(&self.file(), &refs)
+        command(&self.file(), endpoint, &refs)
     }
 
     /// A valid Lambda zip holding a `bootstrap` (the emulator never runs it).
@@ -129,24 +139,36 @@ client_id = "test-client"
 
 /// Runs the real binary against the emulator with dummy credentials.
 pub fn colorid(stack: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_colorid"))
-        .arg("--local")
-        .arg("--stack")
-        .arg(stack)
-        .args(args)
-        .env("COLORID_LOCAL_ENDPOINT", endpoint())
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .stdin(std::process::Stdio::null())
+    command(stack, &endpoint(), args)
         .output()
         .expect("run colorid")
 }
 
+/// The real binary, with `--local` pointed at `endpoint`.
+pub fn command(stack: &Path, endpoint: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_colorid"));
+    command
+        .arg("--local")
+        .arg("--stack")
+        .arg(stack)
+        .args(args)
+        .env("COLORID_LOCAL_ENDPOINT", endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
 /// SDK configuration pointed at the emulator.
 pub async fn sdk(region: &str) -> SdkConfig {
+    sdk_at(&endpoint(), region).await
+}
+
+/// SDK configuration pointed at `endpoint`.
+pub async fn sdk_at(endpoint: &str, region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
             "test", "test", None, None, "tests",
         ))

@@ -248,14 +248,14 @@ fn unreachable_config() -> DistributionConfig {
         .expect("a config with its required fields builds")
 }
 
-/// Waits until the distribution is deployed.
+/// Waits until the (disabled) distribution is deployed, before `down` deletes it.
 pub async fn wait_deployed(ctx: &Ctx, id: &str, max: Duration) -> Result<Found> {
     let cf = ctx.aws.cloudfront();
     let (found, took) = wait::until(
         &ctx.progress,
         &format!("waiting for distribution {id} to deploy"),
         max,
-        "CloudFront is still deploying; run the same command again later: it continues from here",
+        "CloudFront takes 5-15 minutes to disable a distribution; run `colorid down` again later (it continues from here), or give --wait-timeout more seconds",
         || async {
             let found = get(&cf, id).await?.ok_or_else(|| {
                 Error::Conflict(format!("the distribution {id} disappeared while deploying"))

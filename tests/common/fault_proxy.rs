@@ -1,0 +1,520 @@
+//! A fault-injecting HTTP proxy between `colorid` and the emulator, on
+//! 127.0.0.1. It sees every AWS call, tells reads from mutations the way the
+//! services do (HTTP verb for the REST services, `X-Amz-Target` for the JSON
+//! ones, `Action` for the query ones), and can
+//!
+//! - count mutations and, after forwarding the k-th, hold it and everything
+//!   after it (the caller never learns the outcome) and signal, so the test
+//!   kills `colorid` right there — or, in pause mode, let it go on later;
+//! - answer a seeded fraction of requests, without forwarding them, with the
+//!   throttling or server error the real service returns. Whether a request
+//!   fails is a function of the seed, the request and how often that same
+//!   request was seen, so a run is reproducible whatever the interleaving.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+
+/// What the proxy knows about one AWS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The signing name of the service (`s3`, `acm`, `cloudfront`, …).
+    pub service: String,
+    /// The operation, when the protocol names it (JSON and query services).
+    pub operation: Option<String>,
+    pub mutating: bool,
+}
+
+/// Classifies a request from its signature scope, verb, target header or form body.
+pub fn classify(method: &Method, headers: &HeaderMap, body: &[u8]) -> Call {
+    let service = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|cred| cred.split('/').nth(3))
+        .unwrap_or("unknown")
+        .to_string();
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .map(str::to_string)
+        .or_else(|| {
+            std::str::from_utf8(body).ok().and_then(|form| {
+                form.split('&')
+                    .find_map(|kv| kv.strip_prefix("Action="))
+                    .map(str::to_string)
+            })
+        });
+    let mutating = match &operation {
+        Some(op) => !["Get", "List", "Describe", "Head"]
+            .iter()
+            .any(|p| op.starts_with(p)),
+        None => !(method == Method::GET || method == Method::HEAD),
+    };
+    Call {
+        service,
+        operation,
+        mutating,
+    }
+}
+
+/// An injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Throttle,
+    /// Route53's `PriorRequestNotComplete`; a throttle elsewhere.
+    Busy,
+    ServerError,
+}
+
+/// The response the real service sends for `fault`.
+pub fn fault_response(service: &str, fault: Fault, head: bool) -> Response {
+    let request_id = "c0l0r1d-fault-proxy";
+    let xml_error = |status: u16, code: &str, message: &str, xmlns: &str| {
+        let body = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ErrorResponse{xmlns}><Error><Type>{}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"#,
+            if status >= 500 { "Receiver" } else { "Sender" }
+        );
+        (status, "text/xml", body, None)
+    };
+    let (status, content_type, body, error_type): (u16, &str, String, Option<&str>) = match (
+        service, fault,
+    ) {
+        (_, Fault::Busy) if service != "route53" => {
+            return fault_response(service, Fault::Throttle, head);
+        }
+        ("s3", Fault::Throttle) => (
+            503,
+            "application/xml",
+            format!(
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>{request_id}</RequestId></Error>"
+            ),
+            None,
+        ),
+        ("s3", Fault::ServerError) => (
+            500,
+            "application/xml",
+            format!(
+                "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>{request_id}</RequestId></Error>"
+            ),
+            None,
+        ),
+        ("lambda", Fault::Throttle) => (
+            429,
+            "application/json",
+            r#"{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}"#
+                .into(),
+            Some("TooManyRequestsException"),
+        ),
+        ("lambda", Fault::ServerError) => (
+            500,
+            "application/json",
+            r#"{"Type":"Service","message":"Service error"}"#.into(),
+            Some("ServiceException"),
+        ),
+        ("acm" | "ssm", Fault::Throttle) => (
+            400,
+            "application/x-amz-json-1.1",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+            None,
+        ),
+        ("acm" | "ssm", Fault::ServerError) => (
+            500,
+            "application/x-amz-json-1.1",
+            r#"{"__type":"InternalServerError","message":"An internal error occurred"}"#.into(),
+            None,
+        ),
+        ("route53", Fault::Throttle | Fault::Busy) => xml_error(
+            400,
+            if fault == Fault::Busy {
+                "PriorRequestNotComplete"
+            } else {
+                "Throttling"
+            },
+            "Rate exceeded",
+            r#" xmlns="https://route53.amazonaws.com/doc/2013-04-01/""#,
+        ),
+        ("route53", Fault::ServerError) => xml_error(
+            500,
+            "InternalFailure",
+            "An internal error occurred",
+            r#" xmlns="https://route53.amazonaws.com/doc/2013-04-01/""#,
+        ),
+        ("cloudfront", Fault::Throttle) => xml_error(
+            400,
+            "Throttling",
+            "Rate exceeded",
+            r#" xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/""#,
+        ),
+        (_, Fault::Throttle | Fault::Busy) => xml_error(400, "Throttling", "Rate exceeded", ""),
+        (_, Fault::ServerError) => xml_error(500, "ServiceUnavailable", "Service unavailable", ""),
+    };
+    let mut response = Response::new(if head {
+        Body::empty()
+    } else {
+        Body::from(body)
+    });
+    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+    let h = response.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(content_type));
+    h.insert("x-amzn-requestid", HeaderValue::from_static(request_id));
+    h.insert("x-amz-request-id", HeaderValue::from_static(request_id));
+    if let Some(t) = error_type {
+        h.insert("x-amzn-errortype", HeaderValue::from_static(t));
+    }
+    response
+}
+
+/// How held requests end when the proxy is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Release {
+    /// Still held.
+    Hold,
+    /// Sent on to the emulator (pause mode).
+    Forward,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    mutations: u32,
+    forwarded: u32,
+    injected: u32,
+    /// Mutations by `service.operation` (`service METHOD path` for REST).
+    by_operation: HashMap<String, u32>,
+    /// The mutation that tripped the proxy.
+    tripped_by: Option<String>,
+    /// Every mutation, in the order forwarded.
+    sequence: Vec<String>,
+}
+
+struct Control {
+    counters: Counters,
+    /// Hold everything after this many mutations.
+    stop_after: Option<u32>,
+    /// The k-th mutation has been forwarded and answered.
+    tripped: bool,
+    release: Release,
+    /// Bumped by `reset`: requests held before it are dropped (their caller was
+    /// killed, and they must never reach the emulator).
+    generation: u64,
+    /// Seed and fraction of requests to fail.
+    faults: Option<(u64, f64)>,
+    seen: HashMap<u64, u32>,
+}
+
+struct Shared {
+    upstream: String,
+    client: reqwest::Client,
+    control: Mutex<Control>,
+    changed: Condvar,
+    released: tokio::sync::Notify,
+}
+
+/// A running proxy; stops with the test process.
+pub struct FaultProxy {
+    pub port: u16,
+    shared: Arc<Shared>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`) on a free loopback port.
+    pub fn start(upstream: &str) -> FaultProxy {
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("http client"),
+            control: Mutex::new(Control {
+                counters: Counters::default(),
+                stop_after: None,
+                tripped: false,
+                release: Release::Hold,
+                generation: 0,
+                faults: None,
+                seen: HashMap::new(),
+            }),
+            changed: Condvar::new(),
+            released: tokio::sync::Notify::new(),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = shared.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("proxy runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(handle).with_state(state);
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        FaultProxy { port, shared }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Forgets every count and setting; requests still held are dropped.
+    pub fn reset(&self) {
+        let mut c = self.shared.control.lock().unwrap();
+        c.generation += 1;
+        self.shared.released.notify_waiters();
+        c.counters = Counters::default();
+        c.stop_after = None;
+        c.tripped = false;
+        c.faults = None;
+        c.seen.clear();
+        c.release = Release::Hold;
+    }
+
+    /// Holds the `k`-th mutation's answer and every request after it.
+    pub fn stop_after(&self, k: u32) {
+        self.shared.control.lock().unwrap().stop_after = Some(k);
+    }
+
+    /// Fails `fraction` of requests with throttling or server errors, decided by `seed`.
+    pub fn inject_faults(&self, seed: u64, fraction: f64) {
+        self.shared.control.lock().unwrap().faults = Some((seed, fraction));
+    }
+
+    /// Waits until the k-th mutation was forwarded; `false` on timeout.
+    pub fn wait_tripped(&self, timeout: Duration) -> bool {
+        let c = self.shared.control.lock().unwrap();
+        let (c, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(c, timeout, |c| !c.tripped)
+            .unwrap();
+        c.tripped
+    }
+
+    /// Lets held requests through to the emulator (pause mode).
+    pub fn resume(&self) {
+        let mut c = self.shared.control.lock().unwrap();
+        c.stop_after = None;
+        c.release = Release::Forward;
+        self.shared.released.notify_waiters();
+    }
+
+    pub fn mutations(&self) -> u32 {
+        self.shared.control.lock().unwrap().counters.mutations
+    }
+
+    /// The mutation that tripped the proxy, e.g. `acm.RequestCertificate` or `s3 PUT /bucket/key`.
+    pub fn tripped_by(&self) -> Option<String> {
+        self.shared
+            .control
+            .lock()
+            .unwrap()
+            .counters
+            .tripped_by
+            .clone()
+    }
+
+    pub fn injected(&self) -> u32 {
+        self.shared.control.lock().unwrap().counters.injected
+    }
+
+    pub fn forwarded(&self) -> u32 {
+        self.shared.control.lock().unwrap().counters.forwarded
+    }
+
+    /// Every mutation so far, in order.
+    pub fn sequence(&self) -> Vec<String> {
+        self.shared
+            .control
+            .lock()
+            .unwrap()
+            .counters
+            .sequence
+            .clone()
+    }
+
+    /// Mutations by operation, sorted, for messages.
+    pub fn mutations_by_operation(&self) -> Vec<(String, u32)> {
+        let c = self.shared.control.lock().unwrap();
+        let mut v: Vec<_> = c
+            .counters
+            .by_operation
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// What to do with one request, decided under the lock.
+enum Decision {
+    Forward { kth: bool, generation: u64 },
+    Hold(u64),
+    Fail(Fault),
+}
+
+fn decide(shared: &Shared, call: &Call, path: &str, fingerprint: u64) -> Decision {
+    let mut c = shared.control.lock().unwrap();
+    if c.stop_after.is_some_and(|k| c.counters.mutations >= k) {
+        return Decision::Hold(c.generation);
+    }
+    if let Some((seed, fraction)) = c.faults {
+        let attempt = c.seen.entry(fingerprint).or_default();
+        *attempt += 1;
+        let mut h = DefaultHasher::new();
+        (seed, fingerprint, *attempt).hash(&mut h);
+        let draw = h.finish();
+        if (draw % 1_000_000) as f64 / 1_000_000.0 < fraction {
+            c.counters.injected += 1;
+            let fault = match (draw >> 32) % 3 {
+                0 => Fault::Throttle,
+                1 => Fault::Busy,
+                _ => Fault::ServerError,
+            };
+            return Decision::Fail(fault);
+        }
+    }
+    let mut kth = false;
+    if call.mutating {
+        c.counters.mutations += 1;
+        let key = match &call.operation {
+            Some(op) => format!("{}.{op}", call.service),
+            None => format!("{} {path}", call.service),
+        };
+        kth = c.stop_after == Some(c.counters.mutations);
+        if kth {
+            c.counters.tripped_by = Some(key.clone());
+        }
+        c.counters.sequence.push(key.clone());
+        *c.counters.by_operation.entry(key).or_default() += 1;
+    }
+    c.counters.forwarded += 1;
+    Decision::Forward {
+        kth,
+        generation: c.generation,
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let call = classify(&parts.method, &parts.headers, &body);
+    let fingerprint = {
+        let mut h = DefaultHasher::new();
+        parts.method.as_str().hash(&mut h);
+        parts.uri.to_string().hash(&mut h);
+        call.operation.hash(&mut h);
+        body.hash(&mut h);
+        h.finish()
+    };
+    let head = parts.method == Method::HEAD;
+    let path = format!(
+        "{} {}",
+        parts.method,
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    match decide(&shared, &call, &path, fingerprint) {
+        Decision::Fail(fault) => fault_response(&call.service, fault, head),
+        Decision::Hold(generation) => {
+            if hold(&shared, generation).await {
+                forward(&shared, &parts, body).await
+            } else {
+                dropped()
+            }
+        }
+        Decision::Forward { kth: false, .. } => forward(&shared, &parts, body).await,
+        Decision::Forward {
+            kth: true,
+            generation,
+        } => {
+            let response = forward(&shared, &parts, body).await;
+            {
+                let mut c = shared.control.lock().unwrap();
+                c.tripped = true;
+                shared.changed.notify_all();
+            }
+            if hold(&shared, generation).await {
+                response
+            } else {
+                dropped()
+            }
+        }
+    }
+}
+
+/// Waits for a release; `true` to forward, `false` to drop.
+async fn hold(shared: &Shared, generation: u64) -> bool {
+    loop {
+        let notified = shared.released.notified();
+        {
+            let c = shared.control.lock().unwrap();
+            if c.generation != generation {
+                return false;
+            }
+            if c.release == Release::Forward {
+                return true;
+            }
+        }
+        notified.await;
+    }
+}
+
+fn dropped() -> Response {
+    let mut r = Response::new(Body::from("held request dropped by the fault proxy"));
+    *r.status_mut() = StatusCode::BAD_GATEWAY;
+    r
+}
+
+async fn forward(shared: &Shared, parts: &axum::http::request::Parts, body: Bytes) -> Response {
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let mut request = shared
+        .client
+        .request(parts.method.clone(), format!("{}{path}", shared.upstream))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" && name != "transfer-encoding" {
+            request = request.header(name, value);
+        }
+    }
+    // The signature covers the Host header; keep what the client sent.
+    if let Some(host) = parts.headers.get("host") {
+        request = request.header("host", host);
+    }
+    match request.send().await {
+        Ok(upstream) => {
+            let status = upstream.status();
+            let headers = upstream.headers().clone();
+            let bytes = upstream.bytes().await.unwrap_or_default();
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            for (name, value) in &headers {
+                if name != "transfer-encoding" && name != "connection" {
+                    response.headers_mut().append(name, value.clone());
+                }
+            }
+            response
+        }
+        Err(e) => {
+            let mut r = Response::new(Body::from(format!("fault proxy: upstream failed: {e}")));
+            *r.status_mut() = StatusCode::BAD_GATEWAY;
+            r
+        }
+    }
+}
