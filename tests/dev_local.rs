@@ -28,15 +28,19 @@ async fn dev_local_serves_the_deployed_site() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Read stdout to its end on a thread: a closed pipe would end the server
+    // when it prints its next line.
     let stdout = child.stdout.take().unwrap();
-    let url = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("open:")
-                .map(|u| u.trim().trim_end_matches('/').to_string())
-        })
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(u) = line.trim().strip_prefix("open:") {
+                let _ = tx.send(u.trim().trim_end_matches('/').to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
         .expect("colorid dev printed no URL");
 
     let get = |path: &str| {

@@ -12,15 +12,18 @@ struct Seen {
 
 async fn distribution_of(stack: &TestStack) -> Option<Seen> {
     let cf = common::cloudfront().await;
-    let list = cf.list_distributions().send().await.unwrap();
+    let mut all = Vec::new();
+    let mut pages = cf.list_distributions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        all.extend(
+            page.unwrap()
+                .distribution_list
+                .and_then(|l| l.items)
+                .unwrap_or_default(),
+        );
+    }
     let mut found = Vec::new();
-    for d in list
-        .distribution_list
-        .map(|l| l.items)
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-    {
+    for d in all {
         if d.aliases
             .as_ref()
             .is_some_and(|a| a.items().contains(&stack.domain))
@@ -73,12 +76,18 @@ async fn records(zone: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
 
 async fn certificates_for(domain: &str) -> Vec<String> {
     let acm = common::acm().await;
-    let list = acm.list_certificates().send().await.unwrap();
-    list.certificate_summary_list()
-        .iter()
-        .filter(|c| c.domain_name() == Some(domain))
-        .filter_map(|c| c.certificate_arn().map(str::to_string))
-        .collect()
+    let mut found = Vec::new();
+    let mut pages = acm.list_certificates().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        found.extend(
+            page.unwrap()
+                .certificate_summary_list()
+                .iter()
+                .filter(|c| c.domain_name() == Some(domain))
+                .filter_map(|c| c.certificate_arn().map(str::to_string)),
+        );
+    }
+    found
 }
 
 async fn oac_count(stack: &str) -> usize {

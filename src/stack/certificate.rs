@@ -102,12 +102,23 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             let Some(arn) = summary.certificate_arn() else {
                 continue;
             };
-            let tags = acm
+            let tags = match acm
                 .list_tags_for_certificate()
                 .certificate_arn(arn)
                 .send()
                 .await
-                .aws("read the certificate's tags", arn)?;
+            {
+                Ok(tags) => tags,
+                // Deleted since the listing (by another stack's `down`, say): not ours to find.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    continue;
+                }
+                Err(err) => return Err(err).aws("read the certificate's tags", arn),
+            };
             let ours = tags
                 .tags()
                 .iter()

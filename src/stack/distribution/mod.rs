@@ -81,12 +81,23 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             break;
         };
         for summary in list.items() {
-            let tags = cf
+            let tags = match cf
                 .list_tags_for_resource()
                 .resource(summary.arn())
                 .send()
                 .await
-                .aws("read the tags of", summary.arn())?;
+            {
+                Ok(tags) => tags,
+                // Deleted since the listing: not ours to find.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_no_such_resource()) =>
+                {
+                    continue;
+                }
+                Err(err) => return Err(err).aws("read the tags of", summary.arn()),
+            };
             let ours = tags.tags().is_some_and(|t| {
                 t.items()
                     .iter()
