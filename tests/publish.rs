@@ -1,7 +1,7 @@
 //! `colorid::publish` against the moto server: what ends up in the bucket, which
 //! requests were made, and which invalidations CloudFront received.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
 use std::io::Write;
 use std::path::Path;
@@ -410,13 +410,25 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
         second.summary.invalidation_id.is_none() && second.summary.invalidation_paths.is_empty()
     );
     assert_eq!(fx.invalidation_count().await?, 1, "no new invalidation");
-    let mut operations: Vec<&str> = ops.iter().map(|(op, _)| op.as_str()).collect();
-    operations.sort();
+    // A no-op is one listing and one manifest read. The listing walks the bucket like
+    // a directory tree, one ListObjectsV2 per prefix (the root, `css/`, `img/`, ...),
+    // so each prefix, and so each key, is listed exactly once.
+    let keys = table
+        .iter()
+        .map(|(k, _)| *k)
+        .chain([MANIFEST_KEY, "config.json"]);
+    let prefixes: BTreeSet<&str> = keys
+        .flat_map(|k| k.match_indices('/').map(move |(i, _)| &k[..=i]))
+        .chain([""])
+        .collect();
+    let operations: Vec<&str> = ops.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(count(&ops, "GetObject"), 1, "{operations:?}");
     assert_eq!(
-        operations,
-        ["GetObject", "ListObjectsV2"],
-        "a no-op is one listing and one manifest read"
+        count(&ops, "ListObjectsV2"),
+        prefixes.len(),
+        "one listing per prefix {prefixes:?}: {operations:?}"
     );
+    assert_eq!(operations.len(), 1 + prefixes.len(), "{operations:?}");
     Ok(())
 }
 

@@ -3,14 +3,14 @@
 //!
 //! # How changes are found without a request per file
 //!
-//! Local files are hashed (MD5, all cores) while the bucket is listed once
-//! (ListObjectsV2, 1,000 keys a page) and the manifest `.colorid/manifest.json`
-//! is read. The listing is the truth about which objects exist and their ETags;
-//! ListObjectsV2 returns neither headers nor metadata, so the manifest, written
-//! at the end of every publish, records per key the ETag it saw, the body's MD5
-//! and the Content-Type and Cache-Control it set. A manifest record counts only
-//! while its ETag equals the listing's, so an object changed behind publish's back
-//! is noticed; those objects (and any key missing from the manifest) get one HEAD
+//! Local files are hashed (MD5, all cores) while the bucket is listed once (one
+//! ListObjectsV2 per prefix, prefixes in parallel, every key exactly once) and the
+//! manifest `.colorid/manifest.json` is read. The listing is the truth about which
+//! objects exist and their ETags; ListObjectsV2 returns neither headers nor
+//! metadata, so the manifest, written at the end of every publish, records per
+//! key the ETag it saw, the body's MD5 and the Content-Type and Cache-Control it
+//! set. A manifest record counts only while its ETag equals the listing's, so an
+//! object changed behind publish's back is noticed; those objects (and any key missing from the manifest) get one HEAD
 //! each, which reads the headers and the `md5` user metadata every upload carries
 //! (needed for multipart ETags, which are not an MD5 of the body). A no-op publish
 //! is therefore one listing, one GET and no write. Objects only a HEAD could vouch
@@ -100,11 +100,12 @@ pub async fn publish(
     let internal = |e: globset::Error| PublishError::Internal(e.to_string());
     let ignore = KeyGlobs::new(settings.ignore.iter().map(String::as_str)).map_err(internal)?;
     let rules = HeaderRules::new(settings).map_err(internal)?;
-    let (s3, bucket) = (&target.s3, target.bucket.as_str());
+    let s3 = &remote::md5_checked(&target.s3);
+    let bucket = target.bucket.as_str();
 
     let (site, listed, manifest) = tokio::try_join!(
         walk::scan(target.site_dir.clone(), ignore.clone()),
-        remote::list_objects(s3, bucket),
+        remote::list_objects(s3, bucket, settings.concurrency),
         remote::read_manifest(s3, bucket),
     )?;
     let mut local: BTreeMap<String, (LocalFile, ObjectHeaders)> = site

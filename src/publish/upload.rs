@@ -1,6 +1,7 @@
 //! Changing the bucket: PUT (multipart when large), header-only CopyObject, batched deletes.
 
 use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
@@ -114,6 +115,15 @@ async fn upload_multipart(
                     .upload_id(upload_id)
                     .part_number(part_number)
                     .body(body)
+                    // The client skips the SDK's CRC32 because whole-object PUTs carry
+                    // Content-MD5; a part streams from disk unhashed, so let the SDK
+                    // checksum it on the way out.
+                    .customize()
+                    .config_override(
+                        aws_sdk_s3::Config::builder().request_checksum_calculation(
+                            RequestChecksumCalculation::WhenSupported,
+                        ),
+                    )
                     .send()
                     .await
                     .map_err(|e| fail(AwsFailure::of(&e)))?;
