@@ -19,6 +19,9 @@ use super::headers::ObjectHeaders;
 /// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
 /// publish never deletes or invalidates it.
 pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
+/// The folder publish keeps to itself: only the manifest lives there, which is read
+/// directly, so the listing does not descend into it.
+const PRIVATE_PREFIX: &str = ".colorid/";
 /// User metadata (`x-amz-meta-md5`) holding the hex MD5 of the whole body.
 pub(crate) const MD5_METADATA: &str = "md5";
 
@@ -155,6 +158,7 @@ async fn list_prefix(
                 .iter()
                 .filter_map(|p| p.prefix())
                 .filter(|p| p.len() > prefix.len() && p.starts_with(prefix.as_str()))
+                .filter(|p| *p != PRIVATE_PREFIX)
                 .map(str::to_string),
         );
     }
