@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
 
 /// How long an answer from the issuer may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -29,14 +30,70 @@ pub enum KeyKind {
     Ed25519,
 }
 
+impl KeyKind {
+    /// The algorithms a key of this kind can verify.
+    pub fn algorithms(self) -> &'static [Algorithm] {
+        match self {
+            KeyKind::Rsa => &[
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::PS384,
+                Algorithm::PS512,
+            ],
+            KeyKind::EcP256 => &[Algorithm::ES256],
+            KeyKind::EcP384 => &[Algorithm::ES384],
+            KeyKind::Ed25519 => &[Algorithm::EdDSA],
+        }
+    }
+}
+
 /// One usable key from the JWKS.
 pub struct Key {
     /// Which algorithms the key can verify.
     pub kind: KeyKind,
     /// The `alg` the JWKS pins this key to, if any.
     pub alg: Option<String>,
-    /// The key itself.
-    pub decoding: DecodingKey,
+    // Parsed once per algorithm when the JWKS arrives, not on every request.
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
+}
+
+impl Key {
+    /// Whether `signature` is a valid `alg` signature of `message` by this key
+    /// (false for an algorithm the key cannot verify).
+    pub fn verifies(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.parsed
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
+    }
+}
+
+/// The key parsed for verifying `alg`, with the parameters jsonwebtoken's
+/// aws-lc backend uses (RSA keys of 2048 to 8192 bits, fixed-size ECDSA signatures).
+fn parse_for(decoding: &DecodingKey, alg: Algorithm) -> Option<ParsedPublicKey> {
+    let rsa = |params: &'static sig::RsaParameters| match decoding.kind() {
+        DecodingKeyKind::RsaModulusExponent { n, e } => RsaPublicKeyComponents { n, e }
+            .to_parsed_public_key(params)
+            .ok(),
+        DecodingKeyKind::SecretOrDer(_) => None,
+    };
+    let raw = |params: &'static dyn sig::VerificationAlgorithm| {
+        ParsedPublicKey::new(params, decoding.try_get_as_bytes().ok()?).ok()
+    };
+    match alg {
+        Algorithm::RS256 => rsa(&sig::RSA_PKCS1_2048_8192_SHA256),
+        Algorithm::RS384 => rsa(&sig::RSA_PKCS1_2048_8192_SHA384),
+        Algorithm::RS512 => rsa(&sig::RSA_PKCS1_2048_8192_SHA512),
+        Algorithm::PS256 => rsa(&sig::RSA_PSS_2048_8192_SHA256),
+        Algorithm::PS384 => rsa(&sig::RSA_PSS_2048_8192_SHA384),
+        Algorithm::PS512 => rsa(&sig::RSA_PSS_2048_8192_SHA512),
+        Algorithm::ES256 => raw(&sig::ECDSA_P256_SHA256_FIXED),
+        Algorithm::ES384 => raw(&sig::ECDSA_P384_SHA384_FIXED),
+        Algorithm::EdDSA => raw(&sig::ED25519),
+        _ => None,
+    }
 }
 
 /// Why the keys could not be had.
@@ -106,15 +163,17 @@ impl JwksCache {
         if !is_allowed_url(issuer) {
             return Err(JwksError::InsecureUrl(issuer.to_string()));
         }
-        let http = reqwest::Client::builder()
+        let fail = |reason: String| JwksError::Fetch {
+            url: issuer.to_string(),
+            reason,
+        };
+        let http = crate::tls::client_builder()
+            .map_err(fail)?
             .connect_timeout(Duration::from_secs(2))
             .timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| JwksError::Fetch {
-                url: issuer.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             issuer: issuer.trim_end_matches('/').to_string(),
             http,
@@ -285,13 +344,21 @@ fn parse_keys(list: &[serde_json::Value]) -> Keys {
         let Ok(decoding) = DecodingKey::from_jwk(&jwk) else {
             continue;
         };
+        let parsed: Vec<_> = kind
+            .algorithms()
+            .iter()
+            .filter_map(|&alg| Some((alg, parse_for(&decoding, alg)?)))
+            .collect();
+        if parsed.is_empty() {
+            continue;
+        }
         let key = Arc::new(Key {
             kind,
             alg: value
                 .get("alg")
                 .and_then(|a| a.as_str())
                 .map(str::to_string),
-            decoding,
+            parsed,
         });
         match jwk.common.key_id {
             Some(kid) => {

@@ -14,6 +14,7 @@ mod response;
 pub mod settings;
 pub mod signing;
 pub mod ssm;
+mod tls;
 pub mod token;
 
 use std::time::Instant;

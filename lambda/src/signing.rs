@@ -1,10 +1,9 @@
 //! Signed attributes: ES256 JWTs made with the stack's P-256 signing key.
 
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use p256::elliptic_curve::sec1::ToEncodedPoint;
-use p256::pkcs8::DecodePrivateKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -46,20 +45,36 @@ pub struct Signer {
 #[error("the signing key is not a PKCS#8 PEM P-256 private key: {0}")]
 pub struct KeyError(String);
 
+/// The DER inside a PEM `PRIVATE KEY` (PKCS#8) block.
+fn pkcs8_der(pem: &str) -> Result<Vec<u8>, KeyError> {
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN PRIVATE KEY-----")
+        .and_then(|rest| rest.strip_suffix("-----END PRIVATE KEY-----"))
+        .ok_or_else(|| KeyError("no PRIVATE KEY block".into()))?;
+    let base64: String = body.split_ascii_whitespace().collect();
+    STANDARD
+        .decode(base64)
+        .map_err(|e| KeyError(format!("the PEM body is not base64: {e}")))
+}
+
 impl Signer {
     /// A signer from a PKCS#8 PEM P-256 private key; `issuer` is the site's URL.
     pub fn from_pem(pem: &str, issuer: &str) -> Result<Self, KeyError> {
-        let secret = p256::SecretKey::from_pkcs8_pem(pem).map_err(|e| KeyError(e.to_string()))?;
-        let point = secret.public_key().to_encoded_point(false);
-        let (Some(x), Some(y)) = (point.x(), point.y()) else {
-            return Err(KeyError("public key has no coordinates".into()));
+        let der = pkcs8_der(pem)?;
+        // Rejects keys on other curves and private keys that do not match their public key.
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+            .map_err(|e| KeyError(e.to_string()))?;
+        let encoding = EncodingKey::from_ec_der(&der);
+        // The uncompressed SEC1 point: 0x04, then x and y.
+        let (x, y) = match pair.public_key().as_ref() {
+            [4, xy @ ..] if xy.len() == 64 => xy.split_at(32),
+            _ => return Err(KeyError("unexpected public key encoding".into())),
         };
         let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
         // RFC 7638 thumbprint: required members in lexicographic order, no whitespace.
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        let encoding =
-            EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|e| KeyError(e.to_string()))?;
         let decoding =
             DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
         Ok(Self {

@@ -37,7 +37,7 @@ impl SsmClient {
         secret_access_key: &str,
         session_token: Option<String>,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()?
             .connect_timeout(Duration::from_secs(2))
             // A cold start must not hang on SSM: fail within seconds and answer 503.
             .timeout(Duration::from_secs(6))

@@ -4,8 +4,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation};
+use std::fmt;
+
+use jsonwebtoken::Algorithm;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::jwks::{JwksCache, JwksError, Key, KeyKind};
@@ -257,43 +259,66 @@ impl Verifier {
             return Err(Reason::KeyAlgMismatch.into());
         }
 
-        let mut validation = Validation::new(alg);
-        validation.leeway = self.leeway;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        // exp and sub are required too, but checked in check_claims so that a claim of
-        // the wrong type is reported as invalid rather than missing.
-        validation.set_required_spec_claims(&["iss", "aud"]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.client_id]);
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
-            .map_err(|e| Reason::from_jwt(e.kind()))?;
-        self.check_claims(data.claims).map_err(VerifyError::from)
+        // parse_header has checked that the token is three base64url parts.
+        let (message, signature) = token.rsplit_once('.').ok_or(Reason::Malformed)?;
+        let (_, payload) = message.split_once('.').ok_or(Reason::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| Reason::Malformed)?;
+        if !key.verifies(alg, message.as_bytes(), &signature) {
+            return Err(Reason::BadSignature.into());
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Reason::Malformed)?;
+        let UniqueObject(all) =
+            serde_json::from_slice(&payload).map_err(|_| Reason::MalformedPayload)?;
+        self.check_claims(all).map_err(VerifyError::from)
     }
 
-    /// The checks jsonwebtoken does not make: exact string `iss`, `azp`, `iat`, `sub`.
+    /// Every claim check, in the order jsonwebtoken's validation made them
+    /// (so each bad token keeps its reason code), then `sub`, `azp` and `iat`.
     fn check_claims(&self, all: Map<String, Value>) -> Result<Claims, Reason> {
-        let iss = match all.get("iss") {
-            Some(Value::String(s)) if *s == self.issuer => s.clone(),
-            Some(Value::String(_)) => return Err(Reason::WrongIssuer),
-            _ => return Err(Reason::InvalidClaim("iss".into())),
+        // iss and aud count as present only when they are a string or an array of strings.
+        for name in ["iss", "aud"] {
+            if !all.get(name).is_some_and(is_string_or_strings) {
+                return Err(Reason::MissingClaim(name.into()));
+            }
+        }
+        let date = |name: &str| match all.get(name) {
+            None => Ok(None),
+            Some(v) => numeric_date(v)
+                .map(Some)
+                .ok_or_else(|| Reason::InvalidClaim(name.into())),
+        };
+        let (exp, nbf) = (date("exp")?, date("nbf")?);
+        let now = now();
+        if exp.is_some_and(|exp| exp < now.saturating_sub(self.leeway)) {
+            return Err(Reason::Expired);
+        }
+        if nbf.is_some_and(|nbf| nbf > now + self.leeway) {
+            return Err(Reason::NotYetValid);
+        }
+        let iss = match &all["iss"] {
+            Value::String(s) if *s == self.issuer => s.clone(),
+            Value::Array(a) if a.iter().any(|v| *v == *self.issuer) => {
+                return Err(Reason::InvalidClaim("iss".into()));
+            }
+            _ => return Err(Reason::WrongIssuer),
+        };
+        let audiences = match &all["aud"] {
+            Value::String(s) if *s == self.client_id => 1,
+            Value::Array(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
+            _ => return Err(Reason::WrongAudience),
         };
         let sub = match all.get("sub") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             None => return Err(Reason::MissingClaim("sub".into())),
             _ => return Err(Reason::InvalidClaim("sub".into())),
         };
-        // jsonwebtoken has already checked the value when present; here it must be.
-        match all.get("exp") {
-            Some(Value::Number(_)) => {}
-            None => return Err(Reason::MissingClaim("exp".into())),
-            Some(_) => return Err(Reason::InvalidClaim("exp".into())),
+        if exp.is_none() {
+            return Err(Reason::MissingClaim("exp".into()));
         }
-        let audiences = match all.get("aud") {
-            Some(Value::String(_)) => 1,
-            Some(Value::Array(a)) if a.iter().all(Value::is_string) => a.len(),
-            _ => return Err(Reason::InvalidClaim("aud".into())),
-        };
         match all.get("azp") {
             None if audiences > 1 => return Err(Reason::MissingAzp),
             None => {}
@@ -307,7 +332,7 @@ impl Verifier {
                 let Some(iat) = n.as_f64() else {
                     return Err(Reason::InvalidClaim("iat".into()));
                 };
-                if iat > (now() + self.leeway) as f64 {
+                if iat > (now + self.leeway) as f64 {
                     return Err(Reason::IssuedInFuture);
                 }
             }
@@ -317,24 +342,52 @@ impl Verifier {
     }
 }
 
-impl Reason {
-    fn from_jwt(kind: &ErrorKind) -> Reason {
-        match kind {
-            ErrorKind::InvalidSignature => Reason::BadSignature,
-            ErrorKind::ExpiredSignature => Reason::Expired,
-            ErrorKind::ImmatureSignature => Reason::NotYetValid,
-            ErrorKind::InvalidIssuer => Reason::WrongIssuer,
-            ErrorKind::InvalidAudience => Reason::WrongAudience,
-            ErrorKind::MissingRequiredClaim(c) => Reason::MissingClaim(c.clone()),
-            ErrorKind::InvalidClaimFormat(c) => Reason::InvalidClaim(c.clone()),
-            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => Reason::AlgNotAllowed,
-            ErrorKind::InvalidEcdsaKey
-            | ErrorKind::InvalidEddsaKey
-            | ErrorKind::InvalidRsaKey(_) => Reason::KeyAlgMismatch,
-            ErrorKind::Json(_) => Reason::MalformedPayload,
-            ErrorKind::InvalidSubject => Reason::InvalidClaim("sub".into()),
-            _ => Reason::Malformed,
+fn is_string_or_strings(v: &Value) -> bool {
+    match v {
+        Value::String(_) => true,
+        Value::Array(a) => a.iter().all(Value::is_string),
+        _ => false,
+    }
+}
+
+/// A NumericDate as jsonwebtoken reads one: a non-negative integer, or a
+/// non-negative finite number rounded to the nearest second.
+fn numeric_date(v: &Value) -> Option<u64> {
+    let Value::Number(n) = v else { return None };
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f.round() as u64)
+    })
+}
+
+/// A JSON object whose member names are unique: a claims set with a duplicate
+/// claim is rejected rather than read as its last value (RFC 7519, section 4).
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut members: A,
+            ) -> Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some((name, value)) = members.next_entry::<String, Value>()? {
+                    if map.contains_key(&name) {
+                        return Err(de::Error::custom(format_args!("duplicate claim {name}")));
+                    }
+                    map.insert(name, value);
+                }
+                Ok(UniqueObject(map))
+            }
         }
+        deserializer.deserialize_map(Members)
     }
 }
 

@@ -315,6 +315,14 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
             "malformed_token",
         ),
         (
+            "a claim given twice",
+            sign_rs256_text(&format!(
+                r#"{},"sub":"admin"}}"#,
+                good.to_string().strip_suffix('}').unwrap()
+            )),
+            "malformed_payload",
+        ),
+        (
             "JSON array as payload",
             rs(&json!([good.clone()])),
             "malformed_payload",

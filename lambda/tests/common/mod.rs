@@ -247,6 +247,19 @@ pub fn sign_with_pem(alg: Algorithm, pem: &str, kid: &str, claims: &Value) -> St
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
 
+/// An RS256 token under `rsa-1` over payload JSON given as text, for payloads a
+/// `Value` cannot hold (a duplicate claim).
+pub fn sign_rs256_text(payload: &str) -> String {
+    let message = format!(
+        "{}.{}",
+        B64.encode(r#"{"alg":"RS256","kid":"rsa-1"}"#),
+        B64.encode(payload)
+    );
+    let key = EncodingKey::from_rsa_pem(rsa_key().pem.as_bytes()).unwrap();
+    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::RS256).unwrap();
+    format!("{message}.{sig}")
+}
+
 /// A token from raw header and payload JSON with the given signature bytes.
 pub fn raw(header: &str, payload: &str, sig: &[u8]) -> String {
     format!(
