@@ -126,6 +126,31 @@ where
     }
 }
 
+/// Reads AWS's "there is no such resource" answer as `None`.
+/// (It passes the SDK's own error type through, large as that is.)
+#[allow(clippy::result_large_err)]
+pub trait OrGone<T, E> {
+    /// `Ok(None)` when the service's error satisfies `gone`; other errors pass through.
+    fn or_gone(
+        self,
+        gone: impl FnOnce(&E) -> bool,
+    ) -> std::result::Result<Option<T>, SdkError<E, HttpResponse>>;
+}
+
+#[allow(clippy::result_large_err)]
+impl<T, E> OrGone<T, E> for std::result::Result<T, SdkError<E, HttpResponse>> {
+    fn or_gone(
+        self,
+        gone: impl FnOnce(&E) -> bool,
+    ) -> std::result::Result<Option<T>, SdkError<E, HttpResponse>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.as_service_error().is_some_and(gone) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 /// Turns an SDK error into an [`Error::Aws`] naming the step and resource.
 pub fn from_sdk<E>(action: &str, resource: impl Display, err: &SdkError<E, HttpResponse>) -> Error
 where

@@ -524,6 +524,19 @@ fn a_second_up_fails_fast_while_one_runs() {
     report("up running: a second up, publish, down fail fast", results);
 }
 
+/// The run ended on its wait bound: exit 1, the bound, and how to resume.
+fn timed_out(out: &Output, seconds: u32, resume: &str) -> Result<(), String> {
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(1) || !err.contains(&format!("did not finish within {seconds} s"))
+    {
+        return Err(format!("expected a timeout with exit 1: {}", text(out)));
+    }
+    if !err.contains(resume) || !err.contains("--wait-timeout") {
+        return Err(format!("the timeout does not say how to resume: {err}"));
+    }
+    Ok(())
+}
+
 #[test]
 #[ignore = "run by scripts/chaos (minutes; starts its own emulators)"]
 fn a_certificate_wait_past_its_bound_ends_clearly_and_resumes() {
@@ -531,14 +544,11 @@ fn a_certificate_wait_past_its_bound_ends_clearly_and_resumes() {
     let rig = Rig::new(6);
     let stack = rig.fresh();
     let case = (|| {
-        let out = rig.direct(&stack, &["up", "--wait-timeout", "1"]);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        if out.status.code() != Some(1) || !err.contains("did not finish within 1 s") {
-            return Err(format!("expected a timeout with exit 1: {}", text(&out)));
-        }
-        if !err.contains("colorid up") || !err.contains("--wait-timeout") {
-            return Err(format!("the timeout does not say how to resume: {err}"));
-        }
+        timed_out(
+            &rig.direct(&stack, &["up", "--wait-timeout", "1"]),
+            1,
+            "colorid up",
+        )?;
         let before = rig.inventory();
         if before["certificates"] != 1 {
             return Err(format!("after the timeout: {before:?}"));
@@ -566,13 +576,7 @@ fn a_distribution_wait_past_its_bound_ends_clearly_and_resumes() {
     let case = (|| {
         succeeded("up", &rig.direct(&stack, &["up"]))?;
         let out = rig.direct(&stack, &["down", "--yes", "--wait-timeout", "2"]);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        if out.status.code() != Some(1) || !err.contains("did not finish within 2 s") {
-            return Err(format!("expected a timeout with exit 1: {}", text(&out)));
-        }
-        if !err.contains("colorid down") || !err.contains("--wait-timeout") {
-            return Err(format!("the timeout does not say how to resume: {err}"));
-        }
+        timed_out(&out, 2, "colorid down")?;
         rig.moto
             .set_transition(model, serde_json::json!({"progression": "immediate"}));
         succeeded("the next down", &rig.direct(&stack, &["down", "--yes"]))?;

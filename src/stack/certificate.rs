@@ -8,7 +8,7 @@ use aws_sdk_route53::types::{
     Change as R53Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Error, OrGone, Result};
 use crate::names::{STACK_TAG, digest};
 use crate::stack::{Change, Ctx, FieldChange};
 use crate::wait::{self, Poll};
@@ -73,17 +73,14 @@ fn usable(status: &str) -> bool {
 }
 
 async fn describe(acm: &AcmClient, arn: &str) -> Result<Option<CertificateDetail>> {
-    match acm.describe_certificate().certificate_arn(arn).send().await {
-        Ok(out) => Ok(out.certificate),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).aws("describe the certificate", arn),
-    }
+    Ok(acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("describe the certificate", arn)?
+        .and_then(|out| out.certificate))
 }
 
 /// Every certificate tagged for this stack (used when the state record is lost, and by `down`).
@@ -102,23 +99,15 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             let Some(arn) = summary.certificate_arn() else {
                 continue;
             };
-            let tags = match acm
+            let tags = acm
                 .list_tags_for_certificate()
                 .certificate_arn(arn)
                 .send()
                 .await
-            {
-                Ok(tags) => tags,
-                // Deleted since the listing (by another stack's `down`, say): not ours to find.
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
-                {
-                    continue;
-                }
-                Err(err) => return Err(err).aws("read the certificate's tags", arn),
-            };
+                .or_gone(|e| e.is_resource_not_found_exception())
+                .aws("read the certificate's tags", arn)?;
+            // Deleted since the listing (by another stack's `down`, say): not ours to find.
+            let Some(tags) = tags else { continue };
             let ours = tags
                 .tags()
                 .iter()

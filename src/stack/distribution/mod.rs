@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, Tag, Tags};
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Error, OrGone, Result};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, diff_fields};
 use crate::wait::{self, Poll};
@@ -32,26 +32,23 @@ pub struct Found {
 
 /// Looks the distribution up by id; `None` when it is gone.
 pub async fn get(cf: &CloudFrontClient, id: &str) -> Result<Option<Found>> {
-    match cf.get_distribution().id(id).send().await {
-        Ok(out) => Ok(out.distribution.and_then(|d| {
-            let config = d.distribution_config.clone()?;
-            Some(Found {
-                id: d.id,
-                arn: d.arn,
-                domain: d.domain_name,
-                status: d.status,
-                config,
-            })
-        })),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_distribution()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err).aws("read the distribution", id),
-    }
+    let out = cf
+        .get_distribution()
+        .id(id)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_distribution())
+        .aws("read the distribution", id)?;
+    Ok(out.and_then(|out| out.distribution).and_then(|d| {
+        let config = d.distribution_config.clone()?;
+        Some(Found {
+            id: d.id,
+            arn: d.arn,
+            domain: d.domain_name,
+            status: d.status,
+            config,
+        })
+    }))
 }
 
 /// Finds the stack's distribution: by recorded id, else by alias and tag.
@@ -81,23 +78,15 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             break;
         };
         for summary in list.items() {
-            let tags = match cf
+            let tags = cf
                 .list_tags_for_resource()
                 .resource(summary.arn())
                 .send()
                 .await
-            {
-                Ok(tags) => tags,
-                // Deleted since the listing: not ours to find.
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_no_such_resource()) =>
-                {
-                    continue;
-                }
-                Err(err) => return Err(err).aws("read the tags of", summary.arn()),
-            };
+                .or_gone(|e| e.is_no_such_resource())
+                .aws("read the tags of", summary.arn())?;
+            // Deleted since the listing: not ours to find.
+            let Some(tags) = tags else { continue };
             let ours = tags.tags().is_some_and(|t| {
                 t.items()
                     .iter()
