@@ -62,6 +62,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The AWS error code, when AWS refused a call.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The process exit code: 2 for usage and config errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {

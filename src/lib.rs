@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod delete_objects;
 pub mod deploy;
 pub mod dev;
 pub mod error;

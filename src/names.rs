@@ -191,14 +191,15 @@ impl Names {
         format!("colorid stack {}", self.stack)
     }
 
-    /// The caller reference of the distribution: creating it twice returns the first one.
-    pub fn distribution_caller_reference(&self) -> String {
-        format!("colorid-{}-distribution", self.stack)
+    /// The caller reference of the distribution, seeded by a nonce kept in the state
+    /// (CloudFront refuses a reference it has seen, even of a deleted distribution).
+    pub fn distribution_caller_reference(&self, nonce: &str) -> String {
+        format!("colorid-{}-distribution-{nonce}", self.stack)
     }
 
-    /// The caller reference of the origin access identity.
-    pub fn oai_caller_reference(&self) -> String {
-        format!("colorid-{}-oai", self.stack)
+    /// The caller reference of the origin access identity, seeded like the distribution's.
+    pub fn oai_caller_reference(&self, nonce: &str) -> String {
+        format!("colorid-{}-oai-{nonce}", self.stack)
     }
 
     /// The SSM path under which the stack keeps its state, lock and secrets.

@@ -27,7 +27,17 @@ pub struct State {
     /// a run killed mid-request gets the same certificate back, and a stack brought up again after
     /// `down` gets a new one (ACM remembers tokens for an hour, even of deleted certificates).
     pub certificate_nonce: Option<String>,
+    /// The validation CNAMEs this stack created (absent before it upserted them); only
+    /// these are deleted by `down` (ACM shares a name's record between certificates).
     pub validation_records: Vec<String>,
+    /// Certificates this stack replaced, deleted once CloudFront releases them.
+    pub certificates_to_delete: Vec<String>,
+    /// Nonces, saved before the create, that seed the caller references of the
+    /// distribution and the origin access identity: a retried create finds the first,
+    /// and a stack brought up again after `down` gets a new one (CloudFront remembers
+    /// caller references).
+    pub distribution_nonce: Option<String>,
+    pub origin_access_identity_nonce: Option<String>,
     pub bucket: Option<String>,
     pub origin_access_control_id: Option<String>,
     pub origin_access_identity_id: Option<String>,
@@ -135,6 +145,17 @@ impl StateStore {
         }
         inner.saved = Some(json);
         Ok(())
+    }
+
+    /// The nonce kept in `field`, made and saved first when there is none.
+    pub async fn nonce(&self, field: fn(&mut State) -> &mut Option<String>) -> Result<String> {
+        let mut state = self.get().await;
+        if let Some(n) = field(&mut state).clone() {
+            return Ok(n);
+        }
+        let n = hex::encode(rand::random::<[u8; 8]>());
+        self.update(|s| *field(s) = Some(n.clone())).await?;
+        Ok(n)
     }
 
     /// Deletes the record (the last step of `down`).

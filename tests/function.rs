@@ -17,6 +17,8 @@ use aws_sdk_ssm::types::ParameterType;
 use base64::Engine;
 use serde_json::{Value, json};
 
+mod common;
+
 const REGION: &str = "eu-west-1";
 const ACCOUNT: &str = "123456789012";
 
@@ -28,17 +30,22 @@ struct Moto {
     _child: Option<Mutex<Child>>,
 }
 
+/// The emulator behind the realism proxy, which answers as AWS documents.
 fn moto() -> &'static str {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    &MOTO
-        .get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
-            Ok(e) if !e.is_empty() => Moto {
-                endpoint: e,
-                _child: None,
-            },
-            _ => start_moto(),
-        })
-        .endpoint
+    static PROXIED: OnceLock<String> = OnceLock::new();
+    PROXIED.get_or_init(|| {
+        let moto = &MOTO
+            .get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
+                Ok(e) if !e.is_empty() => Moto {
+                    endpoint: e,
+                    _child: None,
+                },
+                _ => start_moto(),
+            })
+            .endpoint;
+        common::proxy_for(moto).endpoint()
+    })
 }
 
 fn venv_python() -> PathBuf {

@@ -24,16 +24,22 @@ use colorid::publish::{
     PublishSettings, PublishTarget, publish,
 };
 
+mod common;
+
 type TestResult = Result<(), Box<dyn Error>>;
 
 // ---- emulator -------------------------------------------------------------------
 
-/// The moto endpoint: `COLORID_TEST_ENDPOINT`, or one server started for this test binary.
+/// The moto endpoint (`COLORID_TEST_ENDPOINT`, or one server started for this test
+/// binary) behind the realism proxy, which answers as AWS documents.
 fn endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
-    ENDPOINT.get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
-        Ok(endpoint) => endpoint,
-        Err(_) => start_moto(),
+    ENDPOINT.get_or_init(|| {
+        let moto = match std::env::var("COLORID_TEST_ENDPOINT") {
+            Ok(endpoint) => endpoint,
+            Err(_) => start_moto(),
+        };
+        common::proxy_for(&moto).endpoint()
     })
 }
 

@@ -4,7 +4,7 @@ use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
+    CompletedMultipartUpload, CompletedPart, MetadataDirective, ObjectIdentifier,
 };
 use base64::Engine;
 use futures::{StreamExt, TryStreamExt};
@@ -235,37 +235,24 @@ async fn delete_batch(s3: &S3Client, bucket: &str, keys: &[String]) -> Result<()
         .map(|k| ObjectIdentifier::builder().key(k).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PublishError::Internal(e.to_string()))?;
-    let delete = Delete::builder()
-        .set_objects(Some(objects))
-        .quiet(true)
-        .build()
-        .map_err(|e| PublishError::Internal(e.to_string()))?;
-    let output = s3
-        .delete_objects()
-        .bucket(bucket)
-        .delete(delete)
-        .send()
+    let failed = crate::delete_objects::delete_all(s3, bucket, objects)
         .await
         .map_err(|e| {
-            let f = AwsFailure::of(&e);
+            let f = AwsFailure::of(&*e);
             fail(
                 &format!("{} files starting with {}", keys.len(), keys[0]),
                 f.aws,
                 f.hint,
             )
         })?;
-    // DeleteObjects succeeds as a whole and reports failures per key.
-    if let Some(error) = output.errors().first() {
+    // DeleteObjects succeeds as a whole and reports failures per key; passing ones were retried.
+    if let Some(error) = failed.first() {
         return Err(fail(
-            error.key().unwrap_or_default(),
-            format!(
-                "{}: {}",
-                error.code().unwrap_or("error"),
-                error.message().unwrap_or_default()
-            ),
+            &error.key,
+            format!("{}: {}", error.code, error.message),
             format!(
                 "{} of {} deletions failed; run publish again",
-                output.errors().len(),
+                failed.len(),
                 keys.len()
             ),
         ));

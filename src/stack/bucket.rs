@@ -6,13 +6,17 @@ use std::time::Instant;
 
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    BucketLocationConstraint, CreateBucketConfiguration, ObjectIdentifier,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use serde_json::{Value, json};
 
-use crate::error::{AwsContext, Error, Result, code_of};
+use crate::error::{AwsContext, Error, Result, code_of, from_sdk};
+use crate::wait::{self, Poll};
+
+/// How long S3 may refuse a new origin access identity as a policy principal.
+const IDENTITY_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, FieldChange, diff_fields};
 
@@ -351,12 +355,32 @@ pub async fn ensure_policy(
             .step("bucket policy", "unchanged", start.elapsed());
         return Ok(());
     }
-    s3.put_bucket_policy()
-        .bucket(bucket)
-        .policy(want.to_string())
-        .send()
-        .await
-        .aws("set the policy of", bucket)?;
+    // A new origin access identity is not a valid principal everywhere at once: S3
+    // answers MalformedPolicy "Invalid principal in policy" for a little while.
+    let fresh_principal = matches!(reader, Reader::OriginAccessIdentity(_));
+    let policy = want.to_string();
+    wait::until(
+        &ctx.progress,
+        "waiting for S3 to accept the new origin access identity as a principal",
+        IDENTITY_PROPAGATION,
+        &format!("S3 does not accept the origin access identity in the policy of {bucket} yet; run `colorid up` again in a few minutes"),
+        || async {
+            match s3
+                .put_bucket_policy()
+                .bucket(bucket)
+                .policy(&policy)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(err) if fresh_principal && code_of(&err) == Some("MalformedPolicy") => {
+                    Ok(Poll::Pending("Invalid principal in policy".into()))
+                }
+                Err(err) => Err(err).aws("set the policy of", bucket),
+            }
+        },
+    )
+    .await?;
     ctx.progress.step(
         "bucket policy",
         "set (TLS only; GetObject for CloudFront only)",
@@ -410,18 +434,21 @@ async fn empty(s3: &S3Client, bucket: &str) -> Result<u64> {
                     .map_err(|e| Error::Usage(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
-        removed += objects.len() as u64;
-        s3.delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            )
-            .send()
+        let sent = objects.len() as u64;
+        // Per-key failures are retried inside; what still fails stops the loop, which
+        // would otherwise list (and fail on) the same versions forever.
+        let failed = crate::delete_objects::delete_all(s3, bucket, objects)
             .await
-            .aws("empty the bucket", bucket)?;
+            .map_err(|err| from_sdk("empty the bucket", bucket, &*err))?;
+        if let Some(first) = failed.first() {
+            return Err(Error::Conflict(format!(
+                "failed to empty the bucket {bucket}: S3 did not delete {} object version(s), e.g. {}: {}: {}.\n  what to do: run `colorid down` again; if it persists, check the bucket's object lock and policy",
+                failed.len(),
+                first.key,
+                first.code,
+                first.message
+            )));
+        }
+        removed += sent;
     }
 }

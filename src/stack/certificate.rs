@@ -53,8 +53,12 @@ fn found_from(detail: &CertificateDetail) -> Found {
     validation.sort();
     validation.dedup();
     let issued = detail.status() == Some(&CertificateStatus::Issued);
-    let expected = detail.domain_validation_options().len().max(1);
-    let records_ready = issued || validation.len() >= expected.min(names.len());
+    // Ready when ACM has assigned a record to every name. Names share records (a wildcard
+    // and its apex have one; ACM reuses a name's record across certificates), so the
+    // distinct records may be fewer than the names.
+    let options = detail.domain_validation_options();
+    let records_ready =
+        issued || (!options.is_empty() && options.iter().all(|o| o.resource_record().is_some()));
     Found {
         records_ready,
         arn: detail.certificate_arn().unwrap_or_default().to_string(),
@@ -163,16 +167,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
     let (arn, what, known) = match find(ctx).await? {
         Some(found) => (found.arn.clone(), "found", Some(found)),
         None => {
-            let nonce = match ctx.state.get().await.certificate_nonce {
-                Some(n) => n,
-                None => {
-                    let n = hex::encode(rand::random::<[u8; 16]>());
-                    ctx.state
-                        .update(|s| s.certificate_nonce = Some(n.clone()))
-                        .await?;
-                    n
-                }
-            };
+            let nonce = ctx.state.nonce(|s| &mut s.certificate_nonce).await?;
             let token = digest(&[&ctx.names.stack, &nonce, &wanted.join(",")]);
             let mut req = acm
                 .request_certificate()

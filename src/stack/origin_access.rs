@@ -209,10 +209,24 @@ async fn ensure_identity(ctx: &Ctx) -> Result<Access> {
     let comment = ctx.names.origin_access_identity_comment();
     let (id, what) = match find_identity(&cf, &comment).await? {
         Some(id) => (id, "unchanged"),
-        None => (
-            create_identity(&cf, &comment, &ctx.names.oai_caller_reference()).await?,
-            "created",
-        ),
+        None => {
+            let nonce = ctx
+                .state
+                .nonce(|s| &mut s.origin_access_identity_nonce)
+                .await?;
+            let reference = ctx.names.oai_caller_reference(&nonce);
+            match create_identity(&cf, &comment, &reference).await {
+                Ok(id) => (id, "created"),
+                // Created by an earlier attempt whose answer was lost (with another config).
+                Err(err) if err.code() == Some("CloudFrontOriginAccessIdentityAlreadyExists") => {
+                    match find_identity(&cf, &comment).await? {
+                        Some(id) => (id, "found (created by an earlier attempt)"),
+                        None => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
     };
     ctx.state
         .update(|s| s.origin_access_identity_id = Some(id.clone()))

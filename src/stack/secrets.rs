@@ -22,7 +22,7 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rand::RngCore;
 
 use crate::config::SecretSource;
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Error, Result, code_of};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, FieldChange, Planned};
 
@@ -361,6 +361,11 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
     let stored = read_stored(ctx).await?;
     let items = decide(ctx, &stored, rotate)?;
     let ssm = ctx.aws.ssm();
+    let tag = Tag::builder()
+        .key(STACK_TAG)
+        .value(&ctx.names.stack)
+        .build()
+        .map_err(|e| Error::Usage(format!("bad tag: {e}")))?;
     let mut written = Vec::new();
     for item in &items {
         if item.change == Change::Unchanged {
@@ -372,24 +377,43 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
         } else {
             ParameterType::String
         };
-        let mut put = ssm
-            .put_parameter()
-            .name(&name)
-            .value(item.value.expose())
-            .r#type(kind);
-        // SSM refuses tags together with overwrite; an existing parameter keeps its tags.
-        put = if stored.contains_key(&item.leaf) {
-            put.overwrite(true)
-        } else {
-            put.tags(
-                Tag::builder()
-                    .key(STACK_TAG)
-                    .value(&ctx.names.stack)
-                    .build()
-                    .map_err(|e| Error::Usage(format!("bad tag: {e}")))?,
+        // SSM cannot change a parameter's type in place (HierarchyTypeMismatchException):
+        // a parameter of the other type is deleted and created again.
+        let existing = stored.get(&item.leaf);
+        let retype = existing.is_some_and(|s| s.secure != item.secure);
+        if retype {
+            crate::state::delete_parameter(
+                &ssm,
+                &name,
+                "delete (to change its type) the parameter",
             )
-        };
-        put.send().await.aws("write the parameter", &name)?;
+            .await?;
+        }
+        let overwrite = existing.is_some() && !retype;
+        let first = put_request(
+            &ssm,
+            &name,
+            item,
+            kind.clone(),
+            (!overwrite).then_some(&tag),
+        );
+        match first.send().await {
+            Err(err) if code_of(&err) == Some("HierarchyTypeMismatchException") => {
+                crate::state::delete_parameter(
+                    &ssm,
+                    &name,
+                    "delete (to change its type) the parameter",
+                )
+                .await?;
+                put_request(&ssm, &name, item, kind, Some(&tag))
+                    .send()
+                    .await
+                    .aws("write the parameter", &name)?;
+            }
+            res => {
+                res.aws("write the parameter", &name)?;
+            }
+        }
         written.push(item.leaf.clone());
     }
     let what = if written.is_empty() {
@@ -410,6 +434,26 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
             || written.iter().any(|w| w == ORIGIN_VERIFY_PREVIOUS),
         origin_verify_written: written.iter().any(|w| w == SecretName::OriginVerify.leaf()),
     })
+}
+
+/// The request that writes one parameter: over the existing one, or new with the
+/// stack's tag (SSM refuses tags together with overwrite; an existing parameter keeps its tags).
+fn put_request(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+    item: &Item,
+    kind: ParameterType,
+    create_with: Option<&Tag>,
+) -> aws_sdk_ssm::operation::put_parameter::builders::PutParameterFluentBuilder {
+    let put = ssm
+        .put_parameter()
+        .name(name)
+        .value(item.value.expose())
+        .r#type(kind);
+    match create_with {
+        None => put.overwrite(true),
+        Some(tag) => put.tags(tag.clone()),
+    }
 }
 
 /// Deletes `origin-verify-previous` once the distribution sends the current value.

@@ -21,6 +21,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
+use super::realism::{Before, Realism, Seen};
+
 /// What the proxy knows about one AWS call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -211,6 +213,8 @@ struct Control {
 
 struct Shared {
     upstream: String,
+    /// AWS's documented behaviour where the emulator lacks it (on unless switched off).
+    realism: Realism,
     client: reqwest::Client,
     control: Mutex<Control>,
     changed: Condvar,
@@ -228,6 +232,7 @@ impl FaultProxy {
     pub fn start(upstream: &str) -> FaultProxy {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
+            realism: Realism::default(),
             client: reqwest::Client::builder()
                 .no_proxy()
                 .build()
@@ -267,8 +272,15 @@ impl FaultProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The realism layer's rules (see common/realism.rs).
+    pub fn realism(&self) -> &Realism {
+        &self.shared.realism
+    }
+
     /// Forgets every count and setting; requests still held are dropped.
+    /// The realism layer forgets what it knew of the (reset) emulator.
     pub fn reset(&self) {
+        self.shared.realism.reset();
         let mut c = self.shared.control.lock().unwrap();
         c.generation += 1;
         self.shared.released.notify_waiters();
@@ -430,17 +442,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Decision::Fail(fault) => fault_response(&call.service, fault, head),
         Decision::Hold(generation) => {
             if hold(&shared, generation).await {
-                forward(&shared, &parts, body).await
+                pass(&shared, &call, &parts, body).await
             } else {
                 dropped()
             }
         }
-        Decision::Forward { kth: false, .. } => forward(&shared, &parts, body).await,
+        Decision::Forward { kth: false, .. } => pass(&shared, &call, &parts, body).await,
         Decision::Forward {
             kth: true,
             generation,
         } => {
-            let response = forward(&shared, &parts, body).await;
+            let response = pass(&shared, &call, &parts, body).await;
             {
                 let mut c = shared.control.lock().unwrap();
                 c.tripped = true;
@@ -478,7 +490,60 @@ fn dropped() -> Response {
     r
 }
 
-async fn forward(shared: &Shared, parts: &axum::http::request::Parts, body: Bytes) -> Response {
+/// Through the realism layer to the emulator and back.
+async fn pass(
+    shared: &Shared,
+    call: &Call,
+    parts: &axum::http::request::Parts,
+    request: Bytes,
+) -> Response {
+    let (path, query) = parts
+        .uri
+        .path_and_query()
+        .map(|p| (p.path(), p.query().unwrap_or("")))
+        .unwrap_or(("/", ""));
+    let seen = Seen {
+        call,
+        method: &parts.method,
+        path,
+        query,
+        headers: &parts.headers,
+    };
+    let mut body = request.clone();
+    let merge = match shared.realism.before(&seen, &mut body) {
+        Before::Answer(response) => return response,
+        Before::Forward => None,
+        Before::ForwardMerging(m) => Some(m),
+    };
+    let rewritten = body != request;
+    let response = forward(shared, parts, body, rewritten).await;
+    let (mut head, answer) = response.into_parts();
+    let mut answer = axum::body::to_bytes(answer, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let before = answer.clone();
+    shared.realism.after(
+        &seen,
+        merge.as_deref(),
+        &request,
+        head.status,
+        &mut head.headers,
+        &mut answer,
+    );
+    if answer != before {
+        head.headers.remove("content-length");
+        head.headers.remove("content-md5");
+    }
+    Response::from_parts(head, Body::from(answer))
+}
+
+/// `rewritten`: the realism layer changed the body, so its checksums no longer hold.
+async fn forward(
+    shared: &Shared,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+    rewritten: bool,
+) -> Response {
     let path = parts
         .uri
         .path_and_query()
@@ -489,6 +554,10 @@ async fn forward(shared: &Shared, parts: &axum::http::request::Parts, body: Byte
         .request(parts.method.clone(), format!("{}{path}", shared.upstream))
         .body(body);
     for (name, value) in &parts.headers {
+        let checksum = name == "content-md5" || name.as_str().starts_with("x-amz-checksum-");
+        if rewritten && checksum {
+            continue;
+        }
         if name != "host" && name != "content-length" && name != "transfer-encoding" {
             request = request.header(name, value);
         }

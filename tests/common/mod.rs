@@ -5,6 +5,7 @@
 
 pub mod fault_proxy;
 pub mod moto;
+pub mod realism;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,11 +13,28 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-/// The emulator's endpoint, exported by scripts/test.
-pub fn endpoint() -> String {
+/// The emulator's own endpoint, exported by scripts/test.
+pub fn emulator() -> String {
     std::env::var("COLORID_TEST_ENDPOINT").expect(
         "COLORID_TEST_ENDPOINT is not set: run the tests with scripts/test, which starts the local AWS emulator",
     )
+}
+
+/// The proxy every test of this binary talks through: the emulator, answering
+/// as AWS documents (common/realism.rs), with every rule on.
+pub fn proxy() -> &'static fault_proxy::FaultProxy {
+    static PROXY: std::sync::OnceLock<fault_proxy::FaultProxy> = std::sync::OnceLock::new();
+    PROXY.get_or_init(|| fault_proxy::FaultProxy::start(&emulator()))
+}
+
+/// A realism proxy in front of another emulator, for the life of the test process.
+pub fn proxy_for(upstream: &str) -> &'static fault_proxy::FaultProxy {
+    Box::leak(Box::new(fault_proxy::FaultProxy::start(upstream)))
+}
+
+/// Where colorid and the tests' own clients send their calls: the realism proxy.
+pub fn endpoint() -> String {
+    proxy().endpoint()
 }
 
 /// A stack name no other test (or earlier run against the same emulator) uses.

@@ -165,7 +165,7 @@ pub fn wanted_config(
     }
     let caller_reference = base
         .map(|b| b.caller_reference().to_string())
-        .unwrap_or_else(|| ctx.names.distribution_caller_reference());
+        .unwrap_or_else(|| ctx.names.distribution_caller_reference("new"));
     let restrictions = base
         .and_then(|b| b.restrictions().cloned())
         .map(Ok)

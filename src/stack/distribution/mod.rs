@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, Tag, Tags};
 
-use crate::error::{AwsContext, Error, OrGone, Result};
+use crate::error::{AwsContext, Error, OrGone, Result, code_of};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, diff_fields};
 use crate::wait::{self, Poll};
@@ -142,14 +142,16 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
                     .await
                     .aws("read the distribution's config", &existing.id)?;
                 let wanted = wanted_config(ctx, inputs, current.distribution_config.as_ref())?;
-                let out = cf
-                    .update_distribution()
-                    .id(&existing.id)
-                    .set_if_match(current.e_tag)
-                    .distribution_config(wanted)
-                    .send()
-                    .await
-                    .aws("update the distribution", &existing.id)?;
+                let etag = current.e_tag;
+                let out = until_certificate_usable(ctx, &inputs.certificate_arn, || {
+                    cf.update_distribution()
+                        .id(&existing.id)
+                        .set_if_match(etag.clone())
+                        .distribution_config(wanted.clone())
+                        .send()
+                })
+                .await
+                .aws("update the distribution", &existing.id)?;
                 let d = out.distribution.ok_or_else(|| {
                     Error::Conflict("update_distribution returned nothing".into())
                 })?;
@@ -170,59 +172,7 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
                 )
             }
         }
-        None => {
-            let wanted = wanted_config(ctx, inputs, None)?;
-            let tags = Tags::builder()
-                .items(
-                    Tag::builder()
-                        .key(STACK_TAG)
-                        .value(&ctx.names.stack)
-                        .build()
-                        .map_err(build_err)?,
-                )
-                .build();
-            let out = cf
-                .create_distribution_with_tags()
-                .distribution_config_with_tags(
-                    DistributionConfigWithTags::builder()
-                        .distribution_config(wanted)
-                        .tags(tags)
-                        .build(),
-                )
-                .send()
-                .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_cname_already_exists()) =>
-                {
-                    return Err(Error::Conflict(format!(
-                        "another CloudFront distribution already serves {}.\n  what to do: remove {} from that distribution's alternate domain names, or choose another `domain`",
-                        ctx.stack.domain, ctx.stack.domain
-                    )));
-                }
-                Err(err) => return Err(err).aws("create the distribution for", &ctx.stack.domain),
-            };
-            let d = out
-                .distribution
-                .ok_or_else(|| Error::Conflict("create_distribution returned nothing".into()))?;
-            (
-                Found {
-                    config: d.distribution_config.clone().unwrap_or_else(|| {
-                        DistributionConfig::builder()
-                            .build()
-                            .unwrap_or_else(|_| unreachable_config())
-                    }),
-                    id: d.id,
-                    arn: d.arn,
-                    domain: d.domain_name,
-                    status: d.status,
-                },
-                "created (deploying to the edge takes a few minutes)".to_string(),
-            )
-        }
+        None => create(ctx, inputs).await?,
     };
     ctx.state
         .update(|s| {
@@ -236,6 +186,127 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
         start.elapsed(),
     );
     Ok(found)
+}
+
+/// How long CloudFront may refuse a newly issued certificate (InvalidViewerCertificate).
+const FRESH_CERTIFICATE_WAIT: Duration = Duration::from_secs(300);
+
+/// Sends a create or update, again while CloudFront answers `InvalidViewerCertificate`
+/// for a certificate ACM has just issued (it takes CloudFront a little while to see it).
+async fn until_certificate_usable<T, E, F, Fut>(
+    ctx: &Ctx,
+    certificate: &str,
+    mut send: F,
+) -> std::result::Result<
+    T,
+    aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+>
+where
+    E: aws_sdk_cloudfront::error::ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<
+            Output = std::result::Result<
+                T,
+                aws_smithy_runtime_api::client::result::SdkError<
+                    E,
+                    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+                >,
+            >,
+        >,
+{
+    let start = Instant::now();
+    let mut wait: Option<crate::progress::Wait> = None;
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match send().await {
+            Err(err)
+                if code_of(&err) == Some("InvalidViewerCertificate")
+                    && start.elapsed() < FRESH_CERTIFICATE_WAIT =>
+            {
+                wait.get_or_insert_with(|| {
+                    ctx.progress.wait(&format!(
+                        "waiting for CloudFront to accept the new certificate {certificate}"
+                    ))
+                })
+                .tick("InvalidViewerCertificate");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            res => {
+                if let Some(w) = wait {
+                    w.done();
+                }
+                return res;
+            }
+        }
+    }
+}
+
+/// Creates the distribution with the stack's tag. Its caller reference is seeded by a
+/// nonce kept in the state: a create that did happen but whose answer was lost meets
+/// `DistributionAlreadyExists` on the retry, and the distribution is then found by tag.
+async fn create(ctx: &Ctx, inputs: &Inputs) -> Result<(Found, String)> {
+    let cf = ctx.aws.cloudfront();
+    let nonce = ctx.state.nonce(|s| &mut s.distribution_nonce).await?;
+    let mut wanted = wanted_config(ctx, inputs, None)?;
+    wanted.caller_reference = ctx.names.distribution_caller_reference(&nonce);
+    let tags = Tags::builder()
+        .items(
+            Tag::builder()
+                .key(STACK_TAG)
+                .value(&ctx.names.stack)
+                .build()
+                .map_err(build_err)?,
+        )
+        .build();
+    let with_tags = DistributionConfigWithTags::builder()
+        .distribution_config(wanted)
+        .tags(tags)
+        .build();
+    let out = until_certificate_usable(ctx, &inputs.certificate_arn, || {
+        cf.create_distribution_with_tags()
+            .distribution_config_with_tags(with_tags.clone())
+            .send()
+    })
+    .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(err) if code_of(&err) == Some("DistributionAlreadyExists") => {
+            return match find_tagged(ctx).await?.into_iter().next() {
+                Some(found) => Ok((found, "found (created by an earlier attempt)".into())),
+                None => Err(Error::Conflict(format!(
+                    "CloudFront says a distribution with this stack's caller reference exists, but none is tagged {STACK_TAG}={}.\n  what to do: run `colorid up` again; if it persists, find the distribution whose comment is \"colorid stack {}\" in the CloudFront console and delete it",
+                    ctx.names.stack, ctx.names.stack
+                ))),
+            };
+        }
+        Err(err) if code_of(&err) == Some("CNAMEAlreadyExists") => {
+            return Err(Error::Conflict(format!(
+                "another CloudFront distribution already serves {}.\n  what to do: remove {} from that distribution's alternate domain names, or choose another `domain`",
+                ctx.stack.domain, ctx.stack.domain
+            )));
+        }
+        Err(err) => return Err(err).aws("create the distribution for", &ctx.stack.domain),
+    };
+    let d = out
+        .distribution
+        .ok_or_else(|| Error::Conflict("create_distribution returned nothing".into()))?;
+    Ok((
+        Found {
+            config: d
+                .distribution_config
+                .clone()
+                .unwrap_or_else(unreachable_config),
+            id: d.id,
+            arn: d.arn,
+            domain: d.domain_name,
+            status: d.status,
+        },
+        "created (deploying to the edge takes a few minutes)".to_string(),
+    ))
 }
 
 fn unreachable_config() -> DistributionConfig {
@@ -302,28 +373,40 @@ pub async fn delete(ctx: &Ctx, id: &str, max: Duration) -> Result<()> {
             .step("distribution", &format!("{id} disabled"), Duration::ZERO);
     }
     wait_deployed(ctx, id, max).await?;
-    let etag = cf
-        .get_distribution_config()
-        .id(id)
-        .send()
-        .await
-        .aws("read the distribution's config", id)?
-        .e_tag;
-    match cf
-        .delete_distribution()
-        .id(id)
-        .set_if_match(etag)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_distribution()) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(err).aws("delete the distribution", id),
-    }
+    // CloudFront may still answer DistributionNotDisabled for a little while after the
+    // disabled distribution reads Deployed: try again, with a fresh ETag each time.
+    let remedy = "CloudFront has not finished disabling the distribution; run `colorid down` again in a few minutes (it continues from here)";
+    wait::until(
+        &ctx.progress,
+        &format!("waiting for CloudFront to let distribution {id} be deleted"),
+        max.min(Duration::from_secs(600)),
+        remedy,
+        || async {
+            let etag = match cf.get_distribution_config().id(id).send().await {
+                Ok(out) => out.e_tag,
+                Err(err) if code_of(&err) == Some("NoSuchDistribution") => {
+                    return Ok(Poll::Ready(()));
+                }
+                Err(err) => return Err(err).aws("read the distribution's config", id),
+            };
+            match cf
+                .delete_distribution()
+                .id(id)
+                .set_if_match(etag)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Poll::Ready(())),
+                Err(err) => match code_of(&err) {
+                    Some("NoSuchDistribution") => Ok(Poll::Ready(())),
+                    Some(code @ ("DistributionNotDisabled" | "PreconditionFailed")) => {
+                        Ok(Poll::Pending(code.to_string()))
+                    }
+                    _ => Err(err).aws("delete the distribution", id),
+                },
+            }
+        },
+    )
+    .await?;
+    Ok(())
 }

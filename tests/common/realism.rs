@@ -1,0 +1,1193 @@
+//! The realism layer: rules that make the emulator answer the way AWS
+//! documents that it answers, where moto does not. It sits in the test proxy
+//! (common/fault_proxy.rs) between colorid and the emulator: `before` may
+//! answer a request itself (an error AWS would give, or an API moto lacks),
+//! `after` may rewrite moto's answer (a record not yet assigned, a status
+//! still in progress, a new ETag).
+//!
+//! Time is scaled down: where AWS takes seconds to minutes, a rule holds for
+//! the first few calls that meet it (and never longer than a bound), so the
+//! number of calls a run makes stays the same from run to run and a killed run
+//! that comes back meets what is left of the window. The shapes are AWS's:
+//! same error code, HTTP status and message text.
+//!
+//! Every rule names the documentation page it comes from (`Rule::source`),
+//! counts how often it fired (`Realism::hits`), and can be switched off for a
+//! test that shows what the rule catches.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+
+use super::fault_proxy::Call;
+
+/// One documented AWS behaviour that the emulator does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    AcmRecordsLate,
+    AcmWildcardSharesRecord,
+    AcmDeleteInUse,
+    CloudFrontEtagChanges,
+    CloudFrontInProgress,
+    CloudFrontFreshCertificate,
+    CloudFrontNotDisabledOnce,
+    CloudFrontCallerReference,
+    CloudFrontOriginAccessIdentityApi,
+    IamRolePropagation,
+    LambdaPending,
+    LambdaUpdateInProgress,
+    SsmTypeMismatch,
+    S3FreshIdentityPrincipal,
+    S3DeleteObjectsErrors,
+    Route53DuplicateZones,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 16] = [
+        Rule::AcmRecordsLate,
+        Rule::AcmWildcardSharesRecord,
+        Rule::AcmDeleteInUse,
+        Rule::CloudFrontEtagChanges,
+        Rule::CloudFrontInProgress,
+        Rule::CloudFrontFreshCertificate,
+        Rule::CloudFrontNotDisabledOnce,
+        Rule::CloudFrontCallerReference,
+        Rule::CloudFrontOriginAccessIdentityApi,
+        Rule::IamRolePropagation,
+        Rule::LambdaPending,
+        Rule::LambdaUpdateInProgress,
+        Rule::SsmTypeMismatch,
+        Rule::S3FreshIdentityPrincipal,
+        Rule::S3DeleteObjectsErrors,
+        Rule::Route53DuplicateZones,
+    ];
+
+    /// A short name for tables and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::AcmRecordsLate => "acm: validation records come late",
+            Rule::AcmWildcardSharesRecord => "acm: *.x and x share one record",
+            Rule::AcmDeleteInUse => "acm: delete answers in-use for a while",
+            Rule::CloudFrontEtagChanges => "cloudfront: ETag changes on every change",
+            Rule::CloudFrontInProgress => "cloudfront: InProgress after a change",
+            Rule::CloudFrontFreshCertificate => "cloudfront: fresh certificate refused",
+            Rule::CloudFrontNotDisabledOnce => "cloudfront: delete says not disabled once",
+            Rule::CloudFrontCallerReference => "cloudfront: a used CallerReference",
+            Rule::CloudFrontOriginAccessIdentityApi => "cloudfront: origin access identity API",
+            Rule::IamRolePropagation => "iam: new role not yet assumable",
+            Rule::LambdaPending => "lambda: Pending before Active",
+            Rule::LambdaUpdateInProgress => "lambda: update in progress conflicts",
+            Rule::SsmTypeMismatch => "ssm: type change refused",
+            Rule::S3FreshIdentityPrincipal => "s3: fresh OAI is an invalid principal",
+            Rule::S3DeleteObjectsErrors => "s3: DeleteObjects fails per key",
+            Rule::Route53DuplicateZones => "route53: two zones of one name",
+        }
+    }
+
+    /// The AWS documentation page the rule models.
+    pub fn source(self) -> &'static str {
+        match self {
+            // "After successful completion of the RequestCertificate action, there is a delay of
+            // several seconds before you can retrieve information about the new certificate."
+            Rule::AcmRecordsLate => {
+                "https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html"
+            }
+            // A wildcard name is validated by the CNAME of its apex; ACM reuses a name's record.
+            Rule::AcmWildcardSharesRecord => {
+                "https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html"
+            }
+            // ResourceInUseException while a service (CloudFront) still holds the certificate.
+            Rule::AcmDeleteInUse => {
+                "https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html"
+            }
+            // IfMatch must be the ETag of the last GetDistributionConfig; PreconditionFailed otherwise.
+            Rule::CloudFrontEtagChanges => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html"
+            }
+            // Status is InProgress until the change has propagated to every edge location.
+            Rule::CloudFrontInProgress => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Distribution.html"
+            }
+            // InvalidViewerCertificate until CloudFront can use a newly issued certificate.
+            Rule::CloudFrontFreshCertificate => {
+                "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/troubleshooting-distributions.html"
+            }
+            // DistributionNotDisabled: "The distribution you are trying to delete has not been disabled."
+            Rule::CloudFrontNotDisabledOnce => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteDistribution.html"
+            }
+            // "If CallerReference is a value that you already sent in a previous request to create
+            // a distribution, CloudFront returns a DistributionAlreadyExists error."
+            Rule::CloudFrontCallerReference => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html"
+            }
+            Rule::CloudFrontOriginAccessIdentityApi => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCloudFrontOriginAccessIdentity.html"
+            }
+            // "The role defined for the function cannot be assumed by Lambda." (IAM is eventually consistent)
+            Rule::IamRolePropagation => {
+                "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency"
+            }
+            Rule::LambdaPending | Rule::LambdaUpdateInProgress => {
+                "https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html"
+            }
+            // HierarchyTypeMismatchException: you can't change a parameter's type.
+            Rule::SsmTypeMismatch => {
+                "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html"
+            }
+            // A new OAI takes a while to be a valid principal: MalformedPolicy "Invalid principal in policy".
+            Rule::S3FreshIdentityPrincipal => {
+                "https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error"
+            }
+            // DeleteObjects answers 200 with an Error element per key that failed.
+            Rule::S3DeleteObjectsErrors => {
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"
+            }
+            // Hosted zones are told apart by id and CallerReference, not by name.
+            Rule::Route53DuplicateZones => {
+                "https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html"
+            }
+        }
+    }
+}
+
+/// How many calls a window lasts (scaled time), and its bound in real time.
+const CALLS: u32 = 2;
+const BOUND: Duration = Duration::from_secs(60);
+
+/// A window that closes after `CALLS` uses or `BOUND`, whichever comes first.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    left: u32,
+    since: Instant,
+}
+
+impl Window {
+    fn new() -> Window {
+        Window {
+            left: CALLS,
+            since: Instant::now(),
+        }
+    }
+
+    fn open(&self) -> bool {
+        self.left > 0 && self.since.elapsed() < BOUND
+    }
+
+    /// Uses the window once; `true` while it was open.
+    fn take(&mut self) -> bool {
+        let open = self.open();
+        if open {
+            self.left -= 1;
+        }
+        open
+    }
+}
+
+fn take(map: &mut HashMap<String, Window>, key: &str) -> bool {
+    map.get_mut(key).is_some_and(Window::take)
+}
+
+/// An origin access identity the layer keeps for the emulator, which has none.
+#[derive(Debug, Clone)]
+struct Identity {
+    caller_reference: String,
+    comment: String,
+    version: u32,
+}
+
+/// What the layer remembers of the account.
+#[derive(Default)]
+struct World {
+    records_late: HashMap<String, Window>,
+    issued_seen: HashSet<String>,
+    fresh_certificates: HashMap<String, Window>,
+    /// Distribution id → the certificate ARN its config names.
+    certificate_of: HashMap<String, String>,
+    /// Distribution id → the origin access identity its config names.
+    identity_of: HashMap<String, String>,
+    released_certificates: HashMap<String, Window>,
+    etag_versions: HashMap<String, u32>,
+    in_progress: HashMap<String, Window>,
+    delete_refused: HashSet<String>,
+    caller_references: HashMap<String, String>,
+    identities: BTreeMap<String, Identity>,
+    identity_references: HashMap<String, String>,
+    fresh_identities: HashMap<String, Window>,
+    fresh_roles: HashMap<String, Window>,
+    pending: HashMap<String, Window>,
+    updating: HashMap<String, Window>,
+    parameter_types: HashMap<String, String>,
+    delete_failed: HashSet<String>,
+}
+
+/// The rules, what they remember, and how often each fired.
+pub struct Realism {
+    off: Mutex<HashSet<Rule>>,
+    world: Mutex<World>,
+    hits: Mutex<BTreeMap<Rule, u32>>,
+}
+
+impl Default for Realism {
+    fn default() -> Self {
+        Realism {
+            off: Mutex::new(HashSet::new()),
+            world: Mutex::new(World::default()),
+            hits: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+/// What the layer does with a request before the emulator sees it.
+pub enum Before {
+    /// Send it on (possibly with a rewritten body).
+    Forward,
+    /// Send it on, and merge this into the answer (a per-key error of DeleteObjects).
+    ForwardMerging(String),
+    /// Answer it here.
+    Answer(Response),
+}
+
+/// The request as the layer sees it.
+pub struct Seen<'a> {
+    pub call: &'a Call,
+    pub method: &'a Method,
+    /// Path without the query.
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a HeaderMap,
+}
+
+impl Realism {
+    pub fn set(&self, rule: Rule, on: bool) {
+        let mut off = self.off.lock().unwrap();
+        if on {
+            off.remove(&rule);
+        } else {
+            off.insert(rule);
+        }
+    }
+
+    fn on(&self, rule: Rule) -> bool {
+        !self.off.lock().unwrap().contains(&rule)
+    }
+
+    /// How often `rule` changed an answer.
+    pub fn hits(&self, rule: Rule) -> u32 {
+        self.hits.lock().unwrap().get(&rule).copied().unwrap_or(0)
+    }
+
+    /// Forgets the world (the emulator was reset) and the counts.
+    pub fn reset(&self) {
+        *self.world.lock().unwrap() = World::default();
+        self.hits.lock().unwrap().clear();
+    }
+
+    fn hit(&self, rule: Rule) {
+        *self.hits.lock().unwrap().entry(rule).or_default() += 1;
+    }
+
+    /// Answers or lets through a request; may rewrite its body.
+    pub fn before(&self, seen: &Seen<'_>, body: &mut Bytes) -> Before {
+        let op = seen.call.operation.as_deref().unwrap_or("");
+        match seen.call.service.as_str() {
+            "acm" if op == "DeleteCertificate" => self.acm_delete(body),
+            "cloudfront" => self.cloudfront_before(seen, body),
+            "lambda" => self.lambda_before(seen, body),
+            "ssm" if op == "PutParameter" => self.ssm_put(body),
+            "s3" => self.s3_before(seen, body),
+            _ => Before::Forward,
+        }
+    }
+
+    /// Rewrites the emulator's answer.
+    pub fn after(
+        &self,
+        seen: &Seen<'_>,
+        merge: Option<&str>,
+        request: &Bytes,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+        body: &mut Bytes,
+    ) {
+        let op = seen.call.operation.as_deref().unwrap_or("");
+        match seen.call.service.as_str() {
+            "acm" if status.is_success() => match op {
+                "RequestCertificate" => self.acm_requested(body),
+                "DescribeCertificate" => self.acm_described(body),
+                _ => {}
+            },
+            "cloudfront" => self.cloudfront_after(seen, request, status, headers, body),
+            "iam" if op == "CreateRole" && status.is_success() => {
+                if let Some(arn) = xml_value(&String::from_utf8_lossy(body), "Arn") {
+                    let mut w = self.world.lock().unwrap();
+                    w.fresh_roles.insert(arn.to_string(), Window::new());
+                }
+            }
+            "lambda" if status.is_success() => self.lambda_after(seen, request, body),
+            "ssm" if status.is_success() => self.ssm_after(op, request, body),
+            "s3" => self.s3_after(merge, status, body),
+            _ => {}
+        }
+    }
+
+    // --- ACM -------------------------------------------------------------
+
+    fn acm_requested(&self, body: &Bytes) {
+        if let Some(arn) = json(body)["CertificateArn"].as_str() {
+            let mut w = self.world.lock().unwrap();
+            w.records_late.insert(arn.to_string(), Window::new());
+        }
+    }
+
+    fn acm_described(&self, body: &mut Bytes) {
+        let mut doc = json(body);
+        let Some(cert) = doc.get_mut("Certificate") else {
+            return;
+        };
+        let arn = cert["CertificateArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let issued = cert["Status"] == "ISSUED";
+        let mut changed = false;
+        {
+            let mut w = self.world.lock().unwrap();
+            if issued
+                && w.issued_seen.insert(arn.clone())
+                && self.on(Rule::CloudFrontFreshCertificate)
+            {
+                w.fresh_certificates.insert(arn.clone(), Window::new());
+            }
+            if !issued && self.on(Rule::AcmRecordsLate) && take(&mut w.records_late, &arn) {
+                if let Some(options) = cert["DomainValidationOptions"].as_array_mut() {
+                    for o in options {
+                        if let Some(o) = o.as_object_mut() {
+                            o.remove("ResourceRecord");
+                        }
+                    }
+                }
+                self.hit(Rule::AcmRecordsLate);
+                changed = true;
+            }
+        }
+        if self.on(Rule::AcmWildcardSharesRecord)
+            && let Some(options) = cert["DomainValidationOptions"].as_array_mut()
+        {
+            let records: HashMap<String, serde_json::Value> = options
+                .iter()
+                .filter_map(|o| {
+                    Some((
+                        o["DomainName"].as_str()?.to_string(),
+                        o.get("ResourceRecord")?.clone(),
+                    ))
+                })
+                .collect();
+            let mut shared = false;
+            for o in options.iter_mut() {
+                let name = o["DomainName"].as_str().unwrap_or_default().to_string();
+                if let Some(apex) = name.strip_prefix("*.")
+                    && let Some(record) = records.get(apex)
+                    && o.get("ResourceRecord").is_some()
+                {
+                    o["ResourceRecord"] = record.clone();
+                    shared = true;
+                }
+            }
+            if shared {
+                self.hit(Rule::AcmWildcardSharesRecord);
+                changed = true;
+            }
+        }
+        if changed {
+            *body = Bytes::from(doc.to_string());
+        }
+    }
+
+    fn acm_delete(&self, body: &Bytes) -> Before {
+        if !self.on(Rule::AcmDeleteInUse) {
+            return Before::Forward;
+        }
+        let arn = json(body)["CertificateArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut w = self.world.lock().unwrap();
+        let attached = w.certificate_of.values().any(|a| a == &arn);
+        if attached || take(&mut w.released_certificates, &arn) {
+            drop(w);
+            self.hit(Rule::AcmDeleteInUse);
+            return Before::Answer(json_error(
+                400,
+                "ResourceInUseException",
+                &format!("Certificate {arn} in account 123456789012 is in use."),
+            ));
+        }
+        Before::Forward
+    }
+
+    // --- CloudFront ------------------------------------------------------
+
+    fn cloudfront_before(&self, seen: &Seen<'_>, body: &mut Bytes) -> Before {
+        let route = CloudFront::route(seen.method, seen.path);
+        if let CloudFront::Identity(op) = &route {
+            if self.on(Rule::CloudFrontOriginAccessIdentityApi) {
+                return Before::Answer(self.identity_api(op, seen, body));
+            }
+            return Before::Forward;
+        }
+        let text = String::from_utf8_lossy(body).to_string();
+        let if_match = seen
+            .headers
+            .get("if-match")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let mut w = self.world.lock().unwrap();
+        match &route {
+            CloudFront::Create => {
+                if self.on(Rule::CloudFrontCallerReference)
+                    && let Some(reference) = xml_value(&text, "CallerReference")
+                    && let Some(existing) = w.caller_references.get(reference)
+                {
+                    let message = format!(
+                        "The caller reference that you are using to create a distribution is associated with another distribution. Already exists: {existing}"
+                    );
+                    drop(w);
+                    self.hit(Rule::CloudFrontCallerReference);
+                    return Before::Answer(cloudfront_error(
+                        409,
+                        "DistributionAlreadyExists",
+                        &message,
+                    ));
+                }
+                if let Some(answer) = self.fresh_certificate(&mut w, &text) {
+                    return Before::Answer(answer);
+                }
+            }
+            CloudFront::UpdateConfig(id) => {
+                if let Some(answer) = self.check_etag(&w, id, &if_match) {
+                    return Before::Answer(answer);
+                }
+                if let Some(answer) = self.fresh_certificate(&mut w, &text) {
+                    return Before::Answer(answer);
+                }
+            }
+            CloudFront::Delete(id) => {
+                if let Some(answer) = self.check_etag(&w, id, &if_match) {
+                    return Before::Answer(answer);
+                }
+                if self.on(Rule::CloudFrontNotDisabledOnce) && w.delete_refused.insert(id.clone()) {
+                    drop(w);
+                    self.hit(Rule::CloudFrontNotDisabledOnce);
+                    return Before::Answer(cloudfront_error(
+                        409,
+                        "DistributionNotDisabled",
+                        "The distribution you are trying to delete has not been disabled.",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Before::Forward
+    }
+
+    fn fresh_certificate(&self, w: &mut World, config: &str) -> Option<Response> {
+        let arn = xml_value(config, "ACMCertificateArn")?;
+        if !take(&mut w.fresh_certificates, arn) {
+            return None;
+        }
+        self.hit(Rule::CloudFrontFreshCertificate);
+        Some(cloudfront_error(
+            400,
+            "InvalidViewerCertificate",
+            "The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, or doesn't include a valid certificate chain.",
+        ))
+    }
+
+    fn etag(w: &World, id: &str) -> String {
+        let version = w.etag_versions.get(id).copied().unwrap_or(0);
+        let mut h = DefaultHasher::new();
+        (id, version).hash(&mut h);
+        format!("E{:013X}", h.finish() >> 12)
+    }
+
+    fn check_etag(&self, w: &World, id: &str, if_match: &str) -> Option<Response> {
+        if !self.on(Rule::CloudFrontEtagChanges) || if_match == Self::etag(w, id) {
+            return None;
+        }
+        self.hit(Rule::CloudFrontEtagChanges);
+        Some(cloudfront_error(
+            412,
+            "PreconditionFailed",
+            "The If-Match version is missing or not valid for the resource.",
+        ))
+    }
+
+    fn cloudfront_after(
+        &self,
+        seen: &Seen<'_>,
+        request: &Bytes,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+        body: &mut Bytes,
+    ) {
+        if !status.is_success() {
+            return;
+        }
+        let route = CloudFront::route(seen.method, seen.path);
+        let text = String::from_utf8_lossy(body).to_string();
+        let sent = String::from_utf8_lossy(request).to_string();
+        let mut w = self.world.lock().unwrap();
+        let id = match &route {
+            CloudFront::Create => xml_value(&text, "Id").map(str::to_string),
+            CloudFront::Get(id) | CloudFront::GetConfig(id) | CloudFront::UpdateConfig(id) => {
+                Some(id.clone())
+            }
+            CloudFront::Delete(id) => {
+                w.etag_versions.remove(id);
+                if let Some(arn) = w.certificate_of.remove(id) {
+                    w.released_certificates.insert(arn, Window::new());
+                }
+                w.identity_of.remove(id);
+                None
+            }
+            _ => None,
+        };
+        let Some(id) = id else { return };
+        let changed = matches!(route, CloudFront::Create | CloudFront::UpdateConfig(_));
+        if changed {
+            if let CloudFront::Create = route
+                && let Some(reference) = xml_value(&sent, "CallerReference")
+            {
+                w.caller_references
+                    .insert(reference.to_string(), id.clone());
+            }
+            let certificate = xml_value(&sent, "ACMCertificateArn").map(str::to_string);
+            let old = match certificate {
+                Some(arn) => w
+                    .certificate_of
+                    .insert(id.clone(), arn.clone())
+                    .filter(|o| *o != arn),
+                None => w.certificate_of.remove(&id),
+            };
+            if let Some(old) = old {
+                w.released_certificates.insert(old, Window::new());
+            }
+            match identity_in(&sent) {
+                Some(oai) => w.identity_of.insert(id.clone(), oai),
+                None => w.identity_of.remove(&id),
+            };
+            if matches!(route, CloudFront::UpdateConfig(_)) && self.on(Rule::CloudFrontEtagChanges)
+            {
+                *w.etag_versions.entry(id.clone()).or_default() += 1;
+                self.hit(Rule::CloudFrontEtagChanges);
+            }
+            if self.on(Rule::CloudFrontInProgress) {
+                w.in_progress.insert(id.clone(), Window::new());
+            }
+        }
+        if self.on(Rule::CloudFrontEtagChanges) && headers.contains_key("etag") {
+            let etag = Self::etag(&w, &id);
+            headers.insert("etag", HeaderValue::from_str(&etag).unwrap());
+        }
+        let reads_status = matches!(route, CloudFront::Get(_)) || changed;
+        if reads_status
+            && text.contains("<Status>Deployed</Status>")
+            && take(&mut w.in_progress, &id)
+        {
+            self.hit(Rule::CloudFrontInProgress);
+            *body = Bytes::from(
+                text.replace("<Status>Deployed</Status>", "<Status>InProgress</Status>"),
+            );
+        }
+    }
+
+    /// The origin access identity API, which the emulator lacks, kept here.
+    fn identity_api(&self, op: &IdentityOp, seen: &Seen<'_>, body: &Bytes) -> Response {
+        self.hit(Rule::CloudFrontOriginAccessIdentityApi);
+        let mut w = self.world.lock().unwrap();
+        let if_match = seen
+            .headers
+            .get("if-match")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let missing = || {
+            cloudfront_error(
+                404,
+                "NoSuchCloudFrontOriginAccessIdentity",
+                "The specified origin access identity does not exist.",
+            )
+        };
+        match op {
+            IdentityOp::List => {
+                let items: String = w
+                    .identities
+                    .iter()
+                    .map(|(id, i)| {
+                        format!(
+                            "<CloudFrontOriginAccessIdentitySummary><Id>{id}</Id><S3CanonicalUserId>{}</S3CanonicalUserId><Comment>{}</Comment></CloudFrontOriginAccessIdentitySummary>",
+                            canonical_user(id),
+                            i.comment
+                        )
+                    })
+                    .collect();
+                xml_response(
+                    200,
+                    None,
+                    &format!(
+                        "<CloudFrontOriginAccessIdentityList xmlns=\"{CF_NS}\"><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>{}</Quantity><Items>{items}</Items></CloudFrontOriginAccessIdentityList>",
+                        w.identities.len()
+                    ),
+                )
+            }
+            IdentityOp::Create => {
+                let text = String::from_utf8_lossy(body);
+                let reference = xml_value(&text, "CallerReference")
+                    .unwrap_or_default()
+                    .to_string();
+                let comment = xml_value(&text, "Comment").unwrap_or_default().to_string();
+                if let Some(existing) = w.identity_references.get(&reference).cloned() {
+                    // Same reference, same config: the same answer; another config: AlreadyExists.
+                    match w.identities.get(&existing) {
+                        Some(i) if i.comment == comment => {
+                            let answer = identity_xml(&existing, i);
+                            let etag = identity_etag(&existing, i.version);
+                            return xml_response(201, Some(&etag), &answer);
+                        }
+                        _ => {
+                            return cloudfront_error(
+                                409,
+                                "CloudFrontOriginAccessIdentityAlreadyExists",
+                                "If the CallerReference is a value you already sent in a previous request to create an identity but the content of the CloudFrontOriginAccessIdentityConfig is different from the original request, CloudFront returns a CloudFrontOriginAccessIdentityAlreadyExists error.",
+                            );
+                        }
+                    }
+                }
+                let mut h = DefaultHasher::new();
+                (&reference, w.identities.len(), Instant::now()).hash(&mut h);
+                let id = format!("E{:013X}", h.finish() >> 12);
+                let identity = Identity {
+                    caller_reference: reference.clone(),
+                    comment,
+                    version: 0,
+                };
+                let answer = identity_xml(&id, &identity);
+                w.identity_references.insert(reference, id.clone());
+                w.identities.insert(id.clone(), identity);
+                w.fresh_identities.insert(id.clone(), Window::new());
+                xml_response(201, Some(&identity_etag(&id, 0)), &answer)
+            }
+            IdentityOp::Get(id) | IdentityOp::GetConfig(id) => match w.identities.get(id) {
+                Some(i) => {
+                    let xml = if matches!(op, IdentityOp::Get(_)) {
+                        identity_xml(id, i)
+                    } else {
+                        identity_config_xml(i)
+                    };
+                    xml_response(200, Some(&identity_etag(id, i.version)), &xml)
+                }
+                None => missing(),
+            },
+            IdentityOp::Delete(id) => {
+                let Some(i) = w.identities.get(id) else {
+                    return missing();
+                };
+                if if_match != identity_etag(id, i.version) {
+                    return cloudfront_error(
+                        412,
+                        "PreconditionFailed",
+                        "The If-Match version is missing or not valid for the resource.",
+                    );
+                }
+                if w.identity_of.values().any(|o| o == id) {
+                    return cloudfront_error(
+                        409,
+                        "CloudFrontOriginAccessIdentityInUse",
+                        "The Origin Access Identity specified is already in use.",
+                    );
+                }
+                w.identities.remove(id);
+                let mut r = Response::new(Body::empty());
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r
+            }
+        }
+    }
+
+    // --- Lambda ----------------------------------------------------------
+
+    fn lambda_before(&self, seen: &Seen<'_>, body: &Bytes) -> Before {
+        let route = Lambda::route(seen.method, seen.path);
+        let mut w = self.world.lock().unwrap();
+        match &route {
+            Lambda::Create => {
+                let role = json(body)["Role"].as_str().unwrap_or_default().to_string();
+                if self.on(Rule::IamRolePropagation) && take(&mut w.fresh_roles, &role) {
+                    drop(w);
+                    self.hit(Rule::IamRolePropagation);
+                    return Before::Answer(lambda_error(
+                        400,
+                        "InvalidParameterValueException",
+                        "The role defined for the function cannot be assumed by Lambda.",
+                    ));
+                }
+            }
+            Lambda::UpdateCode(name)
+            | Lambda::UpdateConfig(name)
+            | Lambda::CreateUrl(name)
+            | Lambda::AddPermission(name) => {
+                if self.on(Rule::LambdaPending) && w.pending.get(name).is_some_and(Window::open) {
+                    drop(w);
+                    self.hit(Rule::LambdaPending);
+                    return Before::Answer(lambda_error(
+                        409,
+                        "ResourceConflictException",
+                        "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+                    ));
+                }
+                let update = matches!(route, Lambda::UpdateCode(_) | Lambda::UpdateConfig(_));
+                if update
+                    && self.on(Rule::LambdaUpdateInProgress)
+                    && w.updating.get(name).is_some_and(Window::open)
+                {
+                    drop(w);
+                    self.hit(Rule::LambdaUpdateInProgress);
+                    return Before::Answer(lambda_error(
+                        409,
+                        "ResourceConflictException",
+                        &format!(
+                            "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:eu-west-1:123456789012:function:{name}"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Before::Forward
+    }
+
+    fn lambda_after(&self, seen: &Seen<'_>, request: &Bytes, body: &mut Bytes) {
+        let route = Lambda::route(seen.method, seen.path);
+        let mut w = self.world.lock().unwrap();
+        let (name, config_at): (String, Option<&str>) = match &route {
+            Lambda::Create => {
+                let name = json(request)["FunctionName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if self.on(Rule::LambdaPending) {
+                    w.pending.insert(name.clone(), Window::new());
+                }
+                (name, Some(""))
+            }
+            Lambda::UpdateCode(name) | Lambda::UpdateConfig(name) => {
+                if self.on(Rule::LambdaUpdateInProgress) {
+                    w.updating.insert(name.clone(), Window::new());
+                }
+                (name.clone(), Some(""))
+            }
+            Lambda::Get(name) => (name.clone(), Some("Configuration")),
+            Lambda::GetConfig(name) => (name.clone(), Some("")),
+            _ => return,
+        };
+        let Some(at) = config_at else { return };
+        let mut doc = json(body);
+        let config = if at.is_empty() {
+            &mut doc
+        } else {
+            match doc.get_mut(at) {
+                Some(c) => c,
+                None => return,
+            }
+        };
+        let reading = matches!(route, Lambda::Get(_) | Lambda::GetConfig(_));
+        let mut changed = false;
+        let pending = if reading {
+            take(&mut w.pending, &name)
+        } else {
+            w.pending.get(&name).is_some_and(Window::open)
+        };
+        if pending {
+            config["State"] = "Pending".into();
+            config["StateReason"] = "The function is being created.".into();
+            config["StateReasonCode"] = "Creating".into();
+            if reading {
+                self.hit(Rule::LambdaPending);
+            }
+            changed = true;
+        }
+        let updating = if reading {
+            take(&mut w.updating, &name)
+        } else {
+            w.updating.get(&name).is_some_and(Window::open)
+        };
+        if updating {
+            config["LastUpdateStatus"] = "InProgress".into();
+            config["LastUpdateStatusReason"] = "The function is being updated.".into();
+            config["LastUpdateStatusReasonCode"] = "Updating".into();
+            if reading {
+                self.hit(Rule::LambdaUpdateInProgress);
+            }
+            changed = true;
+        }
+        if changed {
+            *body = Bytes::from(doc.to_string());
+        }
+    }
+
+    // --- SSM -------------------------------------------------------------
+
+    fn ssm_put(&self, body: &Bytes) -> Before {
+        if !self.on(Rule::SsmTypeMismatch) {
+            return Before::Forward;
+        }
+        let req = json(body);
+        let name = req["Name"].as_str().unwrap_or_default();
+        let Some(kind) = req["Type"].as_str() else {
+            return Before::Forward;
+        };
+        let w = self.world.lock().unwrap();
+        if req["Overwrite"] == true
+            && let Some(have) = w.parameter_types.get(name)
+            && have != kind
+        {
+            drop(w);
+            self.hit(Rule::SsmTypeMismatch);
+            return Before::Answer(json_error(
+                400,
+                "HierarchyTypeMismatchException",
+                "Parameter Store does not support changing a parameter type in a hierarchy. For example, you can't change a parameter from a String type to a SecureString type. You must create a new, unique parameter.",
+            ));
+        }
+        Before::Forward
+    }
+
+    fn ssm_after(&self, op: &str, request: &Bytes, body: &Bytes) {
+        let mut w = self.world.lock().unwrap();
+        let req = json(request);
+        match op {
+            "PutParameter" => {
+                if let (Some(name), Some(kind)) = (req["Name"].as_str(), req["Type"].as_str()) {
+                    w.parameter_types.insert(name.to_string(), kind.to_string());
+                }
+            }
+            "DeleteParameter" => {
+                if let Some(name) = req["Name"].as_str() {
+                    w.parameter_types.remove(name);
+                }
+            }
+            "DeleteParameters" => {
+                for name in req["Names"].as_array().into_iter().flatten() {
+                    if let Some(name) = name.as_str() {
+                        w.parameter_types.remove(name);
+                    }
+                }
+            }
+            "GetParameter" | "GetParameters" | "GetParametersByPath" => {
+                let doc = json(body);
+                let one = doc.get("Parameter").into_iter();
+                let many = doc["Parameters"].as_array().into_iter().flatten();
+                for p in one.chain(many) {
+                    if let (Some(name), Some(kind)) = (p["Name"].as_str(), p["Type"].as_str()) {
+                        w.parameter_types.insert(name.to_string(), kind.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // --- S3 --------------------------------------------------------------
+
+    fn s3_before(&self, seen: &Seen<'_>, body: &mut Bytes) -> Before {
+        let has = |q: &str| {
+            seen.query
+                .split('&')
+                .any(|kv| kv == q || kv.starts_with(&format!("{q}=")))
+        };
+        if seen.method == Method::PUT && has("policy") && self.on(Rule::S3FreshIdentityPrincipal) {
+            let text = String::from_utf8_lossy(body).to_string();
+            let mut w = self.world.lock().unwrap();
+            let fresh: Vec<String> = w.fresh_identities.keys().cloned().collect();
+            for id in fresh {
+                if text.contains(&format!("Origin Access Identity {id}"))
+                    && take(&mut w.fresh_identities, &id)
+                {
+                    drop(w);
+                    self.hit(Rule::S3FreshIdentityPrincipal);
+                    return Before::Answer(s3_error(
+                        400,
+                        "MalformedPolicy",
+                        "Invalid principal in policy",
+                    ));
+                }
+            }
+        }
+        if seen.method == Method::POST && has("delete") && self.on(Rule::S3DeleteObjectsErrors) {
+            return self.delete_objects(seen.path, body);
+        }
+        Before::Forward
+    }
+
+    /// Fails the first key of each batch the first time that key is seen:
+    /// DeleteObjects still answers 200, with an `Error` for it.
+    fn delete_objects(&self, path: &str, body: &mut Bytes) -> Before {
+        let text = String::from_utf8_lossy(body).to_string();
+        let objects: Vec<&str> = blocks(&text, "Object");
+        let Some(first) = objects.first() else {
+            return Before::Forward;
+        };
+        let key = format!("{path}/{first}");
+        if !self.world.lock().unwrap().delete_failed.insert(key) {
+            return Before::Forward;
+        }
+        self.hit(Rule::S3DeleteObjectsErrors);
+        let error = format!(
+            "<Error><Key>{}</Key>{}<Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>",
+            xml_value(first, "Key").unwrap_or_default(),
+            xml_value(first, "VersionId")
+                .map(|v| format!("<VersionId>{v}</VersionId>"))
+                .unwrap_or_default()
+        );
+        if objects.len() == 1 {
+            return Before::Answer(xml_response(
+                200,
+                None,
+                &format!("<DeleteResult xmlns=\"{S3_NS}\">{error}</DeleteResult>"),
+            ));
+        }
+        let rest = text.replacen(&format!("<Object>{first}</Object>"), "", 1);
+        *body = Bytes::from(rest);
+        Before::ForwardMerging(error)
+    }
+
+    fn s3_after(&self, merge: Option<&str>, status: StatusCode, body: &mut Bytes) {
+        let Some(error) = merge.filter(|_| status.is_success()) else {
+            return;
+        };
+        let text = String::from_utf8_lossy(body).to_string();
+        let merged = match text.rfind("</DeleteResult>") {
+            Some(at) => format!("{}{error}{}", &text[..at], &text[at..]),
+            None => format!("<DeleteResult xmlns=\"{S3_NS}\">{error}</DeleteResult>"),
+        };
+        *body = Bytes::from(merged);
+    }
+}
+
+// --- routes ----------------------------------------------------------------
+
+enum IdentityOp {
+    List,
+    Create,
+    Get(String),
+    GetConfig(String),
+    Delete(String),
+}
+
+enum CloudFront {
+    Create,
+    Get(String),
+    GetConfig(String),
+    UpdateConfig(String),
+    Delete(String),
+    Identity(IdentityOp),
+    Other,
+}
+
+impl CloudFront {
+    fn route(method: &Method, path: &str) -> CloudFront {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match (method.as_str(), parts.as_slice()) {
+            ("POST", [_, "distribution"]) => CloudFront::Create,
+            ("GET", [_, "distribution", id]) => CloudFront::Get(id.to_string()),
+            ("GET", [_, "distribution", id, "config"]) => CloudFront::GetConfig(id.to_string()),
+            ("PUT", [_, "distribution", id, "config"]) => CloudFront::UpdateConfig(id.to_string()),
+            ("DELETE", [_, "distribution", id]) => CloudFront::Delete(id.to_string()),
+            ("GET", [_, "origin-access-identity", "cloudfront"]) => {
+                CloudFront::Identity(IdentityOp::List)
+            }
+            ("POST", [_, "origin-access-identity", "cloudfront"]) => {
+                CloudFront::Identity(IdentityOp::Create)
+            }
+            ("GET", [_, "origin-access-identity", "cloudfront", id]) => {
+                CloudFront::Identity(IdentityOp::Get(id.to_string()))
+            }
+            ("GET", [_, "origin-access-identity", "cloudfront", id, "config"]) => {
+                CloudFront::Identity(IdentityOp::GetConfig(id.to_string()))
+            }
+            ("DELETE", [_, "origin-access-identity", "cloudfront", id]) => {
+                CloudFront::Identity(IdentityOp::Delete(id.to_string()))
+            }
+            _ => CloudFront::Other,
+        }
+    }
+}
+
+enum Lambda {
+    Create,
+    Get(String),
+    GetConfig(String),
+    UpdateCode(String),
+    UpdateConfig(String),
+    CreateUrl(String),
+    AddPermission(String),
+    Other,
+}
+
+impl Lambda {
+    fn route(method: &Method, path: &str) -> Lambda {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let name = |n: &str| n.rsplit(':').next().unwrap_or(n).to_string();
+        match (method.as_str(), parts.as_slice()) {
+            ("POST", [_, "functions"]) => Lambda::Create,
+            ("GET", [_, "functions", n]) => Lambda::Get(name(n)),
+            ("GET", [_, "functions", n, "configuration"]) => Lambda::GetConfig(name(n)),
+            ("PUT", [_, "functions", n, "code"]) => Lambda::UpdateCode(name(n)),
+            ("PUT", [_, "functions", n, "configuration"]) => Lambda::UpdateConfig(name(n)),
+            ("POST", [_, "functions", n, "url"]) => Lambda::CreateUrl(name(n)),
+            ("POST", [_, "functions", n, "policy"]) => Lambda::AddPermission(name(n)),
+            _ => Lambda::Other,
+        }
+    }
+}
+
+// --- shapes ----------------------------------------------------------------
+
+const CF_NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+const REQUEST_ID: &str = "c0l0r1d-realism";
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or(serde_json::Value::Null)
+}
+
+/// The text of the first `<tag>…</tag>`.
+pub fn xml_value<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{tag}>"))?;
+    Some(&text[start..start + end])
+}
+
+/// The inner text of every `<tag>…</tag>`.
+fn blocks<'a>(text: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(s) = rest.find(&open) {
+        let after = &rest[s + open.len()..];
+        let Some(e) = after.find(&close) else { break };
+        out.push(&after[..e]);
+        rest = &after[e + close.len()..];
+    }
+    out
+}
+
+fn identity_in(config: &str) -> Option<String> {
+    let at = config.find("origin-access-identity/cloudfront/")?;
+    let rest = &config[at + "origin-access-identity/cloudfront/".len()..];
+    let end = rest.find('<').unwrap_or(rest.len());
+    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+}
+
+fn canonical_user(id: &str) -> String {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    format!(
+        "{:016x}{:016x}{:016x}{:016x}",
+        h.finish(),
+        !h.finish(),
+        h.finish().rotate_left(7),
+        h.finish().rotate_right(9)
+    )
+}
+
+fn identity_etag(id: &str, version: u32) -> String {
+    format!("E{}V{version}", &id[1..id.len().min(8)])
+}
+
+fn identity_config_xml(i: &Identity) -> String {
+    format!(
+        "<CloudFrontOriginAccessIdentityConfig xmlns=\"{CF_NS}\"><CallerReference>{}</CallerReference><Comment>{}</Comment></CloudFrontOriginAccessIdentityConfig>",
+        i.caller_reference, i.comment
+    )
+}
+
+fn identity_xml(id: &str, i: &Identity) -> String {
+    format!(
+        "<CloudFrontOriginAccessIdentity xmlns=\"{CF_NS}\"><Id>{id}</Id><S3CanonicalUserId>{}</S3CanonicalUserId><CloudFrontOriginAccessIdentityConfig><CallerReference>{}</CallerReference><Comment>{}</Comment></CloudFrontOriginAccessIdentityConfig></CloudFrontOriginAccessIdentity>",
+        canonical_user(id),
+        i.caller_reference,
+        i.comment
+    )
+}
+
+fn respond(status: u16, content_type: &str, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap();
+    let h = r.headers_mut();
+    h.insert("content-type", HeaderValue::from_str(content_type).unwrap());
+    h.insert("x-amzn-requestid", HeaderValue::from_static(REQUEST_ID));
+    h.insert("x-amz-request-id", HeaderValue::from_static(REQUEST_ID));
+    r
+}
+
+fn xml_response(status: u16, etag: Option<&str>, xml: &str) -> Response {
+    let mut r = respond(
+        status,
+        "text/xml",
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>{xml}"),
+    );
+    if let Some(etag) = etag {
+        r.headers_mut()
+            .insert("etag", HeaderValue::from_str(etag).unwrap());
+    }
+    r
+}
+
+fn cloudfront_error(status: u16, code: &str, message: &str) -> Response {
+    xml_response(
+        status,
+        None,
+        &format!(
+            "<ErrorResponse xmlns=\"{CF_NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{REQUEST_ID}</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+fn s3_error(status: u16, code: &str, message: &str) -> Response {
+    xml_response(
+        status,
+        None,
+        &format!(
+            "<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{REQUEST_ID}</RequestId><HostId>{REQUEST_ID}</HostId></Error>"
+        ),
+    )
+}
+
+/// An error of the JSON 1.1 services (ACM, SSM).
+fn json_error(status: u16, code: &str, message: &str) -> Response {
+    respond(
+        status,
+        "application/x-amz-json-1.1",
+        serde_json::json!({"__type": code, "message": message}).to_string(),
+    )
+}
+
+/// An error of Lambda's REST-JSON protocol.
+fn lambda_error(status: u16, code: &str, message: &str) -> Response {
+    let mut r = respond(
+        status,
+        "application/json",
+        serde_json::json!({"Type": "User", "message": message}).to_string(),
+    );
+    r.headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_str(code).unwrap());
+    r
+}
