@@ -109,7 +109,15 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         bucket::ensure_policy(ctx, &bucket_name, bucket_policy.as_ref(), &reader),
         dns::ensure_aliases(ctx, &zone_id, &dist.domain),
     )?;
-    remove_replaced_certificate(ctx, cert.replaces.as_deref()).await?;
+    if let Some(old) = &cert.replaces {
+        ctx.state
+            .update(|s| {
+                if !s.certificates_to_delete.contains(old) {
+                    s.certificates_to_delete.push(old.clone());
+                }
+            })
+            .await?;
+    }
     let published = crate::site::publish_to(
         ctx,
         &bucket_name,
@@ -117,6 +125,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         &crate::publish::PublishOptions::default(),
     )
     .await?;
+    remove_replaced_certificates(ctx, &cert.arn).await?;
 
     Ok(UpReport {
         publish: published.summary.clone(),
@@ -140,16 +149,28 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     })
 }
 
-/// Deletes the certificate this run replaced, now that the distribution uses the new one.
-async fn remove_replaced_certificate(ctx: &Ctx, replaced: Option<&str>) -> Result<()> {
-    if let Some(old) = replaced {
+/// Deletes the certificates the stack replaced, once CloudFront has let go of them
+/// (it holds a certificate until the distribution's change has deployed, which can
+/// take longer than this run): what is still in use stays listed in the state, and a
+/// later `up` (or `down`) deletes it.
+async fn remove_replaced_certificates(ctx: &Ctx, current: &str) -> Result<()> {
+    let pending = ctx.state.get().await.certificates_to_delete;
+    for old in pending.iter().filter(|a| a.as_str() != current) {
         let start = std::time::Instant::now();
-        certificate::delete(ctx, old).await?;
-        ctx.progress.step(
-            "certificate",
-            &format!("deleted replaced {old}"),
-            start.elapsed(),
-        );
+        if certificate::try_delete(ctx, old).await? {
+            ctx.state
+                .update(|s| s.certificates_to_delete.retain(|a| a != old))
+                .await?;
+            ctx.progress.step(
+                "certificate",
+                &format!("deleted replaced {old}"),
+                start.elapsed(),
+            );
+        } else {
+            ctx.progress.note(&format!(
+                "  note: the replaced certificate {old} is still in use while CloudFront deploys the new one; a later `colorid up` deletes it"
+            ));
+        }
     }
     Ok(())
 }

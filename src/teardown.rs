@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use aws_sdk_route53::types::RrType;
+
 use crate::error::Result;
+use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
     Ctx, bucket, certificate, distribution, dns, function, function_url, origin_access, role,
@@ -31,6 +34,9 @@ pub struct Inventory {
     /// The stack's parameters, except the state record and the lock.
     pub parameters: Vec<String>,
     pub state_record: bool,
+    /// What the state record names but the stack does not own (another stack's tag,
+    /// or no tag and not the name the stack derives): left alone, with the reason.
+    pub refused: Vec<String>,
 }
 
 impl Inventory {
@@ -102,12 +108,19 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     let r53 = ctx.aws.route53();
     inv.hosted_zone_id = zone::find_zone(&r53, &ctx.stack.hosted_zone).await?;
 
-    let mut dists = distribution::find_tagged(ctx).await?;
+    // By tag only: a distribution the state names but that is not tagged for the stack
+    // is not deleted (whoever can write the state record could name any).
+    let dists = distribution::find_tagged(ctx).await?;
     if let Some(id) = &state.distribution_id
         && !dists.iter().any(|d| &d.id == id)
-        && let Some(found) = distribution::get(&ctx.aws.cloudfront(), id).await?
+        && distribution::get(&ctx.aws.cloudfront(), id)
+            .await?
+            .is_some()
     {
-        dists.push(found);
+        inv.refused.push(format!(
+            "CloudFront distribution {id}: named by the state record but not tagged {STACK_TAG}={}",
+            ctx.names.stack
+        ));
     }
     let domains: Vec<String> = dists.iter().map(|d| d.domain.clone()).collect();
     inv.distributions = dists.iter().map(|d| d.id.clone()).collect();
@@ -135,43 +148,118 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     }
 
     let account = session::account_id(ctx).await?;
+    let derived_bucket = bucket::name(ctx, &account);
     let name = state
         .bucket
         .clone()
-        .unwrap_or_else(|| bucket::name(ctx, &account));
-    if let Some(found) = bucket::find(ctx, &name).await?
-        && (found.tagged || ctx.stack.bucket.is_none() || state.bucket.as_deref() == Some(&name))
-    {
-        inv.bucket = Some(name);
+        .unwrap_or_else(|| derived_bucket.clone());
+    if let Some(found) = bucket::find(ctx, &name).await? {
+        match owned(ctx, found.stack_tag.as_deref(), &name, &derived_bucket) {
+            Ok(()) => inv.bucket = Some(name),
+            Err(why) => inv.refused.push(format!("S3 bucket {name}: {why}")),
+        }
     }
 
     let mut certs = certificate::find_tagged(ctx).await?;
     certs.sort_by(|a, b| a.arn.cmp(&b.arn));
-    for c in &certs {
-        inv.validation_records.extend(c.validation.iter().cloned());
+    if let Some(zone_id) = &inv.hosted_zone_id {
+        inv.validation_records =
+            validation_records(ctx, zone_id, &state.validation_records).await?;
     }
-    inv.validation_records.sort();
-    inv.validation_records.dedup();
     inv.certificates = certs.into_iter().map(|c| c.arn).collect();
 
     let lambda = ctx.aws.lambda();
+    let derived_function = ctx.names.function();
     let function_name = state
         .function_name
         .clone()
-        .unwrap_or_else(|| ctx.names.function());
-    if function::find(&lambda, &function_name).await?.is_some() {
-        let url = function_url::find(&lambda, &function_name).await?;
-        if url.url.is_some() || !url.statements.is_empty() {
-            inv.function_url = Some(function_name.clone());
+        .unwrap_or_else(|| derived_function.clone());
+    if let Some(found) = function::find(&lambda, &function_name).await? {
+        match owned(
+            ctx,
+            found.stack_tag.as_deref(),
+            &function_name,
+            &derived_function,
+        ) {
+            Ok(()) => {
+                let url = function_url::find(&lambda, &function_name).await?;
+                if url.url.is_some() || !url.statements.is_empty() {
+                    inv.function_url = Some(function_name.clone());
+                }
+                inv.function = Some(function_name);
+            }
+            Err(why) => inv
+                .refused
+                .push(format!("Lambda function {function_name}: {why}")),
         }
-        inv.function = Some(function_name);
     }
-    let role_name = state.role_name.clone().unwrap_or_else(|| ctx.names.role());
-    if role::find(&ctx.aws.iam(), &role_name).await?.is_some() {
-        inv.role = Some(role_name);
+    let derived_role = ctx.names.role();
+    let role_name = state
+        .role_name
+        .clone()
+        .unwrap_or_else(|| derived_role.clone());
+    if let Some(found) = role::find(&ctx.aws.iam(), &role_name).await? {
+        match owned(ctx, found.stack_tag.as_deref(), &role_name, &derived_role) {
+            Ok(()) => inv.role = Some(role_name),
+            Err(why) => inv.refused.push(format!("IAM role {role_name}: {why}")),
+        }
     }
     inv.parameters = secrets::find_all(ctx).await?;
     Ok(inv)
+}
+
+/// Whether the stack owns a resource the state record (or the derived name) points
+/// at: tagged for this stack, or untagged and named as the stack derives it.
+fn owned(
+    ctx: &Ctx,
+    stack_tag: Option<&str>,
+    name: &str,
+    derived: &str,
+) -> std::result::Result<(), String> {
+    match stack_tag {
+        Some(tag) if tag == ctx.names.stack => Ok(()),
+        Some(other) => Err(format!(
+            "tagged {STACK_TAG}={other}, not {}",
+            ctx.names.stack
+        )),
+        None if name == derived => Ok(()),
+        None => Err(format!(
+            "named by the state record but neither tagged {STACK_TAG}={} nor named {derived}",
+            ctx.names.stack
+        )),
+    }
+}
+
+/// The validation CNAMEs the stack created (claimed in its state record), as they are
+/// now. A claimed name that is not a validation record of one of the stack's names is
+/// refused: the record is only deleted while it looks like what ACM asked for.
+async fn validation_records(
+    ctx: &Ctx,
+    zone_id: &str,
+    claimed: &[String],
+) -> Result<Vec<(String, String)>> {
+    let r53 = ctx.aws.route53();
+    let names = certificate::wanted_names(ctx);
+    let mut out = Vec::new();
+    for name in claimed {
+        let bare = name.trim_end_matches('.').to_ascii_lowercase();
+        let of_ours = names.iter().any(|n| {
+            let n = n.trim_start_matches("*.").to_ascii_lowercase();
+            bare.starts_with('_') && bare.split_once('.').is_some_and(|(_, rest)| rest == n)
+        });
+        if !of_ours {
+            continue;
+        }
+        if let Some(record) = dns::find_record(&r53, zone_id, name, RrType::Cname).await?
+            && let Some(value) = record.resource_records().first().map(|r| r.value())
+            && value.trim_end_matches('.').ends_with("acm-validations.aws")
+        {
+            out.push((name.clone(), value.to_string()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Deletes everything in the inventory, dependents first.

@@ -20,6 +20,10 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
     .await?;
     let result: Result<teardown::Inventory> = async {
         let inv = teardown::inventory(&ctx).await?;
+        for r in &inv.refused {
+            ctx.progress
+                .note(&format!("  warning: left alone, not this stack's: {r}"));
+        }
         if inv.is_empty() {
             return Ok(inv);
         }

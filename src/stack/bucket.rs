@@ -41,7 +41,10 @@ pub fn name(ctx: &Ctx, account: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Found {
     pub fields: BTreeMap<String, String>,
+    /// Tagged for this stack.
     pub tagged: bool,
+    /// The value of its `colorid:stack` tag, if it has one.
+    pub stack_tag: Option<String>,
     pub policy: Option<Value>,
 }
 
@@ -105,9 +108,11 @@ pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
         Err(err) if code_of(&err) == Some("NoSuchTagSet") => Vec::new(),
         Err(err) => return Err(err).aws("read the tags of", bucket),
     };
-    found.tagged = tags
+    found.stack_tag = tags
         .iter()
-        .any(|t| t.key() == STACK_TAG && t.value() == ctx.names.stack);
+        .find(|t| t.key() == STACK_TAG)
+        .map(|t| t.value().to_string());
+    found.tagged = found.stack_tag.as_deref() == Some(ctx.names.stack.as_str());
     found.fields.insert(
         "tag".into(),
         if found.tagged {

@@ -277,17 +277,24 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
     Ok(found)
 }
 
-/// Upserts the validation CNAMEs that are missing or differ.
+/// Upserts the validation CNAMEs that are missing or differ. A record that did not
+/// exist is claimed in the state before it is created, so `down` deletes it (and only
+/// such records: ACM gives every certificate of a name the same record, so one that was
+/// there before may serve another certificate, of this account or another region).
 async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Result<()> {
     let start = Instant::now();
     let r53 = ctx.aws.route53();
     let mut changes = Vec::new();
+    let mut created = Vec::new();
     for (name, value) in &cert.validation {
         let existing = crate::stack::dns::find_record(&r53, zone_id, name, RrType::Cname).await?;
         let current = existing
             .as_ref()
             .and_then(|r| r.resource_records().first())
             .map(|r| r.value().to_string());
+        if current.is_none() {
+            created.push(name.clone());
+        }
         if current.as_deref() != Some(value.as_str()) {
             let set = ResourceRecordSet::builder()
                 .name(name)
@@ -310,7 +317,17 @@ async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Re
             );
         }
     }
-    let names: Vec<String> = cert.validation.iter().map(|(n, _)| n.clone()).collect();
+    if !created.is_empty() {
+        ctx.state
+            .update(|s| {
+                for name in created {
+                    if !s.validation_records.contains(&name) {
+                        s.validation_records.push(name);
+                    }
+                }
+            })
+            .await?;
+    }
     if !changes.is_empty() {
         let count = changes.len();
         crate::stack::dns::change_records(ctx, zone_id, changes, "certificate validation records")
@@ -321,13 +338,40 @@ async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Re
             start.elapsed(),
         );
     }
-    ctx.state.update(|s| s.validation_records = names).await?;
     Ok(())
+}
+
+/// Deletes a certificate if CloudFront has released it; `false` while it is still in use.
+pub async fn try_delete(ctx: &Ctx, arn: &str) -> Result<bool> {
+    match ctx
+        .aws
+        .acm()
+        .delete_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(true)
+        }
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err).aws("delete the certificate", arn),
+    }
 }
 
 /// Deletes a certificate; CloudFront releases it a little after the distribution is gone.
 pub async fn delete(ctx: &Ctx, arn: &str) -> Result<()> {
-    let acm = ctx.aws.acm();
     let remedy = "the certificate is still attached to a CloudFront distribution; run `colorid down` again in a few minutes";
     wait::until(
         &ctx.progress,
@@ -335,24 +379,11 @@ pub async fn delete(ctx: &Ctx, arn: &str) -> Result<()> {
         Duration::from_secs(600),
         remedy,
         || async {
-            match acm.delete_certificate().certificate_arn(arn).send().await {
-                Ok(_) => Ok(Poll::Ready(())),
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
-                {
-                    Ok(Poll::Ready(()))
-                }
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_resource_in_use_exception()) =>
-                {
-                    Ok(Poll::Pending("in use".into()))
-                }
-                Err(err) => Err(err).aws("delete the certificate", arn),
-            }
+            Ok(if try_delete(ctx, arn).await? {
+                Poll::Ready(())
+            } else {
+                Poll::Pending("in use".into())
+            })
         },
     )
     .await?;

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::Client as LambdaClient;
 use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, FunctionConfiguration, Runtime,
+    Architecture, Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime,
+    State,
 };
 
 use crate::error::{AwsContext, Error, Result, code_of, from_sdk};
@@ -32,6 +34,10 @@ pub struct Found {
     pub code_sha256: String,
     pub fields: BTreeMap<String, String>,
     pub tagged: bool,
+    /// The value of its `colorid:stack` tag, if it has one.
+    pub stack_tag: Option<String>,
+    /// Active, and no update in progress: Lambda accepts changes only then.
+    pub ready: bool,
 }
 
 /// The environment: parameter names and plain settings only.
@@ -160,6 +166,9 @@ pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
         code_sha256: c.code_sha256().unwrap_or_default().to_string(),
         fields: found_fields(c),
         tagged: out.tags().is_some_and(|t| t.contains_key(STACK_TAG)),
+        stack_tag: out.tags().and_then(|t| t.get(STACK_TAG).cloned()),
+        ready: c.state() == Some(&State::Active)
+            && c.last_update_status() != Some(&LastUpdateStatus::InProgress),
     }))
 }
 
@@ -230,6 +239,12 @@ pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) 
         );
         return Ok(name);
     };
+    // A run killed right after a create or an update leaves the function Pending or
+    // updating; Lambda refuses changes (ResourceConflictException) until it is ready.
+    if !found.ready {
+        wait_active(ctx, &lambda, &name).await?;
+        wait_updated(ctx, &lambda, &name).await?;
+    }
     let mut did = Vec::new();
     let config_changes = diff_fields(&found.fields, &wanted_fields(ctx, &role.arn));
     let arch_differs = config_changes.iter().any(|c| c.field == "architecture");
@@ -342,13 +357,11 @@ async fn create(
                 Err(err) if code_of(&err) == Some("ResourceConflictException") => {
                     Ok(Poll::Ready(false))
                 }
-                // IAM is eventually consistent: a new role is refused for a few seconds.
-                Err(err) if code_of(&err) == Some("InvalidParameterValueException") => {
-                    if role.fresh {
-                        Ok(Poll::Pending("role not assumable yet".into()))
-                    } else {
-                        Err(from_sdk("create the function", name, &err))
-                    }
+                // IAM is eventually consistent: a new role is refused for a few seconds,
+                // whether this run made it or a run that was killed did. Lambda gives this
+                // refusal the code of every invalid parameter; only its message tells it apart.
+                Err(err) if role_not_yet_assumable(&err) => {
+                    Ok(Poll::Pending("role not assumable yet".into()))
                 }
                 Err(err) => Err(from_sdk("create the function", name, &err)),
             }
@@ -356,6 +369,16 @@ async fn create(
     )
     .await?;
     Ok(created)
+}
+
+/// Lambda's answer while IAM has not yet propagated a new role.
+fn role_not_yet_assumable<E: ProvideErrorMetadata, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool {
+    code_of(err) == Some("InvalidParameterValueException")
+        && err
+            .message()
+            .is_some_and(|m| m.contains("cannot be assumed by Lambda"))
 }
 
 async fn wait_active(ctx: &Ctx, lambda: &LambdaClient, name: &str) -> Result<()> {

@@ -23,14 +23,14 @@ pub struct Found {
     pub trust: Option<Value>,
     pub policy: Option<Value>,
     pub tagged: bool,
+    /// The value of its `colorid:stack` tag, if it has one.
+    pub stack_tag: Option<String>,
 }
 
 /// The role `ensure` left in place.
 #[derive(Debug, Clone)]
 pub struct Role {
     pub arn: String,
-    /// Created (or its trust changed) in this run: Lambda may not be able to assume it yet.
-    pub fresh: bool,
 }
 
 /// Who may assume the role: Lambda.
@@ -149,6 +149,11 @@ pub async fn find(iam: &IamClient, role: &str) -> Result<Option<Found>> {
     };
     Ok(Some(Found {
         tagged: r.tags().iter().any(|t| t.key() == STACK_TAG),
+        stack_tag: r
+            .tags()
+            .iter()
+            .find(|t| t.key() == STACK_TAG)
+            .map(|t| t.value().to_string()),
         trust: r
             .assume_role_policy_document
             .as_deref()
@@ -296,10 +301,7 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
         format!("{name} updated {}", fields.join(", "))
     };
     ctx.progress.step("role", &what, start.elapsed());
-    Ok(Role {
-        arn,
-        fresh: created || changes.iter().any(|c| c.field == "trust"),
-    })
+    Ok(Role { arn })
 }
 
 /// Deletes the inline policy and the role; a missing one is fine.

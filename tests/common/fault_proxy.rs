@@ -209,6 +209,9 @@ struct Control {
     /// Seed and fraction of requests to fail.
     faults: Option<(u64, f64)>,
     seen: HashMap<u64, u32>,
+    /// Forward the next request whose key starts with this, then answer it with a
+    /// server error: the call happened, its caller never learns it (the SDK retries).
+    lose_answer: Option<String>,
 }
 
 struct Shared {
@@ -245,6 +248,7 @@ impl FaultProxy {
                 generation: 0,
                 faults: None,
                 seen: HashMap::new(),
+                lose_answer: None,
             }),
             changed: Condvar::new(),
             released: tokio::sync::Notify::new(),
@@ -288,6 +292,7 @@ impl FaultProxy {
         c.stop_after = None;
         c.tripped = false;
         c.faults = None;
+        c.lose_answer = None;
         c.seen.clear();
         c.release = Release::Hold;
     }
@@ -300,6 +305,12 @@ impl FaultProxy {
     /// Fails `fraction` of requests with throttling or server errors, decided by `seed`.
     pub fn inject_faults(&self, seed: u64, fraction: f64) {
         self.shared.control.lock().unwrap().faults = Some((seed, fraction));
+    }
+
+    /// Loses the answer of the next request whose key (`acm.RequestCertificate`, or
+    /// `cloudfront POST /2020-05-31/distribution?WithTags` for REST) starts with `prefix`.
+    pub fn lose_answer_of(&self, prefix: &str) {
+        self.shared.control.lock().unwrap().lose_answer = Some(prefix.to_string());
     }
 
     /// Waits until the k-th mutation was forwarded; `false` on timeout.
@@ -447,7 +458,26 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 dropped()
             }
         }
-        Decision::Forward { kth: false, .. } => pass(&shared, &call, &parts, body).await,
+        Decision::Forward { kth: false, .. } => {
+            let key = match &call.operation {
+                Some(op) => format!("{}.{op}", call.service),
+                None => format!("{} {path}", call.service),
+            };
+            let lose = {
+                let mut c = shared.control.lock().unwrap();
+                let hit = c.lose_answer.as_ref().is_some_and(|p| key.starts_with(p));
+                if hit {
+                    c.lose_answer = None;
+                }
+                hit
+            };
+            let response = pass(&shared, &call, &parts, body).await;
+            if lose {
+                fault_response(&call.service, Fault::ServerError, head)
+            } else {
+                response
+            }
+        }
         Decision::Forward {
             kth: true,
             generation,

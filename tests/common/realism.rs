@@ -78,7 +78,9 @@ impl Rule {
             Rule::CloudFrontFreshCertificate => "cloudfront: fresh certificate refused",
             Rule::CloudFrontNotDisabledOnce => "cloudfront: delete says not disabled once",
             Rule::CloudFrontCallerReference => "cloudfront: a used CallerReference",
-            Rule::CloudFrontOriginAccessIdentityApi => "cloudfront: origin access identity API",
+            Rule::CloudFrontOriginAccessIdentityApi => {
+                "cloudfront: OAI API; configs echo S3OriginConfig"
+            }
             Rule::IamRolePropagation => "iam: new role not yet assumable",
             Rule::LambdaPending => "lambda: Pending before Active",
             Rule::LambdaUpdateInProgress => "lambda: update in progress conflicts",
@@ -213,6 +215,8 @@ struct World {
     identity_of: HashMap<String, String>,
     released_certificates: HashMap<String, Window>,
     etag_versions: HashMap<String, u32>,
+    /// Distribution id → the `<Origin>` blocks last sent, by origin id.
+    sent_origins: HashMap<String, HashMap<String, String>>,
     in_progress: HashMap<String, Window>,
     delete_refused: HashSet<String>,
     caller_references: HashMap<String, String>,
@@ -224,6 +228,8 @@ struct World {
     updating: HashMap<String, Window>,
     parameter_types: HashMap<String, String>,
     delete_failed: HashSet<String>,
+    /// Keys DeleteObjects always refuses (AccessDenied), as for an object under legal hold.
+    delete_denied: HashSet<String>,
 }
 
 /// The rules, what they remember, and how often each fired.
@@ -286,6 +292,19 @@ impl Realism {
     pub fn reset(&self) {
         *self.world.lock().unwrap() = World::default();
         self.hits.lock().unwrap().clear();
+    }
+
+    /// Makes DeleteObjects refuse `key` (AccessDenied) until `allow_delete`.
+    pub fn deny_delete(&self, key: &str) {
+        self.world
+            .lock()
+            .unwrap()
+            .delete_denied
+            .insert(key.to_string());
+    }
+
+    pub fn allow_delete(&self, key: &str) {
+        self.world.lock().unwrap().delete_denied.remove(key);
     }
 
     fn hit(&self, rule: Rule) {
@@ -583,6 +602,11 @@ impl Realism {
                 Some(oai) => w.identity_of.insert(id.clone(), oai),
                 None => w.identity_of.remove(&id),
             };
+            let origins = blocks(&sent, "Origin")
+                .into_iter()
+                .filter_map(|o| Some((xml_value(o, "Id")?.to_string(), o.to_string())))
+                .collect();
+            w.sent_origins.insert(id.clone(), origins);
             if matches!(route, CloudFront::UpdateConfig(_)) && self.on(Rule::CloudFrontEtagChanges)
             {
                 *w.etag_versions.entry(id.clone()).or_default() += 1;
@@ -595,6 +619,38 @@ impl Realism {
         if self.on(Rule::CloudFrontEtagChanges) && headers.contains_key("etag") {
             let etag = Self::etag(&w, &id);
             headers.insert("etag", HeaderValue::from_str(&etag).unwrap());
+        }
+        // AWS echoes each origin as it was sent; the emulator drops S3OriginConfig (the
+        // origin access identity) and OriginAccessControlId.
+        let mut text = text;
+        if self.on(Rule::CloudFrontOriginAccessIdentityApi)
+            && let Some(sent) = w.sent_origins.get(&id)
+        {
+            let mut echoed = text.clone();
+            for got in blocks(&text, "Origin") {
+                let Some(mine) = xml_value(got, "Id").and_then(|i| sent.get(i)) else {
+                    continue;
+                };
+                let mut missing = String::new();
+                for tag in ["S3OriginConfig", "OriginAccessControlId"] {
+                    if !got.contains(&format!("<{tag}>"))
+                        && let Some(v) = xml_value(mine, tag)
+                    {
+                        missing.push_str(&format!("<{tag}>{v}</{tag}>"));
+                    }
+                }
+                if !missing.is_empty() {
+                    echoed = echoed.replacen(
+                        &format!("<Origin>{got}</Origin>"),
+                        &format!("<Origin>{got}{missing}</Origin>"),
+                        1,
+                    );
+                }
+            }
+            if echoed != text {
+                *body = Bytes::from(echoed.clone());
+                text = echoed;
+            }
         }
         let reads_status = matches!(route, CloudFront::Get(_)) || changed;
         if reads_status
@@ -939,6 +995,26 @@ impl Realism {
     /// DeleteObjects still answers 200, with an `Error` for it.
     fn delete_objects(&self, path: &str, body: &mut Bytes) -> Before {
         let text = String::from_utf8_lossy(body).to_string();
+        let denied = self.world.lock().unwrap().delete_denied.clone();
+        if let Some(locked) = blocks(&text, "Object")
+            .into_iter()
+            .find(|o| xml_value(o, "Key").is_some_and(|k| denied.contains(k)))
+        {
+            let error = format!(
+                "<Error><Key>{}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+                xml_value(locked, "Key").unwrap_or_default()
+            );
+            let rest = text.replacen(&format!("<Object>{locked}</Object>"), "", 1);
+            if blocks(&rest, "Object").is_empty() {
+                return Before::Answer(xml_response(
+                    200,
+                    None,
+                    &format!("<DeleteResult xmlns=\"{S3_NS}\">{error}</DeleteResult>"),
+                ));
+            }
+            *body = Bytes::from(rest);
+            return Before::ForwardMerging(error);
+        }
         let objects: Vec<&str> = blocks(&text, "Object");
         let Some(first) = objects.first() else {
             return Before::Forward;
