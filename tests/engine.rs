@@ -426,3 +426,49 @@ async fn a_second_run_fails_fast_on_the_lock() {
     stack.ok(&["up", "--force-unlock"]);
     stack.ok(&["down", "--yes"]);
 }
+
+/// `down` deletes only what carries the stack's tag (or, untagged, the name the stack
+/// derives): a state record pointed at another stack's resources leaves them alone.
+#[tokio::test]
+async fn down_refuses_what_the_state_names_but_the_stack_does_not_own() {
+    let a = TestStack::new("own-a");
+    let b = TestStack::new("own-b");
+    a.ok(&["up"]);
+    let b_up = b.json(&["up"]);
+    let ssm = common::ssm("eu-west-1").await;
+    let state_name = format!("/colorid/{}/state", a.name);
+    let record = ssm
+        .get_parameter()
+        .name(&state_name)
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .and_then(|p| p.value)
+        .unwrap();
+    let mut state: Value = serde_json::from_str(&record).unwrap();
+    state["bucket"] = b_up["bucket"].clone();
+    state["function_name"] = b_up["function_name"].clone();
+    state["role_name"] = Value::String(format!("colorid-{}-identity", b.name));
+    state["distribution_id"] = b_up["distribution_id"].clone();
+    ssm.put_parameter()
+        .name(&state_name)
+        .value(state.to_string())
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+
+    let out = a.run(&["down", "--yes"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("left alone"), "{err}");
+
+    // Everything of b is still there, and b converges without a change.
+    assert!(distribution_of(&b).await.is_some());
+    assert!(bucket_exists(&bucket_of(&b)).await);
+    let again = b.json(&["up"]);
+    assert_eq!(again["calls"]["mutations"], 0, "{again}");
+    b.ok(&["down", "--yes"]);
+}

@@ -484,7 +484,9 @@ async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> Test
         2,
         "the new file and the manifest: {ops:?}"
     );
-    assert_eq!(count(&ops, "DeleteObjects"), 1);
+    // One batch, and one retry of the key S3 failed in it: the realism layer fails a
+    // batch's first key the first time (DeleteObjects answers 200 with a per-key error).
+    assert_eq!(count(&ops, "DeleteObjects"), 2, "{ops:?}");
     assert_eq!(
         fx.invalidated_paths(&renamed).await?,
         ["/site.css", "/style.css"]
