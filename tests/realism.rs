@@ -484,3 +484,100 @@ fn a_replaced_certificate_is_deleted_by_a_later_up() {
     assert_eq!(state["certificates_to_delete"], serde_json::json!([]));
     json(&stack, proxy, &["down", "--yes"]);
 }
+
+/// Defect: `down` deleted every validation CNAME of the stack's certificates, even one
+/// that existed before colorid (ACM gives every certificate of a name the same record,
+/// so it may serve another certificate). Only the records the stack created go.
+#[test]
+fn a_validation_record_that_was_there_before_is_left() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-cname");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Another certificate of the same name, validated before colorid came: its record is in the zone.
+    let (zone_id, record) = rt.block_on(async {
+        let conf = sdk(proxy, "us-east-1").await;
+        let r53 = aws_sdk_route53::Client::new(&conf);
+        let zone = r53
+            .create_hosted_zone()
+            .name(&stack.zone)
+            .caller_reference(format!("rl-cname-{}", stack.name))
+            .send()
+            .await
+            .unwrap()
+            .hosted_zone
+            .unwrap()
+            .id;
+        let acm = aws_sdk_acm::Client::new(&conf);
+        let arn = acm
+            .request_certificate()
+            .domain_name(&stack.domain)
+            .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+            .send()
+            .await
+            .unwrap()
+            .certificate_arn
+            .unwrap();
+        let record = loop {
+            let d = acm
+                .describe_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+                .unwrap();
+            let rr = d.certificate.and_then(|c| {
+                c.domain_validation_options?
+                    .into_iter()
+                    .next()?
+                    .resource_record
+            });
+            if let Some(rr) = rr {
+                break rr;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        let set = aws_sdk_route53::types::ResourceRecordSet::builder()
+            .name(record.name())
+            .r#type(aws_sdk_route53::types::RrType::Cname)
+            .ttl(300)
+            .resource_records(
+                aws_sdk_route53::types::ResourceRecord::builder()
+                    .value(record.value())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        r53.change_resource_record_sets()
+            .hosted_zone_id(&zone)
+            .change_batch(
+                aws_sdk_route53::types::ChangeBatch::builder()
+                    .changes(
+                        aws_sdk_route53::types::Change::builder()
+                            .action(aws_sdk_route53::types::ChangeAction::Create)
+                            .resource_record_set(set)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        (zone, record.name().to_string())
+    });
+    json(&stack, proxy, &["up"]);
+    json(&stack, proxy, &["down", "--yes"]);
+    let left = rt.block_on(async {
+        aws_sdk_route53::Client::new(&sdk(proxy, "us-east-1").await)
+            .list_resource_record_sets()
+            .hosted_zone_id(&zone_id)
+            .send()
+            .await
+            .unwrap()
+            .resource_record_sets
+            .into_iter()
+            .any(|r| r.name == record)
+    });
+    assert!(left, "down deleted the record another certificate uses");
+}
