@@ -70,6 +70,8 @@ pub struct Stack {
     pub region: String,
     pub domain: String,
     pub hosted_zone: String,
+    /// The hosted zone's id, when the account holds more than one public zone of that name.
+    pub hosted_zone_id: Option<String>,
     pub site_dir: PathBuf,
     pub origin_access: OriginAccess,
     pub price_class: String,
@@ -86,6 +88,13 @@ impl Stack {
     /// The site's public URL.
     pub fn site_url(&self) -> String {
         format!("https://{}", self.domain)
+    }
+
+    /// The distribution's alternate domain names: the domain, then `certificate_names`.
+    pub fn aliases(&self) -> Vec<String> {
+        let mut names = vec![self.domain.clone()];
+        names.extend(self.certificate_names.iter().cloned());
+        names
     }
 
     /// Fails when the site directory is missing; only commands that publish need it.
@@ -173,8 +182,9 @@ struct RawStack {
     region: Spanned<String>,
     domain: Spanned<String>,
     hosted_zone: Spanned<String>,
+    hosted_zone_id: Option<Spanned<String>>,
     site_dir: Option<Spanned<String>>,
-    origin_access: Option<OriginAccess>,
+    origin_access: Option<Spanned<OriginAccess>>,
     price_class: Option<Spanned<String>>,
     #[serde(default)]
     certificate_names: Vec<Spanned<String>>,
@@ -333,14 +343,34 @@ impl Validator<'_> {
             );
         }
         let region = raw.region.get_ref().clone();
-        if !names::REGIONS.contains(&region.as_str()) {
+        if let Err(problem) = names::check_region(&region) {
             self.push(
                 &raw.region.span(),
                 "region",
-                format!("{region:?} is not an AWS region"),
-                "use a region code such as \"eu-west-1\" or \"us-east-1\"",
+                format!("{region:?} {}", problem.message()),
+                problem.hint(),
             );
         }
+        let origin_access = match &raw.origin_access {
+            Some(access) => {
+                let access_span = access.span();
+                let access = *access.get_ref();
+                if access == OriginAccess::Identity
+                    && !names::origin_access_identity_supported(&region)
+                {
+                    self.push(
+                        &access_span,
+                        "origin_access",
+                        format!(
+                            "\"identity\" cannot work in {region}: CloudFront origin access identities cannot read S3 buckets in opt-in regions opened after December 2022"
+                        ),
+                        "use origin_access = \"control\" (the default, and AWS's recommendation), or a `region` that predates 2023",
+                    );
+                }
+                access
+            }
+            None => OriginAccess::Control,
+        };
         let zone = normalize_dns(raw.hosted_zone.get_ref());
         if let Err(why) = names::check_dns_name(&zone, false) {
             self.push(
@@ -350,6 +380,20 @@ impl Validator<'_> {
                 "use the Route53 hosted zone's name, e.g. \"example.com\"",
             );
         }
+        let hosted_zone_id = raw.hosted_zone_id.as_ref().and_then(|id| {
+            match names::check_hosted_zone_id(id.get_ref().trim()) {
+                Ok(bare) => Some(bare.to_string()),
+                Err(why) => {
+                    self.push(
+                        &id.span(),
+                        "hosted_zone_id",
+                        format!("{:?} {why}", id.get_ref()),
+                        "copy the id from the Route53 console or `aws route53 list-hosted-zones-by-name`, e.g. \"Z0123456789ABCDEFGHIJ\", or remove the field",
+                    );
+                    None
+                }
+            }
+        });
         let domain = normalize_dns(raw.domain.get_ref());
         if let Err(why) = names::check_dns_name(&domain, false) {
             self.push(
@@ -473,8 +517,9 @@ impl Validator<'_> {
             region,
             domain,
             hosted_zone: zone,
+            hosted_zone_id,
             site_dir,
-            origin_access: raw.origin_access.unwrap_or(OriginAccess::Control),
+            origin_access,
             price_class,
             certificate_names,
             bucket,

@@ -8,7 +8,12 @@ use sha2::{Digest, Sha256};
 /// The tag every resource of a stack carries: `colorid:stack=<name>`.
 pub const STACK_TAG: &str = "colorid:stack";
 
-/// The commercial AWS regions (and the partitions' well-known others).
+/// The regions of the commercial `aws` partition that colorid can deploy to.
+///
+/// colorid writes ARNs (`arn:aws:`), S3 and SSM host names (`amazonaws.com`),
+/// and pins ACM, CloudFront and Route53 to us-east-1: all of that is the `aws`
+/// partition's. China, GovCloud, ISO and sovereign regions are refused by
+/// [`check_region`] with their own message.
 pub const REGIONS: &[&str] = &[
     "af-south-1",
     "ap-east-1",
@@ -27,8 +32,6 @@ pub const REGIONS: &[&str] = &[
     "ap-southeast-7",
     "ca-central-1",
     "ca-west-1",
-    "cn-north-1",
-    "cn-northwest-1",
     "eu-central-1",
     "eu-central-2",
     "eu-north-1",
@@ -44,11 +47,105 @@ pub const REGIONS: &[&str] = &[
     "sa-east-1",
     "us-east-1",
     "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
     "us-west-1",
     "us-west-2",
 ];
+
+/// The other partitions, by the region-code prefix that the SDK's endpoint
+/// rules tell them apart by (smithy `partitions.json`, `regionRegex`).
+const OTHER_PARTITIONS: &[(&str, &str)] = &[
+    ("cn-", "AWS China (aws-cn)"),
+    ("us-gov-", "AWS GovCloud (US) (aws-us-gov)"),
+    ("us-isob-", "AWS ISO-B (aws-iso-b)"),
+    ("us-isof-", "AWS ISO-F (aws-iso-f)"),
+    ("us-iso-", "AWS ISO (aws-iso)"),
+    ("eu-isoe-", "AWS ISO-E (aws-iso-e)"),
+    ("eusc-", "AWS European Sovereign Cloud (aws-eusc)"),
+];
+
+/// Regions whose S3 buckets a CloudFront origin access identity cannot read:
+/// "OAI doesn't support ... All Amazon S3 buckets in all AWS Regions, including
+/// opt-in Regions launched after December 2022" (origin access control does).
+/// <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html>
+/// The page states the rule, not a list; these are the opt-in regions opened
+/// after December 2022 (Melbourne 2023-01, Tel Aviv 2023-08, Calgary 2023-12,
+/// Malaysia 2024-08, Thailand 2025-01, Mexico 2025-01, Taipei 2025-06, New
+/// Zealand 2025-09). Hyderabad, Spain, Zurich, UAE and Jakarta opened earlier.
+pub const OAI_UNSUPPORTED_REGIONS: &[&str] = &[
+    "ap-southeast-4",
+    "il-central-1",
+    "ca-west-1",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "mx-central-1",
+    "ap-east-2",
+    "ap-southeast-6",
+];
+
+/// Why colorid cannot deploy to a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionProblem {
+    /// Not a region code colorid knows.
+    Unknown,
+    /// A region of another partition, named.
+    OtherPartition(&'static str),
+}
+
+impl RegionProblem {
+    /// What is wrong, to follow the quoted region code.
+    pub fn message(self) -> String {
+        match self {
+            RegionProblem::Unknown => "is not an AWS region".to_string(),
+            RegionProblem::OtherPartition(partition) => format!(
+                "is in the {partition} partition; colorid deploys only to the commercial `aws` partition (its ARNs, host names, and ACM, CloudFront and Route53 in us-east-1)"
+            ),
+        }
+    }
+
+    /// How to fix it.
+    pub fn hint(self) -> &'static str {
+        match self {
+            RegionProblem::Unknown => "use a region code such as \"eu-west-1\" or \"us-east-1\"",
+            RegionProblem::OtherPartition(_) => {
+                "use a commercial region such as \"eu-west-1\" or \"us-east-1\"; China and GovCloud need separate accounts and are not supported"
+            }
+        }
+    }
+}
+
+/// Checks that colorid can deploy to `region`.
+pub fn check_region(region: &str) -> Result<(), RegionProblem> {
+    if REGIONS.contains(&region) {
+        return Ok(());
+    }
+    match OTHER_PARTITIONS.iter().find(|(p, _)| region.starts_with(p)) {
+        Some((_, partition)) => Err(RegionProblem::OtherPartition(partition)),
+        None => Err(RegionProblem::Unknown),
+    }
+}
+
+/// Whether a CloudFront origin access identity can read a bucket in `region`.
+pub fn origin_access_identity_supported(region: &str) -> bool {
+    !OAI_UNSUPPORTED_REGIONS.contains(&region)
+}
+
+/// Checks a Route53 hosted zone id, with or without the `/hostedzone/` prefix;
+/// returns the bare id.
+pub fn check_hosted_zone_id(id: &str) -> Result<&str, &'static str> {
+    let bare = id.strip_prefix("/hostedzone/").unwrap_or(id);
+    // Route53 caps ids at 32 characters (API_HostedZone: Id, Length 0-32) and
+    // issues them in upper case letters and digits, e.g. Z0123456789ABCDEFGHIJ.
+    if bare.is_empty() || bare.len() > 32 {
+        return Err("must be 1 to 32 characters long");
+    }
+    if !bare
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return Err("may hold only upper case letters and digits");
+    }
+    Ok(bare)
+}
 
 /// Checks a stack name: it becomes part of bucket, role, function and parameter names.
 pub fn check_stack_name(name: &str) -> Result<(), &'static str> {
@@ -263,6 +360,60 @@ mod tests {
         assert!(within_zone("a.example.com", "example.com"));
         assert!(within_zone("example.com", "example.com"));
         assert!(!within_zone("aexample.com", "example.com"));
+    }
+
+    #[test]
+    fn regions_of_other_partitions_are_named() {
+        assert_eq!(check_region("eu-west-1"), Ok(()));
+        assert_eq!(check_region("us-east-1"), Ok(()));
+        assert_eq!(check_region("eu-middle-7"), Err(RegionProblem::Unknown));
+        for (region, partition) in [
+            ("cn-north-1", "aws-cn"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-gov-east-1", "aws-us-gov"),
+            ("us-iso-east-1", "(aws-iso)"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eusc-de-east-1", "aws-eusc"),
+        ] {
+            match check_region(region) {
+                Err(p @ RegionProblem::OtherPartition(name)) => {
+                    assert!(name.contains(partition), "{region}: {name}");
+                    assert!(p.message().contains("`aws` partition"), "{region}");
+                }
+                other => panic!("{region}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn origin_access_identity_regions() {
+        assert!(origin_access_identity_supported("eu-west-1"));
+        assert!(origin_access_identity_supported("ap-south-2"));
+        assert!(!origin_access_identity_supported("ap-southeast-4"));
+        assert!(!origin_access_identity_supported("il-central-1"));
+        for r in OAI_UNSUPPORTED_REGIONS {
+            assert!(REGIONS.contains(r), "{r} is not a known region");
+        }
+    }
+
+    #[test]
+    fn hosted_zone_ids() {
+        assert_eq!(check_hosted_zone_id("Z0123456789ABC"), Ok("Z0123456789ABC"));
+        assert_eq!(
+            check_hosted_zone_id("/hostedzone/Z0123456789ABC"),
+            Ok("Z0123456789ABC")
+        );
+        for bad in [
+            "",
+            "z012",
+            "Z-12",
+            "/hostedzone/",
+            &"Z".repeat(33),
+            "hostedzone/Z1",
+        ] {
+            assert!(check_hosted_zone_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

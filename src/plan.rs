@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
@@ -24,18 +24,13 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
             change,
         })
     };
-    let zone_id = zone::find_zone(&ctx.aws.route53(), &ctx.stack.hosted_zone).await?;
+    let zone_id = zone::find_zone(ctx).await?;
     match &zone_id {
         Some(_) => push("hosted zone", &ctx.stack.hosted_zone, Change::Unchanged),
-        None if ctx.aws.is_local() => push("hosted zone", &ctx.stack.hosted_zone, Change::Create),
-        None => {
-            return Err(Error::Conflict(format!(
-                "the hosted zone {} does not exist in this account.\n  what to do: create it in Route53, or set `hosted_zone` in {} to the zone that holds {}",
-                ctx.stack.hosted_zone,
-                ctx.stack.file.display(),
-                ctx.stack.domain
-            )));
+        None if ctx.aws.is_local() && ctx.stack.hosted_zone_id.is_none() => {
+            push("hosted zone", &ctx.stack.hosted_zone, Change::Create)
         }
+        None => return Err(zone::missing(ctx)),
     }
     let account = session::account_id(ctx).await?;
     let state = ctx.state.get().await;
@@ -129,19 +124,23 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
 
     let aliases = match &zone_id {
         Some(id) => dns::find_aliases(ctx, id).await?,
-        None => (None, None),
+        None => dns::record_names(ctx)
+            .into_iter()
+            .map(|name| dns::Aliases {
+                name,
+                ..Default::default()
+            })
+            .collect(),
     };
-    push(
-        "dns",
-        &format!("{} A, AAAA", ctx.stack.domain),
-        dns::plan(
-            &aliases,
-            Some(
-                found_dist
-                    .as_ref()
-                    .map_or("(new distribution)", |d| d.domain.as_str()),
-            ),
-        ),
-    );
+    let target = found_dist
+        .as_ref()
+        .map_or("(new distribution)", |d| d.domain.as_str());
+    for found in &aliases {
+        push(
+            "dns",
+            &format!("{} A, AAAA", found.name),
+            dns::plan(found, Some(target)),
+        );
+    }
     Ok(out)
 }

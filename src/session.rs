@@ -18,12 +18,8 @@ pub async fn open(global: &Global) -> Result<Ctx> {
         endpoint_url: global.endpoint_url.clone(),
         local: global.local,
     };
-    if let Some(region) = &options.region
-        && !crate::names::REGIONS.contains(&region.as_str())
-    {
-        return Err(crate::error::Error::Usage(format!(
-            "--region {region:?} is not an AWS region; use a code such as eu-west-1"
-        )));
+    if let Some(region) = &options.region {
+        check_region_override(region, &stack)?;
     }
     let aws = Aws::load(&options, &stack.region).await;
     let names = Names::new(&stack.name);
@@ -36,6 +32,27 @@ pub async fn open(global: &Global) -> Result<Ctx> {
         progress,
         state,
     })
+}
+
+/// `--region` replaces the stack's region, so it gets the stack file's region checks.
+fn check_region_override(region: &str, stack: &crate::config::Stack) -> Result<()> {
+    use crate::error::Error;
+    if let Err(problem) = crate::names::check_region(region) {
+        return Err(Error::Usage(format!(
+            "--region {region:?} {}.\n  what to do: {}",
+            problem.message(),
+            problem.hint()
+        )));
+    }
+    if stack.origin_access == crate::config::OriginAccess::Identity
+        && !crate::names::origin_access_identity_supported(region)
+    {
+        return Err(Error::Usage(format!(
+            "--region {region:?} cannot be used with origin_access = \"identity\" in {}: CloudFront origin access identities cannot read S3 buckets in opt-in regions opened after December 2022.\n  what to do: set origin_access = \"control\" in the stack file, or pick another region",
+            stack.file.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The caller's account id: from the state record, which lives in that account,

@@ -20,7 +20,8 @@ use crate::stack::{
 pub struct Inventory {
     pub hosted_zone_id: Option<String>,
     pub hosted_zone_created: bool,
-    pub alias_targets: Vec<String>,
+    /// The alias records (`"<name> <type>"`) that point at the stack's distributions.
+    pub alias_records: Vec<String>,
     pub distributions: Vec<String>,
     pub origin_access_control: Option<String>,
     pub origin_access_identity: Option<String>,
@@ -43,8 +44,11 @@ impl Inventory {
     /// One line per thing that will be deleted.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if !self.alias_targets.is_empty() {
-            out.push("DNS: the A and AAAA alias records of the domain".to_string());
+        if !self.alias_records.is_empty() {
+            out.push(format!(
+                "DNS: the alias records {}",
+                self.alias_records.join(", ")
+            ));
         }
         for d in &self.distributions {
             out.push(format!("CloudFront distribution {d} (disabled first)"));
@@ -105,8 +109,7 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         hosted_zone_created: state.hosted_zone_created,
         ..Default::default()
     };
-    let r53 = ctx.aws.route53();
-    inv.hosted_zone_id = zone::find_zone(&r53, &ctx.stack.hosted_zone).await?;
+    inv.hosted_zone_id = zone::find_zone(ctx).await?;
 
     // By tag only: a distribution the state names but that is not tagged for the stack
     // is not deleted (whoever can write the state record could name any).
@@ -125,12 +128,18 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     let domains: Vec<String> = dists.iter().map(|d| d.domain.clone()).collect();
     inv.distributions = dists.iter().map(|d| d.id.clone()).collect();
     if let Some(zone_id) = &inv.hosted_zone_id {
-        let (a, aaaa) = dns::find_aliases(ctx, zone_id).await?;
-        inv.alias_targets = [a, aaaa]
-            .into_iter()
-            .flatten()
-            .filter(|t| domains.iter().any(|d| d.eq_ignore_ascii_case(t)))
-            .collect();
+        let names = dns::names_to_delete(ctx).await;
+        let ours = |t: &Option<String>| {
+            t.as_ref()
+                .is_some_and(|t| domains.iter().any(|d| d.eq_ignore_ascii_case(t)))
+        };
+        for found in dns::find_aliases_of(ctx, zone_id, &names).await? {
+            for (kind, target) in [("A", &found.a), ("AAAA", &found.aaaa)] {
+                if ours(target) {
+                    inv.alias_records.push(format!("{} {kind}", found.name));
+                }
+            }
+        }
     }
 
     let cf = ctx.aws.cloudfront();
@@ -268,7 +277,8 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
     if let Some(zone_id) = &inv.hosted_zone_id {
         let start = Instant::now();
         let dist_domains = distribution_domains(ctx, &inv.distributions).await?;
-        let n = dns::delete_aliases(ctx, zone_id, &dist_domains).await?;
+        let names = dns::names_to_delete(ctx).await;
+        let n = dns::delete_aliases(ctx, zone_id, &names, &dist_domains).await?;
         if n > 0 {
             step(&format!("deleted {n} alias record(s)"), start);
         }

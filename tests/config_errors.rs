@@ -43,6 +43,22 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "name",
     ),
     ("unknown region", "eu-west-1", "eu-middle-7", 2, "region"),
+    ("China region", "eu-west-1", "cn-north-1", 2, "region"),
+    ("GovCloud region", "eu-west-1", "us-gov-west-1", 2, "region"),
+    (
+        "origin access identity where it cannot read the bucket",
+        "region = \"eu-west-1\"",
+        "region = \"ap-southeast-4\"\norigin_access = \"identity\"",
+        3,
+        "origin_access",
+    ),
+    (
+        "malformed hosted zone id",
+        "hosted_zone = \"example.com\"",
+        "hosted_zone = \"example.com\"\nhosted_zone_id = \"zone-1\"",
+        5,
+        "hosted_zone_id",
+    ),
     (
         "domain outside the zone",
         "domain = \"color.example.com\"",
@@ -192,6 +208,51 @@ fn every_bad_stack_file_is_refused_before_any_aws_call() {
                 "{what}: expected field {field} in:\n{stderr}"
             );
             assert!(stderr.contains("help:"), "{what}: no help in:\n{stderr}");
+        }
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("colorid contacted the endpoint: {other:?}"),
+    }
+}
+
+/// `--region` replaces the stack's region, so it is refused for the same reasons, before any AWS call.
+#[test]
+fn a_region_override_gets_the_stack_files_region_checks() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.toml");
+    let identity = GOOD.replacen(
+        "price_class = \"PriceClass_100\"",
+        "origin_access = \"identity\"",
+        1,
+    );
+    for (what, text, region, expected) in [
+        ("China", GOOD, "cn-northwest-1", "aws-cn"),
+        ("GovCloud", GOOD, "us-gov-east-1", "aws-us-gov"),
+        ("unknown", GOOD, "eu-middle-7", "not an AWS region"),
+        ("OAI", identity.as_str(), "il-central-1", "origin_access"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        for command in ["plan", "up", "down", "status"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+                .arg("--stack")
+                .arg(&file)
+                .args(["--endpoint-url", &endpoint, "--region", region, command])
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
+            assert!(
+                stderr.contains("--region") && stderr.contains(expected),
+                "{what} ({command}): expected --region and {expected} in:\n{stderr}"
+            );
+            assert!(stderr.contains("what to do:"), "{what}: {stderr}");
         }
     }
     match listener.accept() {

@@ -472,3 +472,174 @@ async fn down_refuses_what_the_state_names_but_the_stack_does_not_own() {
     assert_eq!(again["calls"]["mutations"], 0, "{again}");
     b.ok(&["down", "--yes"]);
 }
+
+/// Creates a hosted zone in the emulator; returns its bare id.
+async fn create_zone(name: &str, private: bool) -> String {
+    let r53 = common::route53().await;
+    let mut req = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(common::unique("zone"));
+    if private {
+        req = req
+            .vpc(
+                aws_sdk_route53::types::Vpc::builder()
+                    .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                    .vpc_id("vpc-12345678")
+                    .build(),
+            )
+            .hosted_zone_config(
+                aws_sdk_route53::types::HostedZoneConfig::builder()
+                    .private_zone(true)
+                    .build(),
+            );
+    }
+    let out = req.send().await.unwrap();
+    out.hosted_zone
+        .unwrap()
+        .id
+        .trim_start_matches("/hostedzone/")
+        .to_string()
+}
+
+async fn records_in(zone_id: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+    common::route53()
+        .await
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .unwrap()
+        .resource_record_sets
+}
+
+/// The alias records named `name` in the zone, as their types.
+fn alias_kinds(recs: &[aws_sdk_route53::types::ResourceRecordSet], name: &str) -> Vec<String> {
+    let mut kinds: Vec<String> = recs
+        .iter()
+        .filter(|r| r.name == format!("{name}.") && r.alias_target.is_some())
+        .map(|r| r.r#type.as_str().to_string())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test]
+async fn two_public_zones_of_one_name_need_hosted_zone_id() {
+    let stack = TestStack::new("zones");
+    // Route53 allows several zones of one name; a private one never counts.
+    let first = create_zone(&stack.zone, false).await;
+    create_zone(&stack.zone, true).await;
+    stack.ok(&["up"]);
+    assert_eq!(
+        alias_kinds(&records_in(&first).await, &stack.domain),
+        ["A", "AAAA"]
+    );
+
+    let second = create_zone(&stack.zone, false).await;
+    for args in [&["plan"][..], &["up"], &["status"], &["down", "--yes"]] {
+        let out = stack.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&first) && err.contains(&second) && err.contains("hosted_zone_id"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(distribution_of(&stack).await.is_some(), "down went ahead");
+    assert!(alias_kinds(&records_in(&second).await, &stack.domain).is_empty());
+
+    // Naming the zone, with the prefix Route53 prints: the converged stack is unchanged.
+    stack.write(&format!("hosted_zone_id = \"/hostedzone/{first}\""));
+    let again = stack.json(&["up"]);
+    assert_eq!(again["calls"]["mutations"], 0, "{again}");
+    assert_eq!(stack.json(&["status"])["hosted_zone_id"], first.as_str());
+
+    // An id of a zone with another name, or of no zone, is refused.
+    let other = create_zone(&format!("other-{}", stack.zone), false).await;
+    for (id, said) in [
+        (other.as_str(), "is the zone of"),
+        ("ZNOSUCHZONE0000", "does not exist"),
+    ] {
+        stack.write(&format!("hosted_zone_id = \"{id}\""));
+        let out = stack.run(&["plan"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{id}: {err}");
+        assert!(err.contains(id) && err.contains(said), "{id}: {err}");
+    }
+
+    stack.write(&format!("hosted_zone_id = \"{first}\""));
+    stack.ok(&["down", "--yes"]);
+    assert!(distribution_of(&stack).await.is_none());
+    assert!(alias_kinds(&records_in(&first).await, &stack.domain).is_empty());
+}
+
+#[tokio::test]
+async fn every_certificate_name_is_aliased_and_gets_records_but_wildcards() {
+    let stack = TestStack::new("names");
+    let www = format!("www.{}", stack.domain);
+    let wildcard = format!("*.{}", stack.domain);
+    let other = format!("other.{}", stack.zone);
+    stack.write(&format!(
+        "certificate_names = [\"{www}\", \"{wildcard}\", \"{other}\"]"
+    ));
+    stack.ok(&["up"]);
+    let d = distribution_of(&stack).await.expect("a distribution");
+    let config = d.distribution.distribution_config.unwrap();
+    let mut aliases = config.aliases.unwrap().items.unwrap_or_default();
+    aliases.sort();
+    let mut wanted = vec![
+        stack.domain.clone(),
+        www.clone(),
+        wildcard.clone(),
+        other.clone(),
+    ];
+    wanted.sort();
+    assert_eq!(aliases, wanted);
+    let target = d.distribution.domain_name.clone();
+    let recs = records(&stack.zone).await;
+    for name in [&stack.domain, &www, &other] {
+        assert_eq!(alias_kinds(&recs, name), ["A", "AAAA"], "{name}");
+        for r in recs.iter().filter(|r| r.name == format!("{name}.")) {
+            let alias = r.alias_target.as_ref().unwrap();
+            assert_eq!(alias.dns_name.trim_end_matches('.'), target, "{name}");
+        }
+    }
+    assert!(
+        !recs
+            .iter()
+            .any(|r| r.name.starts_with('*') || r.name.starts_with("\\052")),
+        "a wildcard record was made: {recs:?}"
+    );
+
+    let second = stack.json(&["up"]);
+    assert_eq!(second["calls"]["mutations"], 0, "{second}");
+    let plan = stack.json(&["plan"]);
+    let steps = plan["steps"].as_array().unwrap();
+    let dns: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["resource"] == "dns")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(dns.len(), 3, "{plan}");
+    assert!(
+        dns.iter().any(|n| n.starts_with(&format!("{other} "))),
+        "{plan}"
+    );
+    assert!(steps.iter().all(|s| s["action"] == "unchanged"), "{plan}");
+
+    // A name taken off the list loses its records (they pointed at this distribution).
+    stack.write(&format!("certificate_names = [\"{www}\", \"{wildcard}\"]"));
+    stack.ok(&["up"]);
+    let recs = records(&stack.zone).await;
+    assert!(alias_kinds(&recs, &other).is_empty(), "{recs:?}");
+    assert_eq!(alias_kinds(&recs, &www), ["A", "AAAA"]);
+
+    stack.ok(&["down", "--yes"]);
+    assert!(distribution_of(&stack).await.is_none());
+    let recs = records(&stack.zone).await;
+    assert!(
+        !recs.iter().any(|r| r.alias_target.is_some()),
+        "alias records remain: {recs:?}"
+    );
+}

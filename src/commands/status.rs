@@ -4,11 +4,13 @@ use crate::cli::Global;
 use crate::commands::{json, print_json};
 use crate::error::Result;
 use crate::session;
-use crate::stack::{certificate, distribution, function, function_url};
+use crate::stack::{certificate, distribution, function, function_url, zone};
 
 pub async fn run(g: &Global) -> Result<()> {
     let ctx = session::open(g).await?;
     let state = ctx.state.get().await;
+    // Found, not read from the state record: fails clearly when the zone's name is ambiguous.
+    let zone_id = zone::find_zone(&ctx).await?;
     let cert = certificate::find(&ctx).await?;
     let dist = distribution::find(&ctx).await?;
     let lambda = ctx.aws.lambda();
@@ -22,7 +24,7 @@ pub async fn run(g: &Global) -> Result<()> {
         "stack": ctx.names.stack,
         "site_url": ctx.stack.site_url(),
         "api_url": format!("{}/api/", ctx.stack.site_url()),
-        "hosted_zone_id": state.hosted_zone_id,
+        "hosted_zone_id": zone_id,
         "certificate": cert.as_ref().map(|c| serde_json::json!({"arn": c.arn, "status": c.status})),
         "bucket": state.bucket,
         "origin_access_control_id": state.origin_access_control_id,
@@ -38,6 +40,10 @@ pub async fn run(g: &Global) -> Result<()> {
     println!("stack {}", ctx.names.stack);
     println!("  site:          {}", ctx.stack.site_url());
     println!("  api:           {}/api/", ctx.stack.site_url());
+    match &zone_id {
+        Some(id) => println!("  hosted zone:   {} ({id})", ctx.stack.hosted_zone),
+        None => println!("  hosted zone:   {} (not found)", ctx.stack.hosted_zone),
+    }
     match &dist {
         Some(d) => println!("  distribution:  {} ({}, {})", d.id, d.domain, d.status),
         None => println!("  distribution:  (none; run `colorid up`)"),

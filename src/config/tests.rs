@@ -74,3 +74,73 @@ fn every_problem_is_reported() {
     let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["name", "region"]);
 }
+
+#[test]
+fn regions_of_other_partitions_are_refused_with_the_reason() {
+    for (region, partition) in [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")] {
+        let err = check(&GOOD.replace("eu-west-1", region)).unwrap_err();
+        let p = &err.problems[0];
+        assert_eq!((p.field.as_str(), p.line, p.column), ("region", 3, 10));
+        assert!(p.message.contains(partition), "{}", p.message);
+        assert!(p.hint.contains("commercial region"), "{}", p.hint);
+    }
+}
+
+#[test]
+fn origin_access_identity_is_refused_where_it_cannot_read_the_bucket() {
+    let text = GOOD.replace(
+        "hosted_zone = \"example.com\"",
+        "hosted_zone = \"example.com\"\norigin_access = \"identity\"",
+    );
+    assert_eq!(check(&text).unwrap().origin_access, OriginAccess::Identity);
+    let err = check(&text.replace("eu-west-1", "ap-southeast-4")).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.field.as_str(), p.line), ("origin_access", 6));
+    assert!(p.message.contains("ap-southeast-4"), "{}", p.message);
+    assert!(p.hint.contains("\"control\""), "{}", p.hint);
+    // Origin access control works everywhere.
+    let control = text
+        .replace("\"identity\"", "\"control\"")
+        .replace("eu-west-1", "ap-southeast-4");
+    assert_eq!(
+        check(&control).unwrap().origin_access,
+        OriginAccess::Control
+    );
+}
+
+#[test]
+fn hosted_zone_id_is_optional_and_loses_its_prefix() {
+    assert_eq!(check(GOOD).unwrap().hosted_zone_id, None);
+    let with = |id: &str| {
+        GOOD.replace(
+            "hosted_zone = \"example.com\"",
+            &format!("hosted_zone = \"example.com\"\nhosted_zone_id = \"{id}\""),
+        )
+    };
+    for given in ["Z0123456789ABCDEFGHIJ", "/hostedzone/Z0123456789ABCDEFGHIJ"] {
+        let s = check(&with(given)).unwrap();
+        assert_eq!(s.hosted_zone_id.as_deref(), Some("Z0123456789ABCDEFGHIJ"));
+    }
+    let err = check(&with("example.com")).unwrap_err();
+    assert_eq!(
+        (err.problems[0].field.as_str(), err.problems[0].line),
+        ("hosted_zone_id", 6)
+    );
+}
+
+#[test]
+fn every_certificate_name_is_an_alias() {
+    let text = GOOD.replace(
+        "hosted_zone = \"example.com\"",
+        "hosted_zone = \"example.com\"\ncertificate_names = [\"www.color.example.com\", \"*.color.example.com\"]",
+    );
+    let s = check(&text).unwrap();
+    assert_eq!(
+        s.aliases(),
+        [
+            "color.example.com",
+            "www.color.example.com",
+            "*.color.example.com"
+        ]
+    );
+}

@@ -1,5 +1,6 @@
-//! Route53 records: the A and AAAA aliases of the domain to the distribution,
-//! and deletion of the records the stack created.
+//! Route53 records: the A and AAAA aliases of the domain and the extra
+//! certificate names to the distribution, and deletion of the records the
+//! stack created.
 
 use std::time::Instant;
 
@@ -73,27 +74,68 @@ fn alias_target_of(record: &ResourceRecordSet) -> Option<String> {
         .map(|a| a.dns_name().trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// The alias records' current targets, `(A, AAAA)`.
-pub async fn find_aliases(ctx: &Ctx, zone_id: &str) -> Result<(Option<String>, Option<String>)> {
-    let r53 = ctx.aws.route53();
-    let mut found =
-        find_records(&r53, zone_id, &ctx.stack.domain, &[RrType::A, RrType::Aaaa]).await?;
-    let aaaa = found.pop().flatten();
-    let a = found.pop().flatten();
-    Ok((
-        a.as_ref().and_then(alias_target_of),
-        aaaa.as_ref().and_then(alias_target_of),
-    ))
+/// The names that get A and AAAA alias records: the domain and every extra
+/// certificate name but the wildcards (a `*.x` name is an alias of the
+/// distribution, but a wildcard record would send every otherwise unnamed host
+/// under `x` to the site; that choice is left to the zone's owner).
+pub fn record_names(ctx: &Ctx) -> Vec<String> {
+    ctx.stack
+        .aliases()
+        .into_iter()
+        .filter(|n| !n.starts_with("*."))
+        .collect()
 }
 
-/// What `up` would do to the alias records.
-pub fn plan(existing: &(Option<String>, Option<String>), target: Option<&str>) -> Change {
+/// The names in the state record's `alias_records` (`"<name> <type>"`) that the stack no longer wants.
+fn recorded_elsewhere(recorded: &[String], wanted: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = recorded
+        .iter()
+        .filter_map(|r| r.split_once(' ').map(|(name, _)| name.to_string()))
+        .filter(|n| !wanted.contains(n))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One name's alias records: their current targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aliases {
+    pub name: String,
+    pub a: Option<String>,
+    pub aaaa: Option<String>,
+}
+
+/// The current targets of the A and AAAA records of each of `names`.
+pub async fn find_aliases_of(ctx: &Ctx, zone_id: &str, names: &[String]) -> Result<Vec<Aliases>> {
+    let r53 = ctx.aws.route53();
+    let mut out = Vec::new();
+    for name in names {
+        let mut found = find_records(&r53, zone_id, name, &[RrType::A, RrType::Aaaa]).await?;
+        let aaaa = found.pop().flatten();
+        let a = found.pop().flatten();
+        out.push(Aliases {
+            name: name.clone(),
+            a: a.as_ref().and_then(alias_target_of),
+            aaaa: aaaa.as_ref().and_then(alias_target_of),
+        });
+    }
+    Ok(out)
+}
+
+/// The alias records of every name the stack wants records for.
+pub async fn find_aliases(ctx: &Ctx, zone_id: &str) -> Result<Vec<Aliases>> {
+    find_aliases_of(ctx, zone_id, &record_names(ctx)).await
+}
+
+/// What `up` would do to one name's alias records.
+pub fn plan(existing: &Aliases, target: Option<&str>) -> Change {
     let want = target.map(|t| t.trim_end_matches('.').to_ascii_lowercase());
-    if existing.0.is_none() && existing.1.is_none() {
+    if existing.a.is_none() && existing.aaaa.is_none() {
         return Change::Create;
     }
     let mut fields = Vec::new();
-    for (kind, have) in [("A", &existing.0), ("AAAA", &existing.1)] {
+    for (kind, have) in [("A", &existing.a), ("AAAA", &existing.aaaa)] {
         if want.is_some() && have != &want {
             fields.push(FieldChange {
                 field: format!("{kind} alias"),
@@ -121,36 +163,52 @@ fn alias_set(name: &str, kind: RrType, target: &str) -> Result<ResourceRecordSet
         .map_err(|e| Error::Usage(e.to_string()))
 }
 
-/// Points A and AAAA at the distribution, changing only what differs.
+/// Points A and AAAA of every record name at the distribution, changing only
+/// what differs, in one change batch; removes the records of names the stack
+/// had before and no longer lists, if they still point at the distribution.
 pub async fn ensure_aliases(ctx: &Ctx, zone_id: &str, target: &str) -> Result<()> {
     let start = Instant::now();
-    let existing = find_aliases(ctx, zone_id).await?;
+    let names = record_names(ctx);
+    let existing = find_aliases_of(ctx, zone_id, &names).await?;
     let want = target.trim_end_matches('.').to_ascii_lowercase();
     let mut changes = Vec::new();
-    for (kind, have) in [(RrType::A, &existing.0), (RrType::Aaaa, &existing.1)] {
-        if have.as_deref() != Some(want.as_str()) {
-            changes.push(
-                R53Change::builder()
-                    .action(ChangeAction::Upsert)
-                    .resource_record_set(alias_set(&ctx.stack.domain, kind, &want)?)
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            );
+    for found in &existing {
+        for (kind, have) in [(RrType::A, &found.a), (RrType::Aaaa, &found.aaaa)] {
+            if have.as_deref() != Some(want.as_str()) {
+                changes.push(
+                    R53Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(alias_set(&found.name, kind, &want)?)
+                        .build()
+                        .map_err(|e| Error::Usage(e.to_string()))?,
+                );
+            }
         }
     }
-    let what = if changes.is_empty() {
-        "A and AAAA unchanged".to_string()
-    } else {
-        let n = changes.len();
+    let recorded = ctx.state.get().await.alias_records;
+    let dropped = recorded_elsewhere(&recorded, &names);
+    let stale = aliases_pointing_at(ctx, zone_id, &dropped, std::slice::from_ref(&want)).await?;
+    let upserted = changes.len();
+    let deleted = stale.len();
+    for record in stale {
+        changes.push(deletion(record)?);
+    }
+    if !changes.is_empty() {
         change_records(ctx, zone_id, changes, "alias records").await?;
-        format!("upserted {n} alias record(s) → {want}")
+    }
+    let what = match (upserted, deleted) {
+        (0, 0) => format!("A and AAAA of {} unchanged", names.join(", ")),
+        (n, 0) => format!("upserted {n} alias record(s) → {want}"),
+        (n, d) => {
+            format!("upserted {n} alias record(s) → {want}; deleted {d} of names no longer listed")
+        }
     };
     ctx.state
         .update(|s| {
-            s.alias_records = vec![
-                format!("{} A", ctx.stack.domain),
-                format!("{} AAAA", ctx.stack.domain),
-            ]
+            s.alias_records = names
+                .iter()
+                .flat_map(|n| [format!("{n} A"), format!("{n} AAAA")])
+                .collect()
         })
         .await?;
     ctx.progress.step("dns", &what, start.elapsed());
@@ -181,18 +239,42 @@ pub async fn change_records(
     Ok(())
 }
 
-/// Deletes the alias records, but only those that point at one of `ours` (the stack's distribution domains).
-pub async fn delete_aliases(ctx: &Ctx, zone_id: &str, ours: &[String]) -> Result<usize> {
+/// The A and AAAA records of `names` that alias one of `ours` (distribution domains).
+async fn aliases_pointing_at(
+    ctx: &Ctx,
+    zone_id: &str,
+    names: &[String],
+    ours: &[String],
+) -> Result<Vec<ResourceRecordSet>> {
     let r53 = ctx.aws.route53();
-    let mut doomed = Vec::new();
-    for kind in [RrType::A, RrType::Aaaa] {
-        if let Some(record) = find_record(&r53, zone_id, &ctx.stack.domain, kind).await?
-            && alias_target_of(&record)
-                .is_some_and(|t| ours.iter().any(|o| o.eq_ignore_ascii_case(&t)))
-        {
-            doomed.push(record);
-        }
+    let mut found = Vec::new();
+    for name in names {
+        let records = find_records(&r53, zone_id, name, &[RrType::A, RrType::Aaaa]).await?;
+        found.extend(records.into_iter().flatten().filter(|record| {
+            alias_target_of(record).is_some_and(|t| ours.iter().any(|o| o.eq_ignore_ascii_case(&t)))
+        }));
     }
+    Ok(found)
+}
+
+/// The names whose alias records `down` looks at: those the stack wants now and
+/// those the state record says it made.
+pub async fn names_to_delete(ctx: &Ctx) -> Vec<String> {
+    let mut names = record_names(ctx);
+    let recorded = ctx.state.get().await.alias_records;
+    names.extend(recorded_elsewhere(&recorded, &names));
+    names
+}
+
+/// Deletes the alias records of `names`, but only those that point at one of
+/// `ours` (the stack's distribution domains).
+pub async fn delete_aliases(
+    ctx: &Ctx,
+    zone_id: &str,
+    names: &[String],
+    ours: &[String],
+) -> Result<usize> {
+    let doomed = aliases_pointing_at(ctx, zone_id, names, ours).await?;
     delete_records(ctx, zone_id, doomed, "alias records").await
 }
 
@@ -230,14 +312,17 @@ async fn delete_records(
     }
     let changes = records
         .into_iter()
-        .map(|record| {
-            R53Change::builder()
-                .action(ChangeAction::Delete)
-                .resource_record_set(record)
-                .build()
-                .map_err(|e| Error::Usage(e.to_string()))
-        })
+        .map(deletion)
         .collect::<Result<Vec<_>>>()?;
     change_records(ctx, zone_id, changes, what).await?;
     Ok(n)
+}
+
+/// The change that deletes `record` (Route53 needs the record exactly as it is).
+fn deletion(record: ResourceRecordSet) -> Result<R53Change> {
+    R53Change::builder()
+        .action(ChangeAction::Delete)
+        .resource_record_set(record)
+        .build()
+        .map_err(|e| Error::Usage(e.to_string()))
 }

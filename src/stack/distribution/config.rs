@@ -186,8 +186,8 @@ pub fn wanted_config(
         .caller_reference(caller_reference)
         .aliases(
             Aliases::builder()
-                .quantity(1)
-                .items(&ctx.stack.domain)
+                .quantity(ctx.stack.aliases().len() as i32)
+                .set_items(Some(ctx.stack.aliases()))
                 .build()
                 .map_err(build_err)?,
         )
