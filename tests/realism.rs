@@ -75,7 +75,10 @@ const RULES: &[(Rule, &str)] = &[
         Rule::S3DeleteObjectsErrors,
         "per_key_delete_failures_are_retried_or_reported",
     ),
-    (Rule::Route53DuplicateZones, "engine::two_public_zones_of_one_name_need_hosted_zone_id"),
+    (
+        Rule::Route53DuplicateZones,
+        "engine::two_public_zones_of_one_name_need_hosted_zone_id",
+    ),
 ];
 
 /// Prints the rule table for scripts/realism (rule, source, test), tab-separated.
