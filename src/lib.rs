@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod dev;
+pub mod edge;
 pub mod error;
 pub mod lock;
 pub mod names;

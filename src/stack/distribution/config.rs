@@ -6,14 +6,16 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, GeoRestriction, GeoRestrictionType, HttpVersion, Method,
+    DistributionConfig, EventType, FunctionAssociation, FunctionAssociations, GeoRestriction,
+    GeoRestrictionType, HttpVersion, Method,
     MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
     Origins, PriceClass, Restrictions, S3OriginConfig, SslProtocol, SslSupportMethod,
     ViewerCertificate, ViewerProtocolPolicy,
 };
 
+use crate::config::Stack;
 use crate::error::{Error, Result};
-use crate::names::digest;
+use crate::names::{Names, digest};
 use crate::stack::Ctx;
 use crate::stack::origin_access::Access;
 
@@ -26,8 +28,14 @@ pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// AWS-managed response headers policy SecurityHeadersPolicy.
 pub const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 
-const SITE_ORIGIN: &str = "site";
-const API_ORIGIN: &str = "api";
+/// The S3 origin's id.
+pub const SITE_ORIGIN: &str = "site";
+/// The function URL origin's id.
+pub const API_ORIGIN: &str = "api";
+/// The path pattern of the identity function's behaviour.
+pub const API_PATH: &str = "/api/*";
+/// The error page; S3's 403 for a missing or denied key becomes it, with 404.
+pub const ERROR_PAGE: &str = "/404.html";
 /// The header CloudFront adds to every request it sends the function.
 pub const ORIGIN_VERIFY_HEADER: &str = "X-Origin-Verify";
 
@@ -48,6 +56,20 @@ pub struct Inputs {
     pub access: Access,
     pub api: Option<ApiOrigin>,
     pub has_404_page: bool,
+    /// The response headers policy of every behaviour: the stack's own
+    /// (the managed SecurityHeadersPolicy on the emulator only).
+    pub headers_policy_id: String,
+    /// The directory-index viewer-request function of the default behaviour.
+    pub viewer_function_arn: Option<String>,
+}
+
+/// Ids the service may not echo back in a distribution's config (the local
+/// emulator drops the origin access control and function associations),
+/// taken from the state record instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recorded<'a> {
+    pub origin_access_control: Option<&'a str>,
+    pub viewer_function: Option<&'a str>,
 }
 
 /// Turns a builder error into an internal error.
@@ -60,6 +82,17 @@ pub(super) fn build_err(e: impl std::fmt::Display) -> Error {
 /// The configuration the stack wants; `base` carries over what colorid does not manage.
 pub fn wanted_config(
     ctx: &Ctx,
+    inputs: &Inputs,
+    base: Option<&DistributionConfig>,
+) -> Result<DistributionConfig> {
+    build_config(&ctx.stack, &ctx.names, inputs, base)
+}
+
+/// The configuration a stack wants, from the stack alone: what `up` sends and
+/// what `colorid dev`'s local edge serves through.
+pub fn build_config(
+    stack: &Stack,
+    names: &Names,
     inputs: &Inputs,
     base: Option<&DistributionConfig>,
 ) -> Result<DistributionConfig> {
@@ -127,14 +160,14 @@ pub fn wanted_config(
         ];
         behaviors.push(
             CacheBehavior::builder()
-                .path_pattern("/api/*")
+                .path_pattern(API_PATH)
                 .target_origin_id(API_ORIGIN)
                 .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
                 .allowed_methods(allowed(&all)?)
                 .compress(true)
                 .cache_policy_id(CACHING_DISABLED)
                 .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
-                .response_headers_policy_id(SECURITY_HEADERS)
+                .response_headers_policy_id(&inputs.headers_policy_id)
                 .build()
                 .map_err(build_err)?,
         );
@@ -145,27 +178,29 @@ pub fn wanted_config(
         .allowed_methods(allowed(&[Method::Get, Method::Head])?)
         .compress(true)
         .cache_policy_id(CACHING_OPTIMIZED)
-        .response_headers_policy_id(SECURITY_HEADERS)
+        .response_headers_policy_id(&inputs.headers_policy_id)
+        .function_associations(viewer_functions(inputs.viewer_function_arn.as_deref())?)
         .build()
         .map_err(build_err)?;
     let mut errors = Vec::new();
     if inputs.has_404_page {
-        // Without s3:ListBucket, S3 answers 403 for a missing key.
-        for code in [403, 404] {
-            errors.push(
-                CustomErrorResponse::builder()
-                    .error_code(code)
-                    .response_page_path("/404.html")
-                    .response_code("404")
-                    .error_caching_min_ttl(60)
-                    .build()
-                    .map_err(build_err)?,
-            );
-        }
+        // Error responses apply to every behaviour, /api/* too. Only 403 is
+        // mapped: S3 answers it for a missing key (CloudFront has no
+        // s3:ListBucket) and for the denied manifest; the function never
+        // answers 403, so its statuses and JSON reach the browser unchanged.
+        errors.push(
+            CustomErrorResponse::builder()
+                .error_code(403)
+                .response_page_path(ERROR_PAGE)
+                .response_code("404")
+                .error_caching_min_ttl(60)
+                .build()
+                .map_err(build_err)?,
+        );
     }
     let caller_reference = base
         .map(|b| b.caller_reference().to_string())
-        .unwrap_or_else(|| ctx.names.distribution_caller_reference());
+        .unwrap_or_else(|| names.distribution_caller_reference());
     let restrictions = base
         .and_then(|b| b.restrictions().cloned())
         .map(Ok)
@@ -187,7 +222,7 @@ pub fn wanted_config(
         .aliases(
             Aliases::builder()
                 .quantity(1)
-                .items(&ctx.stack.domain)
+                .items(&stack.domain)
                 .build()
                 .map_err(build_err)?,
         )
@@ -214,10 +249,10 @@ pub fn wanted_config(
                 .build()
                 .map_err(build_err)?,
         )
-        .comment(format!("colorid stack {}", ctx.names.stack))
+        .comment(format!("colorid stack {}", names.stack))
         .set_logging(base.and_then(|b| b.logging().cloned()))
         .set_web_acl_id(base.and_then(|b| b.web_acl_id().map(str::to_string)))
-        .price_class(PriceClass::from(ctx.stack.price_class.as_str()))
+        .price_class(PriceClass::from(stack.price_class.as_str()))
         .enabled(true)
         .viewer_certificate(
             ViewerCertificate::builder()
@@ -232,6 +267,36 @@ pub fn wanted_config(
         .is_ipv6_enabled(true)
         .build()
         .map_err(build_err)
+}
+
+/// The default behaviour's function associations: the viewer-request function, if any.
+fn viewer_functions(arn: Option<&str>) -> Result<FunctionAssociations> {
+    let items: Vec<FunctionAssociation> = arn
+        .map(|arn| {
+            FunctionAssociation::builder()
+                .function_arn(arn)
+                .event_type(EventType::ViewerRequest)
+                .build()
+                .map_err(build_err)
+        })
+        .transpose()?
+        .into_iter()
+        .collect();
+    FunctionAssociations::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items))
+        .build()
+        .map_err(build_err)
+}
+
+/// The ARN of a behaviour's viewer-request function, if it has one.
+pub fn viewer_request_function(associations: Option<&FunctionAssociations>) -> Option<&str> {
+    associations
+        .map(|a| a.items())
+        .unwrap_or_default()
+        .iter()
+        .find(|f| f.event_type() == &EventType::ViewerRequest)
+        .map(|f| f.function_arn())
 }
 
 fn allowed(methods: &[Method]) -> Result<AllowedMethods> {
@@ -258,9 +323,8 @@ fn sorted<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
 
 /// The managed fields of a configuration, rendered for comparison and for `plan`.
 ///
-/// `recorded_oac` stands in for an origin access control id that the service
-/// did not echo back.
-pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap<String, String> {
+/// `recorded` stands in for ids that the service did not echo back.
+pub fn view(config: &DistributionConfig, recorded: Recorded<'_>) -> BTreeMap<String, String> {
     let mut v = BTreeMap::new();
     let mut put = |k: &str, val: String| {
         v.insert(k.to_string(), val);
@@ -323,7 +387,7 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
             let oac = origin
                 .origin_access_control_id()
                 .filter(|id| !id.is_empty())
-                .or(recorded_oac)
+                .or(recorded.origin_access_control)
                 .unwrap_or_default();
             put(&format!("{p}.origin_access_control"), oac.to_string());
         }
@@ -357,6 +421,13 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
         }
     }
     if let Some(b) = config.default_cache_behavior() {
+        let function = viewer_request_function(b.function_associations())
+            .or(recorded.viewer_function)
+            .unwrap_or_default();
+        put(
+            "behavior[default].viewer_request_function",
+            function.to_string(),
+        );
         put_behavior(
             &mut put,
             "behavior[default]",
