@@ -169,9 +169,8 @@ pub struct ApiOrigin {
 }
 
 impl ApiOrigin {
-    /// Sends the request as CloudFront would: the viewer's headers as the
-    /// origin request policy forwards them, `Host` the origin's, plus the
-    /// origin's custom headers.
+    /// Sends the request as CloudFront would ([`origin_request`]) and hands
+    /// back the function's answer untouched.
     pub async fn call(
         &self,
         parts: &http::request::Parts,
@@ -180,46 +179,61 @@ impl ApiOrigin {
         origin_domain: &str,
         custom_headers: &[(String, String)],
     ) -> Response {
-        let mut headers = HeaderMap::new();
-        if forward_all {
-            for (name, value) in &parts.headers {
-                if name != header::HOST {
-                    headers.append(name.clone(), value.clone());
-                }
-            }
-        }
-        if let Ok(v) = HeaderValue::from_str(origin_domain) {
-            headers.insert(header::HOST, v);
-        }
-        for (name, value) in custom_headers {
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.insert(n, v);
-            }
-        }
-        let uri = if forward_all {
-            parts.uri.clone()
-        } else {
-            parts
-                .uri
-                .path()
-                .parse()
-                .unwrap_or_else(|_| parts.uri.clone())
-        };
-        let mut req = http::Request::new(if body.is_empty() {
-            lambda_http::Body::Empty
-        } else {
-            lambda_http::Body::Binary(body.to_vec())
-        });
-        *req.method_mut() = parts.method.clone();
-        *req.uri_mut() = uri;
-        *req.headers_mut() = headers;
+        let req = origin_request(parts, body, forward_all, origin_domain, custom_headers);
         let resp = self.app.handle(req).await;
         let (parts, body) = resp.into_parts();
         Response::from_parts(parts, Body::from(body.as_ref().to_vec()))
     }
+}
+
+/// The request CloudFront sends a custom origin: the viewer's headers and
+/// query string when the origin request policy forwards them all but `Host`
+/// (AllViewerExceptHostHeader), `Host` the origin's, plus the origin's
+/// custom headers.
+pub fn origin_request(
+    parts: &http::request::Parts,
+    body: Bytes,
+    forward_all: bool,
+    origin_domain: &str,
+    custom_headers: &[(String, String)],
+) -> http::Request<lambda_http::Body> {
+    let mut headers = HeaderMap::new();
+    if forward_all {
+        for (name, value) in &parts.headers {
+            if name != header::HOST {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(origin_domain) {
+        headers.insert(header::HOST, v);
+    }
+    for (name, value) in custom_headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    let uri = if forward_all {
+        parts.uri.clone()
+    } else {
+        parts
+            .uri
+            .path()
+            .parse()
+            .unwrap_or_else(|_| parts.uri.clone())
+    };
+    let mut req = http::Request::new(if body.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        lambda_http::Body::Binary(body.to_vec())
+    });
+    *req.method_mut() = parts.method.clone();
+    *req.uri_mut() = uri;
+    *req.headers_mut() = headers;
+    req
 }
 
 #[cfg(test)]
@@ -234,5 +248,32 @@ mod tests {
         assert!(!denied(&policy, "b", "index.html"));
         assert!(!denied(&policy, "b", "docs/index.html"));
         assert_eq!(decode("a%20b/c.html"), "a b/c.html");
+    }
+
+    #[test]
+    fn the_function_gets_authorization_and_query_but_not_the_viewer_host() {
+        let (parts, _) = http::Request::post("/api/attributes?self_asserted_attributes=Name")
+            .header("host", "color.example.com")
+            .header("authorization", "Bearer t")
+            .header("x-origin-verify", "forged")
+            .header("x-custom", "kept")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let custom = [("X-Origin-Verify".to_string(), "the-secret".to_string())];
+        let req = origin_request(&parts, Bytes::from("{}"), true, "fn.lambda-url", &custom);
+        assert_eq!(req.method(), http::Method::POST);
+        assert_eq!(req.uri().query(), Some("self_asserted_attributes=Name"));
+        let h = req.headers();
+        assert_eq!(h["host"], "fn.lambda-url");
+        assert_eq!(h["authorization"], "Bearer t");
+        assert_eq!(h["x-custom"], "kept");
+        // The origin's custom header replaces a viewer's of the same name.
+        assert_eq!(h.get_all("x-origin-verify").iter().count(), 1);
+        assert_eq!(h["x-origin-verify"], "the-secret");
+        // Without the policy, nothing of the viewer's but the path.
+        let bare = origin_request(&parts, Bytes::new(), false, "fn.lambda-url", &custom);
+        assert!(bare.headers().get("authorization").is_none());
+        assert_eq!(bare.uri().query(), None);
     }
 }
