@@ -77,9 +77,8 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         Ok((secrets, name, url))
     };
     // The edge's own pieces: the response headers policy and the viewer-request function.
-    let edge = async {
-        tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx))
-    };
+    let edge =
+        async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
     let (cert, bucket_policy, access, (secrets, function_name, function_url), edge) = tokio::try_join!(
         certificate::ensure(ctx, &zone_id, options.max_wait),
         bucket::ensure(ctx, &bucket_name),

@@ -179,7 +179,10 @@ const NOT_FOUND_PAGE: &str = "<h1>Page not found</h1>";
 async fn api_paths_reach_the_function_and_the_rest_the_bucket() {
     let dev = start(None, None).await;
     let health = dev.get("/api/health").await;
-    assert_eq!((health.status, health.json()), (200, json!({"status": "ok"})));
+    assert_eq!(
+        (health.status, health.json()),
+        (200, json!({"status": "ok"}))
+    );
     // "/api" does not match "/api/*": the default behaviour, S3, the 404 page.
     let bare = dev.get("/api").await;
     assert_eq!(bare.status, 404);
@@ -209,7 +212,10 @@ async fn a_missing_page_is_the_404_page_with_404() {
         let got = dev.get(path).await;
         assert_eq!(got.status, 404, "{path}");
         assert!(got.body.contains(NOT_FOUND_PAGE), "{path}: {}", got.body);
-        assert!(got.header("content-type").starts_with("text/html"), "{path}");
+        assert!(
+            got.header("content-type").starts_with("text/html"),
+            "{path}"
+        );
     }
 }
 
@@ -218,7 +224,11 @@ async fn directories_serve_their_index_through_the_function() {
     let dev = start(None, None).await;
     let docs = dev.get("/docs/").await;
     assert_eq!(docs.status, 200);
-    assert!(docs.body.contains("<h1>About colorid</h1>"), "{}", docs.body);
+    assert!(
+        docs.body.contains("<h1>About colorid</h1>"),
+        "{}",
+        docs.body
+    );
     let root = dev.get("/").await;
     assert_eq!(root.status, 200);
     assert!(root.body.contains("<title>colorid — your colour</title>"));
@@ -250,7 +260,10 @@ async fn security_headers_are_on_every_response() {
         assert_eq!(got.header("x-frame-options"), "DENY", "{path}");
         assert_eq!(got.header("referrer-policy"), "no-referrer", "{path}");
         assert_eq!(got.header("x-content-type-options"), "nosniff", "{path}");
-        assert!(got.header("permissions-policy").contains("camera=()"), "{path}");
+        assert!(
+            got.header("permissions-policy").contains("camera=()"),
+            "{path}"
+        );
     }
 }
 
@@ -276,15 +289,27 @@ async fn every_api_status_reaches_the_browser_unchanged() {
         "{:?}",
         step_up.headers
     );
-    assert!(step_up.header("www-authenticate").contains(r#"acr_values="AAL2""#));
+    assert!(
+        step_up
+            .header("www-authenticate")
+            .contains(r#"acr_values="AAL2""#)
+    );
 
     let ok = dev.send("GET", "/api/color", Some(&bob), "").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.json()["level"], json!("AAL2"));
     let refused = dev.send("GET", "/api/color", Some("not.a.token"), "").await;
-    assert_eq!((refused.status, refused.json()["code"].clone()), (401, json!("invalid_token")));
-    let bad = dev.send("POST", "/api/verify_attributes", None, "not json").await;
-    assert_eq!((bad.status, bad.json()["code"].clone()), (400, json!("invalid_request")));
+    assert_eq!(
+        (refused.status, refused.json()["code"].clone()),
+        (401, json!("invalid_token"))
+    );
+    let bad = dev
+        .send("POST", "/api/verify_attributes", None, "not json")
+        .await;
+    assert_eq!(
+        (bad.status, bad.json()["code"].clone()),
+        (400, json!("invalid_request"))
+    );
     let unknown = dev.get("/api/no-such-route").await;
     assert_eq!(unknown.status, 404, "a JSON 404, not the 404 page");
     assert_eq!(unknown.json()["code"], json!("not_found"));
@@ -292,7 +317,12 @@ async fn every_api_status_reaches_the_browser_unchanged() {
     assert_eq!(method.status, 405);
     assert_eq!(method.header("allow"), "GET");
     let none = dev
-        .send("GET", "/api/attributes?self_asserted_attributes=Email", Some(&carol), "")
+        .send(
+            "GET",
+            "/api/attributes?self_asserted_attributes=Email",
+            Some(&carol),
+            "",
+        )
         .await;
     assert_eq!(none.status, 204, "{}", none.body);
     assert!(none.body.is_empty());
@@ -307,9 +337,10 @@ async fn only_s3s_403_is_mapped_to_the_error_page() {
     // No 404.html in this stack's (missing) site: no error page at all.
     assert!(codes.is_empty(), "{codes:?}");
     let (dir, _) = site_copy();
-    let edge =
-        EdgeConfig::from_distribution(&colorid::dev::edge::wanted_config(&stack_in(&dir), "s").unwrap())
-            .unwrap();
+    let edge = EdgeConfig::from_distribution(
+        &colorid::dev::edge::wanted_config(&stack_in(&dir), "s").unwrap(),
+    )
+    .unwrap();
     let rules: Vec<(u16, Option<String>, Option<u16>)> = edge
         .errors
         .iter()
@@ -352,7 +383,9 @@ async fn the_default_root_object_applies_to_the_root_only() {
     assert_eq!(root.status(), 200);
     let docs = get("/docs/").await;
     assert_eq!(docs.status(), 404);
-    let body = axum::body::to_bytes(docs.into_body(), 1 << 20).await.unwrap();
+    let body = axum::body::to_bytes(docs.into_body(), 1 << 20)
+        .await
+        .unwrap();
     assert!(String::from_utf8_lossy(&body).contains(NOT_FOUND_PAGE));
 }
 
@@ -374,7 +407,10 @@ async fn the_function_checks_the_origin_header() {
     let mut config =
         EdgeConfig::from_distribution(&colorid::dev::edge::wanted_config(&stack, "wrong").unwrap())
             .unwrap();
-    config.behaviors.iter_mut().for_each(|b| b.headers_policy = None);
+    config
+        .behaviors
+        .iter_mut()
+        .for_each(|b| b.headers_policy = None);
     let mut settings = colorid_lambda::Settings::new(
         "https://issuer.example.com/",
         "c",
@@ -400,7 +436,9 @@ async fn the_function_checks_the_origin_header() {
         .unwrap();
     let resp = edge.handle(req).await;
     assert_eq!(resp.status(), 421, "not a status the distribution maps");
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["code"], json!("forbidden"));
 }

@@ -460,10 +460,7 @@ async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> Test
         count(&ops, "DeleteObjects") + count(&ops, "CopyObject") + count(&ops, "HeadObject"),
         0
     );
-    assert_eq!(
-        fx.invalidated_paths(&changed).await?,
-        ["/docs/index.html"]
-    );
+    assert_eq!(fx.invalidated_paths(&changed).await?, ["/docs/index.html"]);
 
     fx.remove("style.css");
     fx.write("site.css", "v1 style.css");

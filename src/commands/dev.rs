@@ -2,11 +2,11 @@
 
 use crate::cli::{DevArgs, Global};
 use crate::config::{self, OriginAccess};
-use crate::stack::bucket::Reader;
-use crate::stack::distribution;
 use crate::dev::{self, DevOptions, deployed};
 use crate::error::{Error, Result};
 use crate::session;
+use crate::stack::bucket::Reader;
+use crate::stack::distribution;
 
 pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
     let stack = config::load(&g.stack)?;
@@ -19,7 +19,12 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
                 "the stack has no {what} yet.\n  what to do: run `colorid --local up` first"
             ))
         };
-        let bucket = ctx.state.get().await.bucket.ok_or_else(|| not_up("bucket"))?;
+        let bucket = ctx
+            .state
+            .get()
+            .await
+            .bucket
+            .ok_or_else(|| not_up("bucket"))?;
         let dist = distribution::find(&ctx)
             .await?
             .ok_or_else(|| not_up("distribution"))?;

@@ -87,8 +87,7 @@ impl EdgeConfig {
             methods: methods(d.allowed_methods().map(|m| m.items()).unwrap_or_default()),
             origin_request_policy: non_empty(d.origin_request_policy_id()),
             headers_policy: non_empty(d.response_headers_policy_id()),
-            viewer_function: viewer_request_function(d.function_associations())
-                .map(str::to_string),
+            viewer_function: viewer_request_function(d.function_associations()).map(str::to_string),
         });
         let errors = config
             .custom_error_responses()
@@ -137,7 +136,11 @@ impl EdgeConfig {
     pub fn behavior_for(&self, path: &str) -> &Behavior {
         self.behaviors
             .iter()
-            .find(|b| b.pattern.as_deref().is_none_or(|p| pattern_matches(p, path)))
+            .find(|b| {
+                b.pattern
+                    .as_deref()
+                    .is_none_or(|p| pattern_matches(p, path))
+            })
             .unwrap_or_else(|| &self.behaviors[self.behaviors.len() - 1])
     }
 

@@ -144,7 +144,9 @@ pub fn wanted_policy(bucket: &str, reader: &Reader, tls_deny: bool) -> Value {
     let arn = format!("arn:aws:s3:::{bucket}");
     let principal = match reader {
         Reader::Distribution(_) => json!({"Service": "cloudfront.amazonaws.com"}),
-        Reader::OriginAccessIdentity(id) => json!({"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")}),
+        Reader::OriginAccessIdentity(id) => {
+            json!({"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")})
+        }
     };
     // publish's manifest lists every file and its hash: not for viewers.
     let private = json!({

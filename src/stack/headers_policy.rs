@@ -43,7 +43,10 @@ pub fn name(names: &Names) -> String {
 /// The origin (`scheme://host[:port]`) of a URL, if it has one.
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty())?;
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|h| !h.is_empty())?;
     Some(format!("{scheme}://{host}"))
 }
 
@@ -192,7 +195,11 @@ pub fn headers_of(config: &ResponseHeadersPolicyConfig) -> Vec<PolicyHeader> {
         .map(|c| c.items())
         .unwrap_or_default()
     {
-        out.push((h.header().to_ascii_lowercase(), h.value().into(), h.r#override()));
+        out.push((
+            h.header().to_ascii_lowercase(),
+            h.value().into(),
+            h.r#override(),
+        ));
     }
     out
 }
@@ -217,7 +224,10 @@ fn rendered(config: &ResponseHeadersPolicyConfig) -> std::collections::BTreeMap<
         .into_iter()
         .map(|(n, value, o)| (format!("header.{n}"), format!("{value} (override {o})")))
         .collect();
-    v.insert("comment".into(), config.comment().unwrap_or_default().into());
+    v.insert(
+        "comment".into(),
+        config.comment().unwrap_or_default().into(),
+    );
     v
 }
 

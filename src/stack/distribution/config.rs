@@ -7,10 +7,9 @@ use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, EventType, FunctionAssociation, FunctionAssociations, GeoRestriction,
-    GeoRestrictionType, HttpVersion, Method,
-    MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
-    Origins, PriceClass, Restrictions, S3OriginConfig, SslProtocol, SslSupportMethod,
-    ViewerCertificate, ViewerProtocolPolicy,
+    GeoRestrictionType, HttpVersion, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
+    OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, Restrictions, S3OriginConfig,
+    SslProtocol, SslSupportMethod, ViewerCertificate, ViewerProtocolPolicy,
 };
 
 use crate::config::Stack;
