@@ -17,8 +17,10 @@ use crate::stack::{Change, Ctx, diff_fields};
 use crate::wait::{self, Poll};
 
 mod config;
+mod view;
 
 pub use config::*;
+pub use view::*;
 
 /// The stack's distribution as found.
 #[derive(Debug, Clone)]
