@@ -229,7 +229,9 @@ export async function api(path, init = {}) {
   if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   const resp = await fetch(config.apiBase + path, { ...init, headers });
   const body = resp.status === 204 ? null : await resp.json().catch(() => null);
-  if (resp.status === 401) expire();
+  // RFC 9470: a 401 asking for a stronger sign-in keeps the session; any other 401 ends it.
+  const stepUp = /insufficient_user_authentication/.test(resp.headers.get('WWW-Authenticate') ?? '');
+  if (resp.status === 401 && !stepUp) expire();
   if (!resp.ok) throw new ApiError(resp.status, body);
   return body;
 }

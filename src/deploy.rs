@@ -12,7 +12,10 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
-use crate::stack::{Ctx, certificate, code, dns, function, function_url, role, zone};
+use crate::stack::{
+    Ctx, certificate, code, dns, function, function_url, headers_policy, role, viewer_function,
+    zone,
+};
 
 /// How `up` runs.
 #[derive(Debug, Clone, Default)]
@@ -73,12 +76,17 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         let url = function_url::ensure(ctx, &name).await?;
         Ok((secrets, name, url))
     };
-    let (cert, bucket_policy, access, (secrets, function_name, function_url)) = tokio::try_join!(
+    // The edge's own pieces: the response headers policy and the viewer-request function.
+    let edge =
+        async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
+    let (cert, bucket_policy, access, (secrets, function_name, function_url), edge) = tokio::try_join!(
         certificate::ensure(ctx, &zone_id, options.max_wait),
         bucket::ensure(ctx, &bucket_name),
         origin_access::ensure(ctx),
         identity_function,
+        edge,
     )?;
+    let (headers_policy_id, viewer_function_arn) = edge;
 
     let inputs = Inputs {
         certificate_arn: cert.arn.clone(),
@@ -89,6 +97,8 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
             verify_secret: secrets.origin_verify.expose().to_string(),
         }),
         has_404_page: ctx.stack.site_dir.join("404.html").is_file(),
+        headers_policy_id,
+        viewer_function_arn: Some(viewer_function_arn),
     };
     let dist = distribution::ensure(ctx, &inputs).await?;
     // The previous origin-verify value is kept until CloudFront has deployed

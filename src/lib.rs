@@ -8,6 +8,7 @@ pub mod config;
 pub mod delete_objects;
 pub mod deploy;
 pub mod dev;
+pub mod edge;
 pub mod error;
 pub mod lock;
 pub mod names;

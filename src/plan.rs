@@ -9,8 +9,10 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
-    Change, Ctx, Planned, certificate, code, dns, function, function_url, role, secrets, zone,
+    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy, role,
+    secrets, viewer_function, zone,
 };
+use aws_sdk_cloudfront::types::FunctionStage;
 
 /// Surveys the account and says what `up` would do. The function's code is
 /// compared only when `function_zip` is given (otherwise `up` builds it).
@@ -95,6 +97,41 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         function_url::plan(&found_url),
     );
 
+    let cf = ctx.aws.cloudfront();
+    let headers_policy_id = if ctx.aws.is_local() {
+        distribution::SECURITY_HEADERS.to_string()
+    } else {
+        let wanted = headers_policy::wanted_config(&ctx.names, &ctx.stack.identity.issuer)?;
+        let found = headers_policy::find(&cf, wanted.name()).await?;
+        push(
+            "headers policy",
+            wanted.name(),
+            headers_policy::plan(found.as_ref(), &wanted),
+        );
+        found.map_or_else(|| "(new policy)".to_string(), |f| f.id)
+    };
+    let fn_name = viewer_function::name(&ctx.names);
+    let live = viewer_function::describe(&cf, &fn_name, FunctionStage::Live).await?;
+    let fn_current = live.as_ref().is_some_and(|(s, _)| {
+        s.function_config().map(|c| c.comment().to_string())
+            == Some(viewer_function::comment(&ctx.names))
+    });
+    push(
+        "function (edge)",
+        &fn_name,
+        match (&live, fn_current) {
+            (None, _) => Change::Create,
+            (Some(_), true) => Change::Unchanged,
+            (Some(_), false) => Change::from_fields(vec![crate::stack::FieldChange {
+                field: "source".into(),
+                old: "(other)".into(),
+                new: viewer_function::comment(&ctx.names),
+            }]),
+        },
+    );
+    let viewer_function_arn = live
+        .and_then(|(s, _)| s.function_metadata().map(|m| m.function_arn().to_string()))
+        .unwrap_or_else(|| "(new function)".into());
     let inputs = Inputs {
         certificate_arn: cert
             .map(|c| c.arn)
@@ -110,6 +147,8 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
                 .map_or_else(|| "(new secret)".to_string(), |s| s.expose().to_string()),
         }),
         has_404_page: ctx.stack.site_dir.join("404.html").is_file(),
+        headers_policy_id,
+        viewer_function_arn: Some(viewer_function_arn),
     };
     let wanted = distribution::wanted_config(ctx, &inputs, found_dist.as_ref().map(|d| &d.config))?;
     push(
@@ -118,7 +157,10 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         distribution::plan(
             found_dist.as_ref(),
             &wanted,
-            state.origin_access_control_id.as_deref(),
+            distribution::Recorded {
+                origin_access_control: state.origin_access_control_id.as_deref(),
+                viewer_function: state.viewer_function_arn.as_deref(),
+            },
         ),
     );
 

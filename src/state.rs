@@ -47,6 +47,8 @@ pub struct State {
     pub role_name: Option<String>,
     pub function_name: Option<String>,
     pub function_url: Option<String>,
+    /// The directory-index CloudFront Function's ARN.
+    pub viewer_function_arn: Option<String>,
 }
 
 /// The state record and where it is kept.

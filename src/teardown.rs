@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
-    Ctx, bucket, certificate, distribution, dns, function, function_url, origin_access, role,
-    secrets, zone,
+    Ctx, bucket, certificate, distribution, dns, function, function_url, headers_policy,
+    origin_access, role, secrets, viewer_function, zone,
 };
 
 /// What the stack has in the account, found for deletion.
@@ -25,6 +25,10 @@ pub struct Inventory {
     pub distributions: Vec<String>,
     pub origin_access_control: Option<String>,
     pub origin_access_identity: Option<String>,
+    /// The stack's response headers policy, by name.
+    pub headers_policy: Option<String>,
+    /// The stack's viewer-request CloudFront Function, by name.
+    pub viewer_function: Option<String>,
     pub bucket: Option<String>,
     pub validation_records: Vec<(String, String)>,
     pub certificates: Vec<String>,
@@ -67,6 +71,12 @@ impl Inventory {
         }
         if let Some(id) = &self.origin_access_identity {
             out.push(format!("origin access identity {id}"));
+        }
+        if let Some(p) = &self.headers_policy {
+            out.push(format!("response headers policy {p}"));
+        }
+        if let Some(f) = &self.viewer_function {
+            out.push(format!("CloudFront function {f}"));
         }
         if let Some(b) = &self.bucket {
             out.push(format!("S3 bucket {b} and every object version in it"));
@@ -154,6 +164,18 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     if look_for_oai {
         inv.origin_access_identity =
             origin_access::find_identity(&cf, &ctx.names.origin_access_identity_comment()).await?;
+    }
+
+    // The emulator has no response headers policy API; real AWS is always asked.
+    if !ctx.aws.is_local() {
+        let name = headers_policy::name(&ctx.names);
+        if headers_policy::find(&cf, &name).await?.is_some() {
+            inv.headers_policy = Some(name);
+        }
+    }
+    let function_name = viewer_function::name(&ctx.names);
+    if viewer_function::exists(&cf, &function_name).await? {
+        inv.viewer_function = Some(function_name);
     }
 
     let account = session::account_id(ctx).await?;
@@ -316,6 +338,16 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         let start = Instant::now();
         origin_access::delete_identity(&cf, id).await?;
         step(&format!("deleted origin access identity {id}"), start);
+    }
+    if let Some(p) = &inv.headers_policy {
+        let start = Instant::now();
+        headers_policy::delete(&cf, p).await?;
+        step(&format!("deleted response headers policy {p}"), start);
+    }
+    if let Some(f) = &inv.viewer_function {
+        let start = Instant::now();
+        viewer_function::delete(&cf, f).await?;
+        step(&format!("deleted CloudFront function {f}"), start);
     }
     if let Some(b) = &inv.bucket {
         let start = Instant::now();

@@ -29,8 +29,15 @@ async fn start(required_level: Option<&str>) -> Running {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("index.html"), "<h1>the index</h1>").unwrap();
     std::fs::write(site.path().join("404.html"), "<h1>the not-found page</h1>").unwrap();
+    let stack_file = site.path().join("stack.toml");
+    let stack_config = colorid::config::parse(
+        &stack_file,
+        "name = \"dev-test\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n",
+    )
+    .unwrap();
     let opts = DevOptions {
         stack: "dev-test".into(),
+        stack_config,
         site_dir: site.path().to_path_buf(),
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
@@ -234,7 +241,8 @@ async fn required_level_is_enforced_by_the_function() {
     let (_, body) = dev.token(&code, VERIFIER).await;
     let alice = body["id_token"].as_str().unwrap().to_string();
     let (status, body) = dev.get("/api/color", Some(&alice)).await;
-    assert_eq!(status, 403);
+    // RFC 9470 step-up: 401, which the distribution never maps to its 404 page.
+    assert_eq!(status, 401);
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         body,

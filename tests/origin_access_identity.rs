@@ -130,7 +130,13 @@ fn the_bucket_policy_grants_only_the_identity() {
     assert_eq!(allow["Action"], "s3:GetObject");
     assert_eq!(allow["Resource"], "arn:aws:s3:::site-bucket/*");
     assert_eq!(policy["Statement"][0]["Effect"], "Deny");
-    assert_eq!(policy["Statement"].as_array().unwrap().len(), 2);
+    // The identity may not read publish's manifest.
+    let private = &policy["Statement"][2];
+    assert_eq!(private["Effect"], "Deny");
+    assert_eq!(private["Principal"], allow["Principal"]);
+    assert_eq!(private["Action"], "s3:GetObject");
+    assert_eq!(private["Resource"], "arn:aws:s3:::site-bucket/.colorid/*");
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 3);
 }
 
 #[test]

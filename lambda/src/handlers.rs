@@ -60,7 +60,8 @@ fn origin_allowed(ready: &Ready, req: &Request) -> bool {
 pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
     if !origin_allowed(ready, &req) {
         return done(
-            response::error(403, "forbidden", "requests must come through the site"),
+            // Not 403: the distribution maps 403 (S3's missing key) to the 404 page.
+            response::error(421, "forbidden", "requests must come through the site"),
             "origin_verify",
         );
     }
@@ -113,8 +114,10 @@ async fn authenticate(
     if let Some(required) = ready.required_level
         && level.is_none_or(|l| l < required)
     {
-        let body = json!({"code": "insufficient_assurance", "required": required.as_str()});
-        return Err(done(response::json(403, &body), "insufficient_assurance"));
+        return Err(done(
+            response::insufficient_assurance(required.as_str()),
+            "insufficient_assurance",
+        ));
     }
     Ok((claims, level))
 }

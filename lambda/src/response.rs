@@ -52,6 +52,24 @@ pub fn unauthorized(reason: &Reason) -> Response<Body> {
     resp
 }
 
+/// 401 for a token below the required assurance level, as RFC 9470 (OAuth
+/// step-up) answers it: `insufficient_user_authentication` with the
+/// `acr_values` to ask for. Not 403, which the distribution maps to its 404
+/// page for every path.
+pub fn insufficient_assurance(required: &str) -> Response<Body> {
+    let mut resp = json(
+        401,
+        &json!({"code": "insufficient_assurance", "required": required}),
+    );
+    let challenge = format!(
+        r#"Bearer error="insufficient_user_authentication", error_description="a higher assurance level is required", acr_values="{required}""#
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
 /// 400 with validation failures.
 pub fn bad_request(message: &str, failures: Value) -> Response<Body> {
     json(

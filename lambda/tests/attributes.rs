@@ -328,7 +328,7 @@ async fn origin_header_routes_and_methods() {
         let (status, body) = call(&app, health(bad)).await;
         assert_eq!(
             (status, &body["code"]),
-            (403, &json!("forbidden")),
+            (421, &json!("forbidden")),
             "{bad:?}"
         );
     }

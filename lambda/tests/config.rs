@@ -173,7 +173,7 @@ async fn missing_previous_origin_value_is_not_an_error() {
         .header("x-origin-verify", ORIGIN_PREVIOUS)
         .body(lambda_http::Body::Empty)
         .unwrap();
-    assert_eq!(call(&app, old).await.0, 403);
+    assert_eq!(call(&app, old).await.0, 421);
 }
 
 #[tokio::test]

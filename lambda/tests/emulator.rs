@@ -143,5 +143,5 @@ async fn built_function_answers_under_cargo_lambda_watch() {
 
     // The origin check is on in this mode: no header, no answer.
     let refused = http.get(format!("{base}/api/health")).send().await.unwrap();
-    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.status(), 421);
 }

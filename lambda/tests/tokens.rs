@@ -541,7 +541,8 @@ async fn assurance_level_is_mapped_and_enforced() {
             request("GET", "/api/color", Some(&token_with(acr)), None),
         )
         .await;
-        assert_eq!(status, 403, "{acr:?}");
+        // RFC 9470: step-up is a 401, never a status the distribution maps.
+        assert_eq!(status, 401, "{acr:?}");
         assert_eq!(
             body,
             json!({"code": "insufficient_assurance", "required": "AAL2"})
@@ -554,5 +555,5 @@ async fn assurance_level_is_mapped_and_enforced() {
         request("GET", uri, Some(&token_with(Some("AAL1"))), None),
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 401);
 }

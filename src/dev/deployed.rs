@@ -1,17 +1,14 @@
 //! `colorid dev --local`: the deployed stack rather than the working copy —
-//! the site as `publish` left it in the (emulated) bucket, and the stack's
-//! secrets from (emulated) SSM.
+//! the site as `publish` left it in the (emulated) bucket, the distribution's
+//! configuration as the emulator holds it, and the stack's secrets from
+//! (emulated) SSM.
 
-use std::sync::Arc;
-
+use aws_sdk_cloudfront::types::DistributionConfig;
 use aws_sdk_s3::Client as S3Client;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 
 use crate::error::{AwsContext, Error, Result};
 use crate::stack::Ctx;
+use crate::stack::bucket::Reader;
 use crate::stack::secrets::SecretName;
 
 /// Where the deployed site lives.
@@ -21,12 +18,26 @@ pub struct DeployedSite {
     pub bucket: String,
 }
 
-/// The deployed stack `colorid --local dev` serves: its secrets and its bucket.
+/// The deployed stack `colorid --local dev` serves: its secrets, its bucket
+/// and its distribution.
 #[derive(Clone)]
 pub struct Deployed {
     pub app_secret: String,
     pub signing_key_pem: String,
+    /// The value the function expects in `X-Origin-Verify`.
+    pub origin_verify: String,
     pub site: DeployedSite,
+    /// The distribution's configuration as the emulator holds it.
+    pub distribution: DistributionConfig,
+    /// Who the bucket policy lets read the bucket.
+    pub reader: Reader,
+}
+
+/// The deployed secrets the function uses.
+pub struct Secrets {
+    pub app_secret: String,
+    pub signing_key_pem: String,
+    pub origin_verify: String,
 }
 
 impl std::fmt::Debug for Deployed {
@@ -38,11 +49,15 @@ impl std::fmt::Debug for Deployed {
     }
 }
 
-/// The deployed secrets the function uses: `(app secret, signing key PEM)`.
-pub async fn read_secrets(ctx: &Ctx) -> Result<(String, String)> {
+/// The deployed secrets the function uses.
+pub async fn read_secrets(ctx: &Ctx) -> Result<Secrets> {
     let path = ctx.names.parameter_path();
-    let names =
-        [SecretName::AppSecret, SecretName::SigningKey].map(|s| format!("{path}/{}", s.leaf()));
+    let names = [
+        SecretName::AppSecret,
+        SecretName::SigningKey,
+        SecretName::OriginVerify,
+    ]
+    .map(|s| format!("{path}/{}", s.leaf()));
     let out = ctx
         .aws
         .ssm()
@@ -64,68 +79,9 @@ pub async fn read_secrets(ctx: &Ctx) -> Result<(String, String)> {
                 ))
             })
     };
-    Ok((value(&names[0])?, value(&names[1])?))
-}
-
-/// The bucket key for a request path: `/` and `/docs/` serve their index.html.
-pub fn key_for(path: &str) -> String {
-    let key = path.trim_start_matches('/');
-    if key.is_empty() || key.ends_with('/') {
-        format!("{key}index.html")
-    } else {
-        key.to_string()
-    }
-}
-
-/// Serves one object from the bucket, with the headers `publish` stored; 404.html when missing.
-pub async fn serve(State(site): State<Arc<DeployedSite>>, req: Request) -> Response {
-    let key = key_for(req.uri().path());
-    match fetch(&site, &key).await {
-        Some(resp) => resp,
-        None => match fetch(&site, "404.html").await {
-            Some(mut resp) => {
-                *resp.status_mut() = StatusCode::NOT_FOUND;
-                resp
-            }
-            None => (StatusCode::NOT_FOUND, "not found").into_response(),
-        },
-    }
-}
-
-async fn fetch(site: &DeployedSite, key: &str) -> Option<Response> {
-    if key.starts_with(".colorid/") {
-        return None;
-    }
-    let out = site
-        .s3
-        .get_object()
-        .bucket(&site.bucket)
-        .key(key)
-        .send()
-        .await
-        .ok()?;
-    let content_type = out.content_type().map(str::to_string);
-    let cache_control = out.cache_control().map(str::to_string);
-    let body = out.body.collect().await.ok()?.into_bytes();
-    let mut resp = Response::new(Body::from(body));
-    let h = resp.headers_mut();
-    if let Some(v) = content_type.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Some(v) = cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
-    Some(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::key_for;
-
-    #[test]
-    fn directory_paths_serve_their_index() {
-        assert_eq!(key_for("/"), "index.html");
-        assert_eq!(key_for("/docs/"), "docs/index.html");
-        assert_eq!(key_for("/color.js"), "color.js");
-    }
+    Ok(Secrets {
+        app_secret: value(&names[0])?,
+        signing_key_pem: value(&names[1])?,
+        origin_verify: value(&names[2])?,
+    })
 }

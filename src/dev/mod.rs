@@ -1,10 +1,12 @@
-//! `colorid dev`: the whole application on localhost. The site and a generated
-//! `/config.json` are served from the stack's site directory, `/api/*` goes
-//! through the identity function in-process, and, unless a real issuer is
-//! given, a built-in test identity provider answers under `/idp`.
+//! `colorid dev`: the whole application on localhost, through a local edge
+//! that applies the stack's distribution configuration. The site comes from
+//! the stack's site directory (or with `--local` the deployed bucket) with a
+//! generated `/config.json`, `/api/*` goes through the identity function
+//! in-process, and, unless a real issuer is given, a built-in test identity
+//! provider answers under `/idp`.
 
-pub mod api;
 pub mod deployed;
+pub mod edge;
 pub mod keys;
 pub mod server;
 pub mod test_idp;

@@ -1,5 +1,7 @@
-//! The dev server: the site, `/config.json`, `/api/*` in-process and, without
-//! a real issuer, the test identity provider under `/idp`.
+//! The dev server: the site, `/config.json` and `/api/*` (the function
+//! in-process) through the local edge ([`crate::edge`]), and, without a real
+//! issuer, the test identity provider under `/idp`, beside the edge as a
+//! real provider would be.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,15 +10,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::{Json, Response};
-use axum::routing::{any, get};
 use colorid_lambda::{App, Settings};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
 
-use super::{api, keys, test_idp};
+use super::{edge, keys, test_idp};
 use crate::error::{Error, Result};
 
 /// What `colorid dev` serves and how.
@@ -24,6 +22,8 @@ use crate::error::{Error, Result};
 pub struct DevOptions {
     /// The stack's name, shown in `/config.json`.
     pub stack: String,
+    /// The stack, whose distribution the edge serves through.
+    pub stack_config: crate::config::Stack,
     /// The folder with the site.
     pub site_dir: PathBuf,
     /// The address to listen on.
@@ -85,9 +85,17 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
             (Some(Arc::new(idp)), issuer, test_idp::CLIENT_ID.to_string())
         }
     };
-    let (app_secret, signing_pem) = match &opts.deployed {
-        Some(d) => (d.app_secret.clone(), d.signing_key_pem.clone()),
-        None => (keys::app_secret(), keys::EcKey::generate().pem),
+    let (app_secret, signing_pem, verify_secret) = match &opts.deployed {
+        Some(d) => (
+            d.app_secret.clone(),
+            d.signing_key_pem.clone(),
+            d.origin_verify.clone(),
+        ),
+        None => (
+            keys::app_secret(),
+            keys::EcKey::generate().pem,
+            keys::app_secret(),
+        ),
     };
     let mut settings = Settings::new(
         issuer.clone(),
@@ -95,10 +103,9 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         app_secret,
         signing_pem,
         origin.clone(),
-        Vec::new(),
+        // The edge sends the distribution's X-Origin-Verify; the function checks it.
+        vec![verify_secret.clone()],
     );
-    // No CloudFront in front of the dev server, so no origin header to check.
-    settings.skip_origin_verify = true;
     settings.required_level = opts.required_level.clone();
     settings.level_claim = opts.level_claim.clone();
     settings.level_map = opts.level_map.clone();
@@ -114,24 +121,23 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         "stack": opts.stack,
         "testIdentityProvider": idp.is_some(),
     });
-    let site = ServeDir::new(&opts.site_dir)
-        .not_found_service(ServeFile::new(opts.site_dir.join("404.html")));
-    let mut router = Router::new()
-        .route("/config.json", get(move || config_json(config.clone())))
-        .route("/api/{*rest}", any(api::handle))
-        .with_state(Arc::new(app));
+    let edge = edge::build(edge::EdgeInputs {
+        stack: &opts.stack_config,
+        issuer: &issuer,
+        verify_secret: &verify_secret,
+        config_json: serde_json::to_vec_pretty(&config).unwrap_or_default(),
+        app: Arc::new(app),
+        deployed: opts.deployed.as_ref(),
+    })?;
+    let mut router = Router::new();
     if let Some(idp) = &idp {
         router = router.nest("/idp", idp.clone().router());
     }
-    let router = match &opts.deployed {
-        Some(d) => router.fallback_service(
-            Router::new()
-                .fallback(super::deployed::serve)
-                .with_state(Arc::new(d.site.clone())),
-        ),
-        None => router.fallback_service(site),
-    };
-    let router = router.layer(axum::middleware::map_response(security_headers));
+    let router = router.fallback_service(
+        Router::new()
+            .fallback(crate::edge::serve)
+            .with_state(Arc::new(edge)),
+    );
     Ok(DevServer {
         listener,
         router,
@@ -139,28 +145,6 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         issuer,
         test_idp: idp.is_some(),
     })
-}
-
-async fn config_json(config: Value) -> Response {
-    let mut resp = axum::response::IntoResponse::into_response(Json(config));
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-/// The headers the distribution adds in production, so the site meets them here too.
-async fn security_headers(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    resp
 }
 
 impl DevServer {

@@ -19,8 +19,10 @@ const MAX_WAIT: Duration = Duration::from_secs(20 * 60);
 
 /// The paths to invalidate for a set of changed keys.
 ///
-/// `dir/index.html` also invalidates `/dir/` (how the page is usually requested);
-/// `fold_threshold` or more paths in one directory become `/dir/*`; more than
+/// Each key is invalidated at `/key`, the path CloudFront caches it under:
+/// the stack's viewer-request function turns `/dir/` (and `/`) into
+/// `/dir/index.html` before the cache is consulted, so no `/dir/` is ever
+/// cached ([`crate::edge`]). `fold_threshold` or more paths in one directory become `/dir/*`; more than
 /// `invalidation_max_paths` paths or [`MAX_WILDCARDS`] wildcards become `/*`.
 pub fn invalidation_paths<'a>(
     keys: impl IntoIterator<Item = &'a str>,
@@ -28,16 +30,9 @@ pub fn invalidation_paths<'a>(
 ) -> Vec<String> {
     let mut by_dir: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for key in keys {
-        let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
+        let (dir, _) = key.rsplit_once('/').unwrap_or(("", key));
         let paths = by_dir.entry(dir).or_default();
         paths.insert(format!("/{}", encode_path(key)));
-        if name == "index.html" {
-            paths.insert(if dir.is_empty() {
-                "/".to_string()
-            } else {
-                format!("/{}/", encode_path(dir))
-            });
-        }
     }
     let mut wildcards = BTreeSet::new();
     let mut exact = BTreeSet::new();
@@ -196,14 +191,18 @@ mod tests {
     }
 
     #[test]
-    fn index_html_also_invalidates_its_directory() {
+    fn each_key_is_invalidated_under_the_path_cloudfront_caches_it_at() {
         let s = PublishSettings::default();
-        assert_eq!(paths(&["index.html"], &s), ["/", "/index.html"]);
+        assert_eq!(paths(&["index.html"], &s), ["/index.html"]);
         assert_eq!(
             paths(&["docs/index.html", "app.js"], &s),
-            ["/app.js", "/docs/", "/docs/index.html"]
+            ["/app.js", "/docs/index.html"]
         );
         assert_eq!(paths(&["a b/x.css"], &s), ["/a%20b/x.css"]);
+        // A viewer asking for /docs/ is cached under the function's rewrite of it.
+        let rewritten = crate::edge::directory_index::rewrite("/docs/");
+        assert!(paths(&["docs/index.html"], &s).contains(&rewritten));
+        assert_eq!(crate::edge::directory_index::rewrite("/"), "/index.html");
     }
 
     #[test]

@@ -41,7 +41,7 @@ use futures::{StreamExt, TryStreamExt};
 pub use error::PublishError;
 pub use headers::{ObjectHeaders, content_type, is_fingerprinted};
 pub use invalidation::{caller_reference, invalidation_paths};
-pub use remote::MANIFEST_KEY;
+pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX};
 pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
 pub use settings::{CacheRule, PublishSettings, SettingsProblem};
 

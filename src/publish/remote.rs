@@ -20,8 +20,9 @@ use super::headers::ObjectHeaders;
 /// publish never deletes or invalidates it.
 pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
 /// The folder publish keeps to itself: only the manifest lives there, which is read
-/// directly, so the listing does not descend into it.
-const PRIVATE_PREFIX: &str = ".colorid/";
+/// directly, so the listing does not descend into it. The bucket policy keeps
+/// CloudFront out of it.
+pub const PRIVATE_PREFIX: &str = ".colorid/";
 /// User metadata (`x-amz-meta-md5`) holding the hex MD5 of the whole body.
 pub(crate) const MD5_METADATA: &str = "md5";
 

@@ -137,17 +137,34 @@ fn wanted_fields(ctx: &Ctx) -> BTreeMap<String, String> {
     ])
 }
 
-/// Whether the policy carries the TLS-only deny. Always on AWS. The local
-/// emulator ignores the condition of a Deny statement and so denies every
-/// object request, which would make the emulated bucket unusable; there, and
-/// only there, the statement is left out.
+/// Whether the policy carries its deny statements (TLS only; CloudFront kept
+/// out of `.colorid/`). Always on AWS. The local emulator applies a Deny
+/// statement whatever its principal and condition, and so would deny every
+/// object request and publish's own manifest; there, and only there, the
+/// statements are left out (the local edge still applies them: see
+/// `edge::origin`).
 pub fn tls_deny_supported(ctx: &Ctx) -> bool {
     !ctx.aws.is_local()
 }
 
-/// The bucket policy: TLS only (when `tls_deny`), and GetObject for CloudFront as `reader`.
+/// The bucket policy: TLS only (when `tls_deny`), GetObject for CloudFront as
+/// `reader`, except publish's private folder (when `tls_deny`).
 pub fn wanted_policy(bucket: &str, reader: &Reader, tls_deny: bool) -> Value {
     let arn = format!("arn:aws:s3:::{bucket}");
+    let principal = match reader {
+        Reader::Distribution(_) => json!({"Service": "cloudfront.amazonaws.com"}),
+        Reader::OriginAccessIdentity(id) => {
+            json!({"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")})
+        }
+    };
+    // publish's manifest lists every file and its hash: not for viewers.
+    let private = json!({
+        "Sid": "DenyCloudFrontPrivate",
+        "Effect": "Deny",
+        "Principal": principal,
+        "Action": "s3:GetObject",
+        "Resource": format!("{arn}/{}*", crate::publish::PRIVATE_PREFIX)
+    });
     let allow = match reader {
         Reader::Distribution(dist_arn) => json!({
             "Sid": "AllowCloudFrontRead",
@@ -174,7 +191,7 @@ pub fn wanted_policy(bucket: &str, reader: &Reader, tls_deny: bool) -> Value {
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}
     });
     let statements = if tls_deny {
-        vec![deny, allow]
+        vec![deny, allow, private]
     } else {
         vec![allow]
     };

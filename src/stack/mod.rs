@@ -18,9 +18,11 @@ pub mod distribution;
 pub mod dns;
 pub mod function;
 pub mod function_url;
+pub mod headers_policy;
 pub mod origin_access;
 pub mod role;
 pub mod secrets;
+pub mod viewer_function;
 pub mod zone;
 
 /// Everything a resource step needs.

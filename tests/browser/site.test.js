@@ -162,7 +162,7 @@ test('below the required level the site offers step-up; bob at AAL2 gets in and 
   const { context, page } = await newPage();
   const aliceToken = await signIn(page, BASE_AAL2, 'alice');
   const refused = await api(BASE_AAL2, '/api/color', aliceToken);
-  assert.equal(refused.status, 403);
+  assert.equal(refused.status, 401); // RFC 9470 step-up
   assert.deepEqual(refused.body, { code: 'insufficient_assurance', required: 'AAL2' });
   await page.locator('#step-up').waitFor();
   assert.equal(await page.textContent('#required-level'), 'AAL2');

@@ -1,19 +1,17 @@
-//! The distribution configuration colorid wants, and the rendered view of
-//! the fields it manages that `plan` and `up` compare.
-
-use std::collections::BTreeMap;
+//! The distribution configuration colorid wants.
 
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, GeoRestriction, GeoRestrictionType, HttpVersion, Method,
-    MinimumProtocolVersion, Origin, OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols,
-    Origins, PriceClass, Restrictions, S3OriginConfig, SslProtocol, SslSupportMethod,
-    ViewerCertificate, ViewerProtocolPolicy,
+    DistributionConfig, EventType, FunctionAssociation, FunctionAssociations, GeoRestriction,
+    GeoRestrictionType, HttpVersion, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
+    OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, Restrictions, S3OriginConfig,
+    SslProtocol, SslSupportMethod, ViewerCertificate, ViewerProtocolPolicy,
 };
 
+use crate::config::Stack;
 use crate::error::{Error, Result};
-use crate::names::digest;
+use crate::names::Names;
 use crate::stack::Ctx;
 use crate::stack::origin_access::Access;
 
@@ -26,8 +24,14 @@ pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// AWS-managed response headers policy SecurityHeadersPolicy.
 pub const SECURITY_HEADERS: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
 
-const SITE_ORIGIN: &str = "site";
-const API_ORIGIN: &str = "api";
+/// The S3 origin's id.
+pub const SITE_ORIGIN: &str = "site";
+/// The function URL origin's id.
+pub const API_ORIGIN: &str = "api";
+/// The path pattern of the identity function's behaviour.
+pub const API_PATH: &str = "/api/*";
+/// The error page; S3's 403 for a missing or denied key becomes it, with 404.
+pub const ERROR_PAGE: &str = "/404.html";
 /// The header CloudFront adds to every request it sends the function.
 pub const ORIGIN_VERIFY_HEADER: &str = "X-Origin-Verify";
 
@@ -48,6 +52,20 @@ pub struct Inputs {
     pub access: Access,
     pub api: Option<ApiOrigin>,
     pub has_404_page: bool,
+    /// The response headers policy of every behaviour: the stack's own
+    /// (the managed SecurityHeadersPolicy on the emulator only).
+    pub headers_policy_id: String,
+    /// The directory-index viewer-request function of the default behaviour.
+    pub viewer_function_arn: Option<String>,
+}
+
+/// Ids the service may not echo back in a distribution's config (the local
+/// emulator drops the origin access control and function associations),
+/// taken from the state record instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recorded<'a> {
+    pub origin_access_control: Option<&'a str>,
+    pub viewer_function: Option<&'a str>,
 }
 
 /// Turns a builder error into an internal error.
@@ -60,6 +78,17 @@ pub(super) fn build_err(e: impl std::fmt::Display) -> Error {
 /// The configuration the stack wants; `base` carries over what colorid does not manage.
 pub fn wanted_config(
     ctx: &Ctx,
+    inputs: &Inputs,
+    base: Option<&DistributionConfig>,
+) -> Result<DistributionConfig> {
+    build_config(&ctx.stack, &ctx.names, inputs, base)
+}
+
+/// The configuration a stack wants, from the stack alone: what `up` sends and
+/// what `colorid dev`'s local edge serves through.
+pub fn build_config(
+    stack: &Stack,
+    names: &Names,
     inputs: &Inputs,
     base: Option<&DistributionConfig>,
 ) -> Result<DistributionConfig> {
@@ -127,14 +156,14 @@ pub fn wanted_config(
         ];
         behaviors.push(
             CacheBehavior::builder()
-                .path_pattern("/api/*")
+                .path_pattern(API_PATH)
                 .target_origin_id(API_ORIGIN)
                 .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
                 .allowed_methods(allowed(&all)?)
                 .compress(true)
                 .cache_policy_id(CACHING_DISABLED)
                 .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
-                .response_headers_policy_id(SECURITY_HEADERS)
+                .response_headers_policy_id(&inputs.headers_policy_id)
                 .build()
                 .map_err(build_err)?,
         );
@@ -145,27 +174,29 @@ pub fn wanted_config(
         .allowed_methods(allowed(&[Method::Get, Method::Head])?)
         .compress(true)
         .cache_policy_id(CACHING_OPTIMIZED)
-        .response_headers_policy_id(SECURITY_HEADERS)
+        .response_headers_policy_id(&inputs.headers_policy_id)
+        .function_associations(viewer_functions(inputs.viewer_function_arn.as_deref())?)
         .build()
         .map_err(build_err)?;
     let mut errors = Vec::new();
     if inputs.has_404_page {
-        // Without s3:ListBucket, S3 answers 403 for a missing key.
-        for code in [403, 404] {
-            errors.push(
-                CustomErrorResponse::builder()
-                    .error_code(code)
-                    .response_page_path("/404.html")
-                    .response_code("404")
-                    .error_caching_min_ttl(60)
-                    .build()
-                    .map_err(build_err)?,
-            );
-        }
+        // Error responses apply to every behaviour, /api/* too. Only 403 is
+        // mapped: S3 answers it for a missing key (CloudFront has no
+        // s3:ListBucket) and for the denied manifest; the function never
+        // answers 403, so its statuses and JSON reach the browser unchanged.
+        errors.push(
+            CustomErrorResponse::builder()
+                .error_code(403)
+                .response_page_path(ERROR_PAGE)
+                .response_code("404")
+                .error_caching_min_ttl(60)
+                .build()
+                .map_err(build_err)?,
+        );
     }
     let caller_reference = base
         .map(|b| b.caller_reference().to_string())
-        .unwrap_or_else(|| ctx.names.distribution_caller_reference("new"));
+        .unwrap_or_else(|| names.distribution_caller_reference("new"));
     let restrictions = base
         .and_then(|b| b.restrictions().cloned())
         .map(Ok)
@@ -186,8 +217,8 @@ pub fn wanted_config(
         .caller_reference(caller_reference)
         .aliases(
             Aliases::builder()
-                .quantity(ctx.stack.aliases().len() as i32)
-                .set_items(Some(ctx.stack.aliases()))
+                .quantity(stack.aliases().len() as i32)
+                .set_items(Some(stack.aliases()))
                 .build()
                 .map_err(build_err)?,
         )
@@ -214,10 +245,10 @@ pub fn wanted_config(
                 .build()
                 .map_err(build_err)?,
         )
-        .comment(format!("colorid stack {}", ctx.names.stack))
+        .comment(format!("colorid stack {}", names.stack))
         .set_logging(base.and_then(|b| b.logging().cloned()))
         .set_web_acl_id(base.and_then(|b| b.web_acl_id().map(str::to_string)))
-        .price_class(PriceClass::from(ctx.stack.price_class.as_str()))
+        .price_class(PriceClass::from(stack.price_class.as_str()))
         .enabled(true)
         .viewer_certificate(
             ViewerCertificate::builder()
@@ -234,6 +265,36 @@ pub fn wanted_config(
         .map_err(build_err)
 }
 
+/// The default behaviour's function associations: the viewer-request function, if any.
+fn viewer_functions(arn: Option<&str>) -> Result<FunctionAssociations> {
+    let items: Vec<FunctionAssociation> = arn
+        .map(|arn| {
+            FunctionAssociation::builder()
+                .function_arn(arn)
+                .event_type(EventType::ViewerRequest)
+                .build()
+                .map_err(build_err)
+        })
+        .transpose()?
+        .into_iter()
+        .collect();
+    FunctionAssociations::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items))
+        .build()
+        .map_err(build_err)
+}
+
+/// The ARN of a behaviour's viewer-request function, if it has one.
+pub fn viewer_request_function(associations: Option<&FunctionAssociations>) -> Option<&str> {
+    associations
+        .map(|a| a.items())
+        .unwrap_or_default()
+        .iter()
+        .find(|f| f.event_type() == &EventType::ViewerRequest)
+        .map(|f| f.function_arn())
+}
+
 fn allowed(methods: &[Method]) -> Result<AllowedMethods> {
     AllowedMethods::builder()
         .quantity(methods.len() as i32)
@@ -248,212 +309,4 @@ fn allowed(methods: &[Method]) -> Result<AllowedMethods> {
         )
         .build()
         .map_err(build_err)
-}
-
-fn sorted<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
-    let mut v: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
-    v.sort();
-    v.join(",")
-}
-
-/// The managed fields of a configuration, rendered for comparison and for `plan`.
-///
-/// `recorded_oac` stands in for an origin access control id that the service
-/// did not echo back.
-pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap<String, String> {
-    let mut v = BTreeMap::new();
-    let mut put = |k: &str, val: String| {
-        v.insert(k.to_string(), val);
-    };
-    put(
-        "aliases",
-        sorted(config.aliases().map(|a| a.items()).unwrap_or_default()),
-    );
-    put(
-        "default_root_object",
-        config.default_root_object().unwrap_or_default().into(),
-    );
-    put("comment", config.comment().to_string());
-    put("enabled", config.enabled().to_string());
-    put(
-        "price_class",
-        config
-            .price_class()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-    );
-    put(
-        "http_version",
-        config
-            .http_version()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-    );
-    put(
-        "ipv6",
-        config.is_ipv6_enabled().unwrap_or(false).to_string(),
-    );
-    if let Some(cert) = config.viewer_certificate() {
-        put(
-            "certificate",
-            cert.acm_certificate_arn().unwrap_or_default().into(),
-        );
-        put(
-            "ssl_support_method",
-            cert.ssl_support_method()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-        );
-        put(
-            "minimum_protocol_version",
-            cert.minimum_protocol_version()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-        );
-    }
-    for origin in config.origins().map(|o| o.items()).unwrap_or_default() {
-        let p = format!("origin[{}]", origin.id());
-        put(&format!("{p}.domain"), origin.domain_name().to_string());
-        if origin.custom_origin_config().is_none() {
-            let oai = origin
-                .s3_origin_config()
-                .map(|s3| s3.origin_access_identity())
-                .unwrap_or_default();
-            put(&format!("{p}.origin_access_identity"), oai.to_string());
-            let oac = origin
-                .origin_access_control_id()
-                .filter(|id| !id.is_empty())
-                .or(recorded_oac)
-                .unwrap_or_default();
-            put(&format!("{p}.origin_access_control"), oac.to_string());
-        }
-        if let Some(custom) = origin.custom_origin_config() {
-            put(
-                &format!("{p}.protocol_policy"),
-                custom.origin_protocol_policy().as_str().to_string(),
-            );
-            put(
-                &format!("{p}.ssl_protocols"),
-                sorted(
-                    custom
-                        .origin_ssl_protocols()
-                        .map(|s| s.items())
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|p| p.as_str()),
-                ),
-            );
-        }
-        for h in origin
-            .custom_headers()
-            .map(|h| h.items())
-            .unwrap_or_default()
-        {
-            // Never render a secret: a short digest tells old from new.
-            put(
-                &format!("{p}.header.{}", h.header_name()),
-                format!("(secret {})", &digest(&[h.header_value()])[..8]),
-            );
-        }
-    }
-    if let Some(b) = config.default_cache_behavior() {
-        put_behavior(
-            &mut put,
-            "behavior[default]",
-            BehaviorView {
-                origin: b.target_origin_id(),
-                viewer_protocol: b.viewer_protocol_policy().as_str(),
-                cache_policy: b.cache_policy_id().unwrap_or_default(),
-                origin_request_policy: None,
-                response_headers_policy: b.response_headers_policy_id().unwrap_or_default(),
-                compress: Some(b.compress().unwrap_or(false)),
-                methods: b.allowed_methods().map(|m| m.items()).unwrap_or_default(),
-            },
-        );
-    }
-    for b in config
-        .cache_behaviors()
-        .map(|c| c.items())
-        .unwrap_or_default()
-    {
-        put_behavior(
-            &mut put,
-            &format!("behavior[{}]", b.path_pattern()),
-            BehaviorView {
-                origin: b.target_origin_id(),
-                viewer_protocol: b.viewer_protocol_policy().as_str(),
-                cache_policy: b.cache_policy_id().unwrap_or_default(),
-                origin_request_policy: Some(b.origin_request_policy_id().unwrap_or_default()),
-                response_headers_policy: b.response_headers_policy_id().unwrap_or_default(),
-                compress: None,
-                methods: b.allowed_methods().map(|m| m.items()).unwrap_or_default(),
-            },
-        );
-    }
-    let errors: Vec<String> = config
-        .custom_error_responses()
-        .map(|c| c.items())
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            format!(
-                "{}→{}",
-                e.error_code(),
-                e.response_page_path().unwrap_or_default()
-            )
-        })
-        .collect();
-    put("error_pages", sorted(errors));
-    v
-}
-
-/// The managed fields of one cache behaviour (the default one and the path
-/// ones are different SDK types with the same fields).
-struct BehaviorView<'a> {
-    origin: &'a str,
-    viewer_protocol: &'a str,
-    cache_policy: &'a str,
-    origin_request_policy: Option<&'a str>,
-    response_headers_policy: &'a str,
-    compress: Option<bool>,
-    methods: &'a [Method],
-}
-
-fn put_behavior(put: &mut dyn FnMut(&str, String), prefix: &str, b: BehaviorView<'_>) {
-    put(&format!("{prefix}.origin"), b.origin.to_string());
-    put(
-        &format!("{prefix}.viewer_protocol"),
-        b.viewer_protocol.to_string(),
-    );
-    put(
-        &format!("{prefix}.cache_policy"),
-        b.cache_policy.to_string(),
-    );
-    if let Some(orp) = b.origin_request_policy {
-        put(&format!("{prefix}.origin_request_policy"), orp.to_string());
-    }
-    put(
-        &format!("{prefix}.response_headers_policy"),
-        b.response_headers_policy.to_string(),
-    );
-    if let Some(compress) = b.compress {
-        put(&format!("{prefix}.compress"), compress.to_string());
-    }
-    put(
-        &format!("{prefix}.methods"),
-        sorted(b.methods.iter().map(|m| m.as_str())),
-    );
-}
-
-/// The origin-verify header value the distribution sends the function, if any.
-pub fn origin_verify_value(config: &DistributionConfig) -> Option<&str> {
-    config
-        .origins()
-        .map(|o| o.items())
-        .unwrap_or_default()
-        .iter()
-        .filter(|o| o.id() == API_ORIGIN)
-        .flat_map(|o| o.custom_headers().map(|h| h.items()).unwrap_or_default())
-        .find(|h| h.header_name() == ORIGIN_VERIFY_HEADER)
-        .map(|h| h.header_value())
 }

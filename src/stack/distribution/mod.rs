@@ -17,8 +17,10 @@ use crate::stack::{Change, Ctx, diff_fields};
 use crate::wait::{self, Poll};
 
 mod config;
+mod view;
 
 pub use config::*;
+pub use view::*;
 
 /// The stack's distribution as found.
 #[derive(Debug, Clone)]
@@ -105,16 +107,12 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
 }
 
 /// What `up` would do to the distribution.
-pub fn plan(
-    found: Option<&Found>,
-    wanted: &DistributionConfig,
-    recorded_oac: Option<&str>,
-) -> Change {
+pub fn plan(found: Option<&Found>, wanted: &DistributionConfig, recorded: Recorded<'_>) -> Change {
     match found {
         None => Change::Create,
         Some(f) => Change::from_fields(diff_fields(
-            &view(&f.config, recorded_oac),
-            &view(wanted, None),
+            &view(&f.config, recorded),
+            &view(wanted, Recorded::default()),
         )),
     }
 }
@@ -123,14 +121,18 @@ pub fn plan(
 pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
     let start = Instant::now();
     let cf = ctx.aws.cloudfront();
-    let recorded_oac = ctx.state.get().await.origin_access_control_id;
+    let state = ctx.state.get().await;
+    let recorded = Recorded {
+        origin_access_control: state.origin_access_control_id.as_deref(),
+        viewer_function: state.viewer_function_arn.as_deref(),
+    };
     let found = find(ctx).await?;
     let (found, what) = match found {
         Some(existing) => {
             let wanted = wanted_config(ctx, inputs, Some(&existing.config))?;
             let changes = diff_fields(
-                &view(&existing.config, recorded_oac.as_deref()),
-                &view(&wanted, None),
+                &view(&existing.config, recorded),
+                &view(&wanted, Recorded::default()),
             );
             if changes.is_empty() {
                 (existing, "unchanged".to_string())

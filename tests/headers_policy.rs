@@ -1,0 +1,163 @@
+//! The stack's response headers policy. The emulator has no response headers
+//! policy API, so `up`'s and `down`'s calls are answered by the SDK's replay
+//! client (aws-smithy-mocks): create once, no call when converged, update
+//! with the ETag just read, delete with its ETag.
+
+use aws_sdk_cloudfront::Client;
+use aws_sdk_cloudfront::operation::create_response_headers_policy::CreateResponseHeadersPolicyOutput;
+use aws_sdk_cloudfront::operation::delete_response_headers_policy::DeleteResponseHeadersPolicyOutput;
+use aws_sdk_cloudfront::operation::get_response_headers_policy_config::GetResponseHeadersPolicyConfigOutput;
+use aws_sdk_cloudfront::operation::list_response_headers_policies::ListResponseHeadersPoliciesOutput;
+use aws_sdk_cloudfront::operation::update_response_headers_policy::UpdateResponseHeadersPolicyOutput;
+use aws_sdk_cloudfront::types::{
+    ResponseHeadersPolicy, ResponseHeadersPolicyConfig, ResponseHeadersPolicyList,
+    ResponseHeadersPolicySummary, ResponseHeadersPolicyType,
+};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use colorid::names::Names;
+use colorid::stack::headers_policy::{delete, ensure_with, headers_of, wanted_config};
+
+const ISSUER: &str = "https://auth.example.com/oauth/";
+
+fn policy(id: &str, config: ResponseHeadersPolicyConfig) -> ResponseHeadersPolicy {
+    ResponseHeadersPolicy::builder()
+        .id(id)
+        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+        .response_headers_policy_config(config)
+        .build()
+        .unwrap()
+}
+
+fn listing(items: Vec<ResponseHeadersPolicy>) -> ListResponseHeadersPoliciesOutput {
+    let items: Vec<ResponseHeadersPolicySummary> = items
+        .into_iter()
+        .map(|p| {
+            ResponseHeadersPolicySummary::builder()
+                .r#type(ResponseHeadersPolicyType::Custom)
+                .response_headers_policy(p)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    ListResponseHeadersPoliciesOutput::builder()
+        .response_headers_policy_list(
+            ResponseHeadersPolicyList::builder()
+                .max_items(100)
+                .quantity(items.len() as i32)
+                .set_items(Some(items))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn wanted() -> ResponseHeadersPolicyConfig {
+    wanted_config(&Names::new("demo"), ISSUER).unwrap()
+}
+
+#[tokio::test]
+async fn up_creates_the_stack_policy_once_named_after_the_stack() {
+    let list = mock!(Client::list_response_headers_policies)
+        .match_requests(|r| r.r#type() == Some(&ResponseHeadersPolicyType::Custom))
+        .then_output(|| {
+            let other = ResponseHeadersPolicyConfig::builder()
+                .name("someone-else")
+                .build()
+                .unwrap();
+            listing(vec![policy("OTHER", other)])
+        });
+    let create = mock!(Client::create_response_headers_policy)
+        .match_requests(|r| {
+            let c = r.response_headers_policy_config().unwrap();
+            let csp = c
+                .security_headers_config()
+                .and_then(|s| s.content_security_policy())
+                .map(|p| p.content_security_policy().to_string())
+                .unwrap_or_default();
+            c.name() == "colorid-demo-headers"
+                && csp.contains("connect-src 'self' https://auth.example.com;")
+                && c.security_headers_config()
+                    .and_then(|s| s.strict_transport_security())
+                    .is_some_and(|h| h.access_control_max_age_sec() >= 31_536_000)
+        })
+        .then_output(|| {
+            CreateResponseHeadersPolicyOutput::builder()
+                .response_headers_policy(policy("NEW1", wanted()))
+                .e_tag("E1")
+                .build()
+        });
+    let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, &[&list, &create]);
+    let (id, what) = ensure_with(&cf, wanted()).await.unwrap();
+    assert_eq!((id.as_str(), what.as_str()), ("NEW1", "created"));
+    assert_eq!(create.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_converged_policy_makes_no_mutating_call() {
+    let list = mock!(Client::list_response_headers_policies)
+        .then_output(|| listing(vec![policy("P1", wanted())]));
+    let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, &[&list]);
+    let (id, what) = ensure_with(&cf, wanted()).await.unwrap();
+    assert_eq!((id.as_str(), what.as_str()), ("P1", "unchanged"));
+    assert_eq!(list.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_drifted_policy_is_updated_with_the_etag_just_read() {
+    let old = wanted_config(&Names::new("demo"), "https://old-issuer.example/").unwrap();
+    let list = mock!(Client::list_response_headers_policies)
+        .then_output(move || listing(vec![policy("P1", old.clone())]));
+    let read = mock!(Client::get_response_headers_policy_config)
+        .match_requests(|r| r.id() == Some("P1"))
+        .then_output(|| {
+            GetResponseHeadersPolicyConfigOutput::builder()
+                .response_headers_policy_config(wanted())
+                .e_tag("E7")
+                .build()
+        });
+    let update = mock!(Client::update_response_headers_policy)
+        .match_requests(|r| {
+            r.id() == Some("P1")
+                && r.if_match() == Some("E7")
+                && r.response_headers_policy_config()
+                    .is_some_and(|c| headers_of(c) == headers_of(&wanted()))
+        })
+        .then_output(|| {
+            UpdateResponseHeadersPolicyOutput::builder()
+                .response_headers_policy(policy("P1", wanted()))
+                .build()
+        });
+    let cf = mock_client!(
+        aws_sdk_cloudfront,
+        RuleMode::Sequential,
+        &[&list, &read, &update]
+    );
+    let (_, what) = ensure_with(&cf, wanted()).await.unwrap();
+    assert!(what.contains("content-security-policy"), "{what}");
+    assert_eq!(update.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn down_deletes_the_policy_with_its_etag() {
+    let list = mock!(Client::list_response_headers_policies)
+        .then_output(|| listing(vec![policy("P1", wanted())]));
+    let read = mock!(Client::get_response_headers_policy_config).then_output(|| {
+        GetResponseHeadersPolicyConfigOutput::builder()
+            .response_headers_policy_config(wanted())
+            .e_tag("E9")
+            .build()
+    });
+    let del = mock!(Client::delete_response_headers_policy)
+        .match_requests(|r| r.id() == Some("P1") && r.if_match() == Some("E9"))
+        .then_output(|| DeleteResponseHeadersPolicyOutput::builder().build());
+    let cf = mock_client!(
+        aws_sdk_cloudfront,
+        RuleMode::Sequential,
+        &[&list, &read, &del]
+    );
+    assert!(delete(&cf, "colorid-demo-headers").await.unwrap());
+    assert_eq!(del.num_calls(), 1);
+    let empty = mock!(Client::list_response_headers_policies).then_output(|| listing(vec![]));
+    let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, &[&empty]);
+    assert!(!delete(&cf, "colorid-demo-headers").await.unwrap());
+}
