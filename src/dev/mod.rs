@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod deployed;
+pub mod host;
 pub mod keys;
 pub mod server;
 pub mod test_idp;

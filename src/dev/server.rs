@@ -131,7 +131,12 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         ),
         None => router.fallback_service(site),
     };
-    let router = router.layer(axum::middleware::map_response(security_headers));
+    let router = router
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(super::host::AllowedHosts::for_bound(addr.ip())),
+            super::host::check,
+        ));
     Ok(DevServer {
         listener,
         router,

@@ -13,9 +13,8 @@ use aws_sdk_cloudfront::types::{
 };
 
 use crate::error::{Error, Result};
-use crate::names::digest;
-use crate::stack::Ctx;
 use crate::stack::origin_access::Access;
+use crate::stack::{Ctx, FieldChange, diff_fields};
 
 /// AWS-managed cache policy CachingOptimized.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -349,10 +348,11 @@ pub fn view(config: &DistributionConfig, recorded_oac: Option<&str>) -> BTreeMap
             .map(|h| h.items())
             .unwrap_or_default()
         {
-            // Never render a secret: a short digest tells old from new.
+            // Never render a secret, nor a hash of one (a short hash of a weak
+            // value can be searched); [`diff`] tells old from new.
             put(
                 &format!("{p}.header.{}", h.header_name()),
-                format!("(secret {})", &digest(&[h.header_value()])[..8]),
+                "(secret)".to_string(),
             );
         }
     }
@@ -443,6 +443,26 @@ fn put_behavior(put: &mut dyn FnMut(&str, String), prefix: &str, b: BehaviorView
         &format!("{prefix}.methods"),
         sorted(b.methods.iter().map(|m| m.as_str())),
     );
+}
+
+/// The managed fields that differ between what exists and what is wanted;
+/// a changed origin-verify value shows as `(secret) → (another secret)`.
+pub fn diff(
+    existing: &DistributionConfig,
+    wanted: &DistributionConfig,
+    recorded_oac: Option<&str>,
+) -> Vec<FieldChange> {
+    let mut changes = diff_fields(&view(existing, recorded_oac), &view(wanted, None));
+    if let (Some(old), Some(new)) = (origin_verify_value(existing), origin_verify_value(wanted))
+        && old != new
+    {
+        changes.push(FieldChange {
+            field: format!("origin[{API_ORIGIN}].header.{ORIGIN_VERIFY_HEADER}"),
+            old: "(secret)".into(),
+            new: "(another secret)".into(),
+        });
+    }
+    changes
 }
 
 /// The origin-verify header value the distribution sends the function, if any.

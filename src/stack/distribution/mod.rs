@@ -13,7 +13,7 @@ use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, 
 
 use crate::error::{AwsContext, Error, OrGone, Result};
 use crate::names::STACK_TAG;
-use crate::stack::{Change, Ctx, diff_fields};
+use crate::stack::{Change, Ctx};
 use crate::wait::{self, Poll};
 
 mod config;
@@ -112,10 +112,7 @@ pub fn plan(
 ) -> Change {
     match found {
         None => Change::Create,
-        Some(f) => Change::from_fields(diff_fields(
-            &view(&f.config, recorded_oac),
-            &view(wanted, None),
-        )),
+        Some(f) => Change::from_fields(diff(&f.config, wanted, recorded_oac)),
     }
 }
 
@@ -128,10 +125,7 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
     let (found, what) = match found {
         Some(existing) => {
             let wanted = wanted_config(ctx, inputs, Some(&existing.config))?;
-            let changes = diff_fields(
-                &view(&existing.config, recorded_oac.as_deref()),
-                &view(&wanted, None),
-            );
+            let changes = diff(&existing.config, &wanted, recorded_oac.as_deref());
             if changes.is_empty() {
                 (existing, "unchanged".to_string())
             } else {
