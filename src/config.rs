@@ -14,6 +14,9 @@ use toml::Spanned;
 use crate::names;
 use crate::publish::PublishSettings;
 
+mod secret_entry;
+use secret_entry::RawSecret;
+
 /// How CloudFront is allowed to read the private bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -209,48 +212,6 @@ struct RawSecrets {
     app_secret: Option<Spanned<RawSecret>>,
     signing_key: Option<Spanned<RawSecret>>,
     origin_verify: Option<Spanned<RawSecret>>,
-}
-
-/// A secret's entry: where to read it, or a value written in the file, which
-/// is refused without ever being kept or shown.
-enum RawSecret {
-    Source(RawSecretSource),
-    Literal,
-}
-
-impl<'de> Deserialize<'de> for RawSecret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entry;
-        impl<'de> serde::de::Visitor<'de> for Entry {
-            type Value = RawSecret;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("{ env = \"VARIABLE\" } or { file = \"path\" }")
-            }
-            fn visit_str<E>(self, _: &str) -> Result<RawSecret, E> {
-                Ok(RawSecret::Literal)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<RawSecret, E> {
-                Ok(RawSecret::Literal)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<RawSecret, E> {
-                Ok(RawSecret::Literal)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<RawSecret, E> {
-                Ok(RawSecret::Literal)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<RawSecret, E> {
-                Ok(RawSecret::Literal)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<RawSecret, A::Error> {
-                RawSecretSource::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(RawSecret::Source)
-            }
-        }
-        d.deserialize_any(Entry)
-    }
 }
 
 /// The fields under `[secrets]`, whose lines are never shown in an error.
