@@ -135,18 +135,39 @@ export function decodePayload(jwt) {
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
 }
 
+/** What the callback page says for each OAuth 2.0 / OpenID Connect error code;
+ * the provider's error_description is never shown (anyone can write it into a link). */
+const CALLBACK_ERRORS = {
+  access_denied: 'sign-in was cancelled or refused',
+  login_required: 'the identity provider needs you to sign in again',
+  interaction_required: 'the identity provider needs you to confirm something first',
+  consent_required: 'the identity provider needs your consent first',
+  account_selection_required: 'choose an account at the identity provider',
+  temporarily_unavailable: 'the identity provider is busy; try again in a moment',
+  server_error: 'the identity provider had a problem; try again',
+  invalid_request: 'the identity provider refused the request',
+  unauthorized_client: 'this site is not allowed to sign in with the identity provider',
+  unsupported_response_type: 'the identity provider refused the request',
+  invalid_scope: 'the identity provider refused the requested scopes',
+};
+
 /** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to. */
 export async function handleCallback(url = location.href) {
   const q = new URL(url).searchParams;
+  const storedState = sessionStorage.getItem(KEY.state);
+  // State first: a forged or stale link must neither end the sign-in under way nor show its text.
+  if (!storedState || q.get('state') !== storedState) throw new Error('sign-in failed: the state does not match; start again');
   const expected = {
-    state: sessionStorage.getItem(KEY.state),
     nonce: sessionStorage.getItem(KEY.nonce),
     verifier: sessionStorage.getItem(KEY.verifier),
     returnTo: safePath(sessionStorage.getItem(KEY.returnTo)),
   };
   for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo]) sessionStorage.removeItem(k);
-  if (q.get('error')) throw new Error(`sign-in failed: ${q.get('error')} ${q.get('error_description') ?? ''}`);
-  if (!expected.state || q.get('state') !== expected.state) throw new Error('sign-in failed: the state does not match; start again');
+  const error = q.get('error');
+  if (error) {
+    const known = Object.hasOwn(CALLBACK_ERRORS, error) ? CALLBACK_ERRORS[error] : 'the identity provider reported an error';
+    throw new Error(`sign-in failed: ${known}`);
+  }
   const d = await getDiscovery();
   const resp = await fetch(d.token_endpoint, {
     method: 'POST',

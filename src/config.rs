@@ -14,6 +14,9 @@ use toml::Spanned;
 use crate::names;
 use crate::publish::PublishSettings;
 
+mod secret_entry;
+use secret_entry::RawSecret;
+
 /// How CloudFront is allowed to read the private bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +62,8 @@ pub struct Secrets {
 pub struct Function {
     pub memory_mb: i32,
     pub timeout_seconds: i32,
+    /// At most this many instances at once; `None` leaves the function unreserved.
+    pub reserved_concurrency: Option<i32>,
 }
 
 /// A validated stack.
@@ -214,10 +219,15 @@ struct RawIdentity {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawSecrets {
-    app_secret: Option<Spanned<RawSecretSource>>,
-    signing_key: Option<Spanned<RawSecretSource>>,
-    origin_verify: Option<Spanned<RawSecretSource>>,
+    app_secret: Option<Spanned<RawSecret>>,
+    signing_key: Option<Spanned<RawSecret>>,
+    origin_verify: Option<Spanned<RawSecret>>,
 }
+
+/// The fields under `[secrets]`, whose lines are never shown in an error.
+const SECRET_FIELDS: [&str; 3] = ["app_secret", "signing_key", "origin_verify"];
+/// Shown instead of a line that may hold a secret.
+const HIDDEN_LINE: &str = "(line not shown: it may hold a secret)";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -231,10 +241,14 @@ struct RawSecretSource {
 struct RawFunction {
     memory_mb: Option<Spanned<i64>>,
     timeout_seconds: Option<Spanned<i64>>,
+    reserved_concurrency: Option<Spanned<i64>>,
 }
 
 /// The level names the function understands, lowest first.
 pub const LEVELS: [&str; 3] = ["AAL1", "AAL2", "AAL3"];
+
+/// The largest `reserved_concurrency` accepted (AWS refuses more than the account allows).
+const MAX_RESERVED_CONCURRENCY: i64 = 100_000;
 
 const PRICE_CLASSES: [&str; 3] = ["PriceClass_100", "PriceClass_200", "PriceClass_All"];
 
@@ -261,13 +275,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Stack, ConfigError> {
         Ok(raw) => raw,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let field = v.key_at(&span);
+            let mut field = v.key_at(&span);
+            let secret = SECRET_FIELDS.contains(&field.as_str());
+            let message = if secret {
+                field = format!("secrets.{field}");
+                "must be { env = \"VARIABLE\" } or { file = \"path\" }".to_string()
+            } else {
+                e.message().trim().to_string()
+            };
             v.push(
                 &span,
                 &field,
-                e.message().trim().to_string(),
+                message,
                 "see the comments in the example stack.toml for every field and its form",
             );
+            if secret {
+                v.hide_last_line();
+            }
             return Err(v.into_error(path));
         }
     };
@@ -317,6 +341,13 @@ impl Validator<'_> {
             trimmed.trim_matches(|c| c == '[' || c == ']').to_string()
         } else {
             "(stack)".to_string()
+        }
+    }
+
+    /// Replaces the source line of the last problem, which may hold a secret.
+    fn hide_last_line(&mut self) {
+        if let Some(p) = self.problems.last_mut() {
+            p.source_line = HIDDEN_LINE.to_string();
         }
     }
 
@@ -613,12 +644,25 @@ impl Validator<'_> {
         &mut self,
         base: &Path,
         field: &str,
-        raw: Option<&Spanned<RawSecretSource>>,
+        raw: Option<&Spanned<RawSecret>>,
     ) -> SecretSource {
         let Some(raw) = raw else {
             return SecretSource::Generate;
         };
-        match (&raw.get_ref().env, &raw.get_ref().file) {
+        let source = match raw.get_ref() {
+            RawSecret::Source(source) => source,
+            RawSecret::Literal => {
+                self.push(
+                    &raw.span(),
+                    field,
+                    "a secret's value is never written in stack.toml (the value is not shown here)".to_string(),
+                    "put the value in an environment variable or a file and write { env = \"VARIABLE\" } or { file = \"path\" }, or remove the line to let `up` generate the secret; treat the value as leaked if the file was shared",
+                );
+                self.hide_last_line();
+                return SecretSource::Generate;
+            }
+        };
+        match (&source.env, &source.file) {
             (Some(env), None) => {
                 let ok = !env.is_empty()
                     && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -673,9 +717,23 @@ impl Validator<'_> {
             Some(t) => *t.get_ref() as i32,
             None => 10,
         };
+        let reserved_concurrency = match &raw.reserved_concurrency {
+            Some(r) if !(1..=MAX_RESERVED_CONCURRENCY).contains(r.get_ref()) => {
+                self.push(
+                    &r.span(),
+                    "function.reserved_concurrency",
+                    format!("{} is outside 1..={MAX_RESERVED_CONCURRENCY}", r.get_ref()),
+                    "use a small cap such as 10 (Lambda keeps 100 of the account's concurrency unreserved), or remove the field",
+                );
+                None
+            }
+            Some(r) => Some(*r.get_ref() as i32),
+            None => None,
+        };
         Function {
             memory_mb,
             timeout_seconds,
+            reserved_concurrency,
         }
     }
 }

@@ -151,6 +151,13 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "secrets.app_secret",
     ),
     (
+        "secret written in the file",
+        "{ env = \"COLORID_APP_SECRET\" }",
+        "\"a-literal-secret-value\"",
+        14,
+        "secrets.app_secret",
+    ),
+    (
         "bad env var name",
         "{ env = \"COLORID_APP_SECRET\" }",
         "{ env = \"NOT-A-VAR\" }",

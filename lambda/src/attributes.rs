@@ -82,6 +82,51 @@ pub struct ValidationFailure {
     pub failure_reason: String,
 }
 
+/// Claim names of the identity token beyond those in [`CLAIMS`]; a formula may
+/// not take any of them as its name either.
+const OTHER_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "azp",
+    "nonce",
+    "acr",
+    "auth_time",
+    "email_verified",
+    "phone_number_verified",
+    "address",
+    "gender",
+    "zoneinfo",
+    "updated_at",
+    "website",
+    "profile",
+];
+
+/// Whether a formula may be called `name`: 1 to 64 ASCII letters, digits, `_`
+/// or `-`, and not the name of an attribute, a claim, `Level` or `Age` in any
+/// case, so a formula result can never pass for a released attribute.
+pub fn formula_name_problem(name: &str) -> Option<String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Some("a formula needs a name of 1 to 64 ASCII letters, digits, '_' or '-'".into());
+    }
+    let taken = [LEVEL, AGE]
+        .iter()
+        .chain(OTHER_CLAIMS)
+        .chain(CLAIMS.iter().flat_map(|(a, c)| [a, c]))
+        .any(|n| n.eq_ignore_ascii_case(name));
+    taken.then(|| {
+        format!("'{name}' is an attribute or claim name; choose another name for the formula")
+    })
+}
+
 /// The type a formula sees for an attribute name.
 pub fn formula_type(name: &str) -> Option<Type> {
     if name == AGE {
@@ -125,10 +170,18 @@ pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<Validatio
                 formulas.push(None);
             }
             (Source::Formula, Some(src)) => {
-                if r.name.is_empty() || r.name.len() > 64 {
-                    fail(".name", "a name of 1 to 64 characters is needed".into());
+                if let Some(problem) = formula_name_problem(&r.name) {
+                    fail(".name", problem);
                 }
                 match formula::parse(src, &formula_type) {
+                    // A constant would be released with the pedigree of nothing read: AUTHORITATIVE.
+                    Ok(f) if f.attributes().is_empty() => {
+                        fail(
+                            ".definition.formula",
+                            "a formula must read at least one attribute".into(),
+                        );
+                        formulas.push(None);
+                    }
                     Ok(f) => formulas.push(Some(f)),
                     Err(e) => {
                         fail(".definition.formula", e.to_string());
@@ -259,10 +312,18 @@ impl<'a> Profile<'a> {
         if pedigree < req.definition.pedigree {
             return None;
         }
+        let source = if formula.is_some() {
+            Source::Formula
+        } else {
+            Source::Attribute
+        };
         Some(json!({
             "name": req.name,
             "value": value,
-            "metadata": [{"name": "pedigree", "value": pedigree}],
+            "metadata": [
+                {"name": "pedigree", "value": pedigree},
+                {"name": "source", "value": source},
+            ],
             "definition": req.definition,
         }))
     }
@@ -274,150 +335,5 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, &format).ok().filter(|d| d.year() > 0)
 }
 
-/// Attribute requests from the GET query string.
-pub fn from_query(query: &str) -> Vec<Requested> {
-    let mut out = Vec::new();
-    let mut signed = false;
-    let mut lists = Vec::new();
-    for pair in query.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v);
-        match k {
-            "authoritative_attributes" => lists.push((Pedigree::Authoritative, v)),
-            "self_asserted_attributes" => lists.push((Pedigree::SelfAsserted, v)),
-            "sign" => signed = v == "true" || v == "1",
-            _ => {}
-        }
-    }
-    for (pedigree, list) in lists {
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            out.push(Requested {
-                name: name.into(),
-                definition: Definition {
-                    source: Source::Attribute,
-                    pedigree,
-                    signed,
-                    formula: None,
-                },
-            });
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::date;
-
-    fn profile_claims() -> Map<String, Value> {
-        json!({"sub": "u1", "birthdate": "1960-06-15", "email": "a@b.c", "email_verified": true,
-               "given_name": "Ada"})
-        .as_object()
-        .unwrap()
-        .clone()
-    }
-
-    fn req(name: &str, pedigree: Pedigree, formula: Option<&str>) -> Requested {
-        Requested {
-            name: name.into(),
-            definition: Definition {
-                source: if formula.is_some() {
-                    Source::Formula
-                } else {
-                    Source::Attribute
-                },
-                pedigree,
-                signed: false,
-                formula: formula.map(String::from),
-            },
-        }
-    }
-
-    #[test]
-    fn age_formula_either_side_of_the_birthday() {
-        let claims = profile_claims();
-        let verified = vec!["birthdate".to_string()];
-        let p = Profile::new(&claims, &verified, None);
-        let r = req("Over65", Pedigree::Authoritative, Some("Age >= 65"));
-        let f = validate(std::slice::from_ref(&r)).unwrap().remove(0);
-        let day_before = p.release(&r, f.as_ref(), date!(2025 - 06 - 14)).unwrap();
-        assert_eq!(day_before["value"], json!(false));
-        let birthday = p.release(&r, f.as_ref(), date!(2025 - 06 - 15)).unwrap();
-        assert_eq!(birthday["value"], json!(true));
-        assert_eq!(birthday["metadata"][0]["value"], json!("AUTHORITATIVE"));
-    }
-
-    #[test]
-    fn pedigree_gates_release() {
-        let claims = profile_claims();
-        let p = Profile::new(&claims, &[], None);
-        let today = date!(2025 - 01 - 01);
-        // email_verified makes Email authoritative; GivenName is only self-asserted.
-        assert!(
-            p.release(&req("Email", Pedigree::Authoritative, None), None, today)
-                .is_some()
-        );
-        assert!(
-            p.release(
-                &req("GivenName", Pedigree::Authoritative, None),
-                None,
-                today
-            )
-            .is_none()
-        );
-        let given = p
-            .release(&req("GivenName", Pedigree::SelfAsserted, None), None, today)
-            .unwrap();
-        assert_eq!(given["metadata"][0]["value"], json!("SELF_ASSERTED"));
-        // Age from a self-asserted birthdate cannot be released as authoritative.
-        let r = req("Old", Pedigree::Authoritative, Some("Age > 1"));
-        let f = validate(std::slice::from_ref(&r)).unwrap().remove(0);
-        assert!(p.release(&r, f.as_ref(), today).is_none());
-    }
-
-    #[test]
-    fn query_lists_and_decoding() {
-        let r = from_query(
-            "authoritative_attributes=Email,GivenName&self_asserted_attributes=Nick%6Eame&sign=true",
-        );
-        let names: Vec<_> = r
-            .iter()
-            .map(|r| (r.name.as_str(), r.definition.pedigree))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("Email", Pedigree::Authoritative),
-                ("GivenName", Pedigree::Authoritative),
-                ("Nickname", Pedigree::SelfAsserted)
-            ]
-        );
-        assert!(r.iter().all(|r| r.definition.signed));
-        assert_eq!(percent_decode("a%2"), "a%2");
-    }
-}
+mod tests;

@@ -6,10 +6,12 @@ use serde_json::{Value, json};
 use time::Date;
 
 use crate::Ready;
-use crate::attributes::{self, Profile, Requested};
+use crate::attributes::{self, Profile};
 use crate::identity;
 use crate::level;
+use crate::request::AttributesRequest;
 use crate::response;
+use crate::signing::{self, Statement};
 use crate::token::{self, Claims, Reason, VerifyError};
 
 /// Largest request body read.
@@ -136,11 +138,6 @@ async fn color(ready: &Ready, req: &Request) -> Outcome {
     done(response::json(200, &body), "-")
 }
 
-#[derive(Deserialize)]
-struct AttributesBody {
-    attributes: Vec<Requested>,
-}
-
 fn query(req: &Request) -> String {
     if let Some(q) = req.uri().query() {
         return q.to_string();
@@ -170,35 +167,41 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let requested = if req.method() == http::Method::POST {
+    let request = if req.method() == http::Method::POST {
         let body = req.body().as_ref();
         if body.len() > MAX_BODY {
             return body_failure(format!("larger than {MAX_BODY} bytes"));
         }
-        match serde_json::from_slice::<AttributesBody>(body) {
-            Ok(b) => b.attributes,
-            Err(e) => return body_failure(e.to_string()),
+        match AttributesRequest::from_body(body) {
+            Ok(r) => r,
+            Err(e) => return body_failure(e),
         }
     } else {
-        attributes::from_query(&query(req))
+        AttributesRequest::from_query(&query(req))
     };
-    let formulas = match attributes::validate(&requested) {
-        Ok(f) => f,
-        Err(failures) => {
-            let failures = serde_json::to_value(failures).unwrap_or(Value::Null);
-            return done(
-                response::bad_request("the requested attributes are not valid", failures),
-                "bad_request",
-            );
-        }
+    let requested = &request.attributes;
+    let (formulas, mut failures) = match attributes::validate(requested) {
+        Ok(f) => (f, Vec::new()),
+        Err(failures) => (Vec::new(), failures),
     };
+    failures.extend(request.binding_failures());
+    if !failures.is_empty() {
+        let failures = serde_json::to_value(failures).unwrap_or(Value::Null);
+        return done(
+            response::bad_request("the requested attributes are not valid", failures),
+            "bad_request",
+        );
+    }
     let profile = Profile::new(&claims.all, &ready.settings.verified_claims, level);
     let mut released = Vec::new();
     let mut to_sign = Vec::new();
+    let mut formulas_to_sign = Vec::new();
     for (r, f) in requested.iter().zip(&formulas) {
         if let Some(v) = profile.release(r, f.as_ref(), today) {
-            if r.definition.signed {
-                to_sign.push(v.clone());
+            match (r.definition.signed, f) {
+                (true, Some(_)) => formulas_to_sign.push(v.clone()),
+                (true, None) => to_sign.push(v.clone()),
+                (false, _) => {}
             }
             released.push(v);
         }
@@ -207,9 +210,16 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
         return done(response::no_content(), "no_values");
     }
     let mut body = json!({"attributes": released});
-    if !to_sign.is_empty() {
+    if !to_sign.is_empty() || !formulas_to_sign.is_empty() {
         let d = identity::derive(&ready.settings.app_secret, &claims.iss, &claims.sub);
-        match ready.signer.sign(&d.user_identity, to_sign, token::now()) {
+        let statement = Statement {
+            sub: d.user_identity,
+            attributes: to_sign,
+            formulas: formulas_to_sign,
+            audience: request.audience,
+            nonce: request.nonce,
+        };
+        match ready.signer.sign_statement(statement, token::now()) {
             Ok(jwt) => body["signed_attributes"] = Value::String(jwt),
             Err(e) => {
                 tracing::error!(error = %e, "signing attributes failed");
@@ -226,6 +236,12 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
 #[derive(Deserialize)]
 struct VerifyBody {
     signed_attributes: String,
+    /// The audience the caller expects; the default audience when absent.
+    #[serde(default)]
+    audience: Option<String>,
+    /// The nonce the caller expects, when it sent one.
+    #[serde(default)]
+    nonce: Option<String>,
 }
 
 fn verify_attributes(ready: &Ready, req: &Request) -> Outcome {
@@ -237,11 +253,22 @@ fn verify_attributes(ready: &Ready, req: &Request) -> Outcome {
         Ok(b) => b,
         Err(e) => return body_failure(e.to_string()),
     };
-    match ready.signer.verify(&parsed.signed_attributes) {
+    let audience = parsed.audience.as_deref().unwrap_or(signing::AUDIENCE);
+    let verified = ready
+        .signer
+        .verify_for(&parsed.signed_attributes, audience)
+        .and_then(|c| match &parsed.nonce {
+            Some(n) if c.nonce.as_ref() != Some(n) => Err(Reason::WrongNonce),
+            _ => Ok(c),
+        });
+    match verified {
         Ok(c) => {
             let body = json!({
                 "attributes": c.attributes,
+                "formulas": c.formulas,
                 "yourUserIdentity": c.sub,
+                "audience": c.aud,
+                "nonce": c.nonce,
                 "issued_at": c.iat,
                 "expires_at": c.exp,
             });

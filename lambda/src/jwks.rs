@@ -1,5 +1,6 @@
-//! The issuer's signing keys: OIDC discovery, a JWKS held in memory, and a
-//! refetch on an unknown `kid` limited to one per penalty period.
+//! The issuer's signing keys: OIDC discovery (whose `issuer` must be the
+//! configured one), a JWKS held in memory for the response's `max-age` (at most
+//! an hour), and a refetch on an unknown `kid` limited to one per penalty period.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,9 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_DOCUMENT: usize = 256 * 1024;
 /// Default time between refetches triggered by unknown key ids.
 pub const DEFAULT_PENALTY: Duration = Duration::from_secs(10);
+/// The longest the keys are used before they are fetched again, and how long
+/// they are kept when the response names no `max-age`.
+pub const MAX_KEY_AGE: Duration = Duration::from_secs(3600);
 
 /// The kind of a published key, which decides the algorithms it may verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,16 +117,38 @@ pub enum JwksError {
     /// A refetch was wanted but the penalty period has not yet passed.
     #[error("key refetch suppressed by the penalty period")]
     Penalty,
+    /// The discovery document names another issuer (OpenID Connect Discovery 1.0, section 4.3).
+    #[error(
+        "the discovery document at {url} names the issuer {found:?}, not the configured {expected:?}"
+    )]
+    IssuerMismatch {
+        /// The discovery document's URL.
+        url: String,
+        /// The configured issuer.
+        expected: String,
+        /// The issuer the document names.
+        found: String,
+    },
 }
 
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, Arc<Key>>,
     without_kid: Vec<Arc<Key>>,
+    /// When these keys are to be fetched again.
+    expires: Option<Instant>,
+}
+
+impl Keys {
+    fn fresh(&self) -> bool {
+        self.expires.is_some_and(|e| Instant::now() < e)
+    }
 }
 
 /// Keys cached from one issuer.
 pub struct JwksCache {
+    /// The issuer exactly as configured, which discovery must repeat.
+    configured_issuer: String,
     issuer: String,
     http: reqwest::Client,
     penalty: Duration,
@@ -134,7 +160,6 @@ pub struct JwksCache {
 
 #[derive(Default)]
 struct FetchState {
-    jwks_uri: Option<String>,
     last_attempt: Option<Instant>,
 }
 
@@ -175,6 +200,7 @@ impl JwksCache {
             .build()
             .map_err(|e| fail(e.to_string()))?;
         Ok(Self {
+            configured_issuer: issuer.to_string(),
             issuer: issuer.trim_end_matches('/').to_string(),
             http,
             penalty,
@@ -215,8 +241,9 @@ impl JwksCache {
         }
     }
 
-    /// The key for `kid`, fetching the JWKS when it is not cached and the
-    /// penalty period allows. `Ok(None)` means the issuer does not publish it.
+    /// The key for `kid`, fetching the JWKS when it is not cached, is stale,
+    /// or lacks `kid`, as the penalty period allows. `Ok(None)` means the
+    /// issuer does not publish it. Stale keys serve while a refetch fails.
     pub async fn key(
         &self,
         kid: Option<&str>,
@@ -224,6 +251,7 @@ impl JwksCache {
     ) -> Result<Option<Arc<Key>>, JwksError> {
         let before = self.cached();
         if let Some(keys) = &before
+            && keys.fresh()
             && let Some(k) = Self::lookup(keys, kid, accept)
         {
             return Ok(Some(k));
@@ -233,21 +261,33 @@ impl JwksCache {
         let now_cached = self.cached();
         if let Some(keys) = &now_cached
             && !before.as_ref().is_some_and(|b| Arc::ptr_eq(b, keys))
+            && keys.fresh()
             && let Some(k) = Self::lookup(keys, kid, accept)
         {
             return Ok(Some(k));
         }
+        let stale = now_cached
+            .as_ref()
+            .and_then(|keys| Self::lookup(keys, kid, accept));
         if let Some(last) = state.last_attempt
             && last.elapsed() < self.penalty
         {
-            return if now_cached.is_some() {
-                Ok(None)
-            } else {
-                Err(JwksError::Penalty)
+            return match (stale, &now_cached) {
+                (Some(k), _) => Ok(Some(k)),
+                (None, Some(_)) => Ok(None),
+                (None, None) => Err(JwksError::Penalty),
             };
         }
         state.last_attempt = Some(Instant::now());
-        let keys = Arc::new(self.fetch_keys(&mut state).await?);
+        let keys = match self.fetch_keys().await {
+            Ok(keys) => Arc::new(keys),
+            // The issuer is down but published this key an hour ago: keep serving.
+            Err(e) if stale.is_some() && !matches!(e, JwksError::IssuerMismatch { .. }) => {
+                tracing::warn!(error = %e, "refreshing the issuer's keys failed; using the cached keys");
+                return Ok(stale);
+            }
+            Err(e) => return Err(e),
+        };
         let found = Self::lookup(&keys, kid, accept);
         if let Ok(mut slot) = self.keys.write() {
             *slot = Some(keys);
@@ -255,28 +295,32 @@ impl JwksCache {
         Ok(found)
     }
 
-    async fn fetch_keys(&self, state: &mut FetchState) -> Result<Keys, JwksError> {
-        let jwks_uri = match &state.jwks_uri {
-            Some(uri) => uri.clone(),
-            None => {
-                let url = format!("{}/.well-known/openid-configuration", self.issuer);
-                let doc = self.get_json(&url).await?;
-                let uri = doc
-                    .get("jwks_uri")
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| JwksError::Fetch {
-                        url: url.clone(),
-                        reason: "no jwks_uri in the discovery document".into(),
-                    })?;
-                if !is_allowed_url(uri) {
-                    return Err(JwksError::InsecureUrl(uri.to_string()));
-                }
-                state.jwks_uri = Some(uri.to_string());
-                uri.to_string()
-            }
-        };
+    async fn fetch_keys(&self) -> Result<Keys, JwksError> {
+        let url = format!("{}/.well-known/openid-configuration", self.issuer);
+        let (doc, _) = self.get_json(&url).await?;
+        // OpenID Connect Discovery 1.0, 4.3: the issuer returned MUST be
+        // identical to the one the document was requested for.
+        let found = doc.get("issuer").and_then(|v| v.as_str()).unwrap_or("");
+        if found != self.configured_issuer {
+            return Err(JwksError::IssuerMismatch {
+                url,
+                expected: self.configured_issuer.clone(),
+                found: found.chars().take(200).collect(),
+            });
+        }
+        let jwks_uri = doc
+            .get("jwks_uri")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| JwksError::Fetch {
+                url: url.clone(),
+                reason: "no jwks_uri in the discovery document".into(),
+            })?
+            .to_string();
+        if !is_allowed_url(&jwks_uri) {
+            return Err(JwksError::InsecureUrl(jwks_uri));
+        }
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let doc = self.get_json(&jwks_uri).await?;
+        let (doc, max_age) = self.get_json(&jwks_uri).await?;
         let list = doc
             .get("keys")
             .and_then(|k| k.as_array())
@@ -284,10 +328,21 @@ impl JwksCache {
                 url: jwks_uri.clone(),
                 reason: "no keys array in the JWKS".into(),
             })?;
-        Ok(parse_keys(list))
+        let mut keys = parse_keys(list);
+        // Never shorter than the penalty period, which bounds refetches anyway.
+        let ttl = max_age
+            .unwrap_or(MAX_KEY_AGE)
+            .min(MAX_KEY_AGE)
+            .max(self.penalty);
+        keys.expires = Some(Instant::now() + ttl);
+        Ok(keys)
     }
 
-    async fn get_json(&self, url: &str) -> Result<serde_json::Value, JwksError> {
+    /// The JSON document at `url` and its `Cache-Control: max-age`, if any.
+    async fn get_json(
+        &self,
+        url: &str,
+    ) -> Result<(serde_json::Value, Option<Duration>), JwksError> {
         let fail = |reason: String| JwksError::Fetch {
             url: url.to_string(),
             reason,
@@ -302,6 +357,12 @@ impl JwksCache {
         if !resp.status().is_success() {
             return Err(fail(format!("HTTP {}", resp.status())));
         }
+        let max_age = resp
+            .headers()
+            .get_all(reqwest::header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(max_age);
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| fail(e.to_string()))? {
             body.extend_from_slice(&chunk);
@@ -309,8 +370,23 @@ impl JwksCache {
                 return Err(fail(format!("document larger than {MAX_DOCUMENT} bytes")));
             }
         }
-        serde_json::from_slice(&body).map_err(|e| fail(format!("not JSON: {e}")))
+        let doc = serde_json::from_slice(&body).map_err(|e| fail(format!("not JSON: {e}")))?;
+        Ok((doc, max_age))
     }
+}
+
+/// The `max-age` of a `Cache-Control` value; `no-cache` and `no-store` count as 0.
+fn max_age(value: &str) -> Option<Duration> {
+    let mut age = None;
+    for directive in value.split(',').map(str::trim) {
+        let (name, arg) = directive.split_once('=').unwrap_or((directive, ""));
+        match name.to_ascii_lowercase().as_str() {
+            "no-cache" | "no-store" => return Some(Duration::ZERO),
+            "max-age" => age = arg.trim_matches('"').parse().ok().map(Duration::from_secs),
+            _ => {}
+        }
+    }
+    age
 }
 
 /// Keeps the signature keys we can use and skips the rest (encryption keys, unknown types).
@@ -383,6 +459,18 @@ mod tests {
         assert!(!is_allowed_url("http://127.0.0.1.evil.com/"));
         assert!(!is_allowed_url("http://localhost.evil.com:80/"));
         assert!(!is_allowed_url("ftp://127.0.0.1"));
+    }
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        assert_eq!(
+            max_age("public, max-age=300"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(max_age("Max-Age=\"60\""), Some(Duration::from_secs(60)));
+        assert_eq!(max_age("no-store"), Some(Duration::ZERO));
+        assert_eq!(max_age("public"), None);
+        assert_eq!(max_age("max-age=soon"), None);
     }
 
     #[test]

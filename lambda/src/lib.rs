@@ -10,6 +10,8 @@ mod handlers;
 pub mod identity;
 pub mod jwks;
 pub mod level;
+mod loader;
+pub mod request;
 mod response;
 pub mod settings;
 pub mod signing;
@@ -17,11 +19,13 @@ pub mod ssm;
 mod tls;
 pub mod token;
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Request, Response};
 use time::Date;
 
+pub use loader::SETTINGS_TTL;
 pub use settings::{ConfigError, Settings};
 
 use crate::jwks::JwksCache;
@@ -29,11 +33,18 @@ use crate::level::Level;
 use crate::signing::Signer;
 use crate::token::Verifier;
 
-/// The configured function, ready to serve; or, when configuration failed, a
-/// function that answers every request with 503.
+/// The configured function, ready to serve; or, while configuration cannot
+/// be loaded, a function that answers every request with 503.
 pub struct App {
-    state: Result<Ready, String>,
+    config: Config,
     today: Option<Date>,
+}
+
+enum Config {
+    /// Settings given once (development, tests), never reloaded.
+    Fixed(Result<Arc<Ready>, String>),
+    /// Production: loaded from SSM, reloaded after a TTL, retried after a failure.
+    Loaded(Box<loader::Loader>),
 }
 
 struct Ready {
@@ -43,17 +54,28 @@ struct Ready {
     required_level: Option<Level>,
 }
 
-impl App {
-    /// Builds the function from settings. Cheap: the issuer's keys are fetched on first use.
-    pub fn new(settings: Settings) -> Result<App, ConfigError> {
+impl Ready {
+    /// Builds the serving state; the issuer's key cache is taken over from
+    /// `previous` when the issuer has not changed, so a reload refetches nothing.
+    fn build(settings: Settings, previous: Option<&Ready>) -> Result<Ready, ConfigError> {
         settings.validate()?;
         let invalid = |name, e: &dyn std::fmt::Display| ConfigError::Invalid {
             name,
             reason: e.to_string(),
         };
-        let jwks = JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
-            .map_err(|e| invalid("issuer", &e))?;
-        let verifier = Verifier::new(
+        let jwks = match previous {
+            Some(p)
+                if p.settings.issuer == settings.issuer
+                    && p.settings.jwks_refetch_penalty == settings.jwks_refetch_penalty =>
+            {
+                p.verifier.shared_jwks()
+            }
+            _ => Arc::new(
+                JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
+                    .map_err(|e| invalid("issuer", &e))?,
+            ),
+        };
+        let verifier = Verifier::with_shared_jwks(
             &settings.issuer,
             &settings.client_id,
             settings.leeway,
@@ -63,13 +85,20 @@ impl App {
         let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
             .map_err(|e| invalid("signing_key", &e))?;
         let required_level = settings.required_level.as_deref().and_then(Level::parse);
+        Ok(Ready {
+            settings,
+            verifier,
+            signer,
+            required_level,
+        })
+    }
+}
+
+impl App {
+    /// Builds the function from settings. Cheap: the issuer's keys are fetched on first use.
+    pub fn new(settings: Settings) -> Result<App, ConfigError> {
         Ok(App {
-            state: Ok(Ready {
-                settings,
-                verifier,
-                signer,
-                required_level,
-            }),
+            config: Config::Fixed(Ok(Arc::new(Ready::build(settings, None)?))),
             today: None,
         })
     }
@@ -77,17 +106,20 @@ impl App {
     /// A function that answers 503 because its configuration could not be loaded.
     pub fn unavailable(reason: impl Into<String>) -> App {
         App {
-            state: Err(reason.into()),
+            config: Config::Fixed(Err(reason.into())),
             today: None,
         }
     }
 
     /// Production start-up: parameter names from the environment, values from
-    /// one SSM `GetParameters` call. Never fails; a problem gives a 503 App.
+    /// one SSM `GetParameters` call (retried on throttling and 5xx). Never
+    /// fails: while the settings cannot be loaded the function answers 503
+    /// and tries again on a later request; loaded settings are reloaded
+    /// after [`loader::SETTINGS_TTL`].
     pub async fn from_env_and_ssm() -> App {
         let env = |name: &str| std::env::var(name).ok();
         match ssm::SsmClient::from_env(&env) {
-            Ok(client) => Self::from_lookup_and_ssm(&env, &client).await,
+            Ok(client) => Self::from_lookup_and_ssm(&env, client).await,
             Err(e) => Self::from_settings_result(Err(ConfigError::Ssm(e))),
         }
     }
@@ -95,9 +127,23 @@ impl App {
     /// [`App::from_env_and_ssm`] with the environment given as a lookup function.
     pub async fn from_lookup_and_ssm(
         env: &dyn Fn(&str) -> Option<String>,
-        ssm: &ssm::SsmClient,
+        ssm: ssm::SsmClient,
     ) -> App {
-        Self::from_settings_result(Settings::from_env_and_ssm(env, ssm).await)
+        let loader = Box::new(loader::Loader::new(env, ssm));
+        loader.current().await;
+        App {
+            config: Config::Loaded(loader),
+            today: None,
+        }
+    }
+
+    /// Sets how long loaded settings are used before a reload, and the least
+    /// time between two attempts after a failed load (tests shorten both).
+    pub fn with_reload_timing(mut self, ttl: Duration, retry_after: Duration) -> App {
+        if let Config::Loaded(l) = &mut self.config {
+            l.set_timing(ttl, retry_after);
+        }
+        self
     }
 
     /// Start-up from the process environment: the local development mode when
@@ -119,6 +165,13 @@ impl App {
         }
     }
 
+    async fn ready(&self) -> Option<Arc<Ready>> {
+        match &self.config {
+            Config::Fixed(r) => r.as_ref().ok().cloned(),
+            Config::Loaded(l) => l.current().await,
+        }
+    }
+
     /// Fixes "today" for formula evaluation (tests); otherwise the UTC date is used.
     pub fn with_today(mut self, today: Date) -> App {
         self.today = Some(today);
@@ -127,9 +180,11 @@ impl App {
 
     /// How many times the issuer's JWKS has been fetched.
     pub fn jwks_fetch_count(&self) -> u64 {
-        self.state
-            .as_ref()
-            .map_or(0, |r| r.verifier.jwks().fetch_count())
+        let ready = match &self.config {
+            Config::Fixed(r) => r.as_ref().ok().cloned(),
+            Config::Loaded(l) => l.loaded(),
+        };
+        ready.map_or(0, |r| r.verifier.jwks().fetch_count())
     }
 
     /// Serves one request. Every outcome, including bad input, is a JSON response.
@@ -140,8 +195,8 @@ impl App {
         if !handlers::is_route(&route) {
             route = "other".into();
         }
-        let (resp, reason) = match &self.state {
-            Err(_) => (
+        let (resp, reason) = match self.ready().await {
+            None => (
                 response::error(
                     503,
                     "configuration_unavailable",
@@ -149,11 +204,11 @@ impl App {
                 ),
                 "configuration_unavailable".to_string(),
             ),
-            Ok(ready) => {
+            Some(ready) => {
                 let today = self
                     .today
                     .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-                handlers::route(ready, req, today).await
+                handlers::route(&ready, req, today).await
             }
         };
         tracing::info!(

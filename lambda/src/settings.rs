@@ -7,6 +7,23 @@ use std::time::Duration;
 use crate::level::Level;
 use crate::token::MAX_LEEWAY_SECONDS;
 
+/// The environment variables production mode reads (parameter names and
+/// plain settings), kept by the settings cache for each reload.
+pub const PRODUCTION_ENV: &[&str] = &[
+    "COLORID_APP_SECRET_PARAM",
+    "COLORID_SIGNING_KEY_PARAM",
+    "COLORID_ORIGIN_VERIFY_PARAM",
+    "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
+    "COLORID_CLIENT_ID_PARAM",
+    "COLORID_ISSUER_PARAM",
+    "COLORID_SITE_URL",
+    "COLORID_REQUIRED_LEVEL",
+    "COLORID_LEVEL_CLAIM",
+    "COLORID_LEVEL_MAP",
+    "COLORID_VERIFIED_CLAIMS",
+    "COLORID_LEEWAY_SECONDS",
+];
+
 /// Everything the function needs to answer requests.
 #[derive(Clone)]
 pub struct Settings {
@@ -206,7 +223,7 @@ impl Settings {
     /// Production mode: the environment names SSM parameters, read in one
     /// `GetParameters` call with decryption.
     pub async fn from_env_and_ssm(
-        env: &dyn Fn(&str) -> Option<String>,
+        env: &(dyn Fn(&str) -> Option<String> + Sync),
         ssm: &crate::ssm::SsmClient,
     ) -> Result<Self, ConfigError> {
         let need = |name: &'static str| env(name).ok_or(ConfigError::MissingEnv(name));
@@ -229,7 +246,7 @@ impl Settings {
         let values = ssm
             .get_parameters(&names)
             .await
-            .map_err(ConfigError::Ssm)?
+            .map_err(|e| ConfigError::Ssm(e.to_string()))?
             .values;
         let get = |name: &String| {
             values

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::token::{ATTRIBUTES_TYP, MAX_TOKEN_BYTES, Reason, now, parse_header_within};
 
-/// The `aud` of every signed-attributes JWT.
+/// The `aud` of signed attributes when the request named no audience.
 pub const AUDIENCE: &str = "colorid-attributes";
 /// How long signed attributes stay valid, in seconds.
 pub const LIFETIME_SECONDS: u64 = 600;
@@ -20,7 +20,7 @@ pub const LIFETIME_SECONDS: u64 = 600;
 pub struct SignedClaims {
     /// The site's URL.
     pub iss: String,
-    /// Always [`AUDIENCE`].
+    /// The relying party the request named, else [`AUDIENCE`].
     pub aud: String,
     /// The pseudonymous user identity the attributes belong to.
     pub sub: String,
@@ -28,8 +28,29 @@ pub struct SignedClaims {
     pub iat: u64,
     /// Expires at.
     pub exp: u64,
-    /// The released attributes, as in the attributes response.
+    /// The nonce the request gave, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Released attributes: claims of the identity token, as in the attributes response.
     pub attributes: Vec<Value>,
+    /// Formula results, kept apart so that none can be read as a released attribute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formulas: Vec<Value>,
+}
+
+/// What one signed-attributes JWT states.
+#[derive(Debug, Clone, Default)]
+pub struct Statement {
+    /// The pseudonymous user identity.
+    pub sub: String,
+    /// Released attributes.
+    pub attributes: Vec<Value>,
+    /// Formula results.
+    pub formulas: Vec<Value>,
+    /// The audience; [`AUDIENCE`] when `None`.
+    pub audience: Option<String>,
+    /// The nonce.
+    pub nonce: Option<String>,
 }
 
 /// Signs and verifies attribute JWTs with one key.
@@ -90,24 +111,44 @@ impl Signer {
         &self.kid
     }
 
-    /// Signs `attributes` for user `sub`, valid for ten minutes from `iat`.
+    /// Signs `attributes` for user `sub` with the default audience and no
+    /// nonce, valid for ten minutes from `iat`.
     pub fn sign(&self, sub: &str, attributes: Vec<Value>, iat: u64) -> Result<String, KeyError> {
+        self.sign_statement(
+            Statement {
+                sub: sub.into(),
+                attributes,
+                ..Statement::default()
+            },
+            iat,
+        )
+    }
+
+    /// Signs a statement, valid for ten minutes from `iat`.
+    pub fn sign_statement(&self, st: Statement, iat: u64) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(ATTRIBUTES_TYP.into());
         header.kid = Some(self.kid.clone());
         let claims = SignedClaims {
             iss: self.issuer.clone(),
-            aud: AUDIENCE.into(),
-            sub: sub.into(),
+            aud: st.audience.unwrap_or_else(|| AUDIENCE.into()),
+            sub: st.sub,
             iat,
             exp: iat + LIFETIME_SECONDS,
-            attributes,
+            nonce: st.nonce,
+            attributes: st.attributes,
+            formulas: st.formulas,
         };
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| KeyError(e.to_string()))
     }
 
-    /// Verifies a signed-attributes JWT made by this signer.
+    /// Verifies a signed-attributes JWT made by this signer for the default audience.
     pub fn verify(&self, token: &str) -> Result<SignedClaims, Reason> {
+        self.verify_for(token, AUDIENCE)
+    }
+
+    /// Verifies a signed-attributes JWT made by this signer for `audience`.
+    pub fn verify_for(&self, token: &str, audience: &str) -> Result<SignedClaims, Reason> {
         // Attribute JWTs may carry many attributes, so they get a larger limit.
         let header = parse_header_within(token, MAX_TOKEN_BYTES * 8)?;
         if header.typ.as_deref() != Some(ATTRIBUTES_TYP) {
@@ -123,7 +164,7 @@ impl Signer {
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[AUDIENCE]);
+        validation.set_audience(&[audience]);
         let data = jsonwebtoken::decode::<SignedClaims>(token, &self.decoding, &validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => Reason::BadSignature,
@@ -165,6 +206,23 @@ nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
             .unwrap();
         let back = s.verify(&jwt).expect("verifies");
         assert_eq!(back.sub, "user");
+        assert_eq!(back.nonce, None);
+        let bound = s
+            .sign_statement(
+                Statement {
+                    sub: "user".into(),
+                    audience: Some("https://rp.example".into()),
+                    nonce: Some("n-1".into()),
+                    ..Statement::default()
+                },
+                now(),
+            )
+            .unwrap();
+        assert_eq!(s.verify(&bound).unwrap_err(), Reason::WrongAudience);
+        let back = s
+            .verify_for(&bound, "https://rp.example")
+            .expect("verifies");
+        assert_eq!(back.nonce.as_deref(), Some("n-1"));
         assert!(Signer::from_pem("not a key", "https://site").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Identity token (OIDC ID token / JWT) verification against the issuer's JWKS.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -52,8 +53,10 @@ pub enum Reason {
     IssuedInFuture,
     /// `iss` is not the configured issuer.
     WrongIssuer,
-    /// `aud` does not contain the client id.
+    /// `aud` does not contain the client id (or, for signed attributes, is not the expected audience).
     WrongAudience,
+    /// Signed attributes carry another nonce than the one expected.
+    WrongNonce,
     /// `azp` is not the client id.
     WrongAzp,
     /// Several audiences and no `azp`.
@@ -84,6 +87,7 @@ impl Reason {
             Reason::IssuedInFuture => "issued_in_future".into(),
             Reason::WrongIssuer => "wrong_issuer".into(),
             Reason::WrongAudience => "wrong_audience".into(),
+            Reason::WrongNonce => "wrong_nonce".into(),
             Reason::WrongAzp => "wrong_azp".into(),
             Reason::MissingAzp => "missing_azp".into(),
             Reason::MissingClaim(c) => format!("missing_{c}"),
@@ -203,7 +207,7 @@ pub struct Verifier {
     client_id: String,
     leeway: u64,
     algorithms: Vec<String>,
-    jwks: JwksCache,
+    jwks: Arc<JwksCache>,
 }
 
 impl Verifier {
@@ -214,6 +218,17 @@ impl Verifier {
         leeway: u64,
         algorithms: Vec<String>,
         jwks: JwksCache,
+    ) -> Self {
+        Self::with_shared_jwks(issuer, client_id, leeway, algorithms, Arc::new(jwks))
+    }
+
+    /// [`Verifier::new`] with a key cache shared with an earlier verifier.
+    pub fn with_shared_jwks(
+        issuer: &str,
+        client_id: &str,
+        leeway: u64,
+        algorithms: Vec<String>,
+        jwks: Arc<JwksCache>,
     ) -> Self {
         let algorithms = algorithms
             .into_iter()
@@ -231,6 +246,11 @@ impl Verifier {
     /// The key cache, for its fetch counter.
     pub fn jwks(&self) -> &JwksCache {
         &self.jwks
+    }
+
+    /// The key cache, to hand on to the verifier that replaces this one.
+    pub fn shared_jwks(&self) -> Arc<JwksCache> {
+        Arc::clone(&self.jwks)
     }
 
     /// Verifies `token` and returns its claims.

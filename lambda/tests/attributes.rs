@@ -47,7 +47,8 @@ async fn get_releases_by_pedigree() {
     assert_eq!(email["value"], json!("ada@example.com"));
     assert_eq!(
         email["metadata"],
-        json!([{"name": "pedigree", "value": "AUTHORITATIVE"}])
+        json!([{"name": "pedigree", "value": "AUTHORITATIVE"},
+               {"name": "source", "value": "ATTRIBUTE"}])
     );
     assert_eq!(email["definition"]["source"], json!("ATTRIBUTE"));
     let family = by_name("FamilyName").unwrap();

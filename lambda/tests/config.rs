@@ -165,7 +165,7 @@ async fn missing_previous_origin_value_is_not_an_error() {
     let (url, _) = fake_ssm(params(&idp)).await;
     let env = env_for("/colorid/t/issuer");
     let lookup = |k: &str| env.get(k).cloned();
-    let app = App::from_lookup_and_ssm(&lookup, &client(&url)).await;
+    let app = App::from_lookup_and_ssm(&lookup, client(&url)).await;
     let (status, _) = call(&app, request("GET", "/api/health", None, None)).await;
     assert_eq!(status, 200);
     let old = http::Request::builder()
@@ -182,7 +182,7 @@ async fn missing_parameter_or_unreachable_ssm_gives_503() {
     let (url, _) = fake_ssm(params(&idp)).await;
     let env = env_for("/colorid/t/no-such-issuer");
     let lookup = |k: &str| env.get(k).cloned();
-    let app = App::from_lookup_and_ssm(&lookup, &client(&url)).await;
+    let app = App::from_lookup_and_ssm(&lookup, client(&url)).await;
     let (status, body) = call(&app, request("GET", "/api/health", None, None)).await;
     assert_eq!(
         (status, &body["code"]),
@@ -196,7 +196,7 @@ async fn missing_parameter_or_unreachable_ssm_gives_503() {
     };
     let env = env_for("/colorid/t/issuer");
     let lookup = |k: &str| env.get(k).cloned();
-    let app = App::from_lookup_and_ssm(&lookup, &client(&closed)).await;
+    let app = App::from_lookup_and_ssm(&lookup, client(&closed)).await;
     assert_eq!(
         call(&app, request("GET", "/api/health", None, None))
             .await
@@ -210,7 +210,7 @@ async fn missing_parameter_or_unreachable_ssm_gives_503() {
             .then(|| env.get(k).cloned())
             .flatten()
     };
-    let app = App::from_lookup_and_ssm(&lookup, &client(&url)).await;
+    let app = App::from_lookup_and_ssm(&lookup, client(&url)).await;
     assert_eq!(
         call(&app, request("GET", "/api/health", None, None))
             .await

@@ -144,3 +144,23 @@ fn every_certificate_name_is_an_alias() {
         ]
     );
 }
+
+#[test]
+fn a_secret_written_in_the_file_is_refused_and_never_shown() {
+    for value in [
+        "\"hunter2-literal-secret-value\"",
+        "424242424242",
+        "{ env = \"A\", value = \"hunter2-literal-secret-value\" }",
+    ] {
+        let text = format!("{GOOD}\n[secrets]\napp_secret = {value}\n");
+        let err = check(&text).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(err.problems[0].field, "secrets.app_secret", "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("424242"),
+            "{shown}"
+        );
+        assert!(!shown.contains("RawSecret"), "{shown}");
+        assert!(shown.contains("{ env = "), "{shown}");
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod deployed;
 pub mod edge;
+pub mod host;
 pub mod keys;
 pub mod server;
 pub mod test_idp;

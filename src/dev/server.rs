@@ -133,11 +133,17 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     if let Some(idp) = &idp {
         router = router.nest("/idp", idp.clone().router());
     }
-    let router = router.fallback_service(
-        Router::new()
-            .fallback(crate::edge::serve)
-            .with_state(Arc::new(edge)),
-    );
+    // Loopback only answers loopback names (DNS rebinding), unless --host opened it.
+    let router = router
+        .fallback_service(
+            Router::new()
+                .fallback(crate::edge::serve)
+                .with_state(Arc::new(edge)),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(super::host::AllowedHosts::for_bound(addr.ip())),
+            super::host::check,
+        ));
     Ok(DevServer {
         listener,
         router,

@@ -19,7 +19,7 @@ use crate::names::STACK_TAG;
 use crate::stack::code::Code;
 use crate::stack::role::Role;
 use crate::stack::secrets::{self, SecretName};
-use crate::stack::{Change, Ctx, FieldChange, diff_fields};
+use crate::stack::{Change, Ctx, FieldChange, diff_fields, function_concurrency};
 use crate::wait::{self, Poll};
 
 /// How long a new role may take to become assumable by Lambda.
@@ -38,6 +38,7 @@ pub struct Found {
     pub stack_tag: Option<String>,
     /// Active, and no update in progress: Lambda accepts changes only then.
     pub ready: bool,
+    pub reserved_concurrency: Option<i32>,
 }
 
 /// The environment: parameter names and plain settings only.
@@ -169,6 +170,7 @@ pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
         stack_tag: out.tags().and_then(|t| t.get(STACK_TAG).cloned()),
         ready: c.state() == Some(&State::Active)
             && c.last_update_status() != Some(&LastUpdateStatus::InProgress),
+        reserved_concurrency: function_concurrency::of(&out),
     }))
 }
 
@@ -187,6 +189,7 @@ pub fn plan(ctx: &Ctx, found: Option<&Found>, role_arn: &str, code: Option<&Code
             new: code.sha256.clone(),
         });
     }
+    fields.extend(function_concurrency::plan(ctx, found.reserved_concurrency));
     if !found.tagged {
         fields.push(FieldChange {
             field: "tag".into(),
@@ -232,9 +235,14 @@ pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) 
         .await?;
     let Some(found) = found else {
         wait_active(ctx, &lambda, &name).await?;
+        let capped = function_concurrency::ensure(ctx, &lambda, &name, None).await?;
         ctx.progress.step(
             "function",
-            &format!("{name} created (code {})", code.sha256),
+            &format!(
+                "{name} created (code {}){}",
+                code.sha256,
+                capped.map(|c| format!("; {c}")).unwrap_or_default()
+            ),
             start.elapsed(),
         );
         return Ok(name);
@@ -291,6 +299,9 @@ pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) 
             did.push(format!("updated {}", fields.join(", ")));
         }
     }
+    did.extend(
+        function_concurrency::ensure(ctx, &lambda, &name, found.reserved_concurrency).await?,
+    );
     if !found.tagged {
         lambda
             .tag_resource()

@@ -17,6 +17,7 @@ pub mod code;
 pub mod distribution;
 pub mod dns;
 pub mod function;
+pub mod function_concurrency;
 pub mod function_url;
 pub mod headers_policy;
 pub mod origin_access;

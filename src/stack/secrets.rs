@@ -178,6 +178,11 @@ fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
             "{file}: field `{field}` points at an empty value.\n  what to do: supply the secret, or remove `{field}` to let colorid generate it"
         )));
     }
+    if let Some(problem) = weak(name, &value) {
+        return Err(Error::Usage(format!(
+            "{file}: field `{field}`: {problem}.\n  what to do: supply at least {MIN_SUPPLIED_BYTES} random bytes, e.g. the output of `openssl rand -base64 32`, or remove `{field}` to let colorid generate it"
+        )));
+    }
     if name == SecretName::SigningKey && p256::SecretKey::from_pkcs8_pem(&value).is_err() {
         return Err(Error::Usage(format!(
             "{file}: field `{field}` does not hold an ES256 (P-256) private key in PKCS#8 PEM.\n  what to do: create one with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`, or remove `{field}` to let colorid generate it"
@@ -190,6 +195,22 @@ fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
         )));
     }
     Ok(Some(Secret::new(value)))
+}
+
+/// The least length of a supplied app secret or origin-verify value: as long
+/// as the 32 random bytes colorid generates, so a short one cannot be guessed.
+pub const MIN_SUPPLIED_BYTES: usize = 32;
+
+/// Why a supplied value is too weak to use (never showing it).
+fn weak(name: SecretName, value: &str) -> Option<String> {
+    match name {
+        SecretName::AppSecret | SecretName::OriginVerify if value.len() < MIN_SUPPLIED_BYTES => {
+            Some(format!(
+                "the supplied value is shorter than {MIN_SUPPLIED_BYTES} bytes"
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Reads every user-supplied secret once, so a missing one fails before any change.
@@ -525,6 +546,16 @@ mod tests {
         let s = Secret::new("hunter2-very-secret");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!format!("{s}").contains("hunter2"));
+    }
+
+    #[test]
+    fn short_supplied_secrets_are_refused_without_showing_them() {
+        for name in [SecretName::AppSecret, SecretName::OriginVerify] {
+            let problem = weak(name, "hunter2-short").expect("too short");
+            assert!(!problem.contains("hunter2"), "{problem}");
+            assert!(weak(name, &"x".repeat(MIN_SUPPLIED_BYTES)).is_none());
+        }
+        assert!(weak(SecretName::OriginVerify, random_token().expose()).is_none());
     }
 
     #[test]

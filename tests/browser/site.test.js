@@ -146,14 +146,49 @@ test('an expired token signs the user out with a message', async () => {
   await context.close();
 });
 
-test('a callback with a wrong state is refused', async () => {
+test('a forged callback (wrong state, HTML in error_description) leaves the sign-in under way alone and shows none of its text', async () => {
   const { context, page } = await newPage();
   await page.goto(BASE + '/');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(/\/idp\/authorize\?/);
-  await page.goto(BASE + '/callback.html?code=forged&state=forged');
+  const authorize = page.url();
+  const pending = await page.evaluate(() =>
+    Object.fromEntries(Object.entries(sessionStorage).filter(([k]) => k.startsWith('colorid_'))));
+  assert.ok(pending.colorid_state && pending.colorid_pkce_verifier && pending.colorid_nonce, 'a sign-in is under way');
+  const bait = '<img src=x onerror="window.pwned=1">Your account is locked: call +1 555 0100';
+  for (const query of [
+    `error=access_denied&error_description=${encodeURIComponent(bait)}&state=forged`,
+    `error=access_denied&error_description=${encodeURIComponent(bait)}`,
+    'code=forged&state=forged',
+  ]) {
+    await page.goto(BASE + '/callback.html?' + query);
+    await page.getByRole('heading', { name: 'Sign-in did not complete' }).waitFor();
+    const status = await page.textContent('#status');
+    assert.match(status, /state does not match/, query);
+    assert.doesNotMatch(await page.textContent('body'), /locked|555|onerror/, query);
+    assert.equal(await page.evaluate(() => document.querySelector('img')), null, query);
+    assert.equal(await page.evaluate(() => window.pwned), undefined, query);
+    const now = await page.evaluate(() =>
+      Object.fromEntries(Object.entries(sessionStorage).filter(([k]) => k.startsWith('colorid_'))));
+    assert.deepEqual(now, pending, `${query}: the stored state, nonce and verifier are kept`);
+  }
+  // The genuine sign-in still completes.
+  await page.goto(authorize);
+  await pickUser(page, BASE, 'alice');
+  await page.locator('#signed-in').waitFor();
+  await context.close();
+});
+
+test('a provider error with the right state shows a fixed message, never the provider text', async () => {
+  const { context, page } = await newPage();
+  await page.goto(BASE + '/');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/idp\/authorize\?/);
+  const state = await page.evaluate(() => sessionStorage.getItem('colorid_state'));
+  await page.goto(BASE + '/callback.html?' + new URLSearchParams({
+    error: 'access_denied', error_description: 'Call +1 555 0100 now', state }));
   await page.getByRole('heading', { name: 'Sign-in did not complete' }).waitFor();
-  assert.match(await page.textContent('#status'), /state does not match/);
+  assert.equal(await page.textContent('#status'), 'sign-in failed: sign-in was cancelled or refused');
   assert.deepEqual(await coloridKeys(page), []);
   await context.close();
 });

@@ -19,4 +19,5 @@ fuzz_target!(|data: &[u8]| {
     let signer = SIGNER.get_or_init(|| Signer::from_pem(PEM, "https://fuzz.example").unwrap());
     // Nothing the fuzzer builds can carry a valid signature.
     assert!(signer.verify(text).is_err());
+    assert!(signer.verify_for(text, "https://rp.example").is_err());
 });

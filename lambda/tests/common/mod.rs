@@ -101,6 +101,10 @@ pub struct Idp {
     pub jwks_fetches: Arc<AtomicUsize>,
     /// When set, every response is a 500.
     pub broken: Arc<std::sync::atomic::AtomicBool>,
+    /// The `Cache-Control: max-age` of JWKS responses, when set.
+    pub max_age: Arc<Mutex<Option<u64>>>,
+    /// The `issuer` the discovery document states, when not the real one.
+    pub discovery_issuer: Arc<Mutex<Option<String>>>,
 }
 
 impl Idp {
@@ -110,18 +114,22 @@ impl Idp {
         let jwks = Arc::new(Mutex::new(json!({ "keys": keys })));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let max_age = Arc::new(Mutex::new(None::<u64>));
+        let discovery_issuer = Arc::new(Mutex::new(None::<String>));
         let (j, f, b, iss) = (
             jwks.clone(),
             jwks_fetches.clone(),
             broken.clone(),
             issuer.clone(),
         );
+        let (ma, di) = (max_age.clone(), discovery_issuer.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
                 let (j, f, b, iss) = (j.clone(), f.clone(), b.clone(), iss.clone());
+                let (ma, di) = (ma.clone(), di.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 1024];
@@ -133,21 +141,27 @@ impl Idp {
                     }
                     let head = String::from_utf8_lossy(&buf);
                     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let mut extra = String::new();
                     let (status, body) = if b.load(Ordering::SeqCst) {
                         ("500 Internal Server Error", "{}".to_string())
                     } else if path == "/.well-known/openid-configuration" {
+                        let stated = di.lock().unwrap().clone().unwrap_or_else(|| iss.clone());
                         (
                             "200 OK",
-                            json!({"issuer": iss, "jwks_uri": format!("{iss}/jwks")}).to_string(),
+                            json!({"issuer": stated, "jwks_uri": format!("{iss}/jwks")})
+                                .to_string(),
                         )
                     } else if path == "/jwks" {
                         f.fetch_add(1, Ordering::SeqCst);
+                        if let Some(age) = *ma.lock().unwrap() {
+                            extra = format!("cache-control: public, max-age={age}\r\n");
+                        }
                         ("200 OK", j.lock().unwrap().to_string())
                     } else {
                         ("404 Not Found", "{}".to_string())
                     };
                     let resp = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
                     );
                     let _ = sock.write_all(resp.as_bytes()).await;
@@ -160,6 +174,8 @@ impl Idp {
             jwks,
             jwks_fetches,
             broken,
+            max_age,
+            discovery_issuer,
         }
     }
 

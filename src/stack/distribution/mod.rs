@@ -13,7 +13,7 @@ use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, 
 
 use crate::error::{AwsContext, Error, OrGone, Result, code_of};
 use crate::names::STACK_TAG;
-use crate::stack::{Change, Ctx, diff_fields};
+use crate::stack::{Change, Ctx};
 use crate::wait::{self, Poll};
 
 mod config;
@@ -110,10 +110,7 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
 pub fn plan(found: Option<&Found>, wanted: &DistributionConfig, recorded: Recorded<'_>) -> Change {
     match found {
         None => Change::Create,
-        Some(f) => Change::from_fields(diff_fields(
-            &view(&f.config, recorded),
-            &view(wanted, Recorded::default()),
-        )),
+        Some(f) => Change::from_fields(diff(&f.config, wanted, recorded)),
     }
 }
 
@@ -130,10 +127,7 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
     let (found, what) = match found {
         Some(existing) => {
             let wanted = wanted_config(ctx, inputs, Some(&existing.config))?;
-            let changes = diff_fields(
-                &view(&existing.config, recorded),
-                &view(&wanted, Recorded::default()),
-            );
+            let changes = diff(&existing.config, &wanted, recorded);
             if changes.is_empty() {
                 (existing, "unchanged".to_string())
             } else {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudfront::types::{DistributionConfig, Method};
 
 use super::config::{API_ORIGIN, ORIGIN_VERIFY_HEADER, Recorded, viewer_request_function};
-use crate::names::digest;
+use crate::stack::{FieldChange, diff_fields};
 
 fn sorted<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
     let mut v: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
@@ -106,10 +106,11 @@ pub fn view(config: &DistributionConfig, recorded: Recorded<'_>) -> BTreeMap<Str
             .map(|h| h.items())
             .unwrap_or_default()
         {
-            // Never render a secret: a short digest tells old from new.
+            // Never render a secret, nor a hash of one (a short hash of a weak
+            // value can be searched); [`diff`] tells old from new.
             put(
                 &format!("{p}.header.{}", h.header_name()),
-                format!("(secret {})", &digest(&[h.header_value()])[..8]),
+                "(secret)".to_string(),
             );
         }
     }
@@ -207,6 +208,29 @@ fn put_behavior(put: &mut dyn FnMut(&str, String), prefix: &str, b: BehaviorView
         &format!("{prefix}.methods"),
         sorted(b.methods.iter().map(|m| m.as_str())),
     );
+}
+
+/// The managed fields that differ between what exists and what is wanted;
+/// a changed origin-verify value shows as `(secret) → (another secret)`.
+pub fn diff(
+    existing: &DistributionConfig,
+    wanted: &DistributionConfig,
+    recorded: Recorded<'_>,
+) -> Vec<FieldChange> {
+    let mut changes = diff_fields(
+        &view(existing, recorded),
+        &view(wanted, Recorded::default()),
+    );
+    if let (Some(old), Some(new)) = (origin_verify_value(existing), origin_verify_value(wanted))
+        && old != new
+    {
+        changes.push(FieldChange {
+            field: format!("origin[{API_ORIGIN}].header.{ORIGIN_VERIFY_HEADER}"),
+            old: "(secret)".into(),
+            new: "(another secret)".into(),
+        });
+    }
+    changes
 }
 
 /// The origin-verify header value the distribution sends the function, if any.

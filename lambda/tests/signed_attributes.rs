@@ -1,0 +1,173 @@
+//! Signed attributes cannot be forged through formulas (issue 13, item 1) and
+//! are bound to an audience and a nonce (item 6).
+
+mod common;
+
+use colorid_lambda::App;
+use common::*;
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+use time::macros::date;
+
+fn token(idp: &Idp) -> String {
+    let mut c = idp.claims("mallory");
+    c["email"] = json!("mallory@example.com");
+    c["email_verified"] = json!(true);
+    c["birthdate"] = json!("1960-06-15");
+    sign(Algorithm::ES256, Some("ec-1"), &c)
+}
+
+fn app(idp: &Idp) -> App {
+    let mut s = idp.settings();
+    s.verified_claims = vec!["birthdate".into()];
+    App::new(s).unwrap().with_today(date!(2025 - 01 - 01))
+}
+
+fn formula(name: &str, formula: &str) -> Value {
+    json!({"name": name, "definition": {"source": "FORMULA", "pedigree": "AUTHORITATIVE",
+        "signed": true, "formula": formula}})
+}
+
+async fn verify(app: &App, body: Value) -> (u16, Value) {
+    call(
+        app,
+        request("POST", "/api/verify_attributes", None, Some(body)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn constant_formulas_cannot_forge_authoritative_signed_attributes() {
+    let idp = Idp::fast().await;
+    let app = app(&idp);
+    let token = token(&idp);
+    for (attack, property) in [
+        (
+            formula("Email", "\"victim@example.com\""),
+            "attributes[0].name",
+        ),
+        (formula("Level", "\"AAL3\""), "attributes[0].name"),
+        (formula("email", "Email"), "attributes[0].name"),
+        (
+            formula("VictimMail", "\"victim@example.com\""),
+            "attributes[0].definition.formula",
+        ),
+    ] {
+        let body = json!({ "attributes": [attack.clone()] });
+        let (status, resp) = call(
+            &app,
+            request("POST", "/api/attributes", Some(&token), Some(body)),
+        )
+        .await;
+        assert_eq!(status, 400, "{attack}: {resp}");
+        assert!(resp.get("signed_attributes").is_none());
+        let props: Vec<&str> = resp["validation_failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["property"].as_str())
+            .collect();
+        assert!(props.contains(&property), "{attack}: {resp}");
+    }
+}
+
+#[tokio::test]
+async fn formula_results_are_signed_apart_from_released_attributes() {
+    let idp = Idp::fast().await;
+    let app = app(&idp);
+    let body = json!({"attributes": [
+        formula("Senior", "Age >= 60"),
+        {"name": "Email", "definition": {"source": "ATTRIBUTE", "pedigree": "AUTHORITATIVE", "signed": true}},
+    ]});
+    let (status, resp) = call(
+        &app,
+        request("POST", "/api/attributes", Some(&token(&idp)), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    let jwt = resp["signed_attributes"].as_str().unwrap();
+    let (status, verified) = verify(&app, json!({"signed_attributes": jwt})).await;
+    assert_eq!(status, 200, "{verified}");
+    let names = |key: &str| -> Vec<String> {
+        verified[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("attributes"), ["Email"]);
+    assert_eq!(names("formulas"), ["Senior"]);
+    assert_eq!(verified["formulas"][0]["value"], json!(true));
+    assert_eq!(
+        verified["formulas"][0]["metadata"][1],
+        json!({"name": "source", "value": "FORMULA"})
+    );
+}
+
+#[tokio::test]
+async fn signed_attributes_are_bound_to_the_requested_audience_and_nonce() {
+    let idp = Idp::fast().await;
+    let app = app(&idp);
+    let token = token(&idp);
+    let rp = "https://rp.example";
+    let body = json!({
+        "attributes": [{"name": "Email", "definition": {"source": "ATTRIBUTE", "pedigree": "AUTHORITATIVE", "signed": true}}],
+        "audience": rp,
+        "nonce": "n-0001",
+    });
+    let (status, resp) = call(
+        &app,
+        request("POST", "/api/attributes", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    let jwt = resp["signed_attributes"].as_str().unwrap();
+
+    // Presented to a verifier that expects the default audience (another relying party): refused.
+    let (status, r) = verify(&app, json!({"signed_attributes": jwt})).await;
+    assert_eq!((status, &r["reason"]), (401, &json!("wrong_audience")));
+    let (status, r) = verify(
+        &app,
+        json!({"signed_attributes": jwt, "audience": "https://other.example"}),
+    )
+    .await;
+    assert_eq!((status, &r["reason"]), (401, &json!("wrong_audience")));
+    // The right audience, and another transaction's nonce: refused.
+    let (status, r) = verify(
+        &app,
+        json!({"signed_attributes": jwt, "audience": rp, "nonce": "n-0002"}),
+    )
+    .await;
+    assert_eq!((status, &r["reason"]), (401, &json!("wrong_nonce")));
+    let (status, r) = verify(
+        &app,
+        json!({"signed_attributes": jwt, "audience": rp, "nonce": "n-0001"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (&r["audience"], &r["nonce"]),
+        (&json!(rp), &json!("n-0001"))
+    );
+
+    // The GET form takes them from the query.
+    let uri = "/api/attributes?authoritative_attributes=Email&sign=true&audience=https%3A%2F%2Frp.example&nonce=q1";
+    let (status, resp) = call(&app, request("GET", uri, Some(&token), None)).await;
+    assert_eq!(status, 200, "{resp}");
+    let jwt = resp["signed_attributes"].as_str().unwrap();
+    let (status, r) = verify(
+        &app,
+        json!({"signed_attributes": jwt, "audience": rp, "nonce": "q1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+
+    // A control character in the nonce is a 400.
+    let uri = "/api/attributes?authoritative_attributes=Email&sign=true&nonce=a%0Ab";
+    let (status, resp) = call(&app, request("GET", uri, Some(&token), None)).await;
+    assert_eq!(
+        (status, &resp["validation_failures"][0]["property"]),
+        (400, &json!("nonce"))
+    );
+}
