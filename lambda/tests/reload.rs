@@ -228,7 +228,7 @@ async fn a_deleted_previous_origin_value_stops_working_after_the_ttl() {
         .params
         .remove("/colorid/t/origin-previous");
     sleep(250).await;
-    assert_eq!(health(&app, ORIGIN_PREVIOUS).await, 403);
+    assert_eq!(health(&app, ORIGIN_PREVIOUS).await, 421);
     assert_eq!(health(&app, ORIGIN).await, 200);
     assert_eq!(fake.lock().unwrap().calls, 2);
 }
