@@ -49,10 +49,7 @@ fn moto() -> &'static str {
 }
 
 fn venv_python() -> PathBuf {
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3"),
-        PathBuf::from("/work/main/.venv/bin/python3"),
-    ];
+    let candidates = [Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3")];
     candidates
         .into_iter()
         .find(|p| p.is_file())

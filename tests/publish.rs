@@ -47,7 +47,8 @@ fn endpoint() -> &'static str {
 /// end of its stdin closes, i.e. when this test process exits for any reason.
 fn start_moto() -> String {
     static SERVER: OnceLock<Mutex<Child>> = OnceLock::new();
-    let venv = std::env::var("COLORID_VENV").unwrap_or_else(|_| "/work/main/.venv".to_string());
+    let venv = std::env::var("COLORID_VENV")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv").to_string());
     let moto = Path::new(&venv).join("bin/moto_server");
     assert!(
         moto.exists(),
