@@ -8,11 +8,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use colorid::dev::test_idp::challenge_of;
 use common::TestStack;
 use serde_json::{Value, json};
-
-const VERIFIER: &str = "a-verifier-that-is-at-least-forty-three-characters-long-0123";
 
 struct Dev {
     child: Child,
@@ -75,43 +72,7 @@ impl Dev {
     }
 
     async fn token_of(&self, user: &str) -> String {
-        let redirect = format!("{}/callback.html", self.url);
-        let challenge = challenge_of(VERIFIER);
-        let form = [
-            ("response_type", "code"),
-            ("client_id", "colorid-dev"),
-            ("redirect_uri", redirect.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("user", user),
-        ];
-        let resp = self
-            .http
-            .post(format!("{}/idp/authorize", self.url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let to = resp.headers()["location"].to_str().unwrap().to_string();
-        let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect.as_str()),
-            ("client_id", "colorid-dev"),
-            ("code_verifier", VERIFIER),
-        ];
-        let body: Value = self
-            .http
-            .post(format!("{}/idp/token", self.url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["id_token"].as_str().unwrap().to_string()
+        common::test_idp_token(&self.http, &self.url, user).await
     }
 }
 

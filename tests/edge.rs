@@ -4,16 +4,15 @@
 //! (src/edge/mod.rs); the same checks against a deployed stack are in
 //! tests/dev_local.rs.
 
+mod common;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use colorid::dev::server::{self, DevOptions};
-use colorid::dev::test_idp::challenge_of;
 use colorid::edge::{Edge, EdgeConfig};
 use serde_json::{Value, json};
-
-const VERIFIER: &str = "a-verifier-that-is-at-least-forty-three-characters-long-0123";
 
 struct Running {
     origin: String,
@@ -133,43 +132,7 @@ impl Running {
 
     /// Signs in as `user` on the test provider; the id token.
     async fn token_of(&self, user: &str) -> String {
-        let redirect = format!("{}/callback.html", self.origin);
-        let challenge = challenge_of(VERIFIER);
-        let form = [
-            ("response_type", "code"),
-            ("client_id", "colorid-dev"),
-            ("redirect_uri", redirect.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("user", user),
-        ];
-        let resp = self
-            .http
-            .post(format!("{}/idp/authorize", self.origin))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let to = resp.headers()["location"].to_str().unwrap().to_string();
-        let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect.as_str()),
-            ("client_id", "colorid-dev"),
-            ("code_verifier", VERIFIER),
-        ];
-        let body: Value = self
-            .http
-            .post(format!("{}/idp/token", self.origin))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["id_token"].as_str().unwrap().to_string()
+        common::test_idp_token(&self.http, &self.origin, user).await
     }
 }
 
