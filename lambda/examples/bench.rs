@@ -5,7 +5,7 @@
 //!
 //! Usage: bench <out-dir> <iterations>
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::Instant;

@@ -2,7 +2,7 @@
 // A request for a directory (a URI ending in "/") is served the directory's
 // index.html, since CloudFront's default root object applies to "/" only.
 // colorid dev's local edge applies the same rule (src/edge/directory_index.rs);
-// tests/edge_function.rs runs this file with node on the cases in
+// tests/it/edge_function.rs runs this file with node on the cases in
 // src/edge/directory_index_cases.json and compares.
 function handler(event) {
   var request = event.request;

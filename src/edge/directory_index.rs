@@ -2,7 +2,7 @@
 //! source (what `up` deploys) and the same rule in Rust (what the local edge
 //! runs, so `colorid dev` works without node). The two are held together by
 //! one table of cases, checked against the Rust rule here and against the
-//! JavaScript under node in tests/edge_function.rs.
+//! JavaScript under node in tests/it/edge_function.rs.
 
 /// The function's source, runtime cloudfront-js-2.0.
 pub const SOURCE: &str = include_str!("directory_index.js");

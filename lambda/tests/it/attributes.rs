@@ -1,6 +1,6 @@
 //! The attributes and verify routes, plus origin checks and routing.
 
-mod common;
+use crate::common;
 
 use colorid_lambda::App;
 use common::*;

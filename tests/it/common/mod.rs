@@ -13,14 +13,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-/// The emulator's own endpoint, exported by scripts/test.
+/// The emulator's own endpoint: scripts/test's, or one started for this process.
 pub fn emulator() -> String {
-    std::env::var("COLORID_TEST_ENDPOINT").expect(
-        "COLORID_TEST_ENDPOINT is not set: run the tests with scripts/test, which starts the local AWS emulator",
-    )
+    moto::shared().to_string()
 }
 
-/// The proxy every test of this binary talks through: the emulator, answering
+/// The proxy every test talks through: the emulator, answering
 /// as AWS documents (common/realism.rs), with every rule on.
 pub fn proxy() -> &'static fault_proxy::FaultProxy {
     static PROXY: std::sync::OnceLock<fault_proxy::FaultProxy> = std::sync::OnceLock::new();
@@ -37,15 +35,30 @@ pub fn endpoint() -> String {
     proxy().endpoint()
 }
 
-/// A stack name no other test (or earlier run against the same emulator) uses.
+/// A stack name no other test (or earlier run against the same emulator)
+/// uses, short enough that `<name>.<name>.example.com` stays within ACM's 64
+/// characters for a certificate's first name.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() % 1_000_000_000)
+        .map(|d| d.as_micros() % 36u128.pow(6))
         .unwrap_or(0);
-    format!("{prefix}-{}-{n}-{t}", std::process::id() % 10000)
+    format!("{prefix}-{}{n}-{}", std::process::id() % 1000, base36(t))
+}
+
+fn base36(mut n: u128) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// A stack in a temporary directory, with its own site folder.

@@ -1,7 +1,7 @@
 //! `up`, `plan`, `down` against the local AWS emulator: assert on what the
 //! emulator holds afterwards, not just on what colorid prints.
 
-mod common;
+use crate::common;
 
 use common::TestStack;
 use serde_json::Value;
@@ -178,7 +178,7 @@ async fn up_creates_one_of_each_with_the_promised_settings() {
         Value::String(d.arn.clone())
     );
     // The emulator cannot evaluate a conditional Deny (it denies everything), so
-    // --local leaves the TLS-only statement out; tests/origin_access_identity.rs
+    // --local leaves the TLS-only statement out; tests/it/origin_access_identity.rs
     // checks the statement AWS gets.
     assert_eq!(statements.len(), 1, "{policy}");
 

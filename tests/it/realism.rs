@@ -6,7 +6,7 @@
 //! `scripts/realism` runs them and prints rule | AWS source | test | result,
 //! from the table in [`RULES`].
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 
@@ -16,7 +16,7 @@ use common::realism::Rule;
 use serde_json::Value;
 
 /// Which test exercises which rule (the Route53 rule needs no rewrite: moto
-/// already keeps two zones of one name apart; its test is in tests/engine.rs).
+/// already keeps two zones of one name apart; its test is in tests/it/engine.rs).
 const RULES: &[(Rule, &str)] = &[
     (
         Rule::AcmRecordsLate,

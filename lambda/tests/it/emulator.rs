@@ -5,7 +5,7 @@
 //! default; run it with `cargo test -p colorid-lambda --test emulator -- --ignored`
 //! with `cargo-lambda` on PATH (scripts/test puts .venv/bin there).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -8,7 +8,7 @@
 //! scripts/test) runs them. Every scenario appends `scenario<TAB>runs<TAB>passed` to the file named by
 //! `COLORID_CHAOS_REPORT`, which scripts/chaos prints as a table.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! The issuer's keys are refreshed after the JWKS response's max-age, and a
 //! discovery document naming another issuer is refused (issue 13, item 5).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

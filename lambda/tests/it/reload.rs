@@ -3,7 +3,7 @@
 //! on later requests, and loaded settings are read again after their TTL, so
 //! a deleted origin-verify value stops working in a warm instance.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -1,101 +1,27 @@
 //! The identity function's resources, end to end: the real `colorid` binary
 //! against the moto server, asserting on what moto holds afterwards.
-//!
-//! The endpoint comes from `COLORID_TEST_ENDPOINT` (scripts/test starts one
-//! server for all tests); without it this file starts its own moto server on
-//! a free 127.0.0.1 port, which exits when the test process does.
+//! (The emulator is the shared one: see `common::moto::shared`.)
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ssm::types::ParameterType;
 use base64::Engine;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 const REGION: &str = "eu-west-1";
 const ACCOUNT: &str = "123456789012";
 
 // ---------------------------------------------------------------- moto
 
-struct Moto {
-    endpoint: String,
-    // Holding the child's stdin keeps it alive; it exits when this process does.
-    _child: Option<Mutex<Child>>,
-}
-
-/// The emulator behind the realism proxy, which answers as AWS documents.
-fn moto() -> &'static str {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    static PROXIED: OnceLock<String> = OnceLock::new();
-    PROXIED.get_or_init(|| {
-        let moto = &MOTO
-            .get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
-                Ok(e) if !e.is_empty() => Moto {
-                    endpoint: e,
-                    _child: None,
-                },
-                _ => start_moto(),
-            })
-            .endpoint;
-        common::proxy_for(moto).endpoint()
-    })
-}
-
-fn venv_python() -> PathBuf {
-    let candidates = [Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3")];
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .expect("no .venv with moto: run scripts/test, or set COLORID_TEST_ENDPOINT")
-}
-
-fn start_moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let script = format!(
-        "import sys, os\nfrom moto.server import ThreadedMotoServer\n\
-         s = ThreadedMotoServer(ip_address='127.0.0.1', port={port})\ns.start()\n\
-         print('ready', flush=True)\nsys.stdin.read()\nos._exit(0)\n"
-    );
-    let mut child = Command::new(venv_python())
-        .args(["-c", &script])
-        .env("MOTO_ACM_VALIDATION_WAIT", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto");
-    // moto announces itself first; our script says `ready` once it listens.
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    while line.trim() != "ready" {
-        line.clear();
-        let n = stdout.read_line(&mut line).expect("moto output");
-        assert!(n > 0, "moto exited before it was ready");
-    }
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "moto not listening"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        endpoint,
-        _child: Some(Mutex::new(child)),
-    }
+/// The shared emulator behind the realism proxy, which answers as AWS documents.
+fn moto() -> String {
+    common::endpoint()
 }
 
 // ---------------------------------------------------------------- fixtures

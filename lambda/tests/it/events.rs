@@ -1,6 +1,6 @@
 //! Real Lambda function URL event JSON through the handler.
 
-mod common;
+use crate::common;
 
 use common::*;
 use jsonwebtoken::Algorithm;

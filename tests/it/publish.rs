@@ -4,10 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
 use std::io::Write;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{
@@ -24,61 +21,15 @@ use colorid::publish::{
     PublishSettings, PublishTarget, publish,
 };
 
-mod common;
+use crate::common;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
 // ---- emulator -------------------------------------------------------------------
 
-/// The moto endpoint (`COLORID_TEST_ENDPOINT`, or one server started for this test
-/// binary) behind the realism proxy, which answers as AWS documents.
-fn endpoint() -> &'static str {
-    static ENDPOINT: OnceLock<String> = OnceLock::new();
-    ENDPOINT.get_or_init(|| {
-        let moto = match std::env::var("COLORID_TEST_ENDPOINT") {
-            Ok(endpoint) => endpoint,
-            Err(_) => start_moto(),
-        };
-        common::proxy_for(&moto).endpoint()
-    })
-}
-
-/// Starts moto on a free loopback port. It runs under a shell that kills it when our
-/// end of its stdin closes, i.e. when this test process exits for any reason.
-fn start_moto() -> String {
-    static SERVER: OnceLock<Mutex<Child>> = OnceLock::new();
-    let venv = std::env::var("COLORID_VENV")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv").to_string());
-    let moto = Path::new(&venv).join("bin/moto_server");
-    assert!(
-        moto.exists(),
-        "{} not found: set COLORID_TEST_ENDPOINT or COLORID_VENV",
-        moto.display()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid",
-        moto.display()
-    );
-    let child = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start moto_server");
-    SERVER.set(Mutex::new(child)).expect("moto started twice");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on port {port} within 30s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    format!("http://127.0.0.1:{port}")
+/// The shared emulator behind the realism proxy, which answers as AWS documents.
+fn endpoint() -> String {
+    common::endpoint()
 }
 
 /// Records `(operation, uri path)` of every S3 request a client sends.
@@ -654,7 +605,7 @@ async fn delete_guard_refuses_mass_delete_and_flags_choose_what_happens() -> Tes
         ),
         "{err}"
     );
-    let message = err.to_string();
+    let message = format!("{err}\n{}", err.fix().unwrap_or_default());
     assert!(
         message.contains("4 files")
             && message.contains("--force")
@@ -739,7 +690,7 @@ async fn missing_bucket_error_names_bucket_code_and_next_step() -> TestResult {
         .publish(&PublishSettings::default(), PublishOptions::default())
         .await
         .unwrap_err();
-    let message = err.to_string();
+    let message = format!("{err}\n{}", err.fix().unwrap_or_default());
     assert!(
         matches!(err, PublishError::List { .. } | PublishError::Head { .. }),
         "{message}"

@@ -2,9 +2,9 @@
 //! configuration `up` sends (no `--local`): what a browser on the real domain
 //! gets for the repository's own site. One test per row of the edge table
 //! (src/edge/mod.rs); the same checks against a deployed stack are in
-//! tests/dev_local.rs.
+//! tests/it/dev_local.rs.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -380,7 +380,7 @@ async fn the_function_checks_the_origin_header() {
         "https://issuer.example.com/",
         "c",
         "0".repeat(64),
-        colorid::dev::keys::EcKey::generate().pem,
+        colorid::keys::EcKey::generate().pem,
         "http://127.0.0.1",
         vec!["right".into()],
     );

@@ -106,7 +106,7 @@ async fn an_aws_error_names_the_step_and_resource() {
     let err = create_identity(&cf, "colorid stack demo", "ref")
         .await
         .unwrap_err();
-    let text = err.to_string();
+    let text = err.report();
     assert!(text.contains("create the origin access identity"), "{text}");
     assert!(
         text.contains("TooManyCloudFrontOriginAccessIdentities"),

@@ -1,7 +1,7 @@
 //! Cold-start configuration: one SSM GetParameters call (served by a fake SSM
 //! endpoint on 127.0.0.1), and 503 instead of a crash when it fails.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! Identity token verification through the handler, with a JWKS served on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

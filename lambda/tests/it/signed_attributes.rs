@@ -1,7 +1,7 @@
 //! Signed attributes cannot be forged through formulas (issue 13, item 1) and
 //! are bound to an audience and a nonce (item 6).
 
-mod common;
+use crate::common;
 
 use colorid_lambda::App;
 use common::*;

@@ -3,7 +3,7 @@
 //! built from the distribution the emulator holds, and the function checks
 //! the deployed origin header.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

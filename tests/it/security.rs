@@ -3,7 +3,7 @@
 //! concurrency against the emulator, and `colorid dev` answering loopback
 //! host names only.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};

@@ -1,9 +1,59 @@
-//! A private emulator (moto server) for tests that reset it or change its
-//! clocks, so they cannot disturb tests that share the one scripts/test starts.
+//! The tests' one emulator launcher (moto server): the shared emulator every
+//! test talks to, and private ones for tests that reset it or change its
+//! clocks, so they cannot disturb the others.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// How long the emulator takes to issue a certificate, as scripts/moto sets it.
+const ACM_WAIT_SECONDS: u32 = 2;
+
+/// The emulator the tests share: the one scripts/test started
+/// (`COLORID_TEST_ENDPOINT`), or, under a plain `cargo test`, one started for
+/// this test process that stops when the process exits, however it exits.
+pub fn shared() -> &'static str {
+    static SHARED: OnceLock<String> = OnceLock::new();
+    SHARED.get_or_init(|| match std::env::var("COLORID_TEST_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => endpoint,
+        _ => start_for_process(),
+    })
+}
+
+/// Starts moto under a shell that kills it when the shell's stdin closes: that
+/// pipe's writing end is leaked into this process, so it closes when we exit.
+fn start_for_process() -> String {
+    let port = free_port();
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid",
+        moto_server().display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .env("MOTO_ACM_VALIDATION_WAIT", ACM_WAIT_SECONDS.to_string())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start moto_server (scripts/setup installs it into .venv)");
+    std::mem::forget(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on port {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
 
 /// A moto server on a free 127.0.0.1 port, stopped on drop.
 pub struct Moto {
@@ -23,11 +73,7 @@ fn moto_server() -> PathBuf {
 impl Moto {
     /// Starts a server whose certificates are issued `acm_wait` seconds after their request.
     pub fn start(acm_wait: u32) -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ACM_VALIDATION_WAIT", acm_wait.to_string())

@@ -1,0 +1,13 @@
+//! Every integration test of this crate, in one binary (one link, one process;
+//! run a part with `cargo test --test it <module>::`).
+
+mod common;
+
+mod attributes;
+mod config;
+mod emulator;
+mod events;
+mod jwks_refresh;
+mod reload;
+mod signed_attributes;
+mod tokens;

@@ -1,0 +1,19 @@
+//! Every integration test of this crate, in one binary (one link, one process;
+//! run a part with `cargo test --test it <module>::`).
+
+mod common;
+
+mod chaos;
+mod cli;
+mod config_errors;
+mod dev_local;
+mod dev_server;
+mod edge;
+mod edge_function;
+mod engine;
+mod function;
+mod headers_policy;
+mod origin_access_identity;
+mod publish;
+mod realism;
+mod security;
