@@ -17,6 +17,9 @@ use crate::publish::PublishSettings;
 mod secret_entry;
 use secret_entry::RawSecret;
 
+/// The longest name ACM takes as a certificate's first (common) name.
+const CERTIFICATE_FIRST_NAME_MAX: usize = 64;
+
 /// How CloudFront is allowed to read the private bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -432,6 +435,19 @@ impl Validator<'_> {
                 "domain",
                 format!("{domain:?} {why}"),
                 "use the site's host name, e.g. \"color.example.com\"",
+            );
+        } else if domain.len() > CERTIFICATE_FIRST_NAME_MAX {
+            // ACM: "the length of the domain name (technically, the Common Name)
+            // that you provide cannot exceed 64 octets (characters), including
+            // periods" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+            self.push(
+                &raw.domain.span(),
+                "domain",
+                format!(
+                    "{domain:?} has {} characters; a certificate's first name (the domain) may have at most {CERTIFICATE_FIRST_NAME_MAX}",
+                    domain.len()
+                ),
+                "use a shorter domain, and put longer names in `certificate_names` (up to 253 characters each)",
             );
         } else if !names::within_zone(&domain, &zone) {
             self.push(

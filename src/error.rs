@@ -8,51 +8,61 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::config::ConfigError;
+use crate::publish::PublishError;
 
-/// A failed run.
+/// A failed run. Its `Display` is the message alone; [`Error::fix`] is what to
+/// do about it, and [`Error::report`] both, as the binary prints them.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The stack file is unreadable or invalid (exit code 2).
     #[error("{0}")]
     Config(#[from] ConfigError),
     /// The command line or environment is unusable (exit code 2).
-    #[error("{0}")]
-    Usage(String),
+    #[error("{message}")]
+    Usage {
+        message: String,
+        fix: Option<String>,
+    },
     /// AWS refused or failed a call.
-    #[error("failed to {action} {resource}: {said}\n  what to do: {remedy}")]
+    #[error("failed to {action} {resource}: {said}")]
     Aws {
         action: String,
         resource: String,
         /// The error code (when AWS sent one) and its message.
         said: String,
-        remedy: String,
+        fix: String,
         code: Option<String>,
     },
     /// Another run holds the stack's lock.
-    #[error(
-        "stack {stack} is locked by {holder} since {since}.\n  what to do: wait for that run to finish; if it died (killed, crashed), run again with --force-unlock"
-    )]
+    #[error("stack {stack} is locked by {holder} since {since}")]
     Locked {
         stack: String,
         holder: String,
         since: String,
     },
     /// A wait ran past its bound.
-    #[error("{what} did not finish within {seconds} s.\n  what to do: {remedy}")]
+    #[error("{what} did not finish within {seconds} s")]
     Timeout {
         what: String,
         seconds: u64,
-        remedy: String,
+        fix: String,
     },
     /// The account holds something that conflicts with the stack.
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        fix: Option<String>,
+    },
     /// The user declined or the run was interrupted.
     #[error("{0}")]
     Aborted(String),
-    /// Publishing the site failed (the message names the step and file).
-    #[error("{0}")]
-    Publish(String),
+    /// Publishing the site failed (the error names the step and file).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// A bug in colorid: an SDK builder refused what the code gave it, or an
+    /// invariant did not hold (exit code 1).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Local I/O failed.
     #[error("{context}: {source}")]
     Io {
@@ -62,6 +72,67 @@ pub enum Error {
 }
 
 impl Error {
+    /// A usage error with no particular fix beyond its message.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    /// A usage error and what to do about it.
+    pub fn usage_fix(message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// A conflict with what the account holds, with no particular fix.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    /// A conflict with what the account holds, and what to do about it.
+    pub fn conflict_fix(message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// A bug in colorid, described by `what`.
+    pub fn internal(what: impl Display) -> Self {
+        Error::Internal(what.to_string())
+    }
+
+    /// What to do about the error, when there is something to say.
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            Error::Usage { fix, .. } | Error::Conflict { fix, .. } => fix.as_deref(),
+            Error::Aws { fix, .. } | Error::Timeout { fix, .. } => Some(fix),
+            Error::Locked { .. } => Some(
+                "wait for that run to finish; if it died (killed, crashed), run again with --force-unlock",
+            ),
+            Error::Publish(err) => err.fix(),
+            Error::Internal(_) => {
+                Some("this is a bug in colorid: run again with -vv and report the output")
+            }
+            Error::Config(_) | Error::Aborted(_) | Error::Io { .. } => None,
+        }
+    }
+
+    /// The message and, on a line of its own, what to do.
+    pub fn report(&self) -> String {
+        match self.fix() {
+            Some(fix) => format!("{self}\n  what to do: {fix}"),
+            None => self.to_string(),
+        }
+    }
+
     /// The AWS error code, when AWS refused a call.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -73,16 +144,9 @@ impl Error {
     /// The process exit code: 2 for usage and config errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Config(_) | Error::Usage { .. } => 2,
+            Error::Publish(err) if err.is_usage() => 2,
             _ => 1,
-        }
-    }
-
-    /// The AWS error code, when this is an AWS failure.
-    pub fn aws_code(&self) -> Option<&str> {
-        match self {
-            Error::Aws { code, .. } => code.as_deref(),
-            _ => None,
         }
     }
 
@@ -98,25 +162,15 @@ impl Error {
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What a person should do about an AWS error code.
-fn remedy_for(code: Option<&str>) -> &'static str {
-    match code {
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            "grant the credentials in use the permission named above (see README: permissions), then run again"
-        }
-        Some("ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
-            "refresh your AWS credentials (e.g. `aws sso login`) and run again"
-        }
-        Some(
-            "Throttling"
-            | "ThrottlingException"
-            | "SlowDown"
-            | "TooManyRequestsException"
-            | "PriorRequestNotComplete",
-        ) => {
-            "AWS is throttling this account; wait a minute and run again: it resumes where it stopped"
-        }
-        _ => "fix the cause above and run the same command again: it resumes where it stopped",
+/// Turns a failure of the code's own making (an SDK builder refusing what the
+/// code built) into [`Error::Internal`], naming what was being built.
+pub trait Built<T> {
+    fn built(self, what: &str) -> Result<T>;
+}
+
+impl<T, E: Display> Built<T> for std::result::Result<T, E> {
+    fn built(self, what: &str) -> Result<T> {
+        self.map_err(|e| Error::Internal(format!("cannot build {what}: {e}")))
     }
 }
 
@@ -170,7 +224,7 @@ where
         (Some(code), None) => code.to_string(),
         _ => match err {
             SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => {
-                "could not connect to the AWS endpoint (with --local: is the emulator running? scripts/demo starts it)".to_string()
+                "could not connect to the AWS endpoint".to_string()
             }
             SdkError::TimeoutError(_) => "the request timed out".to_string(),
             SdkError::ServiceError(e) => format!(
@@ -180,11 +234,17 @@ where
             other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
         },
     };
+    let fix = match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) if code.is_none() => {
+            crate::advice::UNREACHABLE
+        }
+        _ => crate::advice::for_code_or_default(code.as_deref()),
+    };
     Error::Aws {
         action: action.to_string(),
         resource: resource.to_string(),
         said,
-        remedy: remedy_for(code.as_deref()).to_string(),
+        fix: fix.to_string(),
         code,
     }
 }
@@ -192,4 +252,59 @@ where
 /// The AWS error code of an SDK error, for branching.
 pub fn code_of<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_exit_1_and_say_they_are_bugs() {
+        let err: Result<()> = Err::<(), _>("missing field `name`").built("the stack tag");
+        let err = err.unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert_eq!(
+            err.to_string(),
+            "internal error: cannot build the stack tag: missing field `name`"
+        );
+        assert!(
+            err.report()
+                .contains("what to do: this is a bug in colorid")
+        );
+    }
+
+    #[test]
+    fn the_fix_is_its_own_field_and_printed_once_on_its_own_line() {
+        let err = Error::usage_fix("the file is missing.", "create it");
+        assert_eq!(err.to_string(), "the file is missing.");
+        assert_eq!(err.fix(), Some("create it"));
+        assert_eq!(
+            err.report(),
+            "the file is missing.\n  what to do: create it"
+        );
+        assert_eq!(err.exit_code(), 2);
+        assert_eq!(Error::usage("bad").report(), "bad");
+    }
+
+    #[test]
+    fn publish_errors_keep_their_kind_and_exit_code() {
+        let settings = PublishError::InvalidSettings(Vec::new());
+        let err = Error::from(settings);
+        assert!(matches!(
+            err,
+            Error::Publish(PublishError::InvalidSettings(_))
+        ));
+        assert_eq!(err.exit_code(), 2);
+        let guard = Error::from(PublishError::DeleteGuard {
+            bucket: "b".into(),
+            count: 3,
+            limit: 1,
+        });
+        assert_eq!(guard.exit_code(), 1);
+        assert!(
+            guard
+                .report()
+                .contains("what to do: check that the site directory")
+        );
+    }
 }

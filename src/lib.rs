@@ -1,6 +1,7 @@
 //! colorid: stand up, update and tear down a secure, identity-aware static
 //! web application on AWS from one `stack.toml`.
 
+pub mod advice;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -10,8 +11,10 @@ pub mod deploy;
 pub mod dev;
 pub mod edge;
 pub mod error;
+pub mod keys;
 pub mod lock;
 pub mod names;
+pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod publish;

@@ -8,7 +8,7 @@ use aws_sdk_ssm::Client as SsmClient;
 use aws_sdk_ssm::types::{ParameterType, Tag};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Built, Error, Result};
 use crate::names::{Names, STACK_TAG};
 use crate::state::delete_parameter;
 
@@ -131,7 +131,7 @@ impl Lock {
             .key(STACK_TAG)
             .value(&names.stack)
             .build()
-            .map_err(|e| Error::Usage(format!("bad tag: {e}")))?;
+            .built("the stack tag")?;
         let res = self
             .ssm
             .put_parameter()
@@ -168,10 +168,36 @@ impl Lock {
             .and_then(|v| serde_json::from_str::<Holder>(&v).ok())
     }
 
+    /// Runs `work` while holding the lock, then releases it, whatever the run's
+    /// outcome. When both fail, the run's own error is returned and the failed
+    /// release is reported beside it.
+    pub async fn hold<T>(self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let result = work.await;
+        let parameter = self.parameter.clone();
+        let released = self.release().await;
+        outcome(result, released, &parameter)
+    }
+
     /// Releases the lock.
     pub async fn release(self) -> Result<()> {
         delete_parameter(&self.ssm, &self.parameter, "release the stack lock").await?;
         Ok(())
+    }
+}
+
+/// A run's result after the lock's release: the run's own error wins, and a
+/// release that failed as well is reported beside it.
+fn outcome<T>(run: Result<T>, released: Result<()>, parameter: &str) -> Result<T> {
+    match (run, released) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(release)) => Err(release),
+        (Err(run), Ok(())) => Err(run),
+        (Err(run), Err(release)) => {
+            eprintln!(
+                "warning: the stack lock {parameter} is still held: {release}\n  what to do: the next run needs --force-unlock"
+            );
+            Err(run)
+        }
     }
 }
 
@@ -184,5 +210,29 @@ fn locked(names: &Names, holder: Option<Holder>) -> Error {
         stack: names.stack.clone(),
         holder,
         since,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runs_own_error_wins_over_a_failed_release() {
+        let run: Result<()> = Err(Error::usage("the run failed"));
+        let err = outcome(run, Err(Error::internal("release failed")), "/p").unwrap_err();
+        assert_eq!(err.to_string(), "the run failed");
+    }
+
+    #[test]
+    fn a_failed_release_fails_a_good_run_and_a_good_release_keeps_its_value() {
+        let err = outcome(Ok(1), Err(Error::internal("release failed")), "/p").unwrap_err();
+        assert!(err.to_string().contains("release failed"), "{err}");
+        assert_eq!(outcome(Ok(7), Ok(()), "/p").unwrap(), 7);
+        let run: Result<()> = Err(Error::usage("the run failed"));
+        assert_eq!(
+            outcome(run, Ok(()), "/p").unwrap_err().to_string(),
+            "the run failed"
+        );
     }
 }

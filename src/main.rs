@@ -37,7 +37,7 @@ fn main() {
         }
     };
     if let Err(err) = runtime.block_on(colorid::commands::run(cli)) {
-        eprintln!("error: {err}");
+        eprintln!("error: {}", err.report());
         std::process::exit(err.exit_code());
     }
 }

@@ -38,19 +38,21 @@ pub async fn open(global: &Global) -> Result<Ctx> {
 fn check_region_override(region: &str, stack: &crate::config::Stack) -> Result<()> {
     use crate::error::Error;
     if let Err(problem) = crate::names::check_region(region) {
-        return Err(Error::Usage(format!(
-            "--region {region:?} {}.\n  what to do: {}",
-            problem.message(),
-            problem.hint()
-        )));
+        return Err(Error::usage_fix(
+            format!("--region {region:?} {}.", problem.message()),
+            problem.hint(),
+        ));
     }
     if stack.origin_access == crate::config::OriginAccess::Identity
         && !crate::names::origin_access_identity_supported(region)
     {
-        return Err(Error::Usage(format!(
-            "--region {region:?} cannot be used with origin_access = \"identity\" in {}: CloudFront origin access identities cannot read S3 buckets in opt-in regions opened after December 2022.\n  what to do: set origin_access = \"control\" in the stack file, or pick another region",
-            stack.file.display()
-        )));
+        return Err(Error::usage_fix(
+            format!(
+                "--region {region:?} cannot be used with origin_access = \"identity\" in {}: CloudFront origin access identities cannot read S3 buckets in opt-in regions opened after December 2022.",
+                stack.file.display()
+            ),
+            "set origin_access = \"control\" in the stack file, or pick another region",
+        ));
     }
     Ok(())
 }

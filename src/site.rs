@@ -10,7 +10,8 @@ use crate::publish::{
 use crate::stack::Ctx;
 use crate::{session, stack::bucket};
 
-/// What the page reads from `/config.json`. No secrets.
+/// What the page reads from `/config.json`, deployed or from `colorid dev`.
+/// No secrets.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SiteConfig {
@@ -19,6 +20,9 @@ pub struct SiteConfig {
     pub api_base: String,
     pub required_level: Option<String>,
     pub stack: String,
+    /// Set by `colorid dev` when it serves its own test identity provider.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test_identity_provider: bool,
 }
 
 impl SiteConfig {
@@ -30,6 +34,7 @@ impl SiteConfig {
             api_base: "/api".to_string(),
             required_level: stack.identity.required_level.clone(),
             stack: stack.name.clone(),
+            test_identity_provider: false,
         }
     }
 
@@ -48,9 +53,10 @@ pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishRepor
         None => bucket::name(ctx, &session::account_id(ctx).await?),
     };
     if !bucket::exists(ctx, &bucket).await? {
-        return Err(Error::Conflict(format!(
-            "the stack's bucket {bucket} does not exist.\n  what to do: run `colorid up` first; it creates the bucket and publishes the site"
-        )));
+        return Err(Error::conflict_fix(
+            format!("the stack's bucket {bucket} does not exist."),
+            "run `colorid up` first; it creates the bucket and publishes the site",
+        ));
     }
     publish_to(ctx, &bucket, state.distribution_id, options).await
 }
@@ -83,5 +89,5 @@ pub async fn publish_to(
     };
     publish::publish(&target, &ctx.stack.publish, options, &on_event)
         .await
-        .map_err(|e| Error::Publish(e.to_string()))
+        .map_err(Error::from)
 }

@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::{ParameterType, Tag};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::error::{AwsContext, Result};
+use crate::error::{AwsContext, Built, OrGone, Result};
 use crate::names::{Names, STACK_TAG};
 
 /// What the stack has made, by id.
@@ -70,18 +70,15 @@ impl StateStore {
     /// Reads the record; a missing one is an empty state.
     pub async fn load(ssm: aws_sdk_ssm::Client, names: &Names) -> Result<StateStore> {
         let parameter = names.state_parameter();
-        let found = ssm.get_parameter().name(&parameter).send().await;
-        let saved = match found {
-            Ok(out) => out.parameter.and_then(|p| p.value),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_parameter_not_found()) =>
-            {
-                None
-            }
-            Err(err) => return Err(err).aws("read the state record", &parameter),
-        };
+        let saved = ssm
+            .get_parameter()
+            .name(&parameter)
+            .send()
+            .await
+            .or_gone(|e| e.is_parameter_not_found())
+            .aws("read the state record", &parameter)?
+            .and_then(|out| out.parameter)
+            .and_then(|p| p.value);
         let state = saved
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
@@ -119,7 +116,7 @@ impl StateStore {
                     .key(STACK_TAG)
                     .value(&self.stack)
                     .build()
-                    .map_err(|e| crate::error::Error::Usage(format!("bad tag: {e}")))?,
+                    .built("the state tag")?,
             );
         } else {
             put = put.overwrite(true);
@@ -173,15 +170,12 @@ impl StateStore {
 
 /// Deletes an SSM parameter; `false` when it was already gone.
 pub async fn delete_parameter(ssm: &aws_sdk_ssm::Client, name: &str, action: &str) -> Result<bool> {
-    match ssm.delete_parameter().name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_parameter_not_found()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err).aws(action, name),
-    }
+    let deleted = ssm
+        .delete_parameter()
+        .name(name)
+        .send()
+        .await
+        .or_gone(|e| e.is_parameter_not_found())
+        .aws(action, name)?;
+    Ok(deleted.is_some())
 }

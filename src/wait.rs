@@ -26,7 +26,7 @@ pub async fn until<T, F, Fut>(
     progress: &Progress,
     what: &str,
     max: Duration,
-    remedy: &str,
+    fix: &str,
     mut check: F,
 ) -> Result<(T, Duration)>
 where
@@ -54,7 +54,7 @@ where
             return Err(Error::Timeout {
                 what: what.to_string(),
                 seconds: max.as_secs(),
-                remedy: remedy.to_string(),
+                fix: fix.to_string(),
             });
         }
         tokio::time::sleep(delay.min(max.saturating_sub(start.elapsed()))).await;

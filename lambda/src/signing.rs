@@ -79,6 +79,47 @@ fn pkcs8_der(pem: &str) -> Result<Vec<u8>, KeyError> {
         .map_err(|e| KeyError(format!("the PEM body is not base64: {e}")))
 }
 
+/// A P-256 public key's coordinates, base64url: the one place a P-256 key
+/// becomes a JWK (RFC 7517) and gets its RFC 7638 thumbprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct P256Public {
+    pub x: String,
+    pub y: String,
+}
+
+impl P256Public {
+    /// From the 32-byte big-endian coordinates.
+    pub fn from_xy(x: &[u8], y: &[u8]) -> Self {
+        Self {
+            x: URL_SAFE_NO_PAD.encode(x),
+            y: URL_SAFE_NO_PAD.encode(y),
+        }
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 of the required members in
+    /// lexicographic order without whitespace, base64url.
+    pub fn thumbprint(&self) -> String {
+        let canonical = format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            self.x, self.y
+        );
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// The public JWK for ES256 signatures, with key id `kid`.
+    pub fn jwk(&self, kid: &str) -> Value {
+        serde_json::json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": self.x,
+            "y": self.y,
+            "kid": kid,
+            "alg": "ES256",
+            "use": "sig",
+        })
+    }
+}
+
 impl Signer {
     /// A signer from a PKCS#8 PEM P-256 private key; `issuer` is the site's URL.
     pub fn from_pem(pem: &str, issuer: &str) -> Result<Self, KeyError> {
@@ -92,12 +133,10 @@ impl Signer {
             [4, xy @ ..] if xy.len() == 64 => xy.split_at(32),
             _ => return Err(KeyError("unexpected public key encoding".into())),
         };
-        let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
-        // RFC 7638 thumbprint: required members in lexicographic order, no whitespace.
-        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        let decoding =
-            DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
+        let public = P256Public::from_xy(x, y);
+        let kid = public.thumbprint();
+        let decoding = DecodingKey::from_ec_components(&public.x, &public.y)
+            .map_err(|e| KeyError(e.to_string()))?;
         Ok(Self {
             encoding,
             decoding,

@@ -15,9 +15,10 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
         let ctx = session::open(g).await?;
         let secrets = deployed::read_secrets(&ctx).await?;
         let not_up = |what: &str| {
-            Error::Conflict(format!(
-                "the stack has no {what} yet.\n  what to do: run `colorid --local up` first"
-            ))
+            Error::conflict_fix(
+                format!("the stack has no {what} yet."),
+                "run `colorid --local up` first",
+            )
         };
         let bucket = ctx
             .state

@@ -18,7 +18,7 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
         args.force_unlock,
     )
     .await?;
-    let result: Result<teardown::Inventory> = async {
+    let run = async {
         let inv = teardown::inventory(&ctx).await?;
         for r in &inv.refused {
             ctx.progress
@@ -37,10 +37,8 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
         ))
         .await?;
         Ok(inv)
-    }
-    .await;
-    lock.release().await?;
-    let inv = result?;
+    };
+    let inv: teardown::Inventory = lock.hold(run).await?;
     if json(g.output) {
         print_json(&serde_json::json!({
             "stack": ctx.names.stack,
@@ -48,9 +46,9 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
             "calls": ctx.aws.counts(),
         }));
     } else if inv.is_empty() {
-        println!("stack {}: nothing to delete", ctx.names.stack);
+        crate::out!("stack {}: nothing to delete", ctx.names.stack);
     } else {
-        println!(
+        crate::out!(
             "stack {} is down: everything it created is deleted",
             ctx.names.stack
         );
@@ -61,7 +59,7 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
 fn confirm(stack: &str, lines: &[String]) -> Result<()> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "`colorid down` deletes the stack {stack} and needs confirmation, but there is no terminal to ask on; pass --yes to confirm"
         )));
     }

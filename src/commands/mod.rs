@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 
 /// Prints a value as JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
-    println!(
+    crate::out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
     );

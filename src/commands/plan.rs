@@ -13,22 +13,22 @@ pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
         print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
         return Ok(());
     }
-    println!(
+    crate::out!(
         "plan for stack {} ({}):",
         ctx.names.stack,
         ctx.stack.site_url()
     );
     for s in &steps {
-        println!("  {:<14} {:<40} {}", s.resource, s.name, s.change);
+        crate::out!("  {:<14} {:<40} {}", s.resource, s.name, s.change);
     }
     let changes = steps
         .iter()
         .filter(|s| s.change != Change::Unchanged)
         .count();
     if changes == 0 {
-        println!("nothing to do: the stack is up to date");
+        crate::out!("nothing to do: the stack is up to date");
     } else {
-        println!("{changes} resource(s) to create or update; run `colorid up` to apply");
+        crate::out!("{changes} resource(s) to create or update; run `colorid up` to apply");
     }
     Ok(())
 }

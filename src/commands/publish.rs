@@ -16,24 +16,19 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
         no_delete: args.no_delete,
         wait: args.wait,
     };
-    let lock = if args.dry_run {
-        None
+    let run = session::interruptible(site::publish(&ctx, &options));
+    let report = if args.dry_run {
+        run.await?
     } else {
-        Some(
-            Lock::acquire(
-                ctx.aws.ssm_uncounted(),
-                &ctx.names,
-                "publish",
-                args.force_unlock,
-            )
-            .await?,
+        let lock = Lock::acquire(
+            ctx.aws.ssm_uncounted(),
+            &ctx.names,
+            "publish",
+            args.force_unlock,
         )
+        .await?;
+        lock.hold(run).await?
     };
-    let result = session::interruptible(site::publish(&ctx, &options)).await;
-    if let Some(lock) = lock {
-        lock.release().await?;
-    }
-    let report = result?;
     if json(g.output) {
         print_json(&serde_json::json!({ "report": report, "calls": ctx.aws.counts() }));
         return Ok(());
@@ -41,7 +36,7 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
     if args.dry_run {
         for f in &report.files {
             if f.action != Action::Unchanged || g.verbose > 0 {
-                println!(
+                crate::out!(
                     "  {:<15} {:<50} {}",
                     format!("{:?}", f.action).to_lowercase(),
                     f.key,
@@ -50,9 +45,9 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
             }
         }
         for p in &report.summary.invalidation_paths {
-            println!("  invalidate      {p}");
+            crate::out!("  invalidate      {p}");
         }
     }
-    println!("{}", report.summary_line());
+    crate::out!("{}", report.summary_line());
     Ok(())
 }

@@ -37,35 +37,37 @@ pub async fn run(g: &Global) -> Result<()> {
         print_json(&status);
         return Ok(());
     }
-    println!("stack {}", ctx.names.stack);
-    println!("  site:          {}", ctx.stack.site_url());
-    println!("  api:           {}/api/", ctx.stack.site_url());
+    crate::out!("stack {}", ctx.names.stack);
+    crate::out!("  site:          {}", ctx.stack.site_url());
+    crate::out!("  api:           {}/api/", ctx.stack.site_url());
     match &zone_id {
-        Some(id) => println!("  hosted zone:   {} ({id})", ctx.stack.hosted_zone),
-        None => println!("  hosted zone:   {} (not found)", ctx.stack.hosted_zone),
+        Some(id) => crate::out!("  hosted zone:   {} ({id})", ctx.stack.hosted_zone),
+        None => crate::out!("  hosted zone:   {} (not found)", ctx.stack.hosted_zone),
     }
     match &dist {
-        Some(d) => println!("  distribution:  {} ({}, {})", d.id, d.domain, d.status),
-        None => println!("  distribution:  (none; run `colorid up`)"),
+        Some(d) => crate::out!("  distribution:  {} ({}, {})", d.id, d.domain, d.status),
+        None => crate::out!("  distribution:  (none; run `colorid up`)"),
     }
     match &cert {
-        Some(c) => println!("  certificate:   {} ({})", c.arn, c.status),
-        None => println!("  certificate:   (none)"),
+        Some(c) => crate::out!("  certificate:   {} ({})", c.arn, c.status),
+        None => crate::out!("  certificate:   (none)"),
     }
-    println!(
+    crate::out!(
         "  bucket:        {}",
         state.bucket.as_deref().unwrap_or("(none)")
     );
     match (&found_function, &url) {
-        (Some(_), Some(u)) => println!("  function:      {function_name} ({u})"),
-        (Some(_), None) => println!("  function:      {function_name} (no URL; run `colorid up`)"),
-        _ => println!("  function:      (none; run `colorid up`)"),
+        (Some(_), Some(u)) => crate::out!("  function:      {function_name} ({u})"),
+        (Some(_), None) => {
+            crate::out!("  function:      {function_name} (no URL; run `colorid up`)")
+        }
+        _ => crate::out!("  function:      (none; run `colorid up`)"),
     }
     if let Some(id) = &state.origin_access_control_id {
-        println!("  origin access: control {id}");
+        crate::out!("  origin access: control {id}");
     }
     if let Some(id) = &state.origin_access_identity_id {
-        println!("  origin access: identity {id}");
+        crate::out!("  origin access: identity {id}");
     }
     Ok(())
 }

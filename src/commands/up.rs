@@ -16,38 +16,44 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
         ctx.names.stack,
         ctx.stack.site_url()
     ));
-    let lock = Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "up", args.force_unlock).await?;
     let options = UpOptions {
         max_wait: Duration::from_secs(args.wait_timeout),
         function_zip: args.function_zip.clone(),
         rotate_secrets: args.rotate_secrets.clone(),
     };
-    let result = session::interruptible(deploy::up(&ctx, &options)).await;
-    lock.release().await?;
-    let report = result?;
+    let report = Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "up", args.force_unlock)
+        .await?
+        .hold(session::interruptible(deploy::up(&ctx, &options)))
+        .await?;
     if json(g.output) {
         print_json(&report);
     } else {
-        println!(
+        crate::out!(
             "stack {} is up ({:.1}s)",
-            report.stack, report.elapsed_seconds
+            report.stack,
+            report.elapsed_seconds
         );
-        println!("  site:          {}", report.site_url);
-        println!(
+        crate::out!("  site:          {}", report.site_url);
+        crate::out!(
             "  distribution:  {} ({}, {})",
-            report.distribution_id, report.distribution_domain, report.distribution_status
+            report.distribution_id,
+            report.distribution_domain,
+            report.distribution_status
         );
-        println!("  bucket:        {}", report.bucket);
-        println!(
+        crate::out!("  bucket:        {}", report.bucket);
+        crate::out!(
             "  site files:    {} uploaded, {} unchanged, {} deleted",
-            report.publish.uploaded, report.publish.unchanged, report.publish.deleted
+            report.publish.uploaded,
+            report.publish.unchanged,
+            report.publish.deleted
         );
-        println!("  function:      {}", report.function_name);
-        println!("  function url:  {}", report.function_url);
-        println!("  api:           {}", report.api_url);
-        println!(
+        crate::out!("  function:      {}", report.function_name);
+        crate::out!("  function url:  {}", report.function_url);
+        crate::out!("  api:           {}", report.api_url);
+        crate::out!(
             "  aws calls:     {} reads, {} changes",
-            report.calls.reads, report.calls.mutations
+            report.calls.reads,
+            report.calls.mutations
         );
     }
     Ok(())

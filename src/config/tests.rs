@@ -164,3 +164,15 @@ fn a_secret_written_in_the_file_is_refused_and_never_shown() {
         assert!(shown.contains("{ env = "), "{shown}");
     }
 }
+
+#[test]
+fn a_domain_longer_than_acms_64_character_first_name_is_refused_with_its_line() {
+    let long = format!("{}.example.com", "a".repeat(52)); // 64 characters: the limit
+    assert!(check(&GOOD.replace("color.example.com", &long)).is_ok());
+    let too_long = format!("{}.example.com", "a".repeat(53));
+    let err = check(&GOOD.replace("color.example.com", &too_long)).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.field.as_str(), p.line), ("domain", 4));
+    assert!(p.message.contains("65 characters"), "{}", p.message);
+    assert!(p.hint.contains("certificate_names"), "{}", p.hint);
+}

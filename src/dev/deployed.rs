@@ -74,9 +74,10 @@ pub async fn read_secrets(ctx: &Ctx) -> Result<Secrets> {
             .and_then(|p| p.value())
             .map(str::to_string)
             .ok_or_else(|| {
-                Error::Conflict(format!(
-                    "the parameter {name} is missing.\n  what to do: run `colorid --local up` first"
-                ))
+                Error::conflict_fix(
+                    format!("the parameter {name} is missing."),
+                    "run `colorid --local up` first",
+                )
             })
     };
     Ok(Secrets {

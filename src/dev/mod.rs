@@ -8,7 +8,6 @@
 pub mod deployed;
 pub mod edge;
 pub mod host;
-pub mod keys;
 pub mod server;
 pub mod test_idp;
 

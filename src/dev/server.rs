@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use colorid_lambda::{App, Settings};
-use serde_json::json;
 use tokio::net::TcpListener;
 
-use super::{edge, keys, test_idp};
+use super::{edge, test_idp};
 use crate::error::{Error, Result};
+use crate::keys;
+use crate::site::SiteConfig;
 
 /// What `colorid dev` serves and how.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         Some((issuer, client_id)) => (None, issuer.clone(), client_id.clone()),
         None => {
             let idp = test_idp::TestIdp::new(&origin).map_err(|e| {
-                Error::Usage(format!(
+                Error::internal(format!(
                     "cannot create the test identity provider's key: {e}"
                 ))
             })?;
@@ -92,9 +93,9 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
             d.origin_verify.clone(),
         ),
         None => (
-            keys::app_secret(),
+            keys::random_token(),
             keys::EcKey::generate().pem,
-            keys::app_secret(),
+            keys::random_token(),
         ),
     };
     let mut settings = Settings::new(
@@ -111,21 +112,21 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     settings.level_map = opts.level_map.clone();
     settings.verified_claims = opts.verified_claims.clone();
     let app = App::new(settings)
-        .map_err(|e| Error::Usage(format!("the identity function's settings: {e}")))?;
+        .map_err(|e| Error::internal(format!("the identity function's settings: {e}")))?;
 
-    let config = json!({
-        "issuer": issuer,
-        "clientId": client_id,
-        "apiBase": "/api",
-        "requiredLevel": opts.required_level,
-        "stack": opts.stack,
-        "testIdentityProvider": idp.is_some(),
-    });
+    let config = SiteConfig {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        required_level: opts.required_level.clone(),
+        stack: opts.stack.clone(),
+        test_identity_provider: idp.is_some(),
+        ..SiteConfig::of(&opts.stack_config)
+    };
     let edge = edge::build(edge::EdgeInputs {
         stack: &opts.stack_config,
         issuer: &issuer,
         verify_secret: &verify_secret,
-        config_json: serde_json::to_vec_pretty(&config).unwrap_or_default(),
+        config_json: config.to_json(),
         app: Arc::new(app),
         deployed: opts.deployed.as_ref(),
     })?;
@@ -178,14 +179,14 @@ pub async fn serve(opts: DevOptions) -> Result<()> {
     }
     let site_dir = opts.site_dir.display().to_string();
     let server = bind(opts).await?;
-    println!("colorid dev: serving {site_dir}");
+    crate::out!("colorid dev: serving {site_dir}");
     if server.test_idp {
-        println!("  identity:  {} ({})", server.issuer, test_idp::WARNING);
+        crate::out!("  identity:  {} ({})", server.issuer, test_idp::WARNING);
     } else {
-        println!("  identity:  {}", server.issuer);
+        crate::out!("  identity:  {}", server.issuer);
     }
-    println!("  open:      {}/", server.origin);
-    println!("Press Ctrl-C to stop.");
+    crate::out!("  open:      {}/", server.origin);
+    crate::out!("Press Ctrl-C to stop.");
     server
         .run(async {
             let _ = tokio::signal::ctrl_c().await;

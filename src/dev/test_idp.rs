@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::keys::EcKey;
+use crate::keys::EcKey;
 
 /// The client id the built-in provider knows.
 pub const CLIENT_ID: &str = "colorid-dev";

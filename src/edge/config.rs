@@ -78,9 +78,9 @@ impl EdgeConfig {
                     .map(str::to_string),
             });
         }
-        let d = config.default_cache_behavior().ok_or_else(|| {
-            Error::Conflict("the distribution has no default cache behaviour".into())
-        })?;
+        let d = config
+            .default_cache_behavior()
+            .ok_or_else(|| Error::conflict("the distribution has no default cache behaviour"))?;
         behaviors.push(Behavior {
             pattern: None,
             origin: d.target_origin_id().to_string(),

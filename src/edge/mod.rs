@@ -72,14 +72,14 @@ impl Edge {
             if let Some(arn) = &b.viewer_function
                 && known_function(arn).is_none()
             {
-                return Err(Error::Usage(format!(
+                return Err(Error::usage(format!(
                     "the distribution runs the CloudFront function {arn}, which the local edge cannot run"
                 )));
             }
             if let Some(id) = &b.headers_policy
                 && !headers.contains_key(id)
             {
-                return Err(Error::Usage(format!(
+                return Err(Error::usage(format!(
                     "the distribution uses the response headers policy {id}, which the local edge does not know"
                 )));
             }

@@ -7,73 +7,68 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::settings::SettingsProblem;
 
-/// A failed publish: which step, which key or bucket, what AWS said, what to do.
+/// A failed publish: which step, which key or bucket, what AWS said; what to do
+/// is [`PublishError::fix`].
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("invalid [publish] settings: {}", describe_problems(.0))]
     InvalidSettings(Vec<SettingsProblem>),
-    #[error("cannot read {path}: {source}; check that the site directory exists and is readable")]
+    #[error("cannot read {path}: {source}")]
     ReadSite {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("the site file name {path:?} is not valid UTF-8 and cannot be an S3 key; rename it")]
+    #[error("the site file name {path:?} is not valid UTF-8 and cannot be an S3 key")]
     NonUtf8Path { path: PathBuf },
-    #[error("failed to list bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to list bucket {bucket}: {aws}")]
     List {
         bucket: String,
         aws: String,
         hint: String,
     },
-    #[error("failed to read {key} in bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to read {key} in bucket {bucket}: {aws}")]
     Head {
         bucket: String,
         key: String,
         aws: String,
         hint: String,
     },
-    #[error("failed to upload {key} to bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to upload {key} to bucket {bucket}: {aws}")]
     Upload {
         bucket: String,
         key: String,
         aws: String,
         hint: String,
     },
-    #[error("failed to update the headers of {key} in bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to update the headers of {key} in bucket {bucket}: {aws}")]
     UpdateHeaders {
         bucket: String,
         key: String,
         aws: String,
         hint: String,
     },
-    #[error("failed to delete {key} from bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to delete {key} from bucket {bucket}: {aws}")]
     Delete {
         bucket: String,
         key: String,
         aws: String,
         hint: String,
     },
-    #[error(
-        "refusing to delete {count} files from bucket {bucket} (the limit is {limit}): \
-         check that the site directory is the right one, then run again with --force to \
-         delete them, or with --no-delete to publish without deleting anything"
-    )]
+    #[error("refusing to delete {count} files from bucket {bucket} (the limit is {limit})")]
     DeleteGuard {
         bucket: String,
         count: usize,
         limit: usize,
     },
-    #[error("failed to write the publish manifest {key} to bucket {bucket}: {aws}; {hint}")]
+    #[error("failed to write the publish manifest {key} to bucket {bucket}: {aws}")]
     WriteManifest {
         bucket: String,
         key: String,
         aws: String,
         hint: String,
     },
-    #[error(
-        "failed to invalidate {paths} paths in CloudFront distribution {distribution}: {aws}; {hint}"
-    )]
+    #[error("failed to invalidate {paths} paths in CloudFront distribution {distribution}: {aws}")]
     Invalidate {
         distribution: String,
         paths: usize,
@@ -81,8 +76,8 @@ pub enum PublishError {
         hint: String,
     },
     #[error(
-        "invalidation {id} of distribution {distribution} was still in progress after {}s; \
-         the files are published; check it later with `aws cloudfront get-invalidation`",
+        "invalidation {id} of distribution {distribution} was still in progress after {}s \
+         (the files are published)",
         .waited.as_secs()
     )]
     InvalidationTimeout {
@@ -92,6 +87,45 @@ pub enum PublishError {
     },
     #[error("internal error while publishing: {0}")]
     Internal(String),
+}
+
+impl PublishError {
+    /// What to do about it.
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            PublishError::InvalidSettings(_) => None,
+            PublishError::ReadSite { .. } => {
+                Some("check that the site directory exists and is readable")
+            }
+            PublishError::NonUtf8Path { .. } => Some("rename the file"),
+            PublishError::List { hint, .. }
+            | PublishError::Head { hint, .. }
+            | PublishError::Upload { hint, .. }
+            | PublishError::UpdateHeaders { hint, .. }
+            | PublishError::Delete { hint, .. }
+            | PublishError::WriteManifest { hint, .. }
+            | PublishError::Invalidate { hint, .. } => Some(hint),
+            PublishError::DeleteGuard { .. } => Some(
+                "check that the site directory is the right one, then run again with --force to \
+                 delete them, or with --no-delete to publish without deleting anything",
+            ),
+            PublishError::InvalidationTimeout { .. } => {
+                Some("check it later with `aws cloudfront get-invalidation`")
+            }
+            PublishError::Internal(_) => {
+                Some("this is a bug in colorid: run again with -vv and report the output")
+            }
+        }
+    }
+
+    /// True when the input (the settings, the site's file names) is at fault,
+    /// not AWS or the network: the CLI exits with 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            PublishError::InvalidSettings(_) | PublishError::NonUtf8Path { .. }
+        )
+    }
 }
 
 fn describe_problems(problems: &[SettingsProblem]) -> String {
@@ -116,9 +150,7 @@ impl AwsFailure {
     {
         let hint = match err {
             SdkError::ServiceError(_) => hint_for_code(err.code()),
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-                "AWS could not be reached: check the network, the region and any endpoint override"
-            }
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => crate::advice::UNREACHABLE,
             _ => "run again with -v for details",
         };
         Self {
@@ -144,34 +176,11 @@ where
     }
 }
 
+/// The shared advice for the code ([`crate::advice`]), else a publish's own.
 fn hint_for_code(code: Option<&str>) -> &'static str {
-    match code.unwrap_or_default() {
-        "NoSuchBucket" => "the bucket does not exist: run `colorid up` first",
-        "AccessDenied" | "AccessDeniedException" => {
-            "the credentials in use lack permission for this call: check the profile and its IAM policy"
-        }
-        "InvalidAccessKeyId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "InvalidClientTokenId" => {
-            "the AWS credentials are invalid or expired: refresh them (e.g. `aws sso login`) and run again"
-        }
-        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-            "AWS is throttling requests: lower publish.concurrency and run again"
-        }
-        "BadDigest" | "InvalidDigest" => {
-            "the file changed while it was being uploaded: run publish again once the site build has finished"
-        }
-        "NoSuchDistribution" => "the distribution does not exist: run `colorid up` first",
-        "TooManyInvalidationsInProgress" => {
-            "CloudFront has too many invalidations in progress: wait a few minutes and run publish again \
-             (files already uploaded will not be uploaded again)"
-        }
-        "EntityTooLarge" => {
-            "the file is larger than S3 allows in one request: lower publish.multipart_threshold_mib"
-        }
-        _ => "run again with -v for details; files already published will not be uploaded again",
-    }
+    code.and_then(crate::advice::for_code).unwrap_or(
+        "run again with -v for details; files already published will not be uploaded again",
+    )
 }
 
 #[cfg(test)]
@@ -186,7 +195,7 @@ mod tests {
             count: 120,
             limit: 100,
         };
-        let text = err.to_string();
+        let text = format!("{err} {}", err.fix().unwrap_or_default());
         for needle in ["120 files", "bucket b", "--force", "--no-delete"] {
             assert!(text.contains(needle), "{text}");
         }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use aws_sdk_s3::Client as S3Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, ObjectIdentifier,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
@@ -12,13 +13,13 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use crate::error::{AwsContext, Error, Result, code_of, from_sdk};
+use crate::error::{AwsContext, Built, Error, OrGone, Result, code_of, from_sdk};
 use crate::wait::{self, Poll};
 
 /// How long S3 may refuse a new origin access identity as a policy principal.
 const IDENTITY_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
 use crate::names::STACK_TAG;
-use crate::stack::{Change, Ctx, FieldChange, diff_fields};
+use crate::stack::{Change, Ctx, Field, FieldChange, diff_fields};
 
 /// Who may read the bucket through CloudFront.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,18 +52,28 @@ pub struct Found {
 /// Whether the bucket exists (and is this account's to read).
 pub async fn exists(ctx: &Ctx, bucket: &str) -> Result<bool> {
     let s3 = ctx.aws.s3();
-    match s3.head_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(true),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+    match s3
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.is_not_found())
+    {
+        Ok(found) => Ok(found.is_some()),
         Err(err)
             if err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 403) =>
         {
-            Err(Error::Conflict(format!(
-                "the bucket {bucket} exists but belongs to another account (or these credentials may not read it).\n  what to do: set `bucket` in {} to another name",
-                ctx.stack.file.display()
-            )))
+            Err(Error::conflict_fix(
+                format!(
+                    "the bucket {bucket} exists but belongs to another account (or these credentials may not read it)."
+                ),
+                format!(
+                    "set `bucket` in {} to another name",
+                    ctx.stack.file.display()
+                ),
+            ))
         }
         Err(err) => Err(err).aws("look up the bucket", bucket),
     }
@@ -75,14 +86,17 @@ pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
     }
     let s3 = ctx.aws.s3();
     let mut found = Found::default();
-    let pab = match s3.get_public_access_block().bucket(bucket).send().await {
-        Ok(out) => out.public_access_block_configuration,
-        Err(err) if code_of(&err) == Some("NoSuchPublicAccessBlockConfiguration") => None,
-        Err(err) => return Err(err).aws("read the public access block of", bucket),
-    };
+    let pab = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.code() == Some("NoSuchPublicAccessBlockConfiguration"))
+        .aws("read the public access block of", bucket)?
+        .and_then(|out| out.public_access_block_configuration);
     let pab = pab.unwrap_or_else(|| PublicAccessBlockConfiguration::builder().build());
     found.fields.insert(
-        "public_access_block".into(),
+        BucketField::PublicAccessBlock.name().into(),
         format!(
             "{}/{}/{}/{}",
             pab.block_public_acls().unwrap_or(false),
@@ -91,49 +105,83 @@ pub async fn find(ctx: &Ctx, bucket: &str) -> Result<Option<Found>> {
             pab.restrict_public_buckets().unwrap_or(false)
         ),
     );
-    let sse = match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => out
-            .server_side_encryption_configuration
-            .and_then(|c| c.rules().first().cloned())
-            .and_then(|r| r.apply_server_side_encryption_by_default)
-            .map(|d| d.sse_algorithm().as_str().to_string()),
-        Err(err) if code_of(&err) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
-        Err(err) => return Err(err).aws("read the encryption of", bucket),
-    };
-    found
-        .fields
-        .insert("encryption".into(), sse.unwrap_or_else(|| "(none)".into()));
-    let tags = match s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(out) => out.tag_set,
-        Err(err) if code_of(&err) == Some("NoSuchTagSet") => Vec::new(),
-        Err(err) => return Err(err).aws("read the tags of", bucket),
-    };
+    let sse = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.code() == Some("ServerSideEncryptionConfigurationNotFoundError"))
+        .aws("read the encryption of", bucket)?
+        .and_then(|out| out.server_side_encryption_configuration)
+        .and_then(|c| c.rules().first().cloned())
+        .and_then(|r| r.apply_server_side_encryption_by_default)
+        .map(|d| d.sse_algorithm().as_str().to_string());
+    found.fields.insert(
+        BucketField::Encryption.name().into(),
+        sse.unwrap_or_else(|| "(none)".into()),
+    );
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.code() == Some("NoSuchTagSet"))
+        .aws("read the tags of", bucket)?
+        .map(|out| out.tag_set)
+        .unwrap_or_default();
     found.stack_tag = tags
         .iter()
         .find(|t| t.key() == STACK_TAG)
         .map(|t| t.value().to_string());
     found.tagged = found.stack_tag.as_deref() == Some(ctx.names.stack.as_str());
     found.fields.insert(
-        "tag".into(),
+        BucketField::Tag.name().into(),
         if found.tagged {
             ctx.names.stack.clone()
         } else {
             "(none)".into()
         },
     );
-    found.policy = match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => out.policy.and_then(|p| serde_json::from_str(&p).ok()),
-        Err(err) if code_of(&err) == Some("NoSuchBucketPolicy") => None,
-        Err(err) => return Err(err).aws("read the policy of", bucket),
-    };
+    found.policy = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.code() == Some("NoSuchBucketPolicy"))
+        .aws("read the policy of", bucket)?
+        .and_then(|out| out.policy)
+        .and_then(|p| serde_json::from_str(&p).ok());
     Ok(Some(found))
+}
+
+/// The bucket's settings that `up` keeps as the stack wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BucketField {
+    PublicAccessBlock,
+    Encryption,
+    Tag,
+}
+
+impl Field for BucketField {
+    const ALL: &'static [Self] = &[Self::PublicAccessBlock, Self::Encryption, Self::Tag];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::PublicAccessBlock => "public_access_block",
+            Self::Encryption => "encryption",
+            Self::Tag => "tag",
+        }
+    }
 }
 
 fn wanted_fields(ctx: &Ctx) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("public_access_block".into(), "true/true/true/true".into()),
-        ("encryption".into(), "AES256".into()),
-        ("tag".into(), ctx.names.stack.clone()),
+        (
+            BucketField::PublicAccessBlock.name().into(),
+            "true/true/true/true".into(),
+        ),
+        (BucketField::Encryption.name().into(), "AES256".into()),
+        (BucketField::Tag.name().into(), ctx.names.stack.clone()),
     ])
 }
 
@@ -246,7 +294,7 @@ fn tag(ctx: &Ctx) -> Result<Tag> {
         .key(STACK_TAG)
         .value(&ctx.names.stack)
         .build()
-        .map_err(|e| Error::Usage(e.to_string()))
+        .built("the stack tag")
 }
 
 /// Creates the bucket when missing and puts every setting that differs (not the policy).
@@ -260,12 +308,16 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
     let existing = match found {
         Some(f) => {
             if !f.tagged && ctx.stack.bucket.is_some() {
-                return Err(Error::Conflict(format!(
-                    "the bucket {bucket} exists but was not made by stack {} (it lacks the tag {STACK_TAG}={}).\n  what to do: choose another `bucket` in {}, or remove `bucket` to use the derived name",
-                    ctx.names.stack,
-                    ctx.names.stack,
-                    ctx.stack.file.display()
-                )));
+                return Err(Error::conflict_fix(
+                    format!(
+                        "the bucket {bucket} exists but was not made by stack {} (it lacks the tag {STACK_TAG}={}).",
+                        ctx.names.stack, ctx.names.stack
+                    ),
+                    format!(
+                        "choose another `bucket` in {}, or remove `bucket` to use the derived name",
+                        ctx.stack.file.display()
+                    ),
+                ));
             }
             f.fields
         }
@@ -297,8 +349,8 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
         .await?;
     let changes = diff_fields(&existing, &wanted_fields(ctx));
     for change in &changes {
-        match change.field.as_str() {
-            "public_access_block" => {
+        match BucketField::of(change)? {
+            BucketField::PublicAccessBlock => {
                 s3.put_public_access_block()
                     .bucket(bucket)
                     .public_access_block_configuration(
@@ -313,13 +365,13 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
                     .await
                     .aws("block public access to", bucket)?;
             }
-            "encryption" => {
+            BucketField::Encryption => {
                 let rule = ServerSideEncryptionRule::builder()
                     .apply_server_side_encryption_by_default(
                         ServerSideEncryptionByDefault::builder()
                             .sse_algorithm(ServerSideEncryption::Aes256)
                             .build()
-                            .map_err(|e| Error::Usage(e.to_string()))?,
+                            .built("the encryption default")?,
                     )
                     .build();
                 s3.put_bucket_encryption()
@@ -328,26 +380,25 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
                         ServerSideEncryptionConfiguration::builder()
                             .rules(rule)
                             .build()
-                            .map_err(|e| Error::Usage(e.to_string()))?,
+                            .built("the encryption config")?,
                     )
                     .send()
                     .await
                     .aws("set default encryption on", bucket)?;
             }
-            "tag" => {
+            BucketField::Tag => {
                 s3.put_bucket_tagging()
                     .bucket(bucket)
                     .tagging(
                         Tagging::builder()
                             .tag_set(tag(ctx)?)
                             .build()
-                            .map_err(|e| Error::Usage(e.to_string()))?,
+                            .built("the bucket tagging")?,
                     )
                     .send()
                     .await
                     .aws("tag", bucket)?;
             }
-            _ => {}
         }
     }
     let what = if did.is_empty() && changes.is_empty() {
@@ -415,26 +466,28 @@ pub async fn ensure_policy(
 pub async fn delete(ctx: &Ctx, bucket: &str) -> Result<u64> {
     let s3 = ctx.aws.s3();
     let removed = empty(&s3, bucket).await?;
-    match s3.delete_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(removed),
-        Err(err) if code_of(&err) == Some("NoSuchBucket") => Ok(removed),
-        Err(err) => Err(err).aws("delete the bucket", bucket),
-    }
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_gone(|e| e.code() == Some("NoSuchBucket"))
+        .aws("delete the bucket", bucket)?;
+    Ok(removed)
 }
 
 async fn empty(s3: &S3Client, bucket: &str) -> Result<u64> {
     let mut removed = 0u64;
     loop {
-        let page = match s3
+        let Some(page) = s3
             .list_object_versions()
             .bucket(bucket)
             .max_keys(1000)
             .send()
             .await
-        {
-            Ok(page) => page,
-            Err(err) if code_of(&err) == Some("NoSuchBucket") => return Ok(removed),
-            Err(err) => return Err(err).aws("list the objects of", bucket),
+            .or_gone(|e| e.code() == Some("NoSuchBucket"))
+            .aws("list the objects of", bucket)?
+        else {
+            return Ok(removed);
         };
         let mut ids = Vec::new();
         for v in page.versions() {
@@ -453,7 +506,7 @@ async fn empty(s3: &S3Client, bucket: &str) -> Result<u64> {
                     .key(*key)
                     .set_version_id(version.map(str::to_string))
                     .build()
-                    .map_err(|e| Error::Usage(e.to_string()))
+                    .built("the object identifier")
             })
             .collect::<Result<Vec<_>>>()?;
         let sent = objects.len() as u64;
@@ -463,13 +516,16 @@ async fn empty(s3: &S3Client, bucket: &str) -> Result<u64> {
             .await
             .map_err(|err| from_sdk("empty the bucket", bucket, &*err))?;
         if let Some(first) = failed.first() {
-            return Err(Error::Conflict(format!(
-                "failed to empty the bucket {bucket}: S3 did not delete {} object version(s), e.g. {}: {}: {}.\n  what to do: run `colorid down` again; if it persists, check the bucket's object lock and policy",
-                failed.len(),
-                first.key,
-                first.code,
-                first.message
-            )));
+            return Err(Error::conflict_fix(
+                format!(
+                    "failed to empty the bucket {bucket}: S3 did not delete {} object version(s), e.g. {}: {}: {}.",
+                    failed.len(),
+                    first.key,
+                    first.code,
+                    first.message
+                ),
+                "run `colorid down` again; if it persists, check the bucket's object lock and policy",
+            ));
         }
         removed += sent;
     }

@@ -8,7 +8,7 @@ use aws_sdk_route53::types::{
     Change as R53Change, ChangeAction, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use crate::error::{AwsContext, Error, OrGone, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::{STACK_TAG, digest};
 use crate::stack::{Change, Ctx, FieldChange};
 use crate::wait::{self, Poll};
@@ -179,7 +179,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
                         .key(STACK_TAG)
                         .value(&ctx.names.stack)
                         .build()
-                        .map_err(|e| Error::Usage(e.to_string()))?,
+                        .built("the stack tag")?,
                 );
             for name in &ctx.stack.certificate_names {
                 req = req.subject_alternative_names(name);
@@ -212,7 +212,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
     if detail.status == "ISSUED" {
         return Ok(Found { replaces, ..detail });
     }
-    let remedy = format!(
+    let fix = format!(
         "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
         ctx.stack.hosted_zone
     );
@@ -220,10 +220,10 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
         &ctx.progress,
         &format!("waiting for certificate {} to be issued", ctx.stack.domain),
         max_wait,
-        &remedy,
+        &fix,
         || async {
             let detail = describe(&acm, &arn).await?.ok_or_else(|| {
-                Error::Conflict(format!("the certificate {arn} disappeared while validating"))
+                Error::conflict(format!("the certificate {arn} disappeared while validating"))
             })?;
             let status = detail.status().cloned();
             match status {
@@ -237,14 +237,10 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
                     | CertificateStatus::Inactive
                     | CertificateStatus::Revoked
                     | CertificateStatus::ValidationTimedOut),
-                ) => Err(Error::Conflict(format!(
-                    "the certificate {arn} ended in status {}: {}.\n  what to do: run `colorid down` for the certificate or delete it in the ACM console, then `colorid up` requests a new one",
-                    s.as_str(),
-                    detail
+                ) => Err(Error::conflict_fix(format!("the certificate {arn} ended in status {}: {}.", s.as_str(), detail
                         .failure_reason()
                         .map(|r| r.as_str().to_string())
-                        .unwrap_or_else(|| "no reason given".into())
-                ))),
+                        .unwrap_or_else(|| "no reason given".into())), "run `colorid down` for the certificate or delete it in the ACM console, then `colorid up` requests a new one")),
                 Some(other) => Ok(Poll::Pending(other.as_str().to_string())),
             }
         },
@@ -263,7 +259,7 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
         "run `colorid up` again; the certificate request is kept",
         || async {
             let detail = describe(acm, arn).await?.ok_or_else(|| {
-                Error::Conflict(format!("the certificate {arn} disappeared while in use"))
+                Error::conflict(format!("the certificate {arn} disappeared while in use"))
             })?;
             let f = found_from(&detail);
             if f.records_ready {
@@ -304,16 +300,16 @@ async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Re
                     ResourceRecord::builder()
                         .value(value)
                         .build()
-                        .map_err(|e| Error::Usage(e.to_string()))?,
+                        .built("the validation record value")?,
                 )
                 .build()
-                .map_err(|e| Error::Usage(e.to_string()))?;
+                .built("the validation record")?;
             changes.push(
                 R53Change::builder()
                     .action(ChangeAction::Upsert)
                     .resource_record_set(set)
                     .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
+                    .built("the validation record change")?,
             );
         }
     }
@@ -350,15 +346,9 @@ pub async fn try_delete(ctx: &Ctx, arn: &str) -> Result<bool> {
         .certificate_arn(arn)
         .send()
         .await
+        .or_gone(|e| e.is_resource_not_found_exception())
     {
         Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(true)
-        }
         Err(err)
             if err
                 .as_service_error()
@@ -372,12 +362,12 @@ pub async fn try_delete(ctx: &Ctx, arn: &str) -> Result<bool> {
 
 /// Deletes a certificate; CloudFront releases it a little after the distribution is gone.
 pub async fn delete(ctx: &Ctx, arn: &str) -> Result<()> {
-    let remedy = "the certificate is still attached to a CloudFront distribution; run `colorid down` again in a few minutes";
+    let fix = "the certificate is still attached to a CloudFront distribution; run `colorid down` again in a few minutes";
     wait::until(
         &ctx.progress,
         "waiting for CloudFront to release the certificate",
         Duration::from_secs(600),
-        remedy,
+        fix,
         || async {
             Ok(if try_delete(ctx, arn).await? {
                 Poll::Ready(())

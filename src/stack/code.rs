@@ -48,7 +48,7 @@ pub fn reproducible_zip(bootstrap: &[u8]) -> Result<Vec<u8>> {
         .last_modified_time(DateTime::default())
         .unix_permissions(0o755);
     let fail =
-        |e: &dyn std::fmt::Display| Error::Usage(format!("cannot write the function zip: {e}"));
+        |e: &dyn std::fmt::Display| Error::internal(format!("cannot write the function zip: {e}"));
     w.start_file("bootstrap", options).map_err(|e| fail(&e))?;
     w.write_all(bootstrap).map_err(|e| fail(&e))?;
     let out = w.finish().map_err(|e| fail(&e))?;
@@ -71,10 +71,13 @@ pub fn from_file(path: &Path) -> Result<Code> {
     let zip = std::fs::read(path)
         .map_err(|e| Error::io(format!("read --function-zip {}", path.display()), e))?;
     bootstrap_of(&zip).map_err(|why| {
-        Error::Usage(format!(
-            "--function-zip {} is not a Lambda package for provided.al2023: {why}.\n  what to do: build it with `cargo lambda build --release --output-format zip`",
-            path.display()
-        ))
+        Error::usage_fix(
+            format!(
+                "--function-zip {} is not a Lambda package for provided.al2023: {why}.",
+                path.display()
+            ),
+            "build it with `cargo lambda build --release --output-format zip`",
+        )
     })?;
     Ok(Code::new(zip))
 }
@@ -111,9 +114,7 @@ fn workspace_root(ctx: &Ctx) -> Option<PathBuf> {
 async fn build(ctx: &Ctx) -> Result<Code> {
     let start = Instant::now();
     let root = workspace_root(ctx).ok_or_else(|| {
-        Error::Usage(
-            "cannot find the identity function's source (a `lambda/` folder beside the stack file).\n  what to do: run from the colorid checkout, or pass --function-zip PATH".into(),
-        )
+        Error::usage_fix("cannot find the identity function's source (a `lambda/` folder beside the stack file).", "run from the colorid checkout, or pass --function-zip PATH")
     })?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -151,16 +152,16 @@ async fn build(ctx: &Ctx) -> Result<Code> {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(Error::Usage(format!(
-            "`cargo lambda build` failed:\n{}\n  what to do: install cargo-lambda and zig (pip install -r requirements.txt), or pass --function-zip PATH",
-            tail.join("\n")
-        )));
+        return Err(Error::usage_fix(
+            format!("`cargo lambda build` failed:\n{}", tail.join("\n")),
+            "install cargo-lambda and zig (pip install -r requirements.txt), or pass --function-zip PATH",
+        ));
     }
     let built = target.join("lambda").join(BINARY).join("bootstrap.zip");
     let zip =
         std::fs::read(&built).map_err(|e| Error::io(format!("read {}", built.display()), e))?;
     let bootstrap = bootstrap_of(&zip)
-        .map_err(|why| Error::Usage(format!("cargo lambda produced {}: {why}", built.display())))?;
+        .map_err(|why| Error::usage(format!("cargo lambda produced {}: {why}", built.display())))?;
     let code = Code::new(reproducible_zip(&bootstrap)?);
     ctx.progress
         .step("function", "built with cargo lambda", start.elapsed());

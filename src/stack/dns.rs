@@ -9,7 +9,7 @@ use aws_sdk_route53::types::{
     AliasTarget, Change as R53Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Built, Result};
 use crate::stack::{Change, Ctx, FieldChange};
 
 /// The hosted zone id of every CloudFront distribution, fixed by AWS.
@@ -157,10 +157,10 @@ fn alias_set(name: &str, kind: RrType, target: &str) -> Result<ResourceRecordSet
                 .dns_name(fqdn(target))
                 .evaluate_target_health(false)
                 .build()
-                .map_err(|e| Error::Usage(e.to_string()))?,
+                .built("the alias target")?,
         )
         .build()
-        .map_err(|e| Error::Usage(e.to_string()))
+        .built("the alias record")
 }
 
 /// Points A and AAAA of every record name at the distribution, changing only
@@ -180,7 +180,7 @@ pub async fn ensure_aliases(ctx: &Ctx, zone_id: &str, target: &str) -> Result<()
                         .action(ChangeAction::Upsert)
                         .resource_record_set(alias_set(&found.name, kind, &want)?)
                         .build()
-                        .map_err(|e| Error::Usage(e.to_string()))?,
+                        .built("the record change")?,
                 );
             }
         }
@@ -231,7 +231,7 @@ pub async fn change_records(
                 .comment(format!("colorid {}: {what}", ctx.names.stack))
                 .set_changes(Some(changes))
                 .build()
-                .map_err(|e| Error::Usage(e.to_string()))?,
+                .built("the change batch")?,
         )
         .send()
         .await
@@ -324,5 +324,5 @@ fn deletion(record: ResourceRecordSet) -> Result<R53Change> {
         .action(ChangeAction::Delete)
         .resource_record_set(record)
         .build()
-        .map_err(|e| Error::Usage(e.to_string()))
+        .built("the record deletion")
 }

@@ -14,7 +14,7 @@ use aws_sdk_lambda::types::{
     State,
 };
 
-use crate::error::{AwsContext, Error, Result, code_of, from_sdk};
+use crate::error::{AwsContext, Error, OrGone, Result, code_of, from_sdk};
 use crate::names::STACK_TAG;
 use crate::stack::code::Code;
 use crate::stack::role::Role;
@@ -146,18 +146,17 @@ fn found_fields(c: &FunctionConfiguration) -> BTreeMap<String, String> {
     v
 }
 
-fn gone<E: aws_sdk_lambda::error::ProvideErrorMetadata, R>(
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> bool {
-    code_of(err) == Some("ResourceNotFoundException")
-}
-
 /// Finds the function by its derived name.
 pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
-    let out = match lambda.get_function().function_name(name).send().await {
-        Ok(out) => out,
-        Err(err) if gone(&err) => return Ok(None),
-        Err(err) => return Err(err).aws("read the function", name),
+    let Some(out) = lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("read the function", name)?
+    else {
+        return Ok(None);
     };
     let Some(c) = out.configuration.as_ref() else {
         return Ok(None);
@@ -425,7 +424,7 @@ fn waiter_error<E>(name: &str, what: &str, _err: E) -> Error {
     Error::Timeout {
         what: format!("the function {name} to {what}"),
         seconds: READY_WAIT.as_secs(),
-        remedy: format!(
+        fix: format!(
             "look at the function's State and LastUpdateStatusReason in the Lambda console (`aws lambda get-function --function-name {name}`), fix the cause, and run `colorid up` again"
         ),
     }
@@ -433,18 +432,15 @@ fn waiter_error<E>(name: &str, what: &str, _err: E) -> Error {
 
 /// Deletes the function; a missing one is fine.
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
-    match ctx
-        .aws
+    ctx.aws
         .lambda()
         .delete_function()
         .function_name(name)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(err) if gone(&err) => Ok(()),
-        Err(err) => Err(err).aws("delete the function", name),
-    }
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("delete the function", name)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use aws_sdk_lambda::Client as LambdaClient;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 use serde_json::Value;
 
-use crate::error::{AwsContext, Result, code_of};
+use crate::error::{AwsContext, OrGone, Result};
 use crate::stack::{Change, Ctx, FieldChange};
 
 /// The statement that lets anyone call the URL (the function checks the origin header).
@@ -34,44 +34,39 @@ pub fn host(url: &str) -> String {
         .to_string()
 }
 
-fn not_found<E: aws_sdk_lambda::error::ProvideErrorMetadata, R>(
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> bool {
-    code_of(err) == Some("ResourceNotFoundException")
-}
-
 /// Finds the URL config and the statement ids of the function's policy.
 pub async fn find(lambda: &LambdaClient, function: &str) -> Result<Found> {
     let mut found = Found::default();
-    match lambda
+    if let Some(out) = lambda
         .get_function_url_config()
         .function_name(function)
         .send()
         .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("read the function URL of", function)?
     {
-        Ok(out) => {
-            found.auth_type = Some(out.auth_type.as_str().to_string());
-            found.url = Some(out.function_url);
-        }
-        Err(err) if not_found(&err) => {}
-        Err(err) => return Err(err).aws("read the function URL of", function),
+        found.auth_type = Some(out.auth_type.as_str().to_string());
+        found.url = Some(out.function_url);
     }
-    match lambda.get_policy().function_name(function).send().await {
-        Ok(out) => {
-            let policy: Value = out
-                .policy
-                .as_deref()
-                .and_then(|p| serde_json::from_str(p).ok())
-                .unwrap_or(Value::Null);
-            found.statements = policy["Statement"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["Sid"].as_str().map(str::to_string))
-                .collect();
-        }
-        Err(err) if not_found(&err) => {}
-        Err(err) => return Err(err).aws("read the resource policy of", function),
+    if let Some(out) = lambda
+        .get_policy()
+        .function_name(function)
+        .send()
+        .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("read the resource policy of", function)?
+    {
+        let policy: Value = out
+            .policy
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or(Value::Null);
+        found.statements = policy["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+            .collect();
     }
     Ok(found)
 }
@@ -173,26 +168,22 @@ pub async fn ensure(ctx: &Ctx, function: &str) -> Result<String> {
 /// Deletes the URL config and the two statements; missing ones are fine.
 pub async fn delete(ctx: &Ctx, function: &str) -> Result<()> {
     let lambda = ctx.aws.lambda();
-    if let Err(err) = lambda
+    lambda
         .delete_function_url_config()
         .function_name(function)
         .send()
         .await
-        && !not_found(&err)
-    {
-        return Err(err).aws("delete the function URL of", function);
-    }
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("delete the function URL of", function)?;
     for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
-        if let Err(err) = lambda
+        lambda
             .remove_permission()
             .function_name(function)
             .statement_id(sid)
             .send()
             .await
-            && !not_found(&err)
-        {
-            return Err(err).aws(&format!("remove permission {sid} from"), function);
-        }
+            .or_gone(|e| e.is_resource_not_found_exception())
+            .aws(&format!("remove permission {sid} from"), function)?;
     }
     Ok(())
 }

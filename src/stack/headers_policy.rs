@@ -21,7 +21,7 @@ use aws_sdk_cloudfront::types::{
     ResponseHeadersPolicyType,
 };
 
-use crate::error::{AwsContext, Error, OrGone, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::Names;
 use crate::stack::distribution::SECURITY_HEADERS;
 use crate::stack::{Change, Ctx, diff_fields};
@@ -72,12 +72,6 @@ pub fn content_security_policy(issuer: &str) -> String {
     .join("; ")
 }
 
-fn build_err(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!(
-        "internal: cannot build the response headers policy: {e}"
-    ))
-}
-
 /// The policy the stack wants, for `issuer`.
 pub fn wanted_config(names: &Names, issuer: &str) -> Result<ResponseHeadersPolicyConfig> {
     let security = ResponseHeadersPolicySecurityHeadersConfig::builder()
@@ -86,7 +80,7 @@ pub fn wanted_config(names: &Names, issuer: &str) -> Result<ResponseHeadersPolic
                 .r#override(true)
                 .content_security_policy(content_security_policy(issuer))
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .strict_transport_security(
             ResponseHeadersPolicyStrictTransportSecurity::builder()
@@ -95,27 +89,27 @@ pub fn wanted_config(names: &Names, issuer: &str) -> Result<ResponseHeadersPolic
                 .include_subdomains(false)
                 .preload(false)
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .frame_options(
             ResponseHeadersPolicyFrameOptions::builder()
                 .r#override(true)
                 .frame_option(FrameOptionsList::Deny)
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .referrer_policy(
             ResponseHeadersPolicyReferrerPolicy::builder()
                 .r#override(true)
                 .referrer_policy(ReferrerPolicyList::NoReferrer)
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .content_type_options(
             ResponseHeadersPolicyContentTypeOptions::builder()
                 .r#override(true)
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .build();
     let custom = ResponseHeadersPolicyCustomHeadersConfig::builder()
@@ -126,17 +120,17 @@ pub fn wanted_config(names: &Names, issuer: &str) -> Result<ResponseHeadersPolic
                 .value(PERMISSIONS_POLICY)
                 .r#override(true)
                 .build()
-                .map_err(build_err)?,
+                .built("the response headers policy")?,
         )
         .build()
-        .map_err(build_err)?;
+        .built("the response headers policy")?;
     ResponseHeadersPolicyConfig::builder()
         .name(name(names))
         .comment(format!("colorid stack {}", names.stack))
         .security_headers_config(security)
         .custom_headers_config(custom)
         .build()
-        .map_err(build_err)
+        .built("the response headers policy")
 }
 
 /// The headers a policy sets, in the order CloudFront documents them.
@@ -318,7 +312,7 @@ pub async fn ensure_with(
             let id = out
                 .response_headers_policy
                 .map(|p| p.id)
-                .ok_or_else(|| Error::Conflict(format!("creating {name} returned no id")))?;
+                .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
             Ok((id, "created".into()))
         }
     }

@@ -36,6 +36,30 @@ pub struct Ctx {
     pub state: StateStore,
 }
 
+/// The fields of one resource kind that `up` updates in place, each named as
+/// `plan` shows it. An update dispatches on the enum, so a field without an
+/// update is a compile error, and a change naming no field an internal error.
+pub trait Field: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+
+    /// The name `plan` shows.
+    fn name(self) -> &'static str;
+
+    /// The field a change is about.
+    fn of(change: &FieldChange) -> crate::error::Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == change.field)
+            .ok_or_else(|| {
+                crate::error::Error::internal(format!(
+                    "no update is written for the field `{}`",
+                    change.field
+                ))
+            })
+    }
+}
+
 /// One field that differs between what exists and what the stack wants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {

@@ -12,7 +12,7 @@ use aws_sdk_cloudfront::types::{
 };
 
 use crate::config::OriginAccess;
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::stack::{Change, Ctx, diff_fields};
 
 /// The origin access the distribution uses.
@@ -140,7 +140,7 @@ fn control_config(name: &str, description: String) -> Result<OriginAccessControl
         .signing_behavior(OriginAccessControlSigningBehaviors::Always)
         .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
         .build()
-        .map_err(|e| Error::Usage(e.to_string()))
+        .built("the origin access control config")
 }
 
 /// Creates or corrects the origin access the stack asks for.
@@ -188,7 +188,7 @@ async fn ensure_control(ctx: &Ctx) -> Result<Access> {
             let id = out
                 .origin_access_control
                 .map(|o| o.id)
-                .ok_or_else(|| Error::Conflict(format!("creating {name} returned no id")))?;
+                .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
             (id, "created (S3, SigV4, always sign)".to_string())
         }
     };
@@ -252,28 +252,27 @@ pub async fn create_identity(
                 .caller_reference(caller_reference)
                 .comment(comment)
                 .build()
-                .map_err(|e| Error::Usage(e.to_string()))?,
+                .built("the origin access identity config")?,
         )
         .send()
         .await
         .aws("create the origin access identity", comment)?;
     out.cloud_front_origin_access_identity
         .map(|o| o.id)
-        .ok_or_else(|| Error::Conflict(format!("creating {comment} returned no id")))
+        .ok_or_else(|| Error::conflict(format!("creating {comment} returned no id")))
 }
 
 /// Deletes an origin access control by id (after the distribution is gone).
 pub async fn delete_control(cf: &CloudFrontClient, id: &str) -> Result<()> {
-    let current = match cf.get_origin_access_control().id(id).send().await {
-        Ok(out) => out,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_origin_access_control()) =>
-        {
-            return Ok(());
-        }
-        Err(err) => return Err(err).aws("read the origin access control", id),
+    let Some(current) = cf
+        .get_origin_access_control()
+        .id(id)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_origin_access_control())
+        .aws("read the origin access control", id)?
+    else {
+        return Ok(());
     };
     cf.delete_origin_access_control()
         .id(id)
@@ -286,21 +285,15 @@ pub async fn delete_control(cf: &CloudFrontClient, id: &str) -> Result<()> {
 
 /// Deletes an origin access identity by id (after the distribution is gone).
 pub async fn delete_identity(cf: &CloudFrontClient, id: &str) -> Result<()> {
-    let current = match cf
+    let Some(current) = cf
         .get_cloud_front_origin_access_identity()
         .id(id)
         .send()
         .await
-    {
-        Ok(out) => out,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_cloud_front_origin_access_identity()) =>
-        {
-            return Ok(());
-        }
-        Err(err) => return Err(err).aws("read the origin access identity", id),
+        .or_gone(|e| e.is_no_such_cloud_front_origin_access_identity())
+        .aws("read the origin access identity", id)?
+    else {
+        return Ok(());
     };
     cf.delete_cloud_front_origin_access_identity()
         .id(id)

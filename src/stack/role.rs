@@ -8,10 +8,10 @@ use aws_sdk_iam::Client as IamClient;
 use aws_sdk_iam::types::Tag;
 use serde_json::{Value, json};
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::STACK_TAG;
 use crate::stack::bucket::normalize_policy;
-use crate::stack::{Change, Ctx, FieldChange};
+use crate::stack::{Change, Ctx, Field, FieldChange};
 
 /// The name of the role's one inline policy.
 pub const POLICY_NAME: &str = "colorid-identity";
@@ -116,37 +116,28 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// Finds the role and its inline policy; `None` when the role does not exist.
 pub async fn find(iam: &IamClient, role: &str) -> Result<Option<Found>> {
-    let out = match iam.get_role().role_name(role).send().await {
-        Ok(out) => out,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(err) => return Err(err).aws("read the role", role),
+    let Some(out) = iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_entity_exception())
+        .aws("read the role", role)?
+    else {
+        return Ok(None);
     };
     let Some(r) = out.role else {
         return Ok(None);
     };
-    let policy = match iam
+    let policy = iam
         .get_role_policy()
         .role_name(role)
         .policy_name(POLICY_NAME)
         .send()
         .await
-    {
-        Ok(p) => decode_document(&p.policy_document),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(err) => return Err(err).aws("read the inline policy of", role),
-    };
+        .or_gone(|e| e.is_no_such_entity_exception())
+        .aws("read the inline policy of", role)?
+        .and_then(|p| decode_document(&p.policy_document));
     Ok(Some(Found {
         tagged: r.tags().iter().any(|t| t.key() == STACK_TAG),
         stack_tag: r
@@ -167,32 +158,52 @@ fn same(have: Option<&Value>, want: &Value) -> bool {
     have.map(normalize_policy) == Some(normalize_policy(want))
 }
 
+/// The role's parts that `up` keeps as the stack wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleField {
+    Trust,
+    Policy,
+    Tag,
+}
+
+impl Field for RoleField {
+    const ALL: &'static [Self] = &[Self::Trust, Self::Policy, Self::Tag];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Trust => "trust",
+            Self::Policy => "policy",
+            Self::Tag => "tag",
+        }
+    }
+}
+
 /// Which of trust, policy and tag differ.
 fn differences(found: &Found, ctx: &Ctx, account: &str) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    let mut push = |field: &str, present: bool, new: &str| {
+    let mut push = |field: RoleField, present: bool, new: &str| {
         out.push(FieldChange {
-            field: field.into(),
+            field: field.name().into(),
             old: if present { "(other)" } else { "(none)" }.into(),
             new: new.into(),
         })
     };
     if !same(found.trust.as_ref(), &trust_policy()) {
         push(
-            "trust",
+            RoleField::Trust,
             found.trust.is_some(),
             "lambda.amazonaws.com may assume it",
         );
     }
     if !same(found.policy.as_ref(), &inline_policy(ctx, account)) {
         push(
-            "policy",
+            RoleField::Policy,
             found.policy.is_some(),
             "own logs, the stack's parameters, kms:Decrypt via SSM",
         );
     }
     if !found.tagged {
-        push("tag", false, &ctx.names.stack);
+        push(RoleField::Tag, false, &ctx.names.stack);
     }
     out
 }
@@ -210,7 +221,7 @@ fn tag(ctx: &Ctx) -> Result<Tag> {
         .key(STACK_TAG)
         .value(&ctx.names.stack)
         .build()
-        .map_err(|e| Error::Usage(format!("bad tag: {e}")))
+        .built("the stack tag")
 }
 
 /// Creates the role or puts what differs; a role left without its policy gets it.
@@ -247,12 +258,12 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
                     find(&iam, &name)
                         .await?
                         .map(|f| f.arn)
-                        .ok_or_else(|| Error::Conflict(format!("the role {name} vanished")))?
+                        .ok_or_else(|| Error::conflict(format!("the role {name} vanished")))?
                 }
                 Err(err) => return Err(err).aws("create the role", &name),
             };
             let policy = FieldChange {
-                field: "policy".into(),
+                field: RoleField::Policy.name().into(),
                 old: "(none)".into(),
                 new: String::new(),
             };
@@ -263,8 +274,8 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
         .update(|s| s.role_name = Some(name.clone()))
         .await?;
     for change in &changes {
-        match change.field.as_str() {
-            "trust" => {
+        match RoleField::of(change)? {
+            RoleField::Trust => {
                 iam.update_assume_role_policy()
                     .role_name(&name)
                     .policy_document(trust_policy().to_string())
@@ -272,7 +283,7 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
                     .await
                     .aws("set the trust policy of", &name)?;
             }
-            "policy" => {
+            RoleField::Policy => {
                 iam.put_role_policy()
                     .role_name(&name)
                     .policy_name(POLICY_NAME)
@@ -281,7 +292,7 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
                     .await
                     .aws("put the inline policy of", &name)?;
             }
-            "tag" => {
+            RoleField::Tag => {
                 iam.tag_role()
                     .role_name(&name)
                     .tags(tag(ctx)?)
@@ -289,7 +300,6 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
                     .await
                     .aws("tag", &name)?;
             }
-            _ => {}
         }
     }
     let what = if created {
@@ -307,27 +317,40 @@ pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
 /// Deletes the inline policy and the role; a missing one is fine.
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     let iam = ctx.aws.iam();
-    let gone = |code: Option<&str>| code == Some("NoSuchEntity");
-    if let Err(err) = iam
-        .delete_role_policy()
+    iam.delete_role_policy()
         .role_name(name)
         .policy_name(POLICY_NAME)
         .send()
         .await
-        && !gone(crate::error::code_of(&err))
-    {
-        return Err(err).aws("delete the inline policy of", name);
-    }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(err) if gone(crate::error::code_of(&err)) => Ok(()),
-        Err(err) => Err(err).aws("delete the role", name),
-    }
+        .or_gone(|e| e.is_no_such_entity_exception())
+        .aws("delete the inline policy of", name)?;
+    iam.delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_entity_exception())
+        .aws("delete the role", name)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_naming_no_field_is_an_internal_error_not_skipped() {
+        let change = |field: &str| FieldChange {
+            field: field.into(),
+            old: "(none)".into(),
+            new: "x".into(),
+        };
+        assert_eq!(RoleField::of(&change("policy")).unwrap(), RoleField::Policy);
+        let err = RoleField::of(&change("polcy")).unwrap_err();
+        assert!(matches!(err, Error::Internal(_)), "{err}");
+        for field in RoleField::ALL {
+            assert_eq!(RoleField::of(&change(field.name())).unwrap(), *field);
+        }
+    }
 
     #[test]
     fn decodes_url_encoded_documents() {

@@ -17,12 +17,10 @@ use std::fmt;
 use std::time::Instant;
 
 use aws_sdk_ssm::types::{ParameterType, Tag};
-use base64::Engine;
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
-use rand::RngCore;
+use p256::pkcs8::DecodePrivateKey;
 
 use crate::config::SecretSource;
-use crate::error::{AwsContext, Error, Result, code_of};
+use crate::error::{AwsContext, Built, Error, Result, code_of};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, FieldChange, Planned};
 
@@ -102,11 +100,11 @@ impl SecretName {
     fn generate(self) -> Result<Secret> {
         match self {
             SecretName::SigningKey => {
-                let key = p256::SecretKey::random(&mut rand::rngs::OsRng);
-                let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|_| {
-                    Error::Usage("internal: cannot encode a new signing key".into())
-                })?;
-                Ok(Secret::new(pem.as_str()))
+                let pem = crate::keys::EcKey::generate().pem;
+                if pem.is_empty() {
+                    return Err(Error::internal("cannot encode a new signing key"));
+                }
+                Ok(Secret::new(pem))
             }
             SecretName::AppSecret | SecretName::OriginVerify => Ok(random_token()),
         }
@@ -115,9 +113,7 @@ impl SecretName {
 
 /// 32 random bytes, base64url without padding (43 characters, header-safe).
 pub fn random_token() -> Secret {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    Secret::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Secret::new(crate::keys::random_token())
 }
 
 /// The previous origin-verify value, kept during a rotation.
@@ -160,39 +156,45 @@ fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
     let value = match name.source(ctx) {
         SecretSource::Generate => return Ok(None),
         SecretSource::Env(var) => std::env::var(var).map_err(|_| {
-            Error::Usage(format!(
-                "{file}: field `{field}` names the environment variable {var}, which is not set (or not UTF-8).\n  what to do: export {var} before `colorid up`, or remove `{field}` to let colorid generate the secret"
-            ))
+            Error::usage_fix(format!("{file}: field `{field}` names the environment variable {var}, which is not set (or not UTF-8)."), format!("export {var} before `colorid up`, or remove `{field}` to let colorid generate the secret"))
         })?,
         SecretSource::File(path) => std::fs::read_to_string(path).map_err(|e| {
-            Error::Usage(format!(
-                "{file}: field `{field}` names the file {}, which cannot be read: {}.\n  what to do: create the file, or fix `{field}`",
-                path.display(),
-                e.kind()
-            ))
+            Error::usage_fix(format!("{file}: field `{field}` names the file {}, which cannot be read: {}.", path.display(), e.kind()), format!("create the file, or fix `{field}`"))
         })?,
     };
     let value = value.trim().to_string();
     if value.is_empty() {
-        return Err(Error::Usage(format!(
-            "{file}: field `{field}` points at an empty value.\n  what to do: supply the secret, or remove `{field}` to let colorid generate it"
-        )));
+        return Err(Error::usage_fix(
+            format!("{file}: field `{field}` points at an empty value."),
+            format!("supply the secret, or remove `{field}` to let colorid generate it"),
+        ));
     }
     if let Some(problem) = weak(name, &value) {
-        return Err(Error::Usage(format!(
-            "{file}: field `{field}`: {problem}.\n  what to do: supply at least {MIN_SUPPLIED_BYTES} random bytes, e.g. the output of `openssl rand -base64 32`, or remove `{field}` to let colorid generate it"
-        )));
+        return Err(Error::usage_fix(
+            format!("{file}: field `{field}`: {problem}."),
+            format!(
+                "supply at least {MIN_SUPPLIED_BYTES} random bytes, e.g. the output of `openssl rand -base64 32`, or remove `{field}` to let colorid generate it"
+            ),
+        ));
     }
     if name == SecretName::SigningKey && p256::SecretKey::from_pkcs8_pem(&value).is_err() {
-        return Err(Error::Usage(format!(
-            "{file}: field `{field}` does not hold an ES256 (P-256) private key in PKCS#8 PEM.\n  what to do: create one with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`, or remove `{field}` to let colorid generate it"
-        )));
+        return Err(Error::usage_fix(
+            format!(
+                "{file}: field `{field}` does not hold an ES256 (P-256) private key in PKCS#8 PEM."
+            ),
+            format!(
+                "create one with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`, or remove `{field}` to let colorid generate it"
+            ),
+        ));
     }
     if name == SecretName::OriginVerify && !value.bytes().all(|b| b.is_ascii_graphic() && b != b'"')
     {
-        return Err(Error::Usage(format!(
-            "{file}: field `{field}`: the value is sent as an HTTP header and may hold only printable ASCII without spaces or quotes.\n  what to do: use e.g. 32 random bytes in base64url"
-        )));
+        return Err(Error::usage_fix(
+            format!(
+                "{file}: field `{field}`: the value is sent as an HTTP header and may hold only printable ASCII without spaces or quotes."
+            ),
+            "use e.g. 32 random bytes in base64url",
+        ));
     }
     Ok(Some(Secret::new(value)))
 }
@@ -386,7 +388,7 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
         .key(STACK_TAG)
         .value(&ctx.names.stack)
         .build()
-        .map_err(|e| Error::Usage(format!("bad tag: {e}")))?;
+        .built("the stack tag")?;
     let mut written = Vec::new();
     for item in &items {
         if item.change == Change::Unchanged {
@@ -447,7 +449,7 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
         .iter()
         .find(|i| i.leaf == SecretName::OriginVerify.leaf())
         .map(|i| i.value.clone())
-        .ok_or_else(|| Error::Usage("internal: no origin-verify value".into()))?;
+        .ok_or_else(|| Error::internal("no origin-verify value"))?;
     Ok(Outcome {
         origin_verify,
         changed: !written.is_empty(),
@@ -540,6 +542,7 @@ pub async fn delete_all(ctx: &Ctx, names: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     #[test]
     fn secrets_never_print() {

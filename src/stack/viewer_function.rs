@@ -10,7 +10,7 @@
 //! has CreateFunction, DescribeFunction and DeleteFunction but no
 //! UpdateFunction or PublishFunction: there, and only there, the function is
 //! created and left unpublished; those calls are tested with the SDK's replay
-//! client (tests/viewer_function.rs).
+//! client (tests/it/edge_function.rs).
 
 use std::time::Instant;
 
@@ -21,7 +21,7 @@ use aws_sdk_cloudfront::types::{
 use aws_smithy_types::Blob;
 
 use crate::edge::directory_index::{RUNTIME, SOURCE};
-use crate::error::{AwsContext, Error, OrGone, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::{Names, STACK_TAG, digest};
 use crate::stack::Ctx;
 
@@ -48,16 +48,12 @@ pub struct Deployed {
     pub what: String,
 }
 
-fn build_err(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("internal: cannot build the function config: {e}"))
-}
-
 fn config(comment: &str) -> Result<FunctionConfig> {
     FunctionConfig::builder()
         .comment(comment)
         .runtime(FunctionRuntime::from(RUNTIME))
         .build()
-        .map_err(build_err)
+        .built("the function config")
 }
 
 fn arn_of(summary: &FunctionSummary) -> Option<String> {
@@ -110,7 +106,7 @@ pub async fn deploy(
                         .key(STACK_TAG)
                         .value(stack)
                         .build()
-                        .map_err(build_err)?,
+                        .built("the function config")?,
                 )
                 .build();
             let out = cf
@@ -152,7 +148,7 @@ pub async fn deploy(
     } else {
         what.push_str(" (not published: the emulator has no PublishFunction)");
     }
-    let arn = arn.ok_or_else(|| Error::Conflict(format!("the function {name} has no ARN")))?;
+    let arn = arn.ok_or_else(|| Error::conflict(format!("the function {name} has no ARN")))?;
     Ok(Deployed { arn, what })
 }
 

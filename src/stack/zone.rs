@@ -3,7 +3,7 @@
 
 use aws_sdk_route53::Client as Route53Client;
 
-use crate::error::{AwsContext, Error, Result};
+use crate::error::{AwsContext, Error, OrGone, Result};
 use crate::stack::Ctx;
 
 /// A hosted zone id without the `/hostedzone/` prefix.
@@ -26,14 +26,19 @@ pub async fn find_zone(ctx: &Ctx) -> Result<Option<String>> {
     let mut ids = public_zones_named(&r53, zone).await?;
     if ids.len() > 1 {
         ids.sort();
-        return Err(Error::Conflict(format!(
-            "{} public hosted zones are named {zone}: {}; colorid cannot tell which one holds {}.\n  what to do: set `hosted_zone_id` in {} to the zone your domain's registrar delegates to (its NS records match `dig NS {zone}`), e.g. hosted_zone_id = \"{}\"",
-            ids.len(),
-            ids.join(", "),
-            ctx.stack.domain,
-            ctx.stack.file.display(),
-            ids[0]
-        )));
+        return Err(Error::conflict_fix(
+            format!(
+                "{} public hosted zones are named {zone}: {}; colorid cannot tell which one holds {}.",
+                ids.len(),
+                ids.join(", "),
+                ctx.stack.domain
+            ),
+            format!(
+                "set `hosted_zone_id` in {} to the zone your domain's registrar delegates to (its NS records match `dig NS {zone}`), e.g. hosted_zone_id = \"{}\"",
+                ctx.stack.file.display(),
+                ids[0]
+            ),
+        ));
     }
     Ok(ids.pop())
 }
@@ -74,15 +79,15 @@ async fn public_zones_named(r53: &Route53Client, zone: &str) -> Result<Vec<Strin
 /// The zone `hosted_zone_id` names, checked against `hosted_zone`; `None` when it does not exist.
 async fn find_by_id(r53: &Route53Client, ctx: &Ctx, id: &str) -> Result<Option<String>> {
     let zone = &ctx.stack.hosted_zone;
-    let out = match r53.get_hosted_zone().id(id).send().await {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_hosted_zone()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(e).aws("look up the hosted zone", id),
+    let Some(out) = r53
+        .get_hosted_zone()
+        .id(id)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_hosted_zone())
+        .aws("look up the hosted zone", id)?
+    else {
+        return Ok(None);
     };
     let Some(found) = out.hosted_zone() else {
         return Ok(None);
@@ -96,10 +101,13 @@ async fn find_by_id(r53: &Route53Client, ctx: &Ctx, id: &str) -> Result<Option<S
         None
     };
     match wrong {
-        Some(why) => Err(Error::Conflict(format!(
-            "hosted_zone_id {id} {why}.\n  what to do: set `hosted_zone_id` in {} to the id of the public zone {zone}, or remove it if the account holds only one",
-            ctx.stack.file.display()
-        ))),
+        Some(why) => Err(Error::conflict_fix(
+            format!("hosted_zone_id {id} {why}."),
+            format!(
+                "set `hosted_zone_id` in {} to the id of the public zone {zone}, or remove it if the account holds only one",
+                ctx.stack.file.display()
+            ),
+        )),
         None => Ok(Some(bare_id(found.id()))),
     }
 }
@@ -109,13 +117,19 @@ pub fn missing(ctx: &Ctx) -> Error {
     let zone = &ctx.stack.hosted_zone;
     let file = ctx.stack.file.display();
     match &ctx.stack.hosted_zone_id {
-        Some(id) => Error::Conflict(format!(
-            "the hosted zone {id} (`hosted_zone_id`) does not exist in this account.\n  what to do: set `hosted_zone_id` in {file} to the id of the public zone {zone}, or remove it to have colorid find the zone by name"
-        )),
-        None => Error::Conflict(format!(
-            "the hosted zone {zone} does not exist in this account.\n  what to do: create the public hosted zone {zone} in Route53 (and delegate it from your registrar), or set `hosted_zone` in {file} to the zone that holds {}",
-            ctx.stack.domain
-        )),
+        Some(id) => Error::conflict_fix(
+            format!("the hosted zone {id} (`hosted_zone_id`) does not exist in this account."),
+            format!(
+                "set `hosted_zone_id` in {file} to the id of the public zone {zone}, or remove it to have colorid find the zone by name"
+            ),
+        ),
+        None => Error::conflict_fix(
+            format!("the hosted zone {zone} does not exist in this account."),
+            format!(
+                "create the public hosted zone {zone} in Route53 (and delegate it from your registrar), or set `hosted_zone` in {file} to the zone that holds {}",
+                ctx.stack.domain
+            ),
+        ),
     }
 }
 
@@ -143,7 +157,7 @@ pub async fn ensure_zone(ctx: &Ctx) -> Result<String> {
     let id = out
         .hosted_zone()
         .map(|z| bare_id(z.id()))
-        .ok_or_else(|| Error::Conflict(format!("creating zone {zone} returned no id")))?;
+        .ok_or_else(|| Error::conflict(format!("creating zone {zone} returned no id")))?;
     ctx.state
         .update(|s| {
             s.hosted_zone_id = Some(id.clone());

@@ -10,7 +10,7 @@ use aws_sdk_cloudfront::types::{
 };
 
 use crate::config::Stack;
-use crate::error::{Error, Result};
+use crate::error::{Built, Error, Result};
 use crate::names::Names;
 use crate::stack::Ctx;
 use crate::stack::origin_access::Access;
@@ -68,13 +68,6 @@ pub struct Recorded<'a> {
     pub viewer_function: Option<&'a str>,
 }
 
-/// Turns a builder error into an internal error.
-pub(super) fn build_err(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!(
-        "internal: cannot build the distribution config: {e}"
-    ))
-}
-
 /// The configuration the stack wants; `base` carries over what colorid does not manage.
 pub fn wanted_config(
     ctx: &Ctx,
@@ -106,7 +99,7 @@ pub fn build_config(
                 .build(),
         ),
     };
-    let mut origins = vec![site.build().map_err(build_err)?];
+    let mut origins = vec![site.build().built("the distribution config")?];
     let mut behaviors = Vec::new();
     if let Some(api) = &inputs.api {
         origins.push(
@@ -122,10 +115,10 @@ pub fn build_config(
                                 .header_name(ORIGIN_VERIFY_HEADER)
                                 .header_value(&api.verify_secret)
                                 .build()
-                                .map_err(build_err)?,
+                                .built("the distribution config")?,
                         )
                         .build()
-                        .map_err(build_err)?,
+                        .built("the distribution config")?,
                 )
                 .custom_origin_config(
                     CustomOriginConfig::builder()
@@ -137,13 +130,13 @@ pub fn build_config(
                                 .quantity(1)
                                 .items(SslProtocol::TlSv12)
                                 .build()
-                                .map_err(build_err)?,
+                                .built("the distribution config")?,
                         )
                         .build()
-                        .map_err(build_err)?,
+                        .built("the distribution config")?,
                 )
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         );
         let all = [
             Method::Get,
@@ -165,7 +158,7 @@ pub fn build_config(
                 .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
                 .response_headers_policy_id(&inputs.headers_policy_id)
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         );
     }
     let default_behavior = DefaultCacheBehavior::builder()
@@ -177,7 +170,7 @@ pub fn build_config(
         .response_headers_policy_id(&inputs.headers_policy_id)
         .function_associations(viewer_functions(inputs.viewer_function_arn.as_deref())?)
         .build()
-        .map_err(build_err)?;
+        .built("the distribution config")?;
     let mut errors = Vec::new();
     if inputs.has_404_page {
         // Error responses apply to every behaviour, /api/* too. Only 403 is
@@ -191,7 +184,7 @@ pub fn build_config(
                 .response_code("404")
                 .error_caching_min_ttl(60)
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         );
     }
     let caller_reference = base
@@ -208,7 +201,7 @@ pub fn build_config(
                             .restriction_type(GeoRestrictionType::None)
                             .quantity(0)
                             .build()
-                            .map_err(build_err)?,
+                            .built("the distribution config")?,
                     )
                     .build(),
             )
@@ -220,7 +213,7 @@ pub fn build_config(
                 .quantity(stack.aliases().len() as i32)
                 .set_items(Some(stack.aliases()))
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .default_root_object("index.html")
         .origins(
@@ -228,7 +221,7 @@ pub fn build_config(
                 .quantity(origins.len() as i32)
                 .set_items(Some(origins))
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .default_cache_behavior(default_behavior)
         .cache_behaviors(
@@ -236,14 +229,14 @@ pub fn build_config(
                 .quantity(behaviors.len() as i32)
                 .set_items(Some(behaviors))
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .custom_error_responses(
             CustomErrorResponses::builder()
                 .quantity(errors.len() as i32)
                 .set_items(Some(errors))
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .comment(format!("colorid stack {}", names.stack))
         .set_logging(base.and_then(|b| b.logging().cloned()))
@@ -262,7 +255,7 @@ pub fn build_config(
         .http_version(HttpVersion::Http2and3)
         .is_ipv6_enabled(true)
         .build()
-        .map_err(build_err)
+        .built("the distribution config")
 }
 
 /// The default behaviour's function associations: the viewer-request function, if any.
@@ -273,7 +266,7 @@ fn viewer_functions(arn: Option<&str>) -> Result<FunctionAssociations> {
                 .function_arn(arn)
                 .event_type(EventType::ViewerRequest)
                 .build()
-                .map_err(build_err)
+                .built("the distribution config")
         })
         .transpose()?
         .into_iter()
@@ -282,7 +275,7 @@ fn viewer_functions(arn: Option<&str>) -> Result<FunctionAssociations> {
         .quantity(items.len() as i32)
         .set_items(Some(items))
         .build()
-        .map_err(build_err)
+        .built("the distribution config")
 }
 
 /// The ARN of a behaviour's viewer-request function, if it has one.
@@ -305,8 +298,8 @@ fn allowed(methods: &[Method]) -> Result<AllowedMethods> {
                 .items(Method::Get)
                 .items(Method::Head)
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .build()
-        .map_err(build_err)
+        .built("the distribution config")
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, Tag, Tags};
 
-use crate::error::{AwsContext, Error, OrGone, Result, code_of};
+use crate::error::{AwsContext, Built, Error, OrGone, Result, code_of};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx};
 use crate::wait::{self, Poll};
@@ -148,9 +148,9 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
                 })
                 .await
                 .aws("update the distribution", &existing.id)?;
-                let d = out.distribution.ok_or_else(|| {
-                    Error::Conflict("update_distribution returned nothing".into())
-                })?;
+                let d = out
+                    .distribution
+                    .ok_or_else(|| Error::conflict("update_distribution returned nothing"))?;
                 let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
                 let what = format!("updated {}", fields.join(", "));
                 (
@@ -255,7 +255,7 @@ async fn create(ctx: &Ctx, inputs: &Inputs) -> Result<(Found, String)> {
                 .key(STACK_TAG)
                 .value(&ctx.names.stack)
                 .build()
-                .map_err(build_err)?,
+                .built("the distribution config")?,
         )
         .build();
     let with_tags = DistributionConfigWithTags::builder()
@@ -273,23 +273,35 @@ async fn create(ctx: &Ctx, inputs: &Inputs) -> Result<(Found, String)> {
         Err(err) if code_of(&err) == Some("DistributionAlreadyExists") => {
             return match find_tagged(ctx).await?.into_iter().next() {
                 Some(found) => Ok((found, "found (created by an earlier attempt)".into())),
-                None => Err(Error::Conflict(format!(
-                    "CloudFront says a distribution with this stack's caller reference exists, but none is tagged {STACK_TAG}={}.\n  what to do: run `colorid up` again; if it persists, find the distribution whose comment is \"colorid stack {}\" in the CloudFront console and delete it",
-                    ctx.names.stack, ctx.names.stack
-                ))),
+                None => Err(Error::conflict_fix(
+                    format!(
+                        "CloudFront says a distribution with this stack's caller reference exists, but none is tagged {STACK_TAG}={}.",
+                        ctx.names.stack
+                    ),
+                    format!(
+                        "run `colorid up` again; if it persists, find the distribution whose comment is \"colorid stack {}\" in the CloudFront console and delete it",
+                        ctx.names.stack
+                    ),
+                )),
             };
         }
         Err(err) if code_of(&err) == Some("CNAMEAlreadyExists") => {
-            return Err(Error::Conflict(format!(
-                "another CloudFront distribution already serves {}.\n  what to do: remove {} from that distribution's alternate domain names, or choose another `domain`",
-                ctx.stack.domain, ctx.stack.domain
-            )));
+            return Err(Error::conflict_fix(
+                format!(
+                    "another CloudFront distribution already serves {}.",
+                    ctx.stack.domain
+                ),
+                format!(
+                    "remove {} from that distribution's alternate domain names, or choose another `domain`",
+                    ctx.stack.domain
+                ),
+            ));
         }
         Err(err) => return Err(err).aws("create the distribution for", &ctx.stack.domain),
     };
     let d = out
         .distribution
-        .ok_or_else(|| Error::Conflict("create_distribution returned nothing".into()))?;
+        .ok_or_else(|| Error::conflict("create_distribution returned nothing"))?;
     Ok((
         Found {
             config: d
@@ -325,7 +337,7 @@ pub async fn wait_deployed(ctx: &Ctx, id: &str, max: Duration) -> Result<Found> 
         "CloudFront takes 5-15 minutes to disable a distribution; run `colorid down` again later (it continues from here), or give --wait-timeout more seconds",
         || async {
             let found = get(&cf, id).await?.ok_or_else(|| {
-                Error::Conflict(format!("the distribution {id} disappeared while deploying"))
+                Error::conflict(format!("the distribution {id} disappeared while deploying"))
             })?;
             if found.status == "Deployed" {
                 Ok(Poll::Ready(found))
@@ -342,16 +354,15 @@ pub async fn wait_deployed(ctx: &Ctx, id: &str, max: Duration) -> Result<Found> 
 /// Disables the distribution, waits until that is deployed, and deletes it.
 pub async fn delete(ctx: &Ctx, id: &str, max: Duration) -> Result<()> {
     let cf = ctx.aws.cloudfront();
-    let current = match cf.get_distribution_config().id(id).send().await {
-        Ok(out) => out,
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_no_such_distribution()) =>
-        {
-            return Ok(());
-        }
-        Err(err) => return Err(err).aws("read the distribution's config", id),
+    let Some(current) = cf
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .or_gone(|e| e.is_no_such_distribution())
+        .aws("read the distribution's config", id)?
+    else {
+        return Ok(());
     };
     if let Some(config) = current.distribution_config.clone()
         && config.enabled()
@@ -371,19 +382,23 @@ pub async fn delete(ctx: &Ctx, id: &str, max: Duration) -> Result<()> {
     wait_deployed(ctx, id, max).await?;
     // CloudFront may still answer DistributionNotDisabled for a little while after the
     // disabled distribution reads Deployed: try again, with a fresh ETag each time.
-    let remedy = "CloudFront has not finished disabling the distribution; run `colorid down` again in a few minutes (it continues from here)";
+    let fix = "CloudFront has not finished disabling the distribution; run `colorid down` again in a few minutes (it continues from here)";
     wait::until(
         &ctx.progress,
         &format!("waiting for CloudFront to let distribution {id} be deleted"),
         max.min(Duration::from_secs(600)),
-        remedy,
+        fix,
         || async {
-            let etag = match cf.get_distribution_config().id(id).send().await {
-                Ok(out) => out.e_tag,
-                Err(err) if code_of(&err) == Some("NoSuchDistribution") => {
-                    return Ok(Poll::Ready(()));
-                }
-                Err(err) => return Err(err).aws("read the distribution's config", id),
+            let Some(etag) = cf
+                .get_distribution_config()
+                .id(id)
+                .send()
+                .await
+                .or_gone(|e| e.is_no_such_distribution())
+                .aws("read the distribution's config", id)?
+                .map(|out| out.e_tag)
+            else {
+                return Ok(Poll::Ready(()));
             };
             match cf
                 .delete_distribution()
