@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::RawSecretSource;
+use super::raw::RawSecretSource;
 
 /// A secret's entry: where to read it, or a value written in the file, which
 /// is refused without ever being kept or shown.

@@ -1,0 +1,75 @@
+//! The stack file as written: serde's view of `stack.toml`, with the spans
+//! the validator needs to point at a line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::OriginAccess;
+use super::secret_entry::RawSecret;
+use crate::publish::PublishSettings;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStack {
+    pub(super) name: Spanned<String>,
+    pub(super) region: Spanned<String>,
+    pub(super) domain: Spanned<String>,
+    pub(super) hosted_zone: Spanned<String>,
+    pub(super) hosted_zone_id: Option<Spanned<String>>,
+    pub(super) site_dir: Option<Spanned<String>>,
+    pub(super) origin_access: Option<Spanned<OriginAccess>>,
+    pub(super) price_class: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) certificate_names: Vec<Spanned<String>>,
+    pub(super) bucket: Option<Spanned<String>>,
+    pub(super) identity: Spanned<RawIdentity>,
+    #[serde(default)]
+    pub(super) secrets: RawSecrets,
+    #[serde(default)]
+    pub(super) function: RawFunction,
+    #[serde(default)]
+    pub(super) publish: Option<Spanned<PublishSettings>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIdentity {
+    pub(super) issuer: Spanned<String>,
+    pub(super) client_id: Spanned<String>,
+    pub(super) required_level: Option<Spanned<String>>,
+    pub(super) level_claim: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) level_map: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub(super) verified_claims: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecrets {
+    pub(super) app_secret: Option<Spanned<RawSecret>>,
+    pub(super) signing_key: Option<Spanned<RawSecret>>,
+    pub(super) origin_verify: Option<Spanned<RawSecret>>,
+}
+
+/// The fields under `[secrets]`, whose lines are never shown in an error.
+pub(super) const SECRET_FIELDS: [&str; 3] = ["app_secret", "signing_key", "origin_verify"];
+/// Shown instead of a line that may hold a secret.
+pub(super) const HIDDEN_LINE: &str = "(line not shown: it may hold a secret)";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecretSource {
+    pub(super) env: Option<String>,
+    pub(super) file: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFunction {
+    pub(super) memory_mb: Option<Spanned<i64>>,
+    pub(super) timeout_seconds: Option<Spanned<i64>>,
+    pub(super) reserved_concurrency: Option<Spanned<i64>>,
+}

@@ -1,0 +1,479 @@
+//! Checks every field of the raw stack file and builds the [`Stack`]; each
+//! problem is collected with its span, so one run reports them all.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::*;
+use super::secret_entry::RawSecret;
+use super::*;
+use crate::names;
+
+/// The longest name ACM takes as a certificate's first (common) name.
+const CERTIFICATE_FIRST_NAME_MAX: usize = 64;
+
+/// The largest `reserved_concurrency` accepted (AWS refuses more than the account allows).
+const MAX_RESERVED_CONCURRENCY: i64 = 100_000;
+
+const PRICE_CLASSES: [&str; 3] = ["PriceClass_100", "PriceClass_200", "PriceClass_All"];
+
+pub(super) struct Validator<'a> {
+    pub(super) text: &'a str,
+    pub(super) problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    pub(super) fn into_error(self, path: &Path) -> ConfigError {
+        ConfigError {
+            file: path.to_path_buf(),
+            problems: self.problems,
+        }
+    }
+
+    pub(super) fn position(&self, offset: usize) -> (usize, usize, String) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before[line_start..].chars().count() + 1;
+        let source_line = self.text[line_start..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        (line, column, source_line)
+    }
+
+    /// The key written on the line of `span`, for serde errors that do not name the field.
+    pub(super) fn key_at(&self, span: &Range<usize>) -> String {
+        let (_, _, line) = self.position(span.start);
+        let trimmed = line.trim();
+        if let Some((key, _)) = trimmed.split_once('=') {
+            key.trim().to_string()
+        } else if trimmed.starts_with('[') {
+            trimmed.trim_matches(|c| c == '[' || c == ']').to_string()
+        } else {
+            "(stack)".to_string()
+        }
+    }
+
+    /// Replaces the source line of the last problem, which may hold a secret.
+    pub(super) fn hide_last_line(&mut self) {
+        if let Some(p) = self.problems.last_mut() {
+            p.source_line = HIDDEN_LINE.to_string();
+        }
+    }
+
+    pub(super) fn push(&mut self, span: &Range<usize>, field: &str, message: String, hint: &str) {
+        let (line, column, source_line) = self.position(span.start);
+        self.problems.push(Problem {
+            line,
+            column,
+            field: field.to_string(),
+            message,
+            hint: hint.to_string(),
+            source_line,
+        });
+    }
+
+    pub(super) fn validate(&mut self, path: &Path, base: &Path, raw: RawStack) -> Stack {
+        let name = raw.name.get_ref().clone();
+        if let Err(why) = names::check_stack_name(&name) {
+            self.push(
+                &raw.name.span(),
+                "name",
+                format!("{name:?} {why}"),
+                "use 1 to 32 lowercase letters, digits and single hyphens, starting with a letter, e.g. \"colorid-demo\"",
+            );
+        }
+        let region = raw.region.get_ref().clone();
+        if let Err(problem) = names::check_region(&region) {
+            self.push(
+                &raw.region.span(),
+                "region",
+                format!("{region:?} {}", problem.message()),
+                problem.hint(),
+            );
+        }
+        let origin_access = match &raw.origin_access {
+            Some(access) => {
+                let access_span = access.span();
+                let access = *access.get_ref();
+                if access == OriginAccess::Identity
+                    && !names::origin_access_identity_supported(&region)
+                {
+                    self.push(
+                        &access_span,
+                        "origin_access",
+                        format!(
+                            "\"identity\" cannot work in {region}: CloudFront origin access identities cannot read S3 buckets in opt-in regions opened after December 2022"
+                        ),
+                        "use origin_access = \"control\" (the default, and AWS's recommendation), or a `region` that predates 2023",
+                    );
+                }
+                access
+            }
+            None => OriginAccess::Control,
+        };
+        let zone = normalize_dns(raw.hosted_zone.get_ref());
+        if let Err(why) = names::check_dns_name(&zone, false) {
+            self.push(
+                &raw.hosted_zone.span(),
+                "hosted_zone",
+                format!("{zone:?} {why}"),
+                "use the Route53 hosted zone's name, e.g. \"example.com\"",
+            );
+        }
+        let hosted_zone_id = raw.hosted_zone_id.as_ref().and_then(|id| {
+            match names::check_hosted_zone_id(id.get_ref().trim()) {
+                Ok(bare) => Some(bare.to_string()),
+                Err(why) => {
+                    self.push(
+                        &id.span(),
+                        "hosted_zone_id",
+                        format!("{:?} {why}", id.get_ref()),
+                        "copy the id from the Route53 console or `aws route53 list-hosted-zones-by-name`, e.g. \"Z0123456789ABCDEFGHIJ\", or remove the field",
+                    );
+                    None
+                }
+            }
+        });
+        let domain = normalize_dns(raw.domain.get_ref());
+        if let Err(why) = names::check_dns_name(&domain, false) {
+            self.push(
+                &raw.domain.span(),
+                "domain",
+                format!("{domain:?} {why}"),
+                "use the site's host name, e.g. \"color.example.com\"",
+            );
+        } else if domain.len() > CERTIFICATE_FIRST_NAME_MAX {
+            // ACM: "the length of the domain name (technically, the Common Name)
+            // that you provide cannot exceed 64 octets (characters), including
+            // periods" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+            self.push(
+                &raw.domain.span(),
+                "domain",
+                format!(
+                    "{domain:?} has {} characters; a certificate's first name (the domain) may have at most {CERTIFICATE_FIRST_NAME_MAX}",
+                    domain.len()
+                ),
+                "use a shorter domain, and put longer names in `certificate_names` (up to 253 characters each)",
+            );
+        } else if !names::within_zone(&domain, &zone) {
+            self.push(
+                &raw.domain.span(),
+                "domain",
+                format!("{domain:?} is not inside the hosted zone {zone:?}"),
+                &format!(
+                    "use a name ending in \".{zone}\", or set `hosted_zone` to the zone that holds {domain}"
+                ),
+            );
+        }
+        let mut certificate_names = Vec::new();
+        for (i, n) in raw.certificate_names.iter().enumerate() {
+            let field = format!("certificate_names[{i}]");
+            let value = normalize_dns(n.get_ref());
+            if let Err(why) = names::check_dns_name(&value, true) {
+                self.push(
+                    &n.span(),
+                    &field,
+                    format!("{value:?} {why}"),
+                    "use a host name such as \"www.color.example.com\" or a wildcard \"*.color.example.com\"",
+                );
+            } else if !names::within_zone(value.trim_start_matches("*."), &zone) {
+                self.push(
+                    &n.span(),
+                    &field,
+                    format!("{value:?} is not inside the hosted zone {zone:?}"),
+                    "the certificate is validated through the hosted zone, so every name must lie in it",
+                );
+            } else if value == domain || certificate_names.contains(&value) {
+                self.push(
+                    &n.span(),
+                    &field,
+                    format!("{value:?} is listed twice"),
+                    "remove the duplicate; `domain` is always on the certificate",
+                );
+            } else {
+                certificate_names.push(value);
+            }
+        }
+        if certificate_names.len() > 9 {
+            self.push(
+                &raw.certificate_names[9].span(),
+                "certificate_names",
+                format!(
+                    "{} extra names; ACM allows 10 names per certificate by default",
+                    certificate_names.len()
+                ),
+                "keep at most 9 extra names (the domain is the tenth)",
+            );
+        }
+        let price_class = match &raw.price_class {
+            Some(p) if !PRICE_CLASSES.contains(&p.get_ref().as_str()) => {
+                self.push(
+                    &p.span(),
+                    "price_class",
+                    format!("{:?} is not a CloudFront price class", p.get_ref()),
+                    "use \"PriceClass_100\" (North America and Europe), \"PriceClass_200\" or \"PriceClass_All\"",
+                );
+                String::new()
+            }
+            Some(p) => p.get_ref().clone(),
+            None => "PriceClass_100".to_string(),
+        };
+        let bucket = raw.bucket.as_ref().map(|b| {
+            if let Err(why) = names::check_bucket_name(b.get_ref()) {
+                self.push(
+                    &b.span(),
+                    "bucket",
+                    format!("{:?} {why}", b.get_ref()),
+                    "use 3-63 lowercase letters, digits and hyphens, or remove `bucket` to let colorid derive a name",
+                );
+            }
+            b.get_ref().clone()
+        });
+        let site_dir = raw
+            .site_dir
+            .as_ref()
+            .map(|s| base.join(s.get_ref()))
+            .unwrap_or_else(|| base.join("site"));
+        let identity = self.validate_identity(&raw.identity);
+        let secrets = Secrets {
+            app_secret: self.secret_source(
+                base,
+                "secrets.app_secret",
+                raw.secrets.app_secret.as_ref(),
+            ),
+            signing_key: self.secret_source(
+                base,
+                "secrets.signing_key",
+                raw.secrets.signing_key.as_ref(),
+            ),
+            origin_verify: self.secret_source(
+                base,
+                "secrets.origin_verify",
+                raw.secrets.origin_verify.as_ref(),
+            ),
+        };
+        let function = self.validate_function(&raw.function);
+        let publish = match raw.publish {
+            Some(p) => {
+                let span = p.span();
+                let settings = p.into_inner();
+                for problem in settings.validate() {
+                    self.push(&span, &problem.field, problem.message, &problem.hint);
+                }
+                settings
+            }
+            None => PublishSettings::default(),
+        };
+        Stack {
+            file: path.to_path_buf(),
+            name,
+            region,
+            domain,
+            hosted_zone: zone,
+            hosted_zone_id,
+            site_dir,
+            origin_access,
+            price_class,
+            certificate_names,
+            bucket,
+            identity,
+            secrets,
+            function,
+            publish,
+        }
+    }
+
+    pub(super) fn validate_identity(&mut self, raw: &Spanned<RawIdentity>) -> Identity {
+        let id = raw.get_ref();
+        let issuer = id.issuer.get_ref().clone();
+        if let Err(why) = names::check_issuer(&issuer) {
+            self.push(
+                &id.issuer.span(),
+                "identity.issuer",
+                format!("{issuer:?} {why}"),
+                "use the provider's issuer URL exactly as its /.well-known/openid-configuration says, e.g. \"https://auth.civic.com/oauth/\"",
+            );
+        }
+        let client_id = id.client_id.get_ref().trim().to_string();
+        if client_id.is_empty() || client_id.len() > 256 || client_id.chars().any(char::is_control)
+        {
+            self.push(
+                &id.client_id.span(),
+                "identity.client_id",
+                "must be 1 to 256 printable characters".to_string(),
+                "copy the public client id from your identity provider's dashboard",
+            );
+        }
+        let required_level = id.required_level.as_ref().map(|l| {
+            if !LEVELS.contains(&l.get_ref().as_str()) {
+                self.push(
+                    &l.span(),
+                    "identity.required_level",
+                    format!("{:?} is not an assurance level", l.get_ref()),
+                    "use \"AAL1\", \"AAL2\" or \"AAL3\", or remove the field",
+                );
+            }
+            l.get_ref().clone()
+        });
+        let mut level_map = BTreeMap::new();
+        for (k, v) in &id.level_map {
+            if !LEVELS.contains(&v.get_ref().as_str()) {
+                self.push(
+                    &v.span(),
+                    &format!("identity.level_map.{k}"),
+                    format!("{:?} is not an assurance level", v.get_ref()),
+                    "map each claim value to \"AAL1\", \"AAL2\" or \"AAL3\"",
+                );
+            }
+            level_map.insert(k.clone(), v.get_ref().clone());
+        }
+        let level_claim = match &id.level_claim {
+            Some(c) if !is_claim_name(c.get_ref()) => {
+                self.push(
+                    &c.span(),
+                    "identity.level_claim",
+                    format!("{:?} is not a claim name", c.get_ref()),
+                    "use the name of the token claim that carries the level, usually \"acr\"",
+                );
+                String::new()
+            }
+            Some(c) => c.get_ref().clone(),
+            None => "acr".to_string(),
+        };
+        let mut verified_claims = Vec::new();
+        for (i, c) in id.verified_claims.iter().enumerate() {
+            if !is_claim_name(c.get_ref()) {
+                self.push(
+                    &c.span(),
+                    &format!("identity.verified_claims[{i}]"),
+                    format!("{:?} is not a claim name", c.get_ref()),
+                    "list token claim names such as \"email\" or \"birthdate\"",
+                );
+            }
+            verified_claims.push(c.get_ref().clone());
+        }
+        Identity {
+            issuer,
+            client_id,
+            required_level,
+            level_claim,
+            level_map,
+            verified_claims,
+        }
+    }
+
+    pub(super) fn secret_source(
+        &mut self,
+        base: &Path,
+        field: &str,
+        raw: Option<&Spanned<RawSecret>>,
+    ) -> SecretSource {
+        let Some(raw) = raw else {
+            return SecretSource::Generate;
+        };
+        let source = match raw.get_ref() {
+            RawSecret::Source(source) => source,
+            RawSecret::Literal => {
+                self.push(
+                    &raw.span(),
+                    field,
+                    "a secret's value is never written in stack.toml (the value is not shown here)".to_string(),
+                    "put the value in an environment variable or a file and write { env = \"VARIABLE\" } or { file = \"path\" }, or remove the line to let `up` generate the secret; treat the value as leaked if the file was shared",
+                );
+                self.hide_last_line();
+                return SecretSource::Generate;
+            }
+        };
+        match (&source.env, &source.file) {
+            (Some(env), None) => {
+                let ok = !env.is_empty()
+                    && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !env.starts_with(|c: char| c.is_ascii_digit());
+                if !ok {
+                    self.push(
+                        &raw.span(),
+                        field,
+                        format!("{env:?} is not an environment variable name"),
+                        "use letters, digits and underscores, e.g. { env = \"COLORID_APP_SECRET\" }",
+                    );
+                }
+                SecretSource::Env(env.clone())
+            }
+            (None, Some(file)) if !file.is_empty() => SecretSource::File(base.join(file)),
+            _ => {
+                self.push(
+                    &raw.span(),
+                    field,
+                    "needs exactly one of `env` or `file`".to_string(),
+                    "write { env = \"VARIABLE\" } or { file = \"path\" }, or remove it to let `up` generate the secret",
+                );
+                SecretSource::Generate
+            }
+        }
+    }
+
+    pub(super) fn validate_function(&mut self, raw: &RawFunction) -> Function {
+        let memory_mb = match &raw.memory_mb {
+            Some(m) if !(128..=10240).contains(m.get_ref()) => {
+                self.push(
+                    &m.span(),
+                    "function.memory_mb",
+                    format!("{} is outside Lambda's range", m.get_ref()),
+                    "use 128 to 10240 (MB); 256 is plenty for the identity function",
+                );
+                256
+            }
+            Some(m) => *m.get_ref() as i32,
+            None => 256,
+        };
+        let timeout_seconds = match &raw.timeout_seconds {
+            Some(t) if !(1..=30).contains(t.get_ref()) => {
+                self.push(
+                    &t.span(),
+                    "function.timeout_seconds",
+                    format!("{} is outside 1..=30", t.get_ref()),
+                    "CloudFront waits at most 30 s for the origin by default; use 1 to 30 (10 is the default)",
+                );
+                10
+            }
+            Some(t) => *t.get_ref() as i32,
+            None => 10,
+        };
+        let reserved_concurrency = match &raw.reserved_concurrency {
+            Some(r) if !(1..=MAX_RESERVED_CONCURRENCY).contains(r.get_ref()) => {
+                self.push(
+                    &r.span(),
+                    "function.reserved_concurrency",
+                    format!("{} is outside 1..={MAX_RESERVED_CONCURRENCY}", r.get_ref()),
+                    "use a small cap such as 10 (Lambda keeps 100 of the account's concurrency unreserved), or remove the field",
+                );
+                None
+            }
+            Some(r) => Some(*r.get_ref() as i32),
+            None => None,
+        };
+        Function {
+            memory_mb,
+            timeout_seconds,
+            reserved_concurrency,
+        }
+    }
+}
+
+fn normalize_dns(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn is_claim_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.' | '/'))
+}
