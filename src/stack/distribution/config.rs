@@ -10,7 +10,7 @@ use aws_sdk_cloudfront::types::{
 };
 
 use crate::config::Stack;
-use crate::error::{Built, Error, Result};
+use crate::error::{Built, Result};
 use crate::names::Names;
 use crate::stack::Ctx;
 use crate::stack::origin_access::Access;
@@ -85,127 +85,16 @@ pub fn build_config(
     inputs: &Inputs,
     base: Option<&DistributionConfig>,
 ) -> Result<DistributionConfig> {
-    let mut site = Origin::builder()
-        .id(SITE_ORIGIN)
-        .domain_name(&inputs.bucket_domain)
-        .origin_path("");
-    site = match &inputs.access {
-        Access::Control(id) => site
-            .origin_access_control_id(id)
-            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build()),
-        Access::Identity(id) => site.s3_origin_config(
-            S3OriginConfig::builder()
-                .origin_access_identity(format!("origin-access-identity/cloudfront/{id}"))
-                .build(),
-        ),
-    };
-    let mut origins = vec![site.build().built("the distribution config")?];
+    let mut origins = vec![site_origin(inputs)?];
     let mut behaviors = Vec::new();
     if let Some(api) = &inputs.api {
-        origins.push(
-            Origin::builder()
-                .id(API_ORIGIN)
-                .domain_name(&api.domain)
-                .origin_path("")
-                .custom_headers(
-                    CustomHeaders::builder()
-                        .quantity(1)
-                        .items(
-                            OriginCustomHeader::builder()
-                                .header_name(ORIGIN_VERIFY_HEADER)
-                                .header_value(&api.verify_secret)
-                                .build()
-                                .built("the distribution config")?,
-                        )
-                        .build()
-                        .built("the distribution config")?,
-                )
-                .custom_origin_config(
-                    CustomOriginConfig::builder()
-                        .http_port(80)
-                        .https_port(443)
-                        .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-                        .origin_ssl_protocols(
-                            OriginSslProtocols::builder()
-                                .quantity(1)
-                                .items(SslProtocol::TlSv12)
-                                .build()
-                                .built("the distribution config")?,
-                        )
-                        .build()
-                        .built("the distribution config")?,
-                )
-                .build()
-                .built("the distribution config")?,
-        );
-        let all = [
-            Method::Get,
-            Method::Head,
-            Method::Options,
-            Method::Put,
-            Method::Post,
-            Method::Patch,
-            Method::Delete,
-        ];
-        behaviors.push(
-            CacheBehavior::builder()
-                .path_pattern(API_PATH)
-                .target_origin_id(API_ORIGIN)
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .allowed_methods(allowed(&all)?)
-                .compress(true)
-                .cache_policy_id(CACHING_DISABLED)
-                .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
-                .response_headers_policy_id(&inputs.headers_policy_id)
-                .build()
-                .built("the distribution config")?,
-        );
+        origins.push(api_origin(api)?);
+        behaviors.push(api_behavior(inputs)?);
     }
-    let default_behavior = DefaultCacheBehavior::builder()
-        .target_origin_id(SITE_ORIGIN)
-        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-        .allowed_methods(allowed(&[Method::Get, Method::Head])?)
-        .compress(true)
-        .cache_policy_id(CACHING_OPTIMIZED)
-        .response_headers_policy_id(&inputs.headers_policy_id)
-        .function_associations(viewer_functions(inputs.viewer_function_arn.as_deref())?)
-        .build()
-        .built("the distribution config")?;
-    let mut errors = Vec::new();
-    if inputs.has_404_page {
-        // Error responses apply to every behaviour, /api/* too. Only 403 is
-        // mapped: S3 answers it for a missing key (CloudFront has no
-        // s3:ListBucket) and for the denied manifest; the function never
-        // answers 403, so its statuses and JSON reach the browser unchanged.
-        errors.push(
-            CustomErrorResponse::builder()
-                .error_code(403)
-                .response_page_path(ERROR_PAGE)
-                .response_code("404")
-                .error_caching_min_ttl(60)
-                .build()
-                .built("the distribution config")?,
-        );
-    }
+    let errors = error_responses(inputs)?;
     let caller_reference = base
         .map(|b| b.caller_reference().to_string())
         .unwrap_or_else(|| names.distribution_caller_reference("new"));
-    let restrictions = base
-        .and_then(|b| b.restrictions().cloned())
-        .map(Ok)
-        .unwrap_or_else(|| {
-            Ok::<_, Error>(
-                Restrictions::builder()
-                    .geo_restriction(
-                        GeoRestriction::builder()
-                            .restriction_type(GeoRestrictionType::None)
-                            .quantity(0)
-                            .build()
-                            .built("the distribution config")?,
-                    )
-                    .build(),
-            )
-        })?;
     DistributionConfig::builder()
         .caller_reference(caller_reference)
         .aliases(
@@ -223,7 +112,7 @@ pub fn build_config(
                 .build()
                 .built("the distribution config")?,
         )
-        .default_cache_behavior(default_behavior)
+        .default_cache_behavior(default_behavior(inputs)?)
         .cache_behaviors(
             CacheBehaviors::builder()
                 .quantity(behaviors.len() as i32)
@@ -243,19 +132,157 @@ pub fn build_config(
         .set_web_acl_id(base.and_then(|b| b.web_acl_id().map(str::to_string)))
         .price_class(PriceClass::from(stack.price_class.as_str()))
         .enabled(true)
-        .viewer_certificate(
-            ViewerCertificate::builder()
-                .acm_certificate_arn(&inputs.certificate_arn)
-                .ssl_support_method(SslSupportMethod::SniOnly)
-                .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
-                .cloud_front_default_certificate(false)
-                .build(),
-        )
-        .restrictions(restrictions)
+        .viewer_certificate(viewer_certificate(inputs))
+        .restrictions(restrictions(base)?)
         .http_version(HttpVersion::Http2and3)
         .is_ipv6_enabled(true)
         .build()
         .built("the distribution config")
+}
+
+/// The site's origin: the private bucket, read through the origin access
+/// control (signed requests) or the legacy origin access identity.
+fn site_origin(inputs: &Inputs) -> Result<Origin> {
+    let site = Origin::builder()
+        .id(SITE_ORIGIN)
+        .domain_name(&inputs.bucket_domain)
+        .origin_path("");
+    let site = match &inputs.access {
+        Access::Control(id) => site
+            .origin_access_control_id(id)
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build()),
+        Access::Identity(id) => site.s3_origin_config(
+            S3OriginConfig::builder()
+                .origin_access_identity(format!("origin-access-identity/cloudfront/{id}"))
+                .build(),
+        ),
+    };
+    site.build().built("the distribution config")
+}
+
+/// The identity function's origin: its URL over TLS 1.2, with the origin
+/// header only CloudFront knows.
+fn api_origin(api: &ApiOrigin) -> Result<Origin> {
+    Origin::builder()
+        .id(API_ORIGIN)
+        .domain_name(&api.domain)
+        .origin_path("")
+        .custom_headers(
+            CustomHeaders::builder()
+                .quantity(1)
+                .items(
+                    OriginCustomHeader::builder()
+                        .header_name(ORIGIN_VERIFY_HEADER)
+                        .header_value(&api.verify_secret)
+                        .build()
+                        .built("the distribution config")?,
+                )
+                .build()
+                .built("the distribution config")?,
+        )
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .origin_ssl_protocols(
+                    OriginSslProtocols::builder()
+                        .quantity(1)
+                        .items(SslProtocol::TlSv12)
+                        .build()
+                        .built("the distribution config")?,
+                )
+                .build()
+                .built("the distribution config")?,
+        )
+        .build()
+        .built("the distribution config")
+}
+
+/// `/api/*`: every method (preflights included), nothing cached, every viewer
+/// header but `Host` forwarded.
+fn api_behavior(inputs: &Inputs) -> Result<CacheBehavior> {
+    let all = [
+        Method::Get,
+        Method::Head,
+        Method::Options,
+        Method::Put,
+        Method::Post,
+        Method::Patch,
+        Method::Delete,
+    ];
+    CacheBehavior::builder()
+        .path_pattern(API_PATH)
+        .target_origin_id(API_ORIGIN)
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .allowed_methods(allowed(&all)?)
+        .compress(true)
+        .cache_policy_id(CACHING_DISABLED)
+        .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST)
+        .response_headers_policy_id(&inputs.headers_policy_id)
+        .build()
+        .built("the distribution config")
+}
+
+/// The site: GET and HEAD from the bucket, cached, through the directory-index
+/// viewer function.
+fn default_behavior(inputs: &Inputs) -> Result<DefaultCacheBehavior> {
+    DefaultCacheBehavior::builder()
+        .target_origin_id(SITE_ORIGIN)
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .allowed_methods(allowed(&[Method::Get, Method::Head])?)
+        .compress(true)
+        .cache_policy_id(CACHING_OPTIMIZED)
+        .response_headers_policy_id(&inputs.headers_policy_id)
+        .function_associations(viewer_functions(inputs.viewer_function_arn.as_deref())?)
+        .build()
+        .built("the distribution config")
+}
+
+/// The 404 page for S3's 403, when the site has one.
+fn error_responses(inputs: &Inputs) -> Result<Vec<CustomErrorResponse>> {
+    if !inputs.has_404_page {
+        return Ok(Vec::new());
+    }
+    // Error responses apply to every behaviour, /api/* too. Only 403 is
+    // mapped: S3 answers it for a missing key (CloudFront has no
+    // s3:ListBucket) and for the denied manifest; the function never
+    // answers 403, so its statuses and JSON reach the browser unchanged.
+    Ok(vec![
+        CustomErrorResponse::builder()
+            .error_code(403)
+            .response_page_path(ERROR_PAGE)
+            .response_code("404")
+            .error_caching_min_ttl(60)
+            .build()
+            .built("the distribution config")?,
+    ])
+}
+
+/// The stack's certificate, by SNI, TLS 1.2 (2021 ciphers) at the least.
+fn viewer_certificate(inputs: &Inputs) -> ViewerCertificate {
+    ViewerCertificate::builder()
+        .acm_certificate_arn(&inputs.certificate_arn)
+        .ssl_support_method(SslSupportMethod::SniOnly)
+        .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+        .cloud_front_default_certificate(false)
+        .build()
+}
+
+/// The geographic restrictions: kept as they are, none on a new distribution.
+fn restrictions(base: Option<&DistributionConfig>) -> Result<Restrictions> {
+    if let Some(kept) = base.and_then(|b| b.restrictions().cloned()) {
+        return Ok(kept);
+    }
+    Ok(Restrictions::builder()
+        .geo_restriction(
+            GeoRestriction::builder()
+                .restriction_type(GeoRestrictionType::None)
+                .quantity(0)
+                .build()
+                .built("the distribution config")?,
+        )
+        .build())
 }
 
 /// The default behaviour's function associations: the viewer-request function, if any.
