@@ -14,7 +14,9 @@ use toml::Spanned;
 use crate::names;
 use crate::publish::PublishSettings;
 
+mod api;
 mod secret_entry;
+pub use api::Api;
 use secret_entry::RawSecret;
 
 /// How CloudFront is allowed to read the private bucket.
@@ -87,6 +89,8 @@ pub struct Stack {
     pub secrets: Secrets,
     pub function: Function,
     pub publish: PublishSettings,
+    /// `[api]`: the Customer Attributes API's settings.
+    pub api: Api,
 }
 
 impl Stack {
@@ -201,6 +205,8 @@ struct RawStack {
     function: RawFunction,
     #[serde(default)]
     publish: Option<Spanned<PublishSettings>>,
+    #[serde(default)]
+    api: api::RawApi,
 }
 
 #[derive(Deserialize)]
@@ -531,6 +537,7 @@ impl Validator<'_> {
             ),
         };
         let function = self.validate_function(&raw.function);
+        let api = self.validate_api(&raw.api);
         let publish = match raw.publish {
             Some(p) => {
                 let span = p.span();
@@ -558,6 +565,7 @@ impl Validator<'_> {
             secrets,
             function,
             publish,
+            api,
         }
     }
 
