@@ -19,10 +19,11 @@ let expiryTimer = null;
 const loginHandlers = [];
 const logoutHandlers = [];
 
-/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath}. */
+/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath,
+ * scopes = ["openid", "profile", "email"]}; ["openid"] alone is an anonymous sign-in. */
 export async function init(cfg) {
   if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
-  config = { apiBase: '/api', redirectPath: '/callback.html', ...cfg };
+  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], ...cfg };
   const u = user();
   if (u) {
     scheduleExpiry();
@@ -116,7 +117,7 @@ export async function login({ acrValues, returnTo } = {}) {
     response_type: 'code',
     client_id: config.clientId,
     redirect_uri: redirectUri(),
-    scope: 'openid profile email',
+    scope: config.scopes.join(' '),
     state,
     nonce,
     code_challenge: challenge,

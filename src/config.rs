@@ -49,9 +49,21 @@ pub struct Identity {
     pub level_claim: String,
     pub level_map: BTreeMap<String, String>,
     pub verified_claims: Vec<String>,
+    /// The scopes the site asks the provider for; `["openid"]` alone is an
+    /// anonymous sign-in (no name, no email reach the browser).
+    pub scopes: Vec<String>,
 }
 
-/// Where each secret comes from.
+/// The scopes asked for when `[identity] scopes` is not given.
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// Whether `s` is an RFC 6749 scope-token (printable ASCII, no space, `"` or `\`).
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secrets {
     pub app_secret: SecretSource,
@@ -220,6 +232,7 @@ struct RawIdentity {
     level_map: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     verified_claims: Vec<Spanned<String>>,
+    scopes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -638,6 +651,7 @@ impl Validator<'_> {
             }
             verified_claims.push(c.get_ref().clone());
         }
+        let scopes = self.validate_scopes(id.scopes.as_ref());
         Identity {
             issuer,
             client_id,
@@ -645,7 +659,34 @@ impl Validator<'_> {
             level_claim,
             level_map,
             verified_claims,
+            scopes,
         }
+    }
+
+    fn validate_scopes(&mut self, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+        let Some(raw) = raw else {
+            return DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect();
+        };
+        for (i, s) in raw.get_ref().iter().enumerate() {
+            if !is_scope_token(s.get_ref()) {
+                self.push(
+                    &s.span(),
+                    &format!("identity.scopes[{i}]"),
+                    format!("{:?} is not a scope", s.get_ref()),
+                    "write scope names such as \"openid\", \"profile\" or \"email\", one per string",
+                );
+            }
+        }
+        let scopes: Vec<String> = raw.get_ref().iter().map(|s| s.get_ref().clone()).collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            self.push(
+                &raw.span(),
+                "identity.scopes",
+                "does not include \"openid\"".to_string(),
+                "OpenID Connect needs \"openid\"; use [\"openid\"] for an anonymous sign-in",
+            );
+        }
+        scopes
     }
 
     fn secret_source(

@@ -19,6 +19,8 @@ pub struct SiteConfig {
     pub api_base: String,
     pub required_level: Option<String>,
     pub stack: String,
+    /// The scopes the site asks the provider for (`[identity] scopes`).
+    pub scopes: Vec<String>,
 }
 
 impl SiteConfig {
@@ -30,6 +32,7 @@ impl SiteConfig {
             api_base: "/api".to_string(),
             required_level: stack.identity.required_level.clone(),
             stack: stack.name.clone(),
+            scopes: stack.identity.scopes.clone(),
         }
     }
 

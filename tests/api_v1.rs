@@ -593,3 +593,100 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn anonymous_sign_in_releases_no_name_or_email() {
+    let site = tempfile::tempdir().unwrap();
+    let text = "name = \"anon\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\nscopes = [\"openid\"]\n";
+    let stack = colorid::config::parse(&site.path().join("stack.toml"), text).unwrap();
+    assert_eq!(stack.identity.scopes, ["openid"]);
+    let dev = start("").await;
+    // What the site's config.json tells the page to ask for, by default.
+    let (_, config) = dev.get("/config.json", None).await;
+    assert_eq!(config["scopes"], json!(["openid", "profile", "email"]));
+
+    // The code flow asking for `openid` alone, as the site does with scopes = ["openid"].
+    let redirect = format!("{}/callback.html", dev.origin);
+    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
+    let form = [
+        ("response_type", "code"),
+        ("client_id", "colorid-dev"),
+        ("redirect_uri", redirect.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("scope", "openid"),
+        ("user", "alice"),
+    ];
+    let resp = dev
+        .http
+        .post(format!("{}/idp/authorize", dev.origin))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", "colorid-dev"),
+        ("code_verifier", common::VERIFIER),
+    ];
+    let resp = dev
+        .http
+        .post(format!("{}/idp/token", dev.origin))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    for leak in ["Alice", "alice@example.test", "1990-05-04"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["scope"], json!("openid"));
+    let token = body["id_token"].as_str().unwrap();
+    let claims = payload(token);
+    assert_eq!(claims["sub"], json!("test-alice"));
+    assert!(claims.get("email").is_none() && claims.get("name").is_none());
+    let (status, color) = dev.get("/api/color", Some(token)).await;
+    assert_eq!(status, 200, "{color}");
+    assert!(color["yourUserIdentity"].is_string());
+    let (status, _) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Name,FirstName,Email,DateOfBirth",
+            Some(token),
+        )
+        .await;
+    assert_eq!(status, 204);
+}
+
+#[test]
+fn bad_api_and_scope_settings_name_their_field() {
+    let base = "name = \"s\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n";
+    for (extra, field) in [
+        ("scopes = [\"profile\"]", "identity.scopes"),
+        ("scopes = [\"openid\", \"a b\"]", "identity.scopes[1]"),
+        (
+            "[api]\ncustomer_shared = \"SOMETIMES\"",
+            "api.customer_shared",
+        ),
+        (
+            "[api]\nallowed_origins = [\"https://app.example/path\"]",
+            "api.allowed_origins[0]",
+        ),
+        (
+            "[api.attribute_claims]\nsub = \"email\"",
+            "api.attribute_claims.sub",
+        ),
+    ] {
+        let err = colorid::config::parse(
+            std::path::Path::new("stack.toml"),
+            &format!("{base}{extra}\n"),
+        )
+        .expect_err(extra);
+        let fields: Vec<_> = err.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, [field], "{extra}");
+    }
+}

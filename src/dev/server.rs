@@ -125,6 +125,7 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         "apiBase": "/api",
         "requiredLevel": opts.required_level,
         "stack": opts.stack,
+        "scopes": opts.stack_config.identity.scopes,
         "testIdentityProvider": idp.is_some(),
     });
     let edge = edge::build(edge::EdgeInputs {

@@ -76,6 +76,7 @@ struct Pending {
     redirect_uri: String,
     challenge: String,
     nonce: Option<String>,
+    scope: String,
     issued: Instant,
 }
 
@@ -121,14 +122,14 @@ impl TestIdp {
             .with_state(self)
     }
 
-    /// Signs an id token for user `index`.
-    fn id_token(&self, index: usize, nonce: Option<&str>) -> Result<String, String> {
+    /// Signs an id token for user `index` with the claims `scope` grants.
+    fn id_token(&self, index: usize, nonce: Option<&str>, scope: &str) -> Result<String, String> {
         let user = self.users.get(index).ok_or("no such user")?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| e.to_string())?
             .as_secs();
-        let mut claims = user.claims.clone();
+        let mut claims = claims_for_scope(&user.claims, scope);
         claims["iss"] = json!(self.issuer);
         claims["aud"] = json!(CLIENT_ID);
         claims["azp"] = json!(CLIENT_ID);
@@ -176,6 +177,8 @@ struct AuthorizeParams {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     acr_values: Option<String>,
+    /// The requested scopes; absent means `openid profile email`.
+    scope: Option<String>,
     /// The chosen user (the page's buttons).
     user: Option<String>,
 }
@@ -238,6 +241,7 @@ async fn authorize_page(
         hidden("code_challenge", &p.code_challenge),
         hidden("code_challenge_method", &p.code_challenge_method),
         hidden("acr_values", &p.acr_values),
+        hidden("scope", &p.scope),
     ]
     .concat();
     let wanted = p.acr_values.as_deref().unwrap_or("");
@@ -312,6 +316,7 @@ async fn authorize_submit(
         redirect_uri: redirect.clone(),
         challenge: p.code_challenge.clone().unwrap_or_default(),
         nonce: p.nonce.clone(),
+        scope: p.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
         issued: Instant::now(),
     };
     if let Ok(mut codes) = idp.codes.lock() {
@@ -353,6 +358,50 @@ fn token_error(error: &str, description: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
+/// The scope a request without one gets.
+pub const DEFAULT_SCOPE: &str = "openid profile email";
+
+/// The claims OpenID Connect Core 5.4 puts under the `profile` and `email` scopes.
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+];
+
+/// A user's claims without those of the scopes not granted: with `openid`
+/// alone, only `sub` and the sign-in's own claims (`acr`, `amr`) remain.
+pub fn claims_for_scope(claims: &Value, scope: &str) -> Value {
+    let granted: Vec<&str> = scope.split(' ').collect();
+    let mut out = claims.clone();
+    if let Some(map) = out.as_object_mut() {
+        for (s, names) in SCOPE_CLAIMS {
+            if !granted.contains(s) {
+                for n in *names {
+                    map.remove(*n);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The S256 code challenge of a verifier.
 pub fn challenge_of(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -383,14 +432,14 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
     if verifier.len() < 43 || challenge_of(&verifier) != pending.challenge {
         return token_error("invalid_grant", "PKCE verification failed");
     }
-    match idp.id_token(pending.user, pending.nonce.as_deref()) {
+    match idp.id_token(pending.user, pending.nonce.as_deref(), &pending.scope) {
         Ok(id_token) => {
             let body = json!({
                 "access_token": random_token(),
                 "token_type": "Bearer",
                 "expires_in": TOKEN_SECONDS,
                 "id_token": id_token,
-                "scope": "openid profile email",
+                "scope": pending.scope,
             });
             let mut resp = Json(body).into_response();
             resp.headers_mut().insert(
