@@ -19,20 +19,110 @@ let expiryTimer = null;
 const loginHandlers = [];
 const logoutHandlers = [];
 
+/** The attribute names loaded into `profile.attributes` after sign-in, unless `attributes` is configured. */
+export const DEFAULT_ATTRIBUTES = ['FirstName', 'FamilyName', 'Name', 'Nickname', 'Email', 'DateOfBirth', 'Picture', 'AuthenticationMethod', 'Level'];
+
+/** The signed-in user's profile: `attributes` as `/api/v1/customer_attributes` released them. */
+export const profile = { attributes: [] };
+
+/** Sign-in events: `cancel` (the user cancelled at the provider) and `error` (`detail`: the Error). */
+export const events = new EventTarget();
+
+function log(...args) {
+  if (config && config.verbose) console.log('colorid:', ...args);
+}
+
+function emit(type, detail) {
+  log('event', type, detail?.message ?? '');
+  events.dispatchEvent(new CustomEvent(type, { detail }));
+}
+
 /** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath,
  * scopes = ["openid", "profile", "email"]}; ["openid"] alone is an anonymous sign-in. */
 export async function init(cfg) {
   if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
-  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], ...cfg };
+  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], attributes: DEFAULT_ATTRIBUTES, verbose: false, ...cfg };
+  log('configured', getConfig());
   const u = user();
   if (u) {
     scheduleExpiry();
+    await loadAttributes();
+    log('signed in', u.sub);
     for (const cb of loginHandlers) cb(u);
   } else if (sessionStorage.getItem(KEY.token)) {
     expire();
   }
   return config;
 }
+
+/** A copy of the configuration in use (null before init). */
+export function getConfig() {
+  return config && structuredClone(config);
+}
+
+/** Loads `config.attributes` into `profile.attributes` (empty when none has a value). */
+export async function loadAttributes(names = config.attributes) {
+  profile.attributes = [];
+  if (!names || names.length === 0) return profile.attributes;
+  try {
+    const q = new URLSearchParams({ self_asserted_attributes: names.join(',') });
+    const body = await api('/v1/customer_attributes?' + q);
+    profile.attributes = body ? body.attributes : [];
+  } catch (e) {
+    log('attributes not loaded:', e.message);
+  }
+  log('attributes', profile.attributes);
+  return profile.attributes;
+}
+
+/** The value of attribute `name` in `profile.attributes`, or undefined. */
+export function searchAttribute(name) {
+  return profile.attributes.find((a) => a.name === name)?.value;
+}
+
+/** Storage under the `colorid_` prefix (sessionStorage); `key` without the prefix. */
+export function getStorageItem(key) {
+  return sessionStorage.getItem(PREFIX + key);
+}
+
+/** Calls `cb(value)` with a stored value; also resolves to it. */
+export async function getStorage(key, cb) {
+  const v = getStorageItem(key);
+  if (cb) cb(v);
+  return v;
+}
+
+/** Stores `value` under `colorid_<key>`; calls `cb(value)` when given. */
+export async function setStorage(key, value, cb) {
+  sessionStorage.setItem(PREFIX + key, String(value));
+  if (cb) cb(value);
+  return value;
+}
+
+/** Removes each `colorid_<key>`. */
+export function delStorage(...keys) {
+  for (const k of keys) sessionStorage.removeItem(PREFIX + k);
+}
+
+/** Per-element callbacks: `element('#id').onLogin((me, user) => ...).onLogout((me, info) => ...)`. */
+export function element(target) {
+  const el = typeof target === 'string' ? document.querySelector(target) : target;
+  const chain = {
+    onLogin(fn) {
+      onLogin((u) => fn(el, u));
+      return chain;
+    },
+    onLogout(fn) {
+      onLogout((info) => fn(el, info));
+      return chain;
+    },
+  };
+  return chain;
+}
+
+/** The global callback lists of the original library: `_onLogin.add(fn)`, `_onLogout.add(fn)`. */
+export const _onLogin = { add: (fn) => onLogin(fn) };
+export const _onLogout = { add: (fn) => onLogout(fn) };
 
 /** Reads /config.json (or `url`) and calls init with it. */
 export async function initFromSite(url = '/config.json') {
@@ -152,8 +242,18 @@ const CALLBACK_ERRORS = {
   invalid_scope: 'the identity provider refused the requested scopes',
 };
 
-/** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to. */
+/** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to.
+ * A cancelled sign-in fires `cancel` on `events`, any other failure `error`. */
 export async function handleCallback(url = location.href) {
+  try {
+    return await finishCallback(url);
+  } catch (e) {
+    if (!e.emitted) emit('error', e);
+    throw e;
+  }
+}
+
+async function finishCallback(url) {
   const q = new URL(url).searchParams;
   const storedState = sessionStorage.getItem(KEY.state);
   // State first: a forged or stale link must neither end the sign-in under way nor show its text.
@@ -167,7 +267,10 @@ export async function handleCallback(url = location.href) {
   const error = q.get('error');
   if (error) {
     const known = Object.hasOwn(CALLBACK_ERRORS, error) ? CALLBACK_ERRORS[error] : 'the identity provider reported an error';
-    throw new Error(`sign-in failed: ${known}`);
+    const e = new Error(`sign-in failed: ${known}`);
+    emit(error === 'access_denied' ? 'cancel' : 'error', e);
+    e.emitted = true;
+    throw e;
   }
   const d = await getDiscovery();
   const resp = await fetch(d.token_endpoint, {
@@ -207,14 +310,23 @@ function scheduleExpiry() {
 }
 
 function expire() {
+  log('session expired');
   clearSession();
+  profile.attributes = [];
   for (const cb of logoutHandlers) cb({ reason: 'expired' });
+}
+
+/** Ends the session as expired: clears every `colorid_` key and calls the onLogout callbacks with reason "expired". */
+export function sessionExpired() {
+  expire();
 }
 
 /** Clears every `colorid_` key, then ends the provider's session when it offers an end_session_endpoint. */
 export async function logout() {
   const idToken = sessionStorage.getItem(KEY.token);
+  log('signing out');
   clearSession();
+  profile.attributes = [];
   for (const cb of logoutHandlers) cb({ reason: 'user' });
   let d = null;
   try {
