@@ -11,11 +11,15 @@ const KEY = {
   state: PREFIX + 'state',
   nonce: PREFIX + 'nonce',
   returnTo: PREFIX + 'return_to',
+  refresh: PREFIX + 'refresh_token',
+  silent: PREFIX + 'silent',
+  expired: PREFIX + 'expired',
 };
 
 let config = null;
 let discovery = null;
 let expiryTimer = null;
+let renewTimer = null;
 const loginHandlers = [];
 const logoutHandlers = [];
 
@@ -25,7 +29,7 @@ export const DEFAULT_ATTRIBUTES = ['FirstName', 'FamilyName', 'Name', 'Nickname'
 /** The signed-in user's profile: `attributes` as `/api/v1/customer_attributes` released them. */
 export const profile = { attributes: [] };
 
-/** Sign-in events: `cancel` (the user cancelled at the provider) and `error` (`detail`: the Error). */
+/** Session events: `cancel` (the user cancelled at the provider), `error` (`detail`: the Error) and `renewed` (`detail`: the new claims). */
 export const events = new EventTarget();
 
 function log(...args) {
@@ -49,7 +53,8 @@ export async function init(cfg) {
     await loadAttributes();
     log('signed in', u.sub);
     for (const cb of loginHandlers) cb(u);
-  } else if (sessionStorage.getItem(KEY.token)) {
+  } else if (sessionStorage.getItem(KEY.token) || sessionStorage.getItem(KEY.expired)) {
+    sessionStorage.removeItem(KEY.expired);
     expire();
   }
   return config;
@@ -192,8 +197,8 @@ function safePath(p) {
   return typeof p === 'string' && p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') ? p : '/';
 }
 
-/** Sends the browser to the provider. {acrValues, returnTo} are optional. */
-export async function login({ acrValues, returnTo } = {}) {
+/** Sends the browser to the provider. {acrValues, returnTo, prompt} are optional. */
+export async function login({ acrValues, returnTo, prompt } = {}) {
   const d = await getDiscovery();
   const verifier = randomString();
   const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
@@ -214,6 +219,9 @@ export async function login({ acrValues, returnTo } = {}) {
     code_challenge_method: 'S256',
   });
   if (acrValues) params.set('acr_values', acrValues);
+  if (prompt) params.set('prompt', prompt);
+  if (prompt === 'none') sessionStorage.setItem(KEY.silent, '1');
+  else sessionStorage.removeItem(KEY.silent);
   location.assign(d.authorization_endpoint + '?' + params);
 }
 
@@ -263,8 +271,16 @@ async function finishCallback(url) {
     verifier: sessionStorage.getItem(KEY.verifier),
     returnTo: safePath(sessionStorage.getItem(KEY.returnTo)),
   };
-  for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo]) sessionStorage.removeItem(k);
+  const silent = sessionStorage.getItem(KEY.silent) === '1';
+  for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo, KEY.silent]) sessionStorage.removeItem(k);
   const error = q.get('error');
+  if (error && silent) {
+    // A silent renewal the provider could not answer: back to the page, signed out as expired.
+    log('silent renewal refused:', error);
+    clearSession();
+    sessionStorage.setItem(KEY.expired, '1');
+    return expected.returnTo;
+  }
   if (error) {
     const known = Object.hasOwn(CALLBACK_ERRORS, error) ? CALLBACK_ERRORS[error] : 'the identity provider reported an error';
     const e = new Error(`sign-in failed: ${known}`);
@@ -292,21 +308,71 @@ async function finishCallback(url) {
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!aud.includes(config.clientId)) throw new Error('sign-in failed: the token is for another client');
   if (!(claims.exp > Date.now() / 1000)) throw new Error('sign-in failed: the token has expired');
+  store(body, claims);
+  return expected.returnTo;
+}
+
+function store(body, claims) {
   sessionStorage.setItem(KEY.token, body.id_token);
   sessionStorage.setItem(KEY.expiresAt, String(claims.exp));
   sessionStorage.setItem(KEY.user, JSON.stringify(claims));
-  return expected.returnTo;
+  if (body.refresh_token) sessionStorage.setItem(KEY.refresh, body.refresh_token);
+  else sessionStorage.removeItem(KEY.refresh);
+}
+
+/** Renews the session before the token expires: with the refresh token (rotated by the provider)
+ * when `offline_access` gave one, else by a `prompt=none` sign-in. Resolves to true when renewed in place. */
+export async function renew() {
+  const refreshToken = sessionStorage.getItem(KEY.refresh);
+  const before = user();
+  if (refreshToken && before) {
+    try {
+      const d = await getDiscovery();
+      const resp = await fetch(d.token_endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: config.clientId }),
+      });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok || !body.id_token) throw new Error(`refresh answered ${body.error ?? resp.status}`);
+      const claims = decodePayload(body.id_token);
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (claims.iss !== config.issuer || !aud.includes(config.clientId) || claims.sub !== before.sub || !(claims.exp > Date.now() / 1000)) {
+        throw new Error('the renewed token does not match the session');
+      }
+      store(body, claims);
+      log('session renewed until', new Date(claims.exp * 1000).toISOString());
+      scheduleExpiry();
+      emit('renewed', claims);
+      return true;
+    } catch (e) {
+      log('refresh failed:', e.message);
+      sessionStorage.removeItem(KEY.refresh);
+    }
+  }
+  log('renewing with prompt=none');
+  await login({ prompt: 'none' });
+  return false;
 }
 
 function clearSession() {
   clearTimeout(expiryTimer);
+  clearTimeout(renewTimer);
   for (const k of Object.keys(sessionStorage)) if (k.startsWith(PREFIX)) sessionStorage.removeItem(k);
 }
 
 function scheduleExpiry() {
   clearTimeout(expiryTimer);
+  clearTimeout(renewTimer);
   // setTimeout holds at most ~24.8 days; tokens live far shorter.
-  expiryTimer = setTimeout(expire, Math.min(Math.max(secondsLeft(), 0) * 1000, 2 ** 31 - 1));
+  const ms = (seconds) => Math.min(Math.max(seconds, 0) * 1000, 2 ** 31 - 1);
+  expiryTimer = setTimeout(expire, ms(secondsLeft()));
+  // Never from the callback page: it is finishing a sign-in (perhaps this very renewal).
+  if (config.renew === false || location.pathname === config.redirectPath) return;
+  // Renew a quarter of the lifetime (at most a minute) before expiry.
+  const u = user();
+  const lifetime = u && u.iat ? u.exp - u.iat : 3600;
+  renewTimer = setTimeout(() => renew().catch((e) => log('renewal failed:', e.message)), ms(secondsLeft() - Math.min(60, lifetime / 4)));
 }
 
 function expire() {

@@ -24,6 +24,9 @@ use sha2::{Digest, Sha256};
 
 use super::keys::EcKey;
 
+mod renew;
+pub use renew::TOKEN_SECONDS_ENV;
+
 /// The client id the built-in provider knows.
 pub const CLIENT_ID: &str = "colorid-dev";
 /// How long an id token lives.
@@ -89,6 +92,8 @@ pub struct TestIdp {
     encoding: EncodingKey,
     users: Vec<TestUser>,
     codes: Mutex<HashMap<String, Pending>>,
+    renewals: renew::Renewals,
+    token_seconds: u64,
 }
 
 impl TestIdp {
@@ -103,6 +108,8 @@ impl TestIdp {
             encoding,
             users: users(),
             codes: Mutex::new(HashMap::new()),
+            renewals: renew::Renewals::default(),
+            token_seconds: renew::token_seconds(TOKEN_SECONDS),
         })
     }
 
@@ -134,7 +141,7 @@ impl TestIdp {
         claims["aud"] = json!(CLIENT_ID);
         claims["azp"] = json!(CLIENT_ID);
         claims["iat"] = json!(now);
-        claims["exp"] = json!(now + TOKEN_SECONDS);
+        claims["exp"] = json!(now + self.token_seconds);
         if let Some(n) = nonce {
             claims["nonce"] = json!(n);
         }
@@ -157,7 +164,9 @@ async fn discovery(State(idp): State<Arc<TestIdp>>) -> Json<Value> {
         "id_token_signing_alg_values_supported": ["ES256"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "scopes_supported": ["openid", "profile", "email"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "prompt_values_supported": ["none", "login"],
         "acr_values_supported": ["AAL1", "AAL2"],
     }))
 }
@@ -179,6 +188,8 @@ struct AuthorizeParams {
     acr_values: Option<String>,
     /// The requested scopes; absent means `openid profile email`.
     scope: Option<String>,
+    /// `none`: answer from the provider's session, never show the chooser.
+    prompt: Option<String>,
     /// The chosen user (the page's buttons).
     user: Option<String>,
 }
@@ -220,10 +231,18 @@ fn escape(s: &str) -> String {
 
 async fn authorize_page(
     State(idp): State<Arc<TestIdp>>,
+    headers: axum::http::HeaderMap,
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
-    if let Err(e) = check(&idp, &p) {
-        return bad_request(e);
+    let redirect = match check(&idp, &p) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    if p.prompt.as_deref() == Some("none") {
+        return match idp.renewals.session_user(&headers) {
+            Some(user) => redirect_with_code(&idp, user, &p, &redirect),
+            None => renew::login_required(&redirect, p.state.as_deref()),
+        };
     }
     let hidden = |name: &str, value: &Option<String>| match value {
         Some(v) => format!(
@@ -310,6 +329,16 @@ async fn authorize_submit(
     else {
         return bad_request("choose one of the listed users");
     };
+    let mut resp = redirect_with_code(&idp, user, &p, &redirect);
+    if let Some(cookie) = idp.renewals.start_session(user) {
+        resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    resp
+}
+
+/// Issues a code for `user` and sends the browser back to the client with it.
+fn redirect_with_code(idp: &TestIdp, user: usize, p: &AuthorizeParams, redirect: &str) -> Response {
+    let redirect = redirect.to_string();
     let code = random_token();
     let pending = Pending {
         user,
@@ -351,6 +380,7 @@ struct TokenParams {
     redirect_uri: Option<String>,
     client_id: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
 fn token_error(error: &str, description: &str) -> Response {
@@ -408,11 +438,18 @@ pub fn challenge_of(verifier: &str) -> String {
 }
 
 async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> Response {
-    if p.grant_type.as_deref() != Some("authorization_code") {
-        return token_error("unsupported_grant_type", "only authorization_code");
-    }
     if p.client_id.as_deref() != Some(CLIENT_ID) {
         return token_error("invalid_client", "unknown client_id");
+    }
+    match p.grant_type.as_deref() {
+        Some("authorization_code") => {}
+        Some("refresh_token") => return renew::refresh_grant(&idp, p.refresh_token.as_deref()),
+        _ => {
+            return token_error(
+                "unsupported_grant_type",
+                "only authorization_code and refresh_token",
+            );
+        }
     }
     // The code is spent whatever happens next: one attempt per code.
     let pending = p
@@ -434,13 +471,16 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
     }
     match idp.id_token(pending.user, pending.nonce.as_deref(), &pending.scope) {
         Ok(id_token) => {
-            let body = json!({
+            let mut body = json!({
                 "access_token": random_token(),
                 "token_type": "Bearer",
-                "expires_in": TOKEN_SECONDS,
+                "expires_in": idp.token_seconds,
                 "id_token": id_token,
                 "scope": pending.scope,
             });
+            if let Some(t) = idp.renewals.issue(pending.user, &pending.scope) {
+                body["refresh_token"] = json!(t);
+            }
             let mut resp = Json(body).into_response();
             resp.headers_mut().insert(
                 header::CACHE_CONTROL,
@@ -457,7 +497,12 @@ struct LogoutParams {
     post_logout_redirect_uri: Option<String>,
 }
 
-async fn logout(State(idp): State<Arc<TestIdp>>, Query(p): Query<LogoutParams>) -> Response {
+async fn logout(
+    State(idp): State<Arc<TestIdp>>,
+    headers: axum::http::HeaderMap,
+    Query(p): Query<LogoutParams>,
+) -> Response {
+    idp.renewals.end_session(&headers);
     match p.post_logout_redirect_uri {
         Some(to) if to.starts_with(&idp.origin) => Redirect::to(&to).into_response(),
         _ => Html(format!(
