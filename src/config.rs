@@ -52,6 +52,8 @@ pub struct Identity {
     /// The scopes the site asks the provider for; `["openid"]` alone is an
     /// anonymous sign-in (no name, no email reach the browser).
     pub scopes: Vec<String>,
+    /// Start the sign-in when a visitor arrives without a session (once per tab).
+    pub sign_in_on_load: bool,
 }
 
 /// The scopes asked for when `[identity] scopes` is not given.
@@ -233,6 +235,8 @@ struct RawIdentity {
     #[serde(default)]
     verified_claims: Vec<Spanned<String>>,
     scopes: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    sign_in_on_load: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -660,6 +664,7 @@ impl Validator<'_> {
             level_map,
             verified_claims,
             scopes,
+            sign_in_on_load: id.sign_in_on_load,
         }
     }
 

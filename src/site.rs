@@ -21,6 +21,8 @@ pub struct SiteConfig {
     pub stack: String,
     /// The scopes the site asks the provider for (`[identity] scopes`).
     pub scopes: Vec<String>,
+    /// Start the sign-in when a visitor arrives without a session.
+    pub sign_in_on_load: bool,
 }
 
 impl SiteConfig {
@@ -33,6 +35,7 @@ impl SiteConfig {
             required_level: stack.identity.required_level.clone(),
             stack: stack.name.clone(),
             scopes: stack.identity.scopes.clone(),
+            sign_in_on_load: stack.identity.sign_in_on_load,
         }
     }
 

@@ -597,9 +597,14 @@ fn url_encode(s: &str) -> String {
 #[tokio::test]
 async fn anonymous_sign_in_releases_no_name_or_email() {
     let site = tempfile::tempdir().unwrap();
-    let text = "name = \"anon\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\nscopes = [\"openid\"]\n";
+    let text = "name = \"anon\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\nscopes = [\"openid\"]\nsign_in_on_load = true\n";
     let stack = colorid::config::parse(&site.path().join("stack.toml"), text).unwrap();
     assert_eq!(stack.identity.scopes, ["openid"]);
+    // What `publish` writes as config.json for such a stack.
+    let published: Value =
+        serde_json::from_slice(&colorid::site::SiteConfig::of(&stack).to_json()).unwrap();
+    assert_eq!(published["scopes"], json!(["openid"]));
+    assert_eq!(published["signInOnLoad"], json!(true));
     let dev = start("").await;
     // What the site's config.json tells the page to ask for, by default.
     let (_, config) = dev.get("/config.json", None).await;

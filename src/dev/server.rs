@@ -126,6 +126,7 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         "requiredLevel": opts.required_level,
         "stack": opts.stack,
         "scopes": opts.stack_config.identity.scopes,
+        "signInOnLoad": opts.stack_config.identity.sign_in_on_load,
         "testIdentityProvider": idp.is_some(),
     });
     let edge = edge::build(edge::EdgeInputs {
