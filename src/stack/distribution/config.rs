@@ -145,6 +145,7 @@ pub fn build_config(
                 .build()
                 .map_err(build_err)?,
         );
+        // OPTIONS too: CORS preflights reach the function (tests/api_v1.rs, through the local edge).
         let all = [
             Method::Get,
             Method::Head,
