@@ -277,7 +277,7 @@ async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
             "/api/v1/customer_attributes",
             Some(&bob),
             r#"{"attributes": [{"name": "Email"},
-                {"name": "Over60", "definition": {"source": "FORMULA", "forumla": "Age > 60"}}]}"#,
+                {"name": "Over60", "definition": {"source": "FORMULA", "forumla": "Age > 60", "signed": true}}]}"#,
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -287,7 +287,13 @@ async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
         json!({"source": "ATTRIBUTE", "pedigree": "SELF_ASSERTED", "signed": false})
     );
     assert_eq!(got["Over60"]["value"], json!("true"));
-    assert!(body.get("signed_attributes").is_none());
+    // A signed formula result is signed apart, never as a top-level claim.
+    let signed = payload(body["signed_attributes"].as_str().unwrap());
+    assert!(
+        signed.get("Over60").is_none() && signed.get("Email").is_none(),
+        "{signed}"
+    );
+    assert_eq!(signed["formulas"][0]["name"], json!("Over60"));
 
     // A bad formula and no attributes: ValidationError with description and link.
     let (status, body) = dev
