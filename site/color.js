@@ -3,6 +3,8 @@ import * as colorid from '/colorid.js';
 
 const $ = (id) => document.getElementById(id);
 let cfg = null;
+// Outside the colorid_ prefix, so signing out does not clear it.
+const AUTO_SIGN_IN = 'colorid-sign-in-offered';
 
 function show(section) {
   for (const id of ['signed-out', 'signed-in', 'step-up', 'loading']) $(id).hidden = id !== section;
@@ -108,7 +110,11 @@ try {
   await colorid.init(cfg);
   const user = colorid.user();
   if (user) await showSignedIn(user);
-  else show('signed-out');
+  else if (cfg.signInOnLoad && !sessionStorage.getItem(AUTO_SIGN_IN)) {
+    // Offered once per tab: after a cancel or a sign-out the visitor stays on the page.
+    sessionStorage.setItem(AUTO_SIGN_IN, '1');
+    await colorid.login();
+  } else show('signed-out');
 } catch (e) {
   show('signed-out');
   message(`The site could not start: ${e.message}`);

@@ -11,27 +11,123 @@ const KEY = {
   state: PREFIX + 'state',
   nonce: PREFIX + 'nonce',
   returnTo: PREFIX + 'return_to',
+  refresh: PREFIX + 'refresh_token',
+  silent: PREFIX + 'silent',
+  expired: PREFIX + 'expired',
 };
 
 let config = null;
 let discovery = null;
 let expiryTimer = null;
+let renewTimer = null;
 const loginHandlers = [];
 const logoutHandlers = [];
 
-/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath}. */
+/** The attribute names loaded into `profile.attributes` after sign-in, unless `attributes` is configured. */
+export const DEFAULT_ATTRIBUTES = ['FirstName', 'FamilyName', 'Name', 'Nickname', 'Email', 'DateOfBirth', 'Picture', 'AuthenticationMethod', 'Level'];
+
+/** The signed-in user's profile: `attributes` as `/api/v1/customer_attributes` released them. */
+export const profile = { attributes: [] };
+
+/** Session events: `cancel` (the user cancelled at the provider), `error` (`detail`: the Error) and `renewed` (`detail`: the new claims). */
+export const events = new EventTarget();
+
+function log(...args) {
+  if (config && config.verbose) console.log('colorid:', ...args);
+}
+
+function emit(type, detail) {
+  log('event', type, detail?.message ?? '');
+  events.dispatchEvent(new CustomEvent(type, { detail }));
+}
+
+/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath,
+ * scopes = ["openid", "profile", "email"]}; ["openid"] alone is an anonymous sign-in. */
 export async function init(cfg) {
   if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
-  config = { apiBase: '/api', redirectPath: '/callback.html', ...cfg };
+  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], attributes: DEFAULT_ATTRIBUTES, verbose: false, ...cfg };
+  log('configured', getConfig());
   const u = user();
   if (u) {
     scheduleExpiry();
+    await loadAttributes();
+    log('signed in', u.sub);
     for (const cb of loginHandlers) cb(u);
-  } else if (sessionStorage.getItem(KEY.token)) {
+  } else if (sessionStorage.getItem(KEY.token) || sessionStorage.getItem(KEY.expired)) {
+    sessionStorage.removeItem(KEY.expired);
     expire();
   }
   return config;
 }
+
+/** A copy of the configuration in use (null before init). */
+export function getConfig() {
+  return config && structuredClone(config);
+}
+
+/** Loads `config.attributes` into `profile.attributes` (empty when none has a value). */
+export async function loadAttributes(names = config.attributes) {
+  profile.attributes = [];
+  if (!names || names.length === 0) return profile.attributes;
+  try {
+    const q = new URLSearchParams({ self_asserted_attributes: names.join(',') });
+    const body = await api('/v1/customer_attributes?' + q);
+    profile.attributes = body ? body.attributes : [];
+  } catch (e) {
+    log('attributes not loaded:', e.message);
+  }
+  log('attributes', profile.attributes);
+  return profile.attributes;
+}
+
+/** The value of attribute `name` in `profile.attributes`, or undefined. */
+export function searchAttribute(name) {
+  return profile.attributes.find((a) => a.name === name)?.value;
+}
+
+/** Storage under the `colorid_` prefix (sessionStorage); `key` without the prefix. */
+export function getStorageItem(key) {
+  return sessionStorage.getItem(PREFIX + key);
+}
+
+/** Calls `cb(value)` with a stored value; also resolves to it. */
+export async function getStorage(key, cb) {
+  const v = getStorageItem(key);
+  if (cb) cb(v);
+  return v;
+}
+
+/** Stores `value` under `colorid_<key>`; calls `cb(value)` when given. */
+export async function setStorage(key, value, cb) {
+  sessionStorage.setItem(PREFIX + key, String(value));
+  if (cb) cb(value);
+  return value;
+}
+
+/** Removes each `colorid_<key>`. */
+export function delStorage(...keys) {
+  for (const k of keys) sessionStorage.removeItem(PREFIX + k);
+}
+
+/** Per-element callbacks: `element('#id').onLogin((me, user) => ...).onLogout((me, info) => ...)`. */
+export function element(target) {
+  const el = typeof target === 'string' ? document.querySelector(target) : target;
+  const chain = {
+    onLogin(fn) {
+      onLogin((u) => fn(el, u));
+      return chain;
+    },
+    onLogout(fn) {
+      onLogout((info) => fn(el, info));
+      return chain;
+    },
+  };
+  return chain;
+}
+
+/** The global callback lists of the original library: `_onLogin.add(fn)`, `_onLogout.add(fn)`. */
+export const _onLogin = { add: (fn) => onLogin(fn) };
+export const _onLogout = { add: (fn) => onLogout(fn) };
 
 /** Reads /config.json (or `url`) and calls init with it. */
 export async function initFromSite(url = '/config.json') {
@@ -101,8 +197,8 @@ function safePath(p) {
   return typeof p === 'string' && p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') ? p : '/';
 }
 
-/** Sends the browser to the provider. {acrValues, returnTo} are optional. */
-export async function login({ acrValues, returnTo } = {}) {
+/** Sends the browser to the provider. {acrValues, returnTo, prompt} are optional. */
+export async function login({ acrValues, returnTo, prompt } = {}) {
   const d = await getDiscovery();
   const verifier = randomString();
   const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
@@ -116,13 +212,16 @@ export async function login({ acrValues, returnTo } = {}) {
     response_type: 'code',
     client_id: config.clientId,
     redirect_uri: redirectUri(),
-    scope: 'openid profile email',
+    scope: config.scopes.join(' '),
     state,
     nonce,
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
   if (acrValues) params.set('acr_values', acrValues);
+  if (prompt) params.set('prompt', prompt);
+  if (prompt === 'none') sessionStorage.setItem(KEY.silent, '1');
+  else sessionStorage.removeItem(KEY.silent);
   location.assign(d.authorization_endpoint + '?' + params);
 }
 
@@ -151,8 +250,18 @@ const CALLBACK_ERRORS = {
   invalid_scope: 'the identity provider refused the requested scopes',
 };
 
-/** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to. */
+/** On the callback page: checks state, exchanges the code, checks the nonce; returns the path to go back to.
+ * A cancelled sign-in fires `cancel` on `events`, any other failure `error`. */
 export async function handleCallback(url = location.href) {
+  try {
+    return await finishCallback(url);
+  } catch (e) {
+    if (!e.emitted) emit('error', e);
+    throw e;
+  }
+}
+
+async function finishCallback(url) {
   const q = new URL(url).searchParams;
   const storedState = sessionStorage.getItem(KEY.state);
   // State first: a forged or stale link must neither end the sign-in under way nor show its text.
@@ -162,11 +271,22 @@ export async function handleCallback(url = location.href) {
     verifier: sessionStorage.getItem(KEY.verifier),
     returnTo: safePath(sessionStorage.getItem(KEY.returnTo)),
   };
-  for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo]) sessionStorage.removeItem(k);
+  const silent = sessionStorage.getItem(KEY.silent) === '1';
+  for (const k of [KEY.state, KEY.nonce, KEY.verifier, KEY.returnTo, KEY.silent]) sessionStorage.removeItem(k);
   const error = q.get('error');
+  if (error && silent) {
+    // A silent renewal the provider could not answer: back to the page, signed out as expired.
+    log('silent renewal refused:', error);
+    clearSession();
+    sessionStorage.setItem(KEY.expired, '1');
+    return expected.returnTo;
+  }
   if (error) {
     const known = Object.hasOwn(CALLBACK_ERRORS, error) ? CALLBACK_ERRORS[error] : 'the identity provider reported an error';
-    throw new Error(`sign-in failed: ${known}`);
+    const e = new Error(`sign-in failed: ${known}`);
+    emit(error === 'access_denied' ? 'cancel' : 'error', e);
+    e.emitted = true;
+    throw e;
   }
   const d = await getDiscovery();
   const resp = await fetch(d.token_endpoint, {
@@ -188,32 +308,91 @@ export async function handleCallback(url = location.href) {
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!aud.includes(config.clientId)) throw new Error('sign-in failed: the token is for another client');
   if (!(claims.exp > Date.now() / 1000)) throw new Error('sign-in failed: the token has expired');
+  store(body, claims);
+  return expected.returnTo;
+}
+
+function store(body, claims) {
   sessionStorage.setItem(KEY.token, body.id_token);
   sessionStorage.setItem(KEY.expiresAt, String(claims.exp));
   sessionStorage.setItem(KEY.user, JSON.stringify(claims));
-  return expected.returnTo;
+  if (body.refresh_token) sessionStorage.setItem(KEY.refresh, body.refresh_token);
+  else sessionStorage.removeItem(KEY.refresh);
+}
+
+/** Renews the session before the token expires: with the refresh token (rotated by the provider)
+ * when `offline_access` gave one, else by a `prompt=none` sign-in. Resolves to true when renewed in place. */
+export async function renew() {
+  const refreshToken = sessionStorage.getItem(KEY.refresh);
+  const before = user();
+  if (refreshToken && before) {
+    try {
+      const d = await getDiscovery();
+      const resp = await fetch(d.token_endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: config.clientId }),
+      });
+      const body = await resp.json().catch(() => ({}));
+      if (!resp.ok || !body.id_token) throw new Error(`refresh answered ${body.error ?? resp.status}`);
+      const claims = decodePayload(body.id_token);
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (claims.iss !== config.issuer || !aud.includes(config.clientId) || claims.sub !== before.sub || !(claims.exp > Date.now() / 1000)) {
+        throw new Error('the renewed token does not match the session');
+      }
+      store(body, claims);
+      log('session renewed until', new Date(claims.exp * 1000).toISOString());
+      scheduleExpiry();
+      emit('renewed', claims);
+      return true;
+    } catch (e) {
+      log('refresh failed:', e.message);
+      sessionStorage.removeItem(KEY.refresh);
+    }
+  }
+  log('renewing with prompt=none');
+  await login({ prompt: 'none' });
+  return false;
 }
 
 function clearSession() {
   clearTimeout(expiryTimer);
+  clearTimeout(renewTimer);
   for (const k of Object.keys(sessionStorage)) if (k.startsWith(PREFIX)) sessionStorage.removeItem(k);
 }
 
 function scheduleExpiry() {
   clearTimeout(expiryTimer);
+  clearTimeout(renewTimer);
   // setTimeout holds at most ~24.8 days; tokens live far shorter.
-  expiryTimer = setTimeout(expire, Math.min(Math.max(secondsLeft(), 0) * 1000, 2 ** 31 - 1));
+  const ms = (seconds) => Math.min(Math.max(seconds, 0) * 1000, 2 ** 31 - 1);
+  expiryTimer = setTimeout(expire, ms(secondsLeft()));
+  // Never from the callback page: it is finishing a sign-in (perhaps this very renewal).
+  if (config.renew === false || location.pathname === config.redirectPath) return;
+  // Renew a quarter of the lifetime (at most a minute) before expiry.
+  const u = user();
+  const lifetime = u && u.iat ? u.exp - u.iat : 3600;
+  renewTimer = setTimeout(() => renew().catch((e) => log('renewal failed:', e.message)), ms(secondsLeft() - Math.min(60, lifetime / 4)));
 }
 
 function expire() {
+  log('session expired');
   clearSession();
+  profile.attributes = [];
   for (const cb of logoutHandlers) cb({ reason: 'expired' });
+}
+
+/** Ends the session as expired: clears every `colorid_` key and calls the onLogout callbacks with reason "expired". */
+export function sessionExpired() {
+  expire();
 }
 
 /** Clears every `colorid_` key, then ends the provider's session when it offers an end_session_endpoint. */
 export async function logout() {
   const idToken = sessionStorage.getItem(KEY.token);
+  log('signing out');
   clearSession();
+  profile.attributes = [];
   for (const cb of logoutHandlers) cb({ reason: 'user' });
   let d = null;
   try {

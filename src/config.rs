@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use crate::publish::PublishSettings;
 
+mod api;
 mod error;
 mod raw;
 mod secret_entry;
 mod validate;
 
+pub use api::Api;
 pub use error::{ConfigError, Problem};
 use raw::{RawStack, SECRET_FIELDS};
 use validate::Validator;
@@ -49,9 +51,23 @@ pub struct Identity {
     pub level_claim: String,
     pub level_map: BTreeMap<String, String>,
     pub verified_claims: Vec<String>,
+    /// The scopes the site asks the provider for; `["openid"]` alone is an
+    /// anonymous sign-in (no name, no email reach the browser).
+    pub scopes: Vec<String>,
+    /// Start the sign-in when a visitor arrives without a session (once per tab).
+    pub sign_in_on_load: bool,
 }
 
-/// Where each secret comes from.
+/// The scopes asked for when `[identity] scopes` is not given.
+pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// Whether `s` is an RFC 6749 scope-token (printable ASCII, no space, `"` or `\`).
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secrets {
     pub app_secret: SecretSource,
@@ -89,6 +105,8 @@ pub struct Stack {
     pub secrets: Secrets,
     pub function: Function,
     pub publish: PublishSettings,
+    /// `[api]`: the Customer Attributes API's settings.
+    pub api: Api,
 }
 
 impl Stack {

@@ -23,6 +23,10 @@ pub struct SiteConfig {
     /// Set by `colorid dev` when it serves its own test identity provider.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub test_identity_provider: bool,
+    /// The scopes the site asks the provider for (`[identity] scopes`).
+    pub scopes: Vec<String>,
+    /// Start the sign-in when a visitor arrives without a session.
+    pub sign_in_on_load: bool,
 }
 
 impl SiteConfig {
@@ -35,6 +39,8 @@ impl SiteConfig {
             required_level: stack.identity.required_level.clone(),
             stack: stack.name.clone(),
             test_identity_provider: false,
+            scopes: stack.identity.scopes.clone(),
+            sign_in_on_load: stack.identity.sign_in_on_load,
         }
     }
 

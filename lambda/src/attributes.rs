@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::Date;
 
+use crate::attribute_names::AttributeNames;
 use crate::formula::{self, Formula, Type};
 use crate::level::Level;
 
@@ -29,38 +30,44 @@ pub const LEVEL: &str = "Level";
 /// The formula-only value: whole years since DateOfBirth.
 pub const AGE: &str = "Age";
 
-/// Where an attribute value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where an attribute value comes from (`ATTRIBUTE` when not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Source {
     /// A claim of the identity token.
+    #[default]
     Attribute,
     /// A formula over other attributes.
     Formula,
 }
 
-/// How trustworthy a value is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// How trustworthy a value is (`SELF_ASSERTED` when not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Pedigree {
     /// Asserted by the user, not checked by the issuer.
+    #[default]
     SelfAsserted,
     /// Verified by the issuer.
     Authoritative,
 }
 
-/// What a client asks for about one attribute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a client asks for about one attribute; every field has the Swagger
+/// definition's default, so the whole definition may be left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Definition {
     /// Claim or formula.
+    #[serde(default)]
     pub source: Source,
     /// The least pedigree acceptable.
+    #[serde(default)]
     pub pedigree: Pedigree,
     /// Include it in the signed attributes.
     #[serde(default)]
     pub signed: bool,
-    /// The formula, for `source: FORMULA`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The formula, for `source: FORMULA`; the Swagger definition's spelling
+    /// `forumla` is accepted too, since clients copy it.
+    #[serde(default, alias = "forumla", skip_serializing_if = "Option::is_none")]
     pub formula: Option<String>,
 }
 
@@ -70,6 +77,7 @@ pub struct Requested {
     /// The attribute's name (or a chosen name for a formula).
     pub name: String,
     /// How it is wanted.
+    #[serde(default)]
     pub definition: Definition,
 }
 
@@ -138,8 +146,20 @@ pub fn formula_type(name: &str) -> Option<Type> {
     }
 }
 
-/// Checks the requested attributes and parses their formulas.
+/// Checks the requested attributes and parses their formulas: `/api/attributes`,
+/// where an unknown attribute name is a failure.
 pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<ValidationFailure>> {
+    validate_with(req, &AttributeNames::default(), true)
+}
+
+/// [`validate`] over a stack's name table; with `unknown_fails` false (the
+/// `/api/v1` API) a well-formed name without a claim is not a failure: it
+/// simply has no value.
+pub fn validate_with(
+    req: &[Requested],
+    names: &AttributeNames,
+    unknown_fails: bool,
+) -> Result<Vec<Option<Formula>>, Vec<ValidationFailure>> {
     let mut failures = Vec::new();
     if req.is_empty() {
         failures.push(ValidationFailure {
@@ -157,8 +177,13 @@ pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<Validatio
         };
         match (r.definition.source, &r.definition.formula) {
             (Source::Attribute, _) => {
-                if formula_type(&r.name).is_none() || r.name == AGE {
+                if unknown_fails && (names.formula_type(&r.name).is_none() || r.name == AGE) {
                     fail(".name", format!("unknown attribute '{}'", r.name));
+                } else if !unknown_fails
+                    && let Some(p) = crate::attribute_names::name_problem(&r.name)
+                    && r.name != LEVEL
+                {
+                    fail(".name", p);
                 }
                 formulas.push(None);
             }
@@ -170,10 +195,16 @@ pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<Validatio
                 formulas.push(None);
             }
             (Source::Formula, Some(src)) => {
-                if let Some(problem) = formula_name_problem(&r.name) {
+                if let Some(problem) = formula_name_problem(&r.name).or_else(|| {
+                    names
+                        .all_names()
+                        .any(|n| n.eq_ignore_ascii_case(&r.name))
+                        .then(|| format!("'{}' is an attribute or claim name; choose another name for the formula", r.name))
+                }) {
                     fail(".name", problem);
                 }
-                match formula::parse(src, &formula_type) {
+                let types = |n: &str| names.formula_type(n);
+                match formula::parse(src, &types) {
                     // A constant would be released with the pedigree of nothing read: AUTHORITATIVE.
                     Ok(f) if f.attributes().is_empty() => {
                         fail(
@@ -203,6 +234,7 @@ pub struct Profile<'a> {
     claims: &'a Map<String, Value>,
     verified_claims: &'a [String],
     level: Option<Level>,
+    names: Option<&'a AttributeNames>,
 }
 
 impl<'a> Profile<'a> {
@@ -216,7 +248,14 @@ impl<'a> Profile<'a> {
             claims,
             verified_claims,
             level,
+            names: None,
         }
+    }
+
+    /// Reads attributes through a stack's name table instead of [`CLAIMS`].
+    pub fn with_names(mut self, names: &'a AttributeNames) -> Self {
+        self.names = Some(names);
+        self
     }
 
     fn pedigree_of(&self, claim: &str) -> Pedigree {
@@ -240,7 +279,10 @@ impl<'a> Profile<'a> {
                 .level
                 .map(|l| (Value::String(l.as_str().into()), Pedigree::Authoritative));
         }
-        let claim = CLAIMS.iter().find(|(n, _)| *n == name)?.1;
+        let claim = match self.names {
+            Some(names) => names.claim_of(name)?,
+            None => CLAIMS.iter().find(|(n, _)| *n == name)?.1,
+        };
         let value = self.claims.get(claim)?;
         let ok = match value {
             Value::String(s) => !s.is_empty(),

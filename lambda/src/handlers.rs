@@ -15,7 +15,7 @@ use crate::signing::{self, Statement};
 use crate::token::{self, Claims, Reason, VerifyError};
 
 /// Largest request body read.
-const MAX_BODY: usize = 64 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 const ROUTES: &[&str] = &[
     "/api/health",
@@ -24,15 +24,25 @@ const ROUTES: &[&str] = &[
     "/api/verify_attributes",
 ];
 
-type Outcome = (Response<Body>, String);
+pub(crate) type Outcome = (Response<Body>, String);
 
-fn done(resp: Response<Body>, reason: &str) -> Outcome {
+pub(crate) fn done(resp: Response<Body>, reason: &str) -> Outcome {
     (resp, reason.to_string())
 }
 
 /// Whether `path` is one of the function's routes.
 pub(crate) fn is_route(path: &str) -> bool {
-    ROUTES.contains(&path)
+    ROUTES.contains(&path) || crate::v1::ROUTES.contains(&path)
+}
+
+/// The methods a route answers, for `Allow` and CORS preflights.
+pub(crate) fn methods_of(path: &str) -> Option<&'static str> {
+    match path {
+        "/api/health" | "/api/color" => Some("GET"),
+        "/api/attributes" => Some("GET, POST"),
+        "/api/verify_attributes" => Some("POST"),
+        _ => crate::v1::methods_of(path),
+    }
 }
 
 /// Constant-time comparison, so the origin secret cannot be guessed byte by byte from timing.
@@ -60,6 +70,13 @@ fn origin_allowed(ready: &Ready, req: &Request) -> bool {
 }
 
 pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
+    let cors = crate::cors::Cors::for_request(&ready.settings, &req);
+    let (mut resp, reason) = route_inner(ready, req, today).await;
+    cors.apply(resp.headers_mut());
+    (resp, reason)
+}
+
+async fn route_inner(ready: &Ready, req: Request, today: Date) -> Outcome {
     if !origin_allowed(ready, &req) {
         return done(
             // Not 403: the distribution maps 403 (S3's missing key) to the 404 page.
@@ -68,6 +85,14 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
         );
     }
     let method = req.method().as_str().to_string();
+    if method == "OPTIONS"
+        && let Some(methods) = methods_of(req.uri().path())
+    {
+        return done(crate::cors::preflight(methods), "preflight");
+    }
+    if req.uri().path().starts_with(crate::v1::PREFIX) {
+        return crate::v1::route(ready, req, today).await;
+    }
     match (req.uri().path(), method.as_str()) {
         ("/api/health", "GET") => done(response::json(200, &json!({"status": "ok"})), "-"),
         ("/api/color", "GET") => color(ready, &req).await,
@@ -84,7 +109,7 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
 }
 
 /// Verifies the request's identity token and its assurance level.
-async fn authenticate(
+pub(crate) async fn authenticate(
     ready: &Ready,
     req: &Request,
 ) -> Result<(Claims, Option<level::Level>), Outcome> {
@@ -138,7 +163,7 @@ async fn color(ready: &Ready, req: &Request) -> Outcome {
     done(response::json(200, &body), "-")
 }
 
-fn query(req: &Request) -> String {
+pub(crate) fn query(req: &Request) -> String {
     if let Some(q) = req.uri().query() {
         return q.to_string();
     }
@@ -218,6 +243,7 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
             formulas: formulas_to_sign,
             audience: request.audience,
             nonce: request.nonce,
+            ..Statement::default()
         };
         match ready.signer.sign_statement(statement, token::now()) {
             Ok(jwt) => body["signed_attributes"] = Value::String(jwt),

@@ -4,7 +4,9 @@
 //! [`App::handle`] serves one request and never fails; `main.rs` runs it under
 //! the Lambda runtime and `colorid dev` serves it in-process.
 
+pub mod attribute_names;
 pub mod attributes;
+mod cors;
 pub mod formula;
 mod handlers;
 pub mod identity;
@@ -18,6 +20,7 @@ pub mod signing;
 pub mod ssm;
 mod tls;
 pub mod token;
+pub mod v1;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

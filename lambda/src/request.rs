@@ -83,7 +83,8 @@ impl AttributesRequest {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes a query value (`%XX` and `+`).
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::attribute_names::AttributeNames;
 use crate::level::Level;
 use crate::token::MAX_LEEWAY_SECONDS;
 
@@ -22,7 +23,18 @@ pub const PRODUCTION_ENV: &[&str] = &[
     "COLORID_LEVEL_MAP",
     "COLORID_VERIFIED_CLAIMS",
     "COLORID_LEEWAY_SECONDS",
+    crate::attribute_names::ENV,
+    CUSTOMER_SHARED_ENV,
+    ALLOWED_ORIGINS_ENV,
 ];
+
+/// The sharing preference `GET /api/v1/customer_shared` answers: `ALWAYS` or `NOT_ALWAYS`.
+pub const CUSTOMER_SHARED_ENV: &str = "COLORID_CUSTOMER_SHARED";
+/// Origins besides the site's own that may call the API from a browser
+/// (comma-separated; `*` for any, then without credentials).
+pub const ALLOWED_ORIGINS_ENV: &str = "COLORID_ALLOWED_ORIGINS";
+/// The values `customer_shared` may take.
+pub const SHARING_PREFERENCES: [&str; 2] = ["ALWAYS", "NOT_ALWAYS"];
 
 /// Everything the function needs to answer requests.
 #[derive(Clone)]
@@ -55,6 +67,12 @@ pub struct Settings {
     pub algorithms: Vec<String>,
     /// Least time between JWKS refetches caused by unknown key ids.
     pub jwks_refetch_penalty: Duration,
+    /// Attribute names of `/api/v1` and the claims they read.
+    pub attribute_names: AttributeNames,
+    /// The stack's sharing preference, `ALWAYS` or `NOT_ALWAYS`.
+    pub customer_shared: String,
+    /// Origins besides `site_url`'s that browsers may call the API from.
+    pub allowed_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -128,6 +146,9 @@ impl Settings {
             leeway: 30,
             algorithms: crate::token::default_algorithms(),
             jwks_refetch_penalty: crate::jwks::DEFAULT_PENALTY,
+            attribute_names: AttributeNames::default(),
+            customer_shared: "NOT_ALWAYS".into(),
+            allowed_origins: Vec::new(),
         }
     }
 
@@ -162,6 +183,9 @@ impl Settings {
         if self.level_map.values().any(|v| Level::parse(v).is_none()) {
             return invalid("level_map", "values must be AAL1, AAL2 or AAL3");
         }
+        if !SHARING_PREFERENCES.contains(&self.customer_shared.as_str()) {
+            return invalid("customer_shared", "must be ALWAYS or NOT_ALWAYS");
+        }
         Ok(())
     }
 
@@ -184,6 +208,26 @@ impl Settings {
                 .split(',')
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env(crate::attribute_names::ENV).filter(|v| !v.is_empty()) {
+            let invalid = |reason: String| ConfigError::InvalidEnv {
+                name: crate::attribute_names::ENV,
+                reason,
+            };
+            let overrides = serde_json::from_str(&v)
+                .map_err(|e| invalid(format!("expected a JSON object of strings: {e}")))?;
+            self.attribute_names = AttributeNames::with_overrides(&overrides).map_err(invalid)?;
+        }
+        if let Some(v) = env(CUSTOMER_SHARED_ENV).filter(|v| !v.is_empty()) {
+            self.customer_shared = v;
+        }
+        if let Some(v) = env(ALLOWED_ORIGINS_ENV) {
+            self.allowed_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
                 .map(String::from)
                 .collect();
         }

@@ -36,6 +36,10 @@ pub struct SignedClaims {
     /// Formula results, kept apart so that none can be read as a released attribute.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formulas: Vec<Value>,
+    /// `/api/v1`: each signed attribute (not formula) as a top-level claim,
+    /// name → value, as the Customer Attributes API documents.
+    #[serde(flatten, default)]
+    pub top_level: serde_json::Map<String, Value>,
 }
 
 /// What one signed-attributes JWT states.
@@ -51,6 +55,8 @@ pub struct Statement {
     pub audience: Option<String>,
     /// The nonce.
     pub nonce: Option<String>,
+    /// Top-level claims (`/api/v1`): attribute name → value.
+    pub top_level: serde_json::Map<String, Value>,
 }
 
 /// Signs and verifies attribute JWTs with one key.
@@ -177,6 +183,7 @@ impl Signer {
             nonce: st.nonce,
             attributes: st.attributes,
             formulas: st.formulas,
+            top_level: st.top_level,
         };
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| KeyError(e.to_string()))
     }

@@ -31,6 +31,8 @@ pub(super) struct RawStack {
     pub(super) function: RawFunction,
     #[serde(default)]
     pub(super) publish: Option<Spanned<PublishSettings>>,
+    #[serde(default)]
+    pub(super) api: super::api::RawApi,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +46,9 @@ pub(super) struct RawIdentity {
     pub(super) level_map: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub(super) verified_claims: Vec<Spanned<String>>,
+    pub(super) scopes: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) sign_in_on_load: bool,
 }
 
 #[derive(Deserialize, Default)]

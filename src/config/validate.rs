@@ -260,6 +260,7 @@ impl Validator<'_> {
             ),
         };
         let function = self.validate_function(&raw.function);
+        let api = self.validate_api(&raw.api);
         let publish = match raw.publish {
             Some(p) => {
                 let span = p.span();
@@ -287,6 +288,7 @@ impl Validator<'_> {
             secrets,
             function,
             publish,
+            api,
         }
     }
 
@@ -359,6 +361,7 @@ impl Validator<'_> {
             }
             verified_claims.push(c.get_ref().clone());
         }
+        let scopes = self.validate_scopes(id.scopes.as_ref());
         Identity {
             issuer,
             client_id,
@@ -366,7 +369,35 @@ impl Validator<'_> {
             level_claim,
             level_map,
             verified_claims,
+            scopes,
+            sign_in_on_load: id.sign_in_on_load,
         }
+    }
+
+    fn validate_scopes(&mut self, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+        let Some(raw) = raw else {
+            return DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect();
+        };
+        for (i, s) in raw.get_ref().iter().enumerate() {
+            if !is_scope_token(s.get_ref()) {
+                self.push(
+                    &s.span(),
+                    &format!("identity.scopes[{i}]"),
+                    format!("{:?} is not a scope", s.get_ref()),
+                    "write scope names such as \"openid\", \"profile\" or \"email\", one per string",
+                );
+            }
+        }
+        let scopes: Vec<String> = raw.get_ref().iter().map(|s| s.get_ref().clone()).collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            self.push(
+                &raw.span(),
+                "identity.scopes",
+                "does not include \"openid\"".to_string(),
+                "OpenID Connect needs \"openid\"; use [\"openid\"] for an anonymous sign-in",
+            );
+        }
+        scopes
     }
 
     pub(super) fn secret_source(
@@ -471,7 +502,7 @@ fn normalize_dns(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn is_claim_name(s: &str) -> bool {
+pub(super) fn is_claim_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()

@@ -111,6 +111,12 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     settings.level_claim = opts.level_claim.clone();
     settings.level_map = opts.level_map.clone();
     settings.verified_claims = opts.verified_claims.clone();
+    let api = &opts.stack_config.api;
+    settings.customer_shared = api.customer_shared.clone();
+    settings.allowed_origins = api.allowed_origins.clone();
+    settings.attribute_names =
+        colorid_lambda::attribute_names::AttributeNames::with_overrides(&api.attribute_claims)
+            .map_err(|e| Error::usage(format!("[api] attribute_claims: {e}")))?;
     let app = App::new(settings)
         .map_err(|e| Error::internal(format!("the identity function's settings: {e}")))?;
 

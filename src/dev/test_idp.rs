@@ -24,6 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::keys::EcKey;
 
+mod renew;
+pub use renew::TOKEN_SECONDS_ENV;
+
 /// The client id the built-in provider knows.
 pub const CLIENT_ID: &str = "colorid-dev";
 /// How long an id token lives.
@@ -76,6 +79,7 @@ struct Pending {
     redirect_uri: String,
     challenge: String,
     nonce: Option<String>,
+    scope: String,
     issued: Instant,
 }
 
@@ -88,6 +92,8 @@ pub struct TestIdp {
     encoding: EncodingKey,
     users: Vec<TestUser>,
     codes: Mutex<HashMap<String, Pending>>,
+    renewals: renew::Renewals,
+    token_seconds: u64,
 }
 
 impl TestIdp {
@@ -102,6 +108,8 @@ impl TestIdp {
             encoding,
             users: users(),
             codes: Mutex::new(HashMap::new()),
+            renewals: renew::Renewals::default(),
+            token_seconds: renew::token_seconds(TOKEN_SECONDS),
         })
     }
 
@@ -121,19 +129,19 @@ impl TestIdp {
             .with_state(self)
     }
 
-    /// Signs an id token for user `index`.
-    fn id_token(&self, index: usize, nonce: Option<&str>) -> Result<String, String> {
+    /// Signs an id token for user `index` with the claims `scope` grants.
+    fn id_token(&self, index: usize, nonce: Option<&str>, scope: &str) -> Result<String, String> {
         let user = self.users.get(index).ok_or("no such user")?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| e.to_string())?
             .as_secs();
-        let mut claims = user.claims.clone();
+        let mut claims = claims_for_scope(&user.claims, scope);
         claims["iss"] = json!(self.issuer);
         claims["aud"] = json!(CLIENT_ID);
         claims["azp"] = json!(CLIENT_ID);
         claims["iat"] = json!(now);
-        claims["exp"] = json!(now + TOKEN_SECONDS);
+        claims["exp"] = json!(now + self.token_seconds);
         if let Some(n) = nonce {
             claims["nonce"] = json!(n);
         }
@@ -156,7 +164,9 @@ async fn discovery(State(idp): State<Arc<TestIdp>>) -> Json<Value> {
         "id_token_signing_alg_values_supported": ["ES256"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "scopes_supported": ["openid", "profile", "email"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "prompt_values_supported": ["none", "login"],
         "acr_values_supported": ["AAL1", "AAL2"],
     }))
 }
@@ -176,6 +186,10 @@ struct AuthorizeParams {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     acr_values: Option<String>,
+    /// The requested scopes; absent means `openid profile email`.
+    scope: Option<String>,
+    /// `none`: answer from the provider's session, never show the chooser.
+    prompt: Option<String>,
     /// The chosen user (the page's buttons).
     user: Option<String>,
 }
@@ -217,10 +231,18 @@ fn escape(s: &str) -> String {
 
 async fn authorize_page(
     State(idp): State<Arc<TestIdp>>,
+    headers: axum::http::HeaderMap,
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
-    if let Err(e) = check(&idp, &p) {
-        return bad_request(e);
+    let redirect = match check(&idp, &p) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    if p.prompt.as_deref() == Some("none") {
+        return match idp.renewals.session_user(&headers) {
+            Some(user) => redirect_with_code(&idp, user, &p, &redirect),
+            None => renew::login_required(&redirect, p.state.as_deref()),
+        };
     }
     let hidden = |name: &str, value: &Option<String>| match value {
         Some(v) => format!(
@@ -238,6 +260,7 @@ async fn authorize_page(
         hidden("code_challenge", &p.code_challenge),
         hidden("code_challenge_method", &p.code_challenge_method),
         hidden("acr_values", &p.acr_values),
+        hidden("scope", &p.scope),
     ]
     .concat();
     let wanted = p.acr_values.as_deref().unwrap_or("");
@@ -306,12 +329,23 @@ async fn authorize_submit(
     else {
         return bad_request("choose one of the listed users");
     };
+    let mut resp = redirect_with_code(&idp, user, &p, &redirect);
+    if let Some(cookie) = idp.renewals.start_session(user) {
+        resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    resp
+}
+
+/// Issues a code for `user` and sends the browser back to the client with it.
+fn redirect_with_code(idp: &TestIdp, user: usize, p: &AuthorizeParams, redirect: &str) -> Response {
+    let redirect = redirect.to_string();
     let code = random_token();
     let pending = Pending {
         user,
         redirect_uri: redirect.clone(),
         challenge: p.code_challenge.clone().unwrap_or_default(),
         nonce: p.nonce.clone(),
+        scope: p.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
         issued: Instant::now(),
     };
     if let Ok(mut codes) = idp.codes.lock() {
@@ -346,11 +380,56 @@ struct TokenParams {
     redirect_uri: Option<String>,
     client_id: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
 fn token_error(error: &str, description: &str) -> Response {
     let body = json!({"error": error, "error_description": description});
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// The scope a request without one gets.
+pub const DEFAULT_SCOPE: &str = "openid profile email";
+
+/// The claims OpenID Connect Core 5.4 puts under the `profile` and `email` scopes.
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+];
+
+/// A user's claims without those of the scopes not granted: with `openid`
+/// alone, only `sub` and the sign-in's own claims (`acr`, `amr`) remain.
+pub fn claims_for_scope(claims: &Value, scope: &str) -> Value {
+    let granted: Vec<&str> = scope.split(' ').collect();
+    let mut out = claims.clone();
+    if let Some(map) = out.as_object_mut() {
+        for (s, names) in SCOPE_CLAIMS {
+            if !granted.contains(s) {
+                for n in *names {
+                    map.remove(*n);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The S256 code challenge of a verifier.
@@ -359,11 +438,18 @@ pub fn challenge_of(verifier: &str) -> String {
 }
 
 async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> Response {
-    if p.grant_type.as_deref() != Some("authorization_code") {
-        return token_error("unsupported_grant_type", "only authorization_code");
-    }
     if p.client_id.as_deref() != Some(CLIENT_ID) {
         return token_error("invalid_client", "unknown client_id");
+    }
+    match p.grant_type.as_deref() {
+        Some("authorization_code") => {}
+        Some("refresh_token") => return renew::refresh_grant(&idp, p.refresh_token.as_deref()),
+        _ => {
+            return token_error(
+                "unsupported_grant_type",
+                "only authorization_code and refresh_token",
+            );
+        }
     }
     // The code is spent whatever happens next: one attempt per code.
     let pending = p
@@ -383,15 +469,18 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
     if verifier.len() < 43 || challenge_of(&verifier) != pending.challenge {
         return token_error("invalid_grant", "PKCE verification failed");
     }
-    match idp.id_token(pending.user, pending.nonce.as_deref()) {
+    match idp.id_token(pending.user, pending.nonce.as_deref(), &pending.scope) {
         Ok(id_token) => {
-            let body = json!({
+            let mut body = json!({
                 "access_token": random_token(),
                 "token_type": "Bearer",
-                "expires_in": TOKEN_SECONDS,
+                "expires_in": idp.token_seconds,
                 "id_token": id_token,
-                "scope": "openid profile email",
+                "scope": pending.scope,
             });
+            if let Some(t) = idp.renewals.issue(pending.user, &pending.scope) {
+                body["refresh_token"] = json!(t);
+            }
             let mut resp = Json(body).into_response();
             resp.headers_mut().insert(
                 header::CACHE_CONTROL,
@@ -408,7 +497,12 @@ struct LogoutParams {
     post_logout_redirect_uri: Option<String>,
 }
 
-async fn logout(State(idp): State<Arc<TestIdp>>, Query(p): Query<LogoutParams>) -> Response {
+async fn logout(
+    State(idp): State<Arc<TestIdp>>,
+    headers: axum::http::HeaderMap,
+    Query(p): Query<LogoutParams>,
+) -> Response {
+    idp.renewals.end_session(&headers);
     match p.post_logout_redirect_uri {
         Some(to) if to.starts_with(&idp.origin) => Redirect::to(&to).into_response(),
         _ => Html(format!(

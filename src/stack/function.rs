@@ -75,6 +75,26 @@ pub fn environment(ctx: &Ctx) -> BTreeMap<String, String> {
     if let Some(level) = &id.required_level {
         env.insert("COLORID_REQUIRED_LEVEL".into(), level.clone());
     }
+    let api = &ctx.stack.api;
+    // Only what differs from the function's defaults, so stacks without `[api]` keep their environment.
+    if api.customer_shared != crate::config::Api::default().customer_shared {
+        env.insert(
+            colorid_lambda::settings::CUSTOMER_SHARED_ENV.into(),
+            api.customer_shared.clone(),
+        );
+    }
+    if !api.allowed_origins.is_empty() {
+        env.insert(
+            colorid_lambda::settings::ALLOWED_ORIGINS_ENV.into(),
+            api.allowed_origins.join(","),
+        );
+    }
+    if !api.attribute_claims.is_empty() {
+        env.insert(
+            colorid_lambda::attribute_names::ENV.into(),
+            serde_json::to_string(&api.attribute_claims).unwrap_or_default(),
+        );
+    }
     if !id.level_map.is_empty() {
         env.insert(
             "COLORID_LEVEL_MAP".into(),

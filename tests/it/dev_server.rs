@@ -153,7 +153,8 @@ async fn serves_the_site_config_and_the_test_provider() {
     assert_eq!(
         config,
         json!({"issuer": issuer, "clientId": "colorid-dev", "apiBase": "/api",
-               "requiredLevel": null, "stack": "dev-test", "testIdentityProvider": true})
+               "requiredLevel": null, "stack": "dev-test", "testIdentityProvider": true,
+               "scopes": ["openid", "profile", "email"], "signInOnLoad": false})
     );
     let (_, body) = dev.get("/idp/.well-known/openid-configuration", None).await;
     let discovery: Value = serde_json::from_str(&body).unwrap();

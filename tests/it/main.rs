@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api_v1;
 mod chaos;
 mod cli;
 mod config_errors;
@@ -16,4 +17,5 @@ mod headers_policy;
 mod origin_access_identity;
 mod publish;
 mod realism;
+mod renewal;
 mod security;

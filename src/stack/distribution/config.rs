@@ -199,7 +199,8 @@ fn api_origin(api: &ApiOrigin) -> Result<Origin> {
         .built("the distribution config")
 }
 
-/// `/api/*`: every method (preflights included), nothing cached, every viewer
+/// `/api/*`: every method (OPTIONS too: CORS preflights reach the function,
+/// tests/it/api_v1.rs through the local edge), nothing cached, every viewer
 /// header but `Host` forwarded.
 fn api_behavior(inputs: &Inputs) -> Result<CacheBehavior> {
     let all = [

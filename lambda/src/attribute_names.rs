@@ -1,0 +1,148 @@
+//! The attribute-name → OpenID Connect claim table of the `/api/v1` Customer
+//! Attributes API: the defaults (the names of the CIDM guide and of
+//! `/api/attributes`), overridden per stack by `[api.attribute_claims]`.
+
+use std::collections::BTreeMap;
+
+use crate::attributes::{AGE, CLAIMS, LEVEL};
+use crate::formula::Type;
+
+/// The environment variable carrying the stack's overrides, a JSON object of
+/// attribute name → claim name (`""`: the name has no claim).
+pub const ENV: &str = "COLORID_ATTRIBUTE_CLAIMS";
+
+/// Names the CIDM guide uses beyond [`CLAIMS`], with their claims.
+const GUIDE_NAMES: &[(&str, &str)] = &[("FirstName", "given_name")];
+
+/// Names that can never be configured: the pseudo-attributes and the claims
+/// a signed-attributes JWT carries itself.
+const RESERVED: &[&str] = &[
+    LEVEL,
+    AGE,
+    "iss",
+    "aud",
+    "sub",
+    "iat",
+    "exp",
+    "nbf",
+    "jti",
+    "nonce",
+    "attributes",
+    "formulas",
+];
+
+/// Why a configured name or claim is unusable.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Some(format!(
+            "{name:?}: an attribute name has 1 to 64 ASCII letters, digits, '_' or '-'"
+        ));
+    }
+    RESERVED
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+        .then(|| format!("{name:?} is reserved"))
+}
+
+/// Attribute names and the claims they read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeNames {
+    /// Name → claim; an empty claim means the name has no value.
+    table: BTreeMap<String, String>,
+}
+
+impl Default for AttributeNames {
+    fn default() -> Self {
+        let table = CLAIMS
+            .iter()
+            .chain(GUIDE_NAMES)
+            .map(|(n, c)| (n.to_string(), c.to_string()))
+            .collect();
+        Self { table }
+    }
+}
+
+impl AttributeNames {
+    /// The defaults with `overrides` applied (`""` removes a name's claim).
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Self, String> {
+        let mut names = Self::default();
+        for (name, claim) in overrides {
+            if let Some(p) = name_problem(name) {
+                return Err(p);
+            }
+            if claim.len() > 128 || claim.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(format!("{name}: {claim:?} is not a claim name"));
+            }
+            names.table.insert(name.clone(), claim.clone());
+        }
+        Ok(names)
+    }
+
+    /// The claim an attribute reads, if it has one.
+    pub fn claim_of(&self, name: &str) -> Option<&str> {
+        self.table
+            .get(name)
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Whether `name` is an attribute with a claim (or `Level`).
+    pub fn is_attribute(&self, name: &str) -> bool {
+        name == LEVEL || self.claim_of(name).is_some()
+    }
+
+    /// The type a formula sees for `name`.
+    pub fn formula_type(&self, name: &str) -> Option<Type> {
+        if name == AGE {
+            Some(Type::Int)
+        } else if self.is_attribute(name) {
+            Some(Type::Str)
+        } else {
+            None
+        }
+    }
+
+    /// Every name and claim in the table, mapped or not.
+    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+        self.table
+            .iter()
+            .flat_map(|(n, c)| [n.as_str(), c.as_str()])
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The table, for documentation (`openapi.json`).
+    pub fn table(&self) -> &BTreeMap<String, String> {
+        &self.table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_overrides_and_unmapped_names() {
+        let n = AttributeNames::default();
+        assert_eq!(n.claim_of("FirstName"), Some("given_name"));
+        assert_eq!(n.claim_of("GivenName"), Some("given_name"));
+        assert_eq!(n.claim_of("DateOfBirth"), Some("birthdate"));
+        assert_eq!(n.claim_of("QID"), None);
+        let o = BTreeMap::from([
+            ("QID".to_string(), "qid".to_string()),
+            ("Nickname".to_string(), String::new()),
+        ]);
+        let n = AttributeNames::with_overrides(&o).unwrap();
+        assert_eq!(n.claim_of("QID"), Some("qid"));
+        assert_eq!(n.claim_of("Nickname"), None);
+        assert!(!n.is_attribute("Nickname"));
+        for bad in ["sub", "Age", "a b", ""] {
+            let o = BTreeMap::from([(bad.to_string(), "x".to_string())]);
+            assert!(AttributeNames::with_overrides(&o).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// Anonymous sign-in: a stack with `[identity] scopes = ["openid"]` (COLORID_URL_ANON,
+// started by scripts/test-browser). The page shows the pseudonymous identity and the
+// colour; no response the site, the API or the token endpoint sends carries the
+// user's name or email. (The test provider's own user chooser lists its users'
+// claims, as a provider's sign-in page would; it is not the site, so it is left out.)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.COLORID_URL_ANON;
+assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_ANON)');
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+const LEAKS = ['Alice', 'Liddell', 'alice@example.test', '1990-05-04'];
+
+test('with scopes = ["openid"] the site shows only the pseudonymous identity and colour', async () => {
+  const context = await browser.newContext();
+  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const page = await context.newPage();
+  const seen = [];
+  page.on('response', async (resp) => {
+    const url = new URL(resp.url());
+    if (url.pathname === '/idp/authorize') return;
+    const text = await resp.text().catch(() => '');
+    seen.push({ url: url.pathname, text });
+  });
+  await page.goto(BASE + '/');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/idp\/authorize\?/);
+  assert.equal(new URL(page.url()).searchParams.get('scope'), 'openid');
+  await page.getByRole('button', { name: 'Sign in as alice' }).click();
+  await page.waitForURL(BASE + '/');
+  await page.locator('#signed-in').waitFor();
+  await page.waitForFunction(() => document.getElementById('user-identity').textContent.length > 0);
+  await page.waitForLoadState('networkidle');
+
+  const identity = await page.textContent('#user-identity');
+  assert.match(identity, /\S/);
+  assert.match(await page.textContent('#color-hex'), /^#[0-9a-f]{6}$/);
+  const shown = await page.textContent('body');
+  const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
+  for (const leak of LEAKS) {
+    assert.ok(!shown.includes(leak), `${leak} is shown`);
+    assert.ok(!stored.includes(leak), `${leak} is stored`);
+    for (const r of seen) assert.ok(!r.text.includes(leak), `${leak} in the response of ${r.url}`);
+  }
+  assert.ok(seen.some((r) => r.url === '/idp/token'), 'the token response was checked');
+  assert.ok(seen.some((r) => r.url === '/api/color'), 'the colour response was checked');
+  await context.close();
+});

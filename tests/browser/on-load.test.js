@@ -1,0 +1,49 @@
+// Sign-in offered on page load (`[identity] sign_in_on_load = true`, COLORID_URL_ONLOAD)
+// and the favicon, as the original site had them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.COLORID_URL_ONLOAD;
+assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_ONLOAD)');
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => browser?.close());
+
+test('a visitor without a session is sent to sign in once; after signing out the page stays', async () => {
+  const context = await browser.newContext();
+  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const page = await context.newPage();
+  await page.goto(BASE + '/');
+  await page.waitForURL(/\/idp\/authorize\?/);
+  await page.getByRole('button', { name: 'Sign in as carol' }).click();
+  await page.waitForURL(BASE + '/');
+  await page.locator('#signed-in').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(BASE + '/');
+  await page.locator('#signed-out').waitFor();
+  await page.reload();
+  await page.locator('#signed-out').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  await context.close();
+});
+
+test('the favicon is color.png', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const resp = await page.request.get(BASE + '/color.png');
+  assert.equal(resp.status(), 200);
+  assert.equal(resp.headers()['content-type'], 'image/png');
+  const body = await resp.body();
+  assert.deepEqual([...body.subarray(1, 4)], [...Buffer.from('PNG')]);
+  await page.goto(BASE + '/docs/');
+  assert.equal(await page.getAttribute('link[rel=icon]', 'href'), '/color.png');
+  await context.close();
+});

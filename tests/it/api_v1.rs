@@ -1,0 +1,703 @@
+//! `/api/v1`, the Customer Attributes API, against `colorid dev` over HTTP
+//! (through the local edge): one test per request example of the CIDM
+//! guide's Swagger definition, CORS, and the OpenAPI document checked
+//! against the responses the code really sends.
+
+use crate::common;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use colorid::dev::server::{self, DevOptions};
+use serde_json::{Value, json};
+
+struct Dev {
+    origin: String,
+    http: reqwest::Client,
+    _site: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// `colorid dev` with `api` as the stack's `[api]` table; birthdate is a verified claim.
+async fn start(api: &str) -> Dev {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<h1>index</h1>").unwrap();
+    let text = format!(
+        "name = \"api-v1\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n[api]\n{api}\n"
+    );
+    let stack_config = colorid::config::parse(&site.path().join("stack.toml"), &text).unwrap();
+    let opts = DevOptions {
+        stack: "api-v1".into(),
+        stack_config,
+        site_dir: site.path().to_path_buf(),
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        issuer: None,
+        required_level: None,
+        level_claim: "acr".into(),
+        level_map: HashMap::new(),
+        verified_claims: vec!["birthdate".into()],
+        deployed: None,
+    };
+    let dev = server::bind(opts).await.unwrap();
+    let origin = dev.origin.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(dev.run(async {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Dev {
+        origin,
+        http,
+        _site: site,
+        stop: Some(tx),
+    }
+}
+
+impl Dev {
+    async fn token(&self, user: &str) -> String {
+        common::test_idp_token(&self.http, &self.origin, user).await
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.origin));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.origin))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.unwrap()).await
+    }
+}
+
+async fn read(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    (status, body)
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+fn by_name(body: &Value) -> HashMap<String, Value> {
+    body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap().to_string(), a.clone()))
+        .collect()
+}
+
+fn pedigree(a: &Value) -> &Value {
+    &a["metadata"][0]["value"]
+}
+
+/// The guide's ATTRIBUTES example as written, trailing commas included.
+const GUIDE_ATTRIBUTES: &str = r#"{
+"attributes": [
+{
+"name": "GivenName",
+"definition": {
+"pedigree": "SELF_ASSERTED",
+"signed": true,
+}
+},
+{
+"name": "FamilyName",
+"definition": {
+"pedigree": "AUTHORITATIVE",
+"signed": true,
+}
+},
+{
+"name" : "Senior",
+"definition": {
+"source": "FORMULA",
+"formula" : "Age >= 65"
+}
+}
+]
+}"#;
+
+/// What the guide's ATTRIBUTES request answers for bob (born 1950, birthdate
+/// verified, family name not verified).
+fn assert_guide_attributes_answer(body: &Value) {
+    let got = by_name(body);
+    assert_eq!(got.len(), 2, "{body}");
+    let given = &got["GivenName"];
+    assert_eq!(given["value"], json!("Bob"));
+    assert_eq!(pedigree(given), &json!("SELF_ASSERTED"));
+    assert_eq!(
+        given["definition"],
+        json!({"source": "ATTRIBUTE", "pedigree": "SELF_ASSERTED", "signed": true})
+    );
+    // AUTHORITATIVE was asked and the provider does not verify family_name.
+    assert!(!got.contains_key("FamilyName"));
+    let senior = &got["Senior"];
+    assert_eq!(senior["value"], json!("true"));
+    assert_eq!(pedigree(senior), &json!("AUTHORITATIVE"));
+    assert_eq!(
+        senior["definition"],
+        json!({"source": "FORMULA", "pedigree": "SELF_ASSERTED", "signed": false, "formula": "Age >= 65"})
+    );
+    let signed = payload(body["signed_attributes"].as_str().unwrap());
+    assert_eq!(signed["GivenName"], json!("Bob"));
+    assert!(signed.get("Senior").is_none(), "{signed}");
+}
+
+#[tokio::test]
+async fn get_with_the_three_query_parameters() {
+    let dev = start("").await;
+    let bob = dev.token("bob").await;
+    let (status, body) = dev
+        .get(
+            "/api/v1/customer_attributes?authoritative_attributes=QID,DateOfBirth,Email\
+             &self_asserted_attributes=Name,UserId,AuthenticationMethod,Picture,FirstName,FamilyName,Nickname&sign=true",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = by_name(&body);
+    let mut names: Vec<_> = got.keys().cloned().collect();
+    names.sort();
+    // QID, Picture and Nickname have no value for bob: left out, not a 400.
+    assert_eq!(
+        names,
+        [
+            "AuthenticationMethod",
+            "DateOfBirth",
+            "Email",
+            "FamilyName",
+            "FirstName",
+            "Name",
+            "UserId"
+        ]
+    );
+    assert_eq!(got["DateOfBirth"]["value"], json!("1950-01-01"));
+    assert_eq!(pedigree(&got["DateOfBirth"]), &json!("AUTHORITATIVE"));
+    assert_eq!(got["FirstName"]["value"], json!("Bob"));
+    assert_eq!(pedigree(&got["FamilyName"]), &json!("SELF_ASSERTED"));
+    assert_eq!(got["AuthenticationMethod"]["value"], json!("pwd otp"));
+    assert!(got.values().all(|a| a["value"].is_string()));
+    assert_eq!(
+        got["Email"]["definition"],
+        json!({"source": "ATTRIBUTE", "pedigree": "AUTHORITATIVE", "signed": true})
+    );
+    // Each signed attribute is a top-level claim of the signed attributes.
+    let signed = payload(body["signed_attributes"].as_str().unwrap());
+    assert_eq!(signed["DateOfBirth"], json!("1950-01-01"));
+    assert_eq!(signed["FirstName"], json!("Bob"));
+    assert_eq!(signed["Email"], json!("bob@example.test"));
+    assert!(signed.get("QID").is_none());
+
+    // Nothing with a value: 204; no token: 401.
+    let (status, _) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=QID,Picture",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Email",
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn get_with_url_encoded_attributes() {
+    let dev = start("").await;
+    let bob = dev.token("bob").await;
+    let encoded: String = url_encode(GUIDE_ATTRIBUTES);
+    let (status, body) = dev
+        .get(
+            &format!("/api/v1/customer_attributes?attributes={encoded}"),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_guide_attributes_answer(&body);
+
+    let (status, body) = dev
+        .get("/api/v1/customer_attributes?attributes=%7B", Some(&bob))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["validation_failures"][0]["property"],
+        json!("attributes")
+    );
+}
+
+#[tokio::test]
+async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
+    let dev = start("").await;
+    let bob = dev.token("bob").await;
+    let (status, body) = dev
+        .post("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_guide_attributes_answer(&body);
+
+    // No definition at all, and `forumla` as the Swagger definition spells it.
+    let (status, body) = dev
+        .post(
+            "/api/v1/customer_attributes",
+            Some(&bob),
+            r#"{"attributes": [{"name": "Email"},
+                {"name": "Over60", "definition": {"source": "FORMULA", "forumla": "Age > 60", "signed": true}}]}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = by_name(&body);
+    assert_eq!(
+        got["Email"]["definition"],
+        json!({"source": "ATTRIBUTE", "pedigree": "SELF_ASSERTED", "signed": false})
+    );
+    assert_eq!(got["Over60"]["value"], json!("true"));
+    // A signed formula result is signed apart, never as a top-level claim.
+    let signed = payload(body["signed_attributes"].as_str().unwrap());
+    assert!(
+        signed.get("Over60").is_none() && signed.get("Email").is_none(),
+        "{signed}"
+    );
+    assert_eq!(signed["formulas"][0]["name"], json!("Over60"));
+
+    // A bad formula and no attributes: ValidationError with description and link.
+    let (status, body) = dev
+        .post(
+            "/api/v1/customer_attributes",
+            Some(&bob),
+            r#"{"attributes": [{"name": "X", "definition": {"source": "FORMULA", "formula": "Age >>"}}]}"#,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let failure = &body["validation_failures"][0];
+    assert_eq!(
+        failure["property"],
+        json!("attributes[0].definition.formula")
+    );
+    assert!(
+        failure["description"]
+            .as_str()
+            .unwrap()
+            .contains("Age >= 65")
+    );
+    assert_eq!(
+        failure["link"],
+        json!(format!("{}/docs/api.html#formulas", dev.origin))
+    );
+    let (status, body) = dev
+        .post(
+            "/api/v1/customer_attributes",
+            Some(&bob),
+            r#"{"attributes": []}"#,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["validation_failures"][0]["link"],
+        json!(format!("{}/docs/api.html#request", dev.origin))
+    );
+}
+
+#[tokio::test]
+async fn verify_customer_attributes_round_trip_and_tampering() {
+    let dev = start("").await;
+    let alice = dev.token("alice").await;
+    let (status, body) = dev
+        .get(
+            "/api/v1/customer_attributes?authoritative_attributes=Email&self_asserted_attributes=FirstName&sign=true",
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let jwt = body["signed_attributes"].as_str().unwrap().to_string();
+    let request = json!({"signed_attributes": jwt}).to_string();
+    let (status, verified) = dev
+        .post("/api/v1/verify_customer_attributes", None, &request)
+        .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["attributes"], body["attributes"]);
+
+    let mut tampered = jwt.clone();
+    tampered.insert(jwt.find('.').unwrap() + 2, 'x');
+    let request = json!({"signed_attributes": tampered}).to_string();
+    let (status, _) = dev
+        .post("/api/v1/verify_customer_attributes", None, &request)
+        .await;
+    assert_eq!(status, 401);
+    let (status, body) = dev
+        .post("/api/v1/verify_customer_attributes", None, "{}")
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["validation_failures"][0]["property"], json!("body"));
+}
+
+#[tokio::test]
+async fn customer_shared_comes_from_the_stack() {
+    let dev = start("").await;
+    let carol = dev.token("carol").await;
+    let (status, body) = dev.get("/api/v1/customer_shared", Some(&carol)).await;
+    assert_eq!((status, body), (200, json!({"share": "NOT_ALWAYS"})));
+    let (status, _) = dev.get("/api/v1/customer_shared", None).await;
+    assert_eq!(status, 401);
+
+    let dev = start("customer_shared = \"ALWAYS\"").await;
+    let carol = dev.token("carol").await;
+    let (status, body) = dev.get("/api/v1/customer_shared", Some(&carol)).await;
+    assert_eq!((status, body), (200, json!({"share": "ALWAYS"})));
+    let (status, body) = dev.get("/api/v1/health", None).await;
+    assert_eq!((status, body), (200, json!({"status": "ok"})));
+}
+
+#[tokio::test]
+async fn the_claim_table_is_the_stacks() {
+    let dev = start("[api.attribute_claims]\nQID = \"sub\"\nFirstName = \"\"").await;
+    let bob = dev.token("bob").await;
+    let (status, body) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=QID,FirstName",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = by_name(&body);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got["QID"]["value"], json!("test-bob"));
+}
+
+#[tokio::test]
+async fn cors_for_listed_origins_on_every_response() {
+    let dev = start("allowed_origins = [\"https://app.example\"]").await;
+    let preflight = dev
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/customer_attributes", dev.origin),
+        )
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+
+    // An error carries the header too, so the caller can read it.
+    let resp = dev
+        .http
+        .get(format!("{}/api/v1/customer_shared", dev.origin))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    // The site's own origin always; an unlisted one never.
+    for (origin, allowed) in [(dev.origin.as_str(), true), ("https://evil.example", false)] {
+        let resp = dev
+            .http
+            .get(format!("{}/api/health", dev.origin))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.headers().get("access-control-allow-origin").is_some(),
+            allowed,
+            "{origin}"
+        );
+    }
+
+    let dev = start("allowed_origins = [\"*\"]").await;
+    let resp = dev
+        .http
+        .get(format!("{}/api/v1/health", dev.origin))
+        .header("origin", "https://any.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert!(
+        resp.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+}
+
+/// Every key of `value` is a property of `schema` (following `$ref`s and arrays).
+fn check_against(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    match value {
+        Value::Object(map) => {
+            let props = schema["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: no properties in {schema}"));
+            for req in schema["required"].as_array().into_iter().flatten() {
+                assert!(map.contains_key(req.as_str().unwrap()), "{at}: {req}");
+            }
+            for (k, v) in map {
+                let sub = props
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{at}.{k} is not in the OpenAPI schema"));
+                check_against(doc, sub, v, &format!("{at}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_against(doc, &schema["items"], v, &format!("{at}[{i}]"));
+            }
+        }
+        Value::String(_) => {
+            let t = &schema["type"];
+            assert!(
+                t == "string" || t.as_array().is_some_and(|a| a.contains(&json!("string"))),
+                "{at}: {schema}"
+            );
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_what_the_code_sends() {
+    let dev = start("").await;
+    let (status, doc) = dev.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], json!("3.1.0"));
+    assert_eq!(
+        doc["servers"][0]["url"],
+        json!(format!("{}/api/v1", dev.origin))
+    );
+    let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let bob = dev.token("bob").await;
+    let (_, attrs) = dev
+        .post("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
+        .await;
+    check_against(
+        &doc,
+        &schema("CustomerAttributesResponse"),
+        &attrs,
+        "attributes",
+    );
+    let request = json!({"signed_attributes": attrs["signed_attributes"]}).to_string();
+    let (_, verified) = dev
+        .post("/api/v1/verify_customer_attributes", None, &request)
+        .await;
+    check_against(
+        &doc,
+        &schema("VerifyAttributesResponse"),
+        &verified,
+        "verify",
+    );
+    let (_, invalid) = dev
+        .post("/api/v1/customer_attributes", Some(&bob), "[]")
+        .await;
+    check_against(&doc, &schema("ValidationError"), &invalid, "invalid");
+    let (_, shared) = dev.get("/api/v1/customer_shared", Some(&bob)).await;
+    check_against(
+        &doc,
+        &schema("CustomerSharingPreference"),
+        &shared,
+        "shared",
+    );
+    let (_, refused) = dev.get("/api/v1/customer_shared", None).await;
+    check_against(&doc, &schema("Error"), &refused, "refused");
+    let (_, health) = dev.get("/api/v1/health", None).await;
+    check_against(&doc, &schema("HealthResponse"), &health, "health");
+    // Valid OpenAPI 3.1 by the pinned validator from PyPI (requirements.txt, installed by scripts/setup).
+    let validator =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/openapi-spec-validator");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = std::process::Command::new(&validator)
+        .args(["--schema", "3.1"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", validator.display()));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The request example is a CustomerAttributesRequest.
+    let guide = json!({"attributes": [{"name": "GivenName", "definition": {"pedigree": "SELF_ASSERTED", "signed": true}}]});
+    check_against(
+        &doc,
+        &schema("CustomerAttributesRequest"),
+        &guide,
+        "request",
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn anonymous_sign_in_releases_no_name_or_email() {
+    let site = tempfile::tempdir().unwrap();
+    let text = "name = \"anon\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\nscopes = [\"openid\"]\nsign_in_on_load = true\n";
+    let stack = colorid::config::parse(&site.path().join("stack.toml"), text).unwrap();
+    assert_eq!(stack.identity.scopes, ["openid"]);
+    // What `publish` writes as config.json for such a stack.
+    let published: Value =
+        serde_json::from_slice(&colorid::site::SiteConfig::of(&stack).to_json()).unwrap();
+    assert_eq!(published["scopes"], json!(["openid"]));
+    assert_eq!(published["signInOnLoad"], json!(true));
+    let dev = start("").await;
+    // What the site's config.json tells the page to ask for, by default.
+    let (_, config) = dev.get("/config.json", None).await;
+    assert_eq!(config["scopes"], json!(["openid", "profile", "email"]));
+
+    // The code flow asking for `openid` alone, as the site does with scopes = ["openid"].
+    let redirect = format!("{}/callback.html", dev.origin);
+    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
+    let form = [
+        ("response_type", "code"),
+        ("client_id", "colorid-dev"),
+        ("redirect_uri", redirect.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("scope", "openid"),
+        ("user", "alice"),
+    ];
+    let resp = dev
+        .http
+        .post(format!("{}/idp/authorize", dev.origin))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", "colorid-dev"),
+        ("code_verifier", common::VERIFIER),
+    ];
+    let resp = dev
+        .http
+        .post(format!("{}/idp/token", dev.origin))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    for leak in ["Alice", "alice@example.test", "1990-05-04"] {
+        assert!(!text.contains(leak), "{leak} in {text}");
+    }
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["scope"], json!("openid"));
+    let token = body["id_token"].as_str().unwrap();
+    let claims = payload(token);
+    assert_eq!(claims["sub"], json!("test-alice"));
+    assert!(claims.get("email").is_none() && claims.get("name").is_none());
+    let (status, color) = dev.get("/api/color", Some(token)).await;
+    assert_eq!(status, 200, "{color}");
+    assert!(color["yourUserIdentity"].is_string());
+    let (status, _) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Name,FirstName,Email,DateOfBirth",
+            Some(token),
+        )
+        .await;
+    assert_eq!(status, 204);
+}
+
+#[test]
+fn bad_api_and_scope_settings_name_their_field() {
+    let base = "name = \"s\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n";
+    for (extra, field) in [
+        ("scopes = [\"profile\"]", "identity.scopes"),
+        ("scopes = [\"openid\", \"a b\"]", "identity.scopes[1]"),
+        (
+            "[api]\ncustomer_shared = \"SOMETIMES\"",
+            "api.customer_shared",
+        ),
+        (
+            "[api]\nallowed_origins = [\"https://app.example/path\"]",
+            "api.allowed_origins[0]",
+        ),
+        (
+            "[api.attribute_claims]\nsub = \"email\"",
+            "api.attribute_claims.sub",
+        ),
+    ] {
+        let err = colorid::config::parse(
+            std::path::Path::new("stack.toml"),
+            &format!("{base}{extra}\n"),
+        )
+        .expect_err(extra);
+        let fields: Vec<_> = err.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, [field], "{extra}");
+    }
+}

@@ -1,0 +1,226 @@
+//! Staying signed in with `colorid dev`'s test provider: refresh tokens with
+//! rotation under `offline_access`, and `prompt=none` answered from the
+//! provider's session cookie (`login_required` without one).
+
+use crate::common;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use colorid::dev::server::{self, DevOptions};
+use serde_json::Value;
+
+async fn start() -> (String, tempfile::TempDir, tokio::sync::oneshot::Sender<()>) {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<h1>index</h1>").unwrap();
+    let text = "name = \"renew\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n";
+    let stack_config = colorid::config::parse(&site.path().join("stack.toml"), text).unwrap();
+    let dev = server::bind(DevOptions {
+        stack: "renew".into(),
+        stack_config,
+        site_dir: site.path().to_path_buf(),
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        issuer: None,
+        required_level: None,
+        level_claim: "acr".into(),
+        level_map: HashMap::new(),
+        verified_claims: vec![],
+        deployed: None,
+    })
+    .await
+    .unwrap();
+    let origin = dev.origin.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(dev.run(async {
+        let _ = rx.await;
+    }));
+    (origin, site, tx)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn authorize_form<'a>(
+    redirect: &'a str,
+    challenge: &'a str,
+    scope: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", "colorid-dev"),
+        ("redirect_uri", redirect),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("scope", scope),
+        ("state", "st"),
+    ]
+}
+
+async fn exchange(http: &reqwest::Client, origin: &str, location: &str) -> Value {
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let redirect = format!("{origin}/callback.html");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", "colorid-dev"),
+        ("code_verifier", common::VERIFIER),
+    ];
+    let resp = http
+        .post(format!("{origin}/idp/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
+async fn refresh(http: &reqwest::Client, origin: &str, token: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", "colorid-dev"),
+    ];
+    let resp = http
+        .post(format!("{origin}/idp/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn offline_access_gives_a_refresh_token_that_rotates() {
+    let (origin, _site, _stop) = start().await;
+    let http = client();
+    let redirect = format!("{origin}/callback.html");
+    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
+
+    // Without offline_access: no refresh token.
+    let mut form = authorize_form(&redirect, &challenge, "openid profile");
+    form.push(("user", "alice"));
+    let resp = http
+        .post(format!("{origin}/idp/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let body = exchange(&http, &origin, resp.headers()["location"].to_str().unwrap()).await;
+    assert!(body.get("refresh_token").is_none(), "{body}");
+
+    let mut form = authorize_form(&redirect, &challenge, "openid offline_access");
+    form.push(("user", "alice"));
+    let resp = http
+        .post(format!("{origin}/idp/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let body = exchange(&http, &origin, resp.headers()["location"].to_str().unwrap()).await;
+    let first = body["refresh_token"].as_str().unwrap().to_string();
+
+    let (status, renewed) = refresh(&http, &origin, &first).await;
+    assert_eq!(status, 200, "{renewed}");
+    let second = renewed["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(first, second, "rotated");
+    let id_token = renewed["id_token"].as_str().unwrap();
+    let color = http
+        .get(format!("{origin}/api/color"))
+        .bearer_auth(id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(color.status(), 200);
+
+    // A spent refresh token is refused; the rotated one works once.
+    let (status, body) = refresh(&http, &origin, &first).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _) = refresh(&http, &origin, &second).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn prompt_none_answers_from_the_session_cookie() {
+    let (origin, _site, _stop) = start().await;
+    let http = client();
+    let redirect = format!("{origin}/callback.html");
+    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
+    let mut form = authorize_form(&redirect, &challenge, "openid");
+    form.push(("prompt", "none"));
+
+    // No session yet: login_required, back at the client with the state.
+    let resp = http
+        .get(format!("{origin}/idp/authorize"))
+        .query(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap();
+    assert_eq!(to, format!("{redirect}?error=login_required&state=st"));
+
+    // Choosing a user starts the provider's session.
+    let mut chosen = authorize_form(&redirect, &challenge, "openid");
+    chosen.push(("user", "bob"));
+    let resp = http
+        .post(format!("{origin}/idp/authorize"))
+        .form(&chosen)
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("colorid_idp_session="), "{cookie}");
+
+    let resp = http
+        .get(format!("{origin}/idp/authorize"))
+        .query(&form)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&format!("{redirect}?code=")), "{to}");
+    let body = exchange(&http, &origin, &to).await;
+    assert!(body["id_token"].is_string(), "{body}");
+
+    // Signing out at the provider ends the session.
+    http.get(format!("{origin}/idp/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let resp = http
+        .get(format!("{origin}/idp/authorize"))
+        .query(&form)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=login_required")
+    );
+}
