@@ -7,6 +7,7 @@
 pub mod attribute_names;
 pub mod attributes;
 mod cors;
+pub mod deployment;
 pub mod formula;
 mod handlers;
 pub mod identity;

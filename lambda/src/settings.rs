@@ -5,34 +5,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::attribute_names::AttributeNames;
+use crate::deployment::{Deployment, Plain};
 use crate::level::Level;
 use crate::token::MAX_LEEWAY_SECONDS;
 
 /// The environment variables production mode reads (parameter names and
 /// plain settings), kept by the settings cache for each reload.
-pub const PRODUCTION_ENV: &[&str] = &[
-    "COLORID_APP_SECRET_PARAM",
-    "COLORID_SIGNING_KEY_PARAM",
-    "COLORID_ORIGIN_VERIFY_PARAM",
-    "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
-    "COLORID_CLIENT_ID_PARAM",
-    "COLORID_ISSUER_PARAM",
-    "COLORID_SITE_URL",
-    "COLORID_REQUIRED_LEVEL",
-    "COLORID_LEVEL_CLAIM",
-    "COLORID_LEVEL_MAP",
-    "COLORID_VERIFIED_CLAIMS",
-    "COLORID_LEEWAY_SECONDS",
-    crate::attribute_names::ENV,
-    CUSTOMER_SHARED_ENV,
-    ALLOWED_ORIGINS_ENV,
-];
+pub const PRODUCTION_ENV: &[&str] = crate::deployment::env::ALL;
 
-/// The sharing preference `GET /api/v1/customer_shared` answers: `ALWAYS` or `NOT_ALWAYS`.
-pub const CUSTOMER_SHARED_ENV: &str = "COLORID_CUSTOMER_SHARED";
-/// Origins besides the site's own that may call the API from a browser
-/// (comma-separated; `*` for any, then without credentials).
-pub const ALLOWED_ORIGINS_ENV: &str = "COLORID_ALLOWED_ORIGINS";
 /// The values `customer_shared` may take.
 pub const SHARING_PREFERENCES: [&str; 2] = ["ALWAYS", "NOT_ALWAYS"];
 
@@ -147,7 +127,7 @@ impl Settings {
             algorithms: crate::token::default_algorithms(),
             jwks_refetch_penalty: crate::jwks::DEFAULT_PENALTY,
             attribute_names: AttributeNames::default(),
-            customer_shared: "NOT_ALWAYS".into(),
+            customer_shared: crate::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
         }
     }
@@ -189,59 +169,6 @@ impl Settings {
         Ok(())
     }
 
-    /// Applies the non-secret settings shared by production and development mode.
-    fn apply_plain_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        if let Some(v) = env("COLORID_REQUIRED_LEVEL").filter(|v| !v.is_empty()) {
-            self.required_level = Some(v);
-        }
-        if let Some(v) = env("COLORID_LEVEL_CLAIM").filter(|v| !v.is_empty()) {
-            self.level_claim = v;
-        }
-        if let Some(v) = env("COLORID_LEVEL_MAP").filter(|v| !v.is_empty()) {
-            self.level_map = serde_json::from_str(&v).map_err(|e| ConfigError::InvalidEnv {
-                name: "COLORID_LEVEL_MAP",
-                reason: format!("expected a JSON object of strings: {e}"),
-            })?;
-        }
-        if let Some(v) = env("COLORID_VERIFIED_CLAIMS") {
-            self.verified_claims = v
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = env(crate::attribute_names::ENV).filter(|v| !v.is_empty()) {
-            let invalid = |reason: String| ConfigError::InvalidEnv {
-                name: crate::attribute_names::ENV,
-                reason,
-            };
-            let overrides = serde_json::from_str(&v)
-                .map_err(|e| invalid(format!("expected a JSON object of strings: {e}")))?;
-            self.attribute_names = AttributeNames::with_overrides(&overrides).map_err(invalid)?;
-        }
-        if let Some(v) = env(CUSTOMER_SHARED_ENV).filter(|v| !v.is_empty()) {
-            self.customer_shared = v;
-        }
-        if let Some(v) = env(ALLOWED_ORIGINS_ENV) {
-            self.allowed_origins = v
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = env("COLORID_LEEWAY_SECONDS").filter(|v| !v.is_empty()) {
-            self.leeway = v.parse().ok().filter(|l| *l <= MAX_LEEWAY_SECONDS).ok_or(
-                ConfigError::InvalidEnv {
-                    name: "COLORID_LEEWAY_SECONDS",
-                    reason: "a whole number of seconds, at most 60".into(),
-                },
-            )?;
-        }
-        Ok(())
-    }
-
     /// Local development and test mode, used when `COLORID_DEV_CONFIG=1`: every
     /// value, secrets included, comes from environment variables
     /// (`COLORID_ISSUER`, `COLORID_CLIENT_ID`, `COLORID_APP_SECRET`,
@@ -259,7 +186,7 @@ impl Settings {
             env("COLORID_ORIGIN_VERIFY").into_iter().collect(),
         );
         s.skip_origin_verify = env("COLORID_SKIP_ORIGIN_VERIFY").is_some_and(|v| v == "1");
-        s.apply_plain_env(env)?;
+        Plain::from_env(env)?.apply(&mut s)?;
         s.validate()?;
         Ok(s)
     }
@@ -270,14 +197,19 @@ impl Settings {
         env: &(dyn Fn(&str) -> Option<String> + Sync),
         ssm: &crate::ssm::SsmClient,
     ) -> Result<Self, ConfigError> {
-        let need = |name: &'static str| env(name).ok_or(ConfigError::MissingEnv(name));
-        let secret = need("COLORID_APP_SECRET_PARAM")?;
-        let signing = need("COLORID_SIGNING_KEY_PARAM")?;
-        let origin = need("COLORID_ORIGIN_VERIFY_PARAM")?;
-        let previous = env("COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM").filter(|p| !p.is_empty());
-        let client = need("COLORID_CLIENT_ID_PARAM")?;
-        let issuer = need("COLORID_ISSUER_PARAM")?;
-        let site_url = need("COLORID_SITE_URL")?;
+        let Deployment {
+            parameters: p,
+            site_url,
+            plain,
+        } = Deployment::from_env(env)?;
+        let (secret, signing, origin, client, issuer) = (
+            p.app_secret,
+            p.signing_key,
+            p.origin_verify,
+            p.client_id,
+            p.issuer,
+        );
+        let previous = Some(p.origin_verify_previous).filter(|p| !p.is_empty());
 
         let mut names = vec![
             secret.clone(),
@@ -311,7 +243,7 @@ impl Settings {
             site_url,
             origin_verify,
         );
-        s.apply_plain_env(env)?;
+        plain.apply(&mut s)?;
         s.validate()?;
         Ok(s)
     }

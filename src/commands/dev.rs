@@ -50,7 +50,6 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
         stack.require_site_dir()?;
         None
     };
-    let id = &stack.identity;
     let opts = DevOptions {
         stack: stack.name.clone(),
         stack_config: stack.clone(),
@@ -58,10 +57,7 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
         host: args.host,
         port: args.port,
         issuer: args.issuer.clone().zip(args.client_id.clone()),
-        required_level: id.required_level.clone(),
-        level_claim: id.level_claim.clone(),
-        level_map: id.level_map.clone().into_iter().collect(),
-        verified_claims: id.verified_claims.clone(),
+        function: crate::stack::function::plain_settings(&stack),
         deployed,
     };
     dev::serve(opts).await

@@ -25,7 +25,7 @@ pub struct Api {
 impl Default for Api {
     fn default() -> Self {
         Self {
-            customer_shared: "NOT_ALWAYS".into(),
+            customer_shared: colorid_lambda::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
             attribute_claims: BTreeMap::new(),
         }

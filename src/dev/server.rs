@@ -3,13 +3,13 @@
 //! issuer, the test identity provider under `/idp`, beside the edge as a
 //! real provider would be.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use colorid_lambda::deployment::Plain;
 use colorid_lambda::{App, Settings};
 use tokio::net::TcpListener;
 
@@ -33,14 +33,9 @@ pub struct DevOptions {
     pub port: u16,
     /// A real provider's issuer and client id; `None` serves the test provider.
     pub issuer: Option<(String, String)>,
-    /// The assurance level the function requires.
-    pub required_level: Option<String>,
-    /// The claim carrying the level.
-    pub level_claim: String,
-    /// Level claim values mapped to AAL1..AAL3.
-    pub level_map: HashMap<String, String>,
-    /// Claims the provider verifies.
-    pub verified_claims: Vec<String>,
+    /// The function's plain settings (`stack::function::plain_settings` of
+    /// the stack; tests change them).
+    pub function: Plain,
     /// With `--local`: the deployed secrets `(app secret, signing key PEM)`
     /// instead of fresh ones, and the site from the bucket instead of `site_dir`.
     pub deployed: Option<super::deployed::Deployed>,
@@ -107,23 +102,16 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
         // The edge sends the distribution's X-Origin-Verify; the function checks it.
         vec![verify_secret.clone()],
     );
-    settings.required_level = opts.required_level.clone();
-    settings.level_claim = opts.level_claim.clone();
-    settings.level_map = opts.level_map.clone();
-    settings.verified_claims = opts.verified_claims.clone();
-    let api = &opts.stack_config.api;
-    settings.customer_shared = api.customer_shared.clone();
-    settings.allowed_origins = api.allowed_origins.clone();
-    settings.attribute_names =
-        colorid_lambda::attribute_names::AttributeNames::with_overrides(&api.attribute_claims)
-            .map_err(|e| Error::usage(format!("[api] attribute_claims: {e}")))?;
+    opts.function
+        .apply(&mut settings)
+        .map_err(|e| Error::usage(format!("the identity function's settings: {e}")))?;
     let app = App::new(settings)
         .map_err(|e| Error::internal(format!("the identity function's settings: {e}")))?;
 
     let config = SiteConfig {
         issuer: issuer.clone(),
         client_id: client_id.clone(),
-        required_level: opts.required_level.clone(),
+        required_level: opts.function.required_level.clone(),
         stack: opts.stack.clone(),
         test_identity_provider: idp.is_some(),
         ..SiteConfig::of(&opts.stack_config)

@@ -21,6 +21,7 @@ use crate::stack::role::Role;
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{Change, Ctx, FieldChange, diff_fields, function_concurrency};
 use crate::wait::{self, Poll};
+use colorid_lambda::deployment::{Deployment, Parameters, Plain};
 
 /// How long a new role may take to become assumable by Lambda.
 const ROLE_PROPAGATION: Duration = Duration::from_secs(120);
@@ -41,67 +42,38 @@ pub struct Found {
     pub reserved_concurrency: Option<i32>,
 }
 
+/// The function's plain settings, from the stack: what `up` puts in its
+/// environment and what `colorid dev` gives its in-process function.
+pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
+    let id = &stack.identity;
+    Plain {
+        required_level: id.required_level.clone(),
+        level_claim: id.level_claim.clone(),
+        level_map: id.level_map.clone(),
+        verified_claims: id.verified_claims.clone(),
+        leeway_seconds: 30,
+        attribute_claims: stack.api.attribute_claims.clone(),
+        customer_shared: stack.api.customer_shared.clone(),
+        allowed_origins: stack.api.allowed_origins.clone(),
+    }
+}
+
 /// The environment: parameter names and plain settings only.
 pub fn environment(ctx: &Ctx) -> BTreeMap<String, String> {
     let p = |leaf: &str| ctx.names.parameter(leaf);
-    let id = &ctx.stack.identity;
-    let mut env = BTreeMap::from([
-        (
-            "COLORID_APP_SECRET_PARAM".to_string(),
-            p(SecretName::AppSecret.leaf()),
-        ),
-        (
-            "COLORID_SIGNING_KEY_PARAM".into(),
-            p(SecretName::SigningKey.leaf()),
-        ),
-        (
-            "COLORID_ORIGIN_VERIFY_PARAM".into(),
-            p(SecretName::OriginVerify.leaf()),
-        ),
-        (
-            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM".into(),
-            p(secrets::ORIGIN_VERIFY_PREVIOUS),
-        ),
-        ("COLORID_CLIENT_ID_PARAM".into(), p(secrets::CLIENT_ID)),
-        ("COLORID_ISSUER_PARAM".into(), p(secrets::ISSUER)),
-        ("COLORID_SITE_URL".into(), ctx.stack.site_url()),
-        ("COLORID_LEVEL_CLAIM".into(), id.level_claim.clone()),
-        (
-            "COLORID_VERIFIED_CLAIMS".into(),
-            id.verified_claims.join(","),
-        ),
-        ("COLORID_LEEWAY_SECONDS".into(), "30".into()),
-    ]);
-    if let Some(level) = &id.required_level {
-        env.insert("COLORID_REQUIRED_LEVEL".into(), level.clone());
+    Deployment {
+        parameters: Parameters {
+            app_secret: p(SecretName::AppSecret.leaf()),
+            signing_key: p(SecretName::SigningKey.leaf()),
+            origin_verify: p(SecretName::OriginVerify.leaf()),
+            origin_verify_previous: p(secrets::ORIGIN_VERIFY_PREVIOUS),
+            client_id: p(secrets::CLIENT_ID),
+            issuer: p(secrets::ISSUER),
+        },
+        site_url: ctx.stack.site_url(),
+        plain: plain_settings(&ctx.stack),
     }
-    let api = &ctx.stack.api;
-    // Only what differs from the function's defaults, so stacks without `[api]` keep their environment.
-    if api.customer_shared != crate::config::Api::default().customer_shared {
-        env.insert(
-            colorid_lambda::settings::CUSTOMER_SHARED_ENV.into(),
-            api.customer_shared.clone(),
-        );
-    }
-    if !api.allowed_origins.is_empty() {
-        env.insert(
-            colorid_lambda::settings::ALLOWED_ORIGINS_ENV.into(),
-            api.allowed_origins.join(","),
-        );
-    }
-    if !api.attribute_claims.is_empty() {
-        env.insert(
-            colorid_lambda::attribute_names::ENV.into(),
-            serde_json::to_string(&api.attribute_claims).unwrap_or_default(),
-        );
-    }
-    if !id.level_map.is_empty() {
-        env.insert(
-            "COLORID_LEVEL_MAP".into(),
-            serde_json::to_string(&id.level_map).unwrap_or_default(),
-        );
-    }
-    env
+    .to_env()
 }
 
 /// The managed configuration, rendered for comparison and `plan`.
@@ -465,20 +437,34 @@ pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use colorid_lambda::deployment::{Deployment, Parameters, Plain, env};
+
     #[test]
     fn secrets_are_named_never_valued() {
-        let env_names = [
-            "COLORID_APP_SECRET_PARAM",
-            "COLORID_SIGNING_KEY_PARAM",
-            "COLORID_ORIGIN_VERIFY_PARAM",
-            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
-            "COLORID_CLIENT_ID_PARAM",
-            "COLORID_ISSUER_PARAM",
-        ];
-        // The function reads exactly these names (lambda/src/settings.rs).
-        let settings = include_str!("../../lambda/src/settings.rs");
-        for n in env_names {
-            assert!(settings.contains(&format!("\"{n}\"")), "{n}");
+        // The environment holds where each secret lives (an SSM parameter
+        // name), never a value: the contract has no field for one.
+        let path = |leaf: &str| format!("/colorid/demo/{leaf}");
+        let written = Deployment {
+            parameters: Parameters {
+                app_secret: path("app-secret"),
+                signing_key: path("signing-key"),
+                origin_verify: path("origin-verify"),
+                origin_verify_previous: path("origin-verify-previous"),
+                client_id: path("client-id"),
+                issuer: path("issuer"),
+            },
+            site_url: "https://color.example.com".into(),
+            plain: Plain::default(),
+        }
+        .to_env();
+        for name in [
+            env::APP_SECRET_PARAM,
+            env::SIGNING_KEY_PARAM,
+            env::ORIGIN_VERIFY_PARAM,
+            env::ORIGIN_VERIFY_PREVIOUS_PARAM,
+        ] {
+            assert!(written[name].starts_with("/colorid/demo/"), "{name}");
+            assert!(env::ALL.contains(&name), "the function reads {name}");
         }
     }
 }

@@ -38,15 +38,16 @@ async fn start(api: &str) -> Dev {
     let stack_config = colorid::config::parse(&site.path().join("stack.toml"), &text).unwrap();
     let opts = DevOptions {
         stack: "api-v1".into(),
+        function: colorid_lambda::deployment::Plain {
+            required_level: None,
+            verified_claims: vec!["birthdate".into()],
+            ..colorid::stack::function::plain_settings(&stack_config)
+        },
         stack_config,
         site_dir: site.path().to_path_buf(),
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         issuer: None,
-        required_level: None,
-        level_claim: "acr".into(),
-        level_map: HashMap::new(),
-        verified_claims: vec!["birthdate".into()],
         deployed: None,
     };
     let dev = server::bind(opts).await.unwrap();

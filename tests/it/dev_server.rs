@@ -1,7 +1,6 @@
 //! `colorid dev` end to end over HTTP on 127.0.0.1: the site, /config.json,
 //! the test identity provider's code + PKCE flow, and /api/* in-process.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine;
@@ -42,10 +41,11 @@ async fn start(required_level: Option<&str>) -> Running {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         issuer: None,
-        required_level: required_level.map(String::from),
-        level_claim: "acr".into(),
-        level_map: HashMap::new(),
-        verified_claims: vec!["birthdate".into()],
+        function: colorid_lambda::deployment::Plain {
+            required_level: required_level.map(String::from),
+            verified_claims: vec!["birthdate".into()],
+            ..Default::default()
+        },
         deployed: None,
     };
     let dev = server::bind(opts).await.unwrap();

@@ -66,10 +66,11 @@ async fn start(required_level: Option<&str>, issuer: Option<(String, String)>) -
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         issuer,
-        required_level: required_level.map(String::from),
-        level_claim: "acr".into(),
-        level_map: HashMap::new(),
-        verified_claims: vec!["email".into(), "birthdate".into()],
+        function: colorid_lambda::deployment::Plain {
+            required_level: required_level.map(String::from),
+            verified_claims: vec!["email".into(), "birthdate".into()],
+            ..Default::default()
+        },
         deployed: None,
     };
     let dev = server::bind(opts).await.unwrap();

@@ -4,7 +4,6 @@
 
 use crate::common;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use colorid::dev::server::{self, DevOptions};
@@ -22,10 +21,11 @@ async fn start() -> (String, tempfile::TempDir, tokio::sync::oneshot::Sender<()>
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         issuer: None,
-        required_level: None,
-        level_claim: "acr".into(),
-        level_map: HashMap::new(),
-        verified_claims: vec![],
+        function: colorid_lambda::deployment::Plain {
+            required_level: None,
+            verified_claims: vec![],
+            ..Default::default()
+        },
         deployed: None,
     })
     .await

@@ -5,7 +5,6 @@
 
 use crate::common;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::TestStack;
@@ -174,10 +173,11 @@ async fn dev_answers_only_loopback_host_names() {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         issuer: None,
-        required_level: None,
-        level_claim: "acr".into(),
-        level_map: HashMap::new(),
-        verified_claims: Vec::new(),
+        function: colorid_lambda::deployment::Plain {
+            required_level: None,
+            verified_claims: Vec::new(),
+            ..Default::default()
+        },
         deployed: None,
     };
     let dev = colorid::dev::server::bind(opts).await.unwrap();
