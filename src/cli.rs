@@ -87,6 +87,26 @@ pub enum Command {
     /// under /idp on the same origin, with test users alice (AAL1), bob (AAL2,
     /// born 1950) and carol (AAL1, no email). For local development only.
     Dev(DevArgs),
+    /// Print the identity function's log lines (CloudWatch Logs group /aws/lambda/<function>).
+    ///
+    /// The function writes one line per request: method, route, status, reason
+    /// code and latency; never a token or a secret. Lambda adds START, END and
+    /// REPORT lines. `up` keeps them `[function] log_retention_days` (default 30).
+    Logs(LogsArgs),
+}
+
+/// Options of `logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new lines as they arrive, until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Start this long ago: 30s, 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::logs::parse_since)]
+    pub since: std::time::Duration,
+    /// Only lines containing TEXT (or a CloudWatch filter pattern: `{ $.fields.status = 500 }`).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
 }
 
 /// Options of `dev`.

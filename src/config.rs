@@ -64,7 +64,15 @@ pub struct Function {
     pub timeout_seconds: i32,
     /// At most this many instances at once; `None` leaves the function unreserved.
     pub reserved_concurrency: Option<i32>,
+    /// Days CloudWatch Logs keeps the function's log lines (one of the values it accepts).
+    pub log_retention_days: i32,
 }
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// A validated stack.
 #[derive(Debug, Clone)]
@@ -242,6 +250,7 @@ struct RawFunction {
     memory_mb: Option<Spanned<i64>>,
     timeout_seconds: Option<Spanned<i64>>,
     reserved_concurrency: Option<Spanned<i64>>,
+    log_retention_days: Option<Spanned<i64>>,
 }
 
 /// The level names the function understands, lowest first.
@@ -730,10 +739,24 @@ impl Validator<'_> {
             Some(r) => Some(*r.get_ref() as i32),
             None => None,
         };
+        let log_retention_days = match &raw.log_retention_days {
+            Some(d) if !LOG_RETENTION_DAYS.contains(d.get_ref()) => {
+                self.push(
+                    &d.span(),
+                    "function.log_retention_days",
+                    format!("{} is not a retention CloudWatch Logs accepts", d.get_ref()),
+                    "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (30 is the default)",
+                );
+                30
+            }
+            Some(d) => *d.get_ref() as i32,
+            None => 30,
+        };
         Function {
             memory_mb,
             timeout_seconds,
             reserved_concurrency,
+            log_retention_days,
         }
     }
 }

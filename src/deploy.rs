@@ -13,8 +13,8 @@ use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{
-    Ctx, certificate, code, dns, function, function_url, headers_policy, role, viewer_function,
-    zone,
+    Ctx, certificate, code, dns, function, function_url, headers_policy, log_group, role,
+    viewer_function, zone,
 };
 
 /// How `up` runs.
@@ -68,9 +68,11 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let bucket_name = bucket::name(ctx, &account);
 
     let identity_function = async {
-        let (role, secrets) = tokio::try_join!(
+        // The log group before the function, so Lambda never creates it unmanaged.
+        let (role, secrets, _) = tokio::try_join!(
             role::ensure(ctx, &account),
             secrets::ensure(ctx, &options.rotate_secrets),
+            log_group::ensure(ctx),
         )?;
         let name = function::ensure(ctx, &role, &code, secrets.changed).await?;
         let url = function_url::ensure(ctx, &name).await?;

@@ -28,6 +28,9 @@ pub enum Error {
         remedy: String,
         code: Option<String>,
     },
+    /// The local AWS set-up gives no usable credentials (exit code 2).
+    #[error("{problem}\n  what to do: {fix}")]
+    Credentials { problem: String, fix: String },
     /// Another run holds the stack's lock.
     #[error(
         "stack {stack} is locked by {holder} since {since}.\n  what to do: wait for that run to finish; if it died (killed, crashed), run again with --force-unlock"
@@ -73,7 +76,7 @@ impl Error {
     /// The process exit code: 2 for usage and config errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Config(_) | Error::Usage(_) | Error::Credentials { .. } => 2,
             _ => 1,
         }
     }
@@ -97,28 +100,6 @@ impl Error {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// What a person should do about an AWS error code.
-fn remedy_for(code: Option<&str>) -> &'static str {
-    match code {
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            "grant the credentials in use the permission named above (see README: permissions), then run again"
-        }
-        Some("ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
-            "refresh your AWS credentials (e.g. `aws sso login`) and run again"
-        }
-        Some(
-            "Throttling"
-            | "ThrottlingException"
-            | "SlowDown"
-            | "TooManyRequestsException"
-            | "PriorRequestNotComplete",
-        ) => {
-            "AWS is throttling this account; wait a minute and run again: it resumes where it stopped"
-        }
-        _ => "fix the cause above and run the same command again: it resumes where it stopped",
-    }
-}
 
 /// Adds the step and resource to an SDK error.
 pub trait AwsContext<T> {
@@ -164,10 +145,16 @@ pub fn from_sdk<E>(action: &str, resource: impl Display, err: &SdkError<E, HttpR
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(cred) = crate::advice::credentials_error(err) {
+        let p = crate::advice::for_credentials(cred);
+        return Error::Credentials {
+            problem: p.problem,
+            fix: p.fix,
+        };
+    }
     let code = err.code().map(str::to_string);
-    let said = match (err.code(), err.message()) {
-        (Some(code), Some(msg)) => format!("{code}: {msg}"),
-        (Some(code), None) => code.to_string(),
+    let said = match err.code() {
+        Some(code) => crate::advice::said(code, err.message()),
         _ => match err {
             SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => {
                 "could not connect to the AWS endpoint (with --local: is the emulator running? scripts/demo starts it)".to_string()
@@ -177,19 +164,47 @@ where
                 "HTTP {} without an AWS error in the body (the endpoint may not implement this API)",
                 e.raw().status().as_u16()
             ),
-            other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+            SdkError::ResponseError(e) => format!(
+                "HTTP {} with a body that is not an AWS answer (the endpoint may not implement this API)",
+                e.raw().status().as_u16()
+            ),
+            other => causes(other),
         },
     };
     Error::Aws {
         action: action.to_string(),
         resource: resource.to_string(),
         said,
-        remedy: remedy_for(code.as_deref()).to_string(),
+        remedy: crate::advice::remedy_for(code.as_deref(), err.message()),
         code,
     }
+}
+
+/// An error and its causes, each by its `Display` (never the SDK's `Debug`), joined by ": ".
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 /// The AWS error code of an SDK error, for branching.
 pub fn code_of<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
+}
+
+impl From<crate::advice::Problem> for Error {
+    fn from(p: crate::advice::Problem) -> Self {
+        Error::Credentials {
+            problem: p.problem,
+            fix: p.fix,
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! colorid: stand up, update and tear down a secure, identity-aware static
 //! web application on AWS from one `stack.toml`.
 
+pub mod advice;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -11,6 +12,7 @@ pub mod dev;
 pub mod edge;
 pub mod error;
 pub mod lock;
+pub mod logs;
 pub mod names;
 pub mod plan;
 pub mod progress;

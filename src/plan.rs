@@ -9,8 +9,8 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
-    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy, role,
-    secrets, viewer_function, zone,
+    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy,
+    log_group, role, secrets, viewer_function, zone,
 };
 use aws_sdk_cloudfront::types::FunctionStage;
 
@@ -77,6 +77,13 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         "role",
         &ctx.names.role(),
         role::plan(ctx, found_role.as_ref(), &account),
+    );
+    let group = log_group::name(&ctx.names);
+    let found_group = log_group::find(&ctx.aws.logs(), &group).await?;
+    push(
+        "log group",
+        &group,
+        log_group::plan(ctx, found_group.as_ref()),
     );
     let lambda = ctx.aws.lambda();
     let function_name = ctx.names.function();

@@ -2,6 +2,7 @@
 
 pub mod dev;
 pub mod down;
+pub mod logs;
 pub mod plan;
 pub mod publish;
 pub mod status;
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status => status::run(g).await,
         Command::Publish(args) => publish::run(g, &args).await,
         Command::Dev(args) => dev::run(g, &args).await,
+        Command::Logs(args) => logs::run(g, &args).await,
     }
 }
 

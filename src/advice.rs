@@ -1,0 +1,275 @@
+//! What a person should do about a failure: the one table of advice for AWS
+//! error codes and credential problems, each naming the command that fixes it.
+//!
+//! The credential chain reports its failures as text, not as types a caller can
+//! branch on; so the profile in use (named, and whether it signs in through
+//! SSO) is read from ~/.aws before any call, and the advice follows from that.
+
+use std::sync::OnceLock;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_types::os_shim_internal::{Env, Fs};
+
+/// Where this run's credentials come from, as far as the advice needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The profile named by `--profile` or `AWS_PROFILE`; `None` for the default chain.
+    pub profile: Option<String>,
+    /// The profile signs in through IAM Identity Center (`sso_session` or `sso_start_url`).
+    pub sso: bool,
+}
+
+static SOURCE: OnceLock<Source> = OnceLock::new();
+
+/// Records this run's credential source (once per process; the CLI runs one command).
+pub fn set_source(source: Source) {
+    let _ = SOURCE.set(source);
+}
+
+fn source() -> Source {
+    SOURCE.get().cloned().unwrap_or_default()
+}
+
+/// A problem with the local AWS set-up: what is wrong, and the command that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub problem: String,
+    pub fix: String,
+}
+
+/// Reads the profile files and finds the profile in use. A profile asked for by
+/// name (`--profile`, `AWS_PROFILE`) that neither file defines is a problem.
+pub async fn inspect(profile: Option<&str>) -> Result<Source, Problem> {
+    let env = Env::real();
+    inspect_with(&env, &Fs::real(), profile).await
+}
+
+/// [`inspect`] with the environment and file system given (tests).
+pub async fn inspect_with(env: &Env, fs: &Fs, profile: Option<&str>) -> Result<Source, Problem> {
+    let named = profile
+        .map(str::to_string)
+        .or_else(|| env.get("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    let files = aws_config::profile::load(
+        fs,
+        env,
+        &EnvConfigFiles::default(),
+        named.clone().map(Into::into),
+    )
+    .await
+    .ok();
+    let selected = named.clone().unwrap_or_else(|| "default".into());
+    let found = files.as_ref().and_then(|f| f.get_profile(&selected));
+    if let Some(name) = &named
+        && found.is_none()
+    {
+        let mut known: Vec<&str> = files.iter().flat_map(|f| f.profiles()).collect();
+        known.sort_unstable();
+        let known = if known.is_empty() {
+            "no profile is defined".to_string()
+        } else {
+            format!("defined: {}", known.join(", "))
+        };
+        return Err(Problem {
+            problem: format!(
+                "the AWS profile {name:?} is not in ~/.aws/config or ~/.aws/credentials ({known})"
+            ),
+            fix: format!(
+                "run `aws configure --profile {name}` (or `aws configure sso --profile {name}`), or pass an existing --profile"
+            ),
+        });
+    }
+    let sso =
+        found.is_some_and(|p| p.get("sso_session").is_some() || p.get("sso_start_url").is_some());
+    Ok(Source {
+        profile: named,
+        sso,
+    })
+}
+
+/// The command that gives the run fresh credentials.
+fn sign_in() -> String {
+    let s = source();
+    match (&s.profile, s.sso) {
+        (Some(p), true) => format!("aws sso login --profile {p}"),
+        (None, true) => "aws sso login".into(),
+        (Some(p), false) => format!("aws configure --profile {p}"),
+        (None, false) => "aws configure".into(),
+    }
+}
+
+/// The profile in words, for messages.
+fn profile_words() -> String {
+    match source().profile {
+        Some(p) => format!("profile {p}"),
+        None => "the default credential chain".into(),
+    }
+}
+
+/// Finds a credential-loading failure in an error's source chain.
+pub fn credentials_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a CredentialsError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            return Some(c);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// What went wrong loading credentials, and what to run.
+pub fn for_credentials(err: &CredentialsError) -> Problem {
+    let s = source();
+    if s.sso {
+        return Problem {
+            problem: format!(
+                "the AWS SSO session of {} has expired (or was never started)",
+                profile_words()
+            ),
+            fix: format!("run `{}`, then the same command again", sign_in()),
+        };
+    }
+    let problem = match err {
+        CredentialsError::ProviderTimedOut(_) => {
+            format!("loading AWS credentials ({}) timed out", profile_words())
+        }
+        CredentialsError::InvalidConfiguration(_) => format!(
+            "the AWS credentials of {} are configured wrongly",
+            profile_words()
+        ),
+        _ => format!(
+            "no AWS credentials found ({}: environment, ~/.aws, instance role)",
+            profile_words()
+        ),
+    };
+    Problem {
+        problem,
+        fix: format!(
+            "run `{}` (or `aws sso login --profile P` and pass --profile P); to try colorid without AWS, use --local with the emulator (scripts/demo)",
+            sign_in()
+        ),
+    }
+}
+
+/// AWS refused a call: how to say what it said, for the codes a person can act on.
+/// `message` is AWS's own; an access denial is shortened to who may not do what on which resource.
+pub fn said(code: &str, message: Option<&str>) -> String {
+    if is_denied(code)
+        && let Some((who, action, resource)) = message.and_then(parse_denial)
+    {
+        return format!("{code}: {who} may not {action} on {resource}");
+    }
+    match message {
+        Some(m) => format!("{code}: {m}"),
+        None => code.to_string(),
+    }
+}
+
+fn is_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError"
+    )
+}
+
+/// `User: <arn> is not authorized to perform: <action> on resource: <resource> [because ...]`.
+fn parse_denial(message: &str) -> Option<(&str, &str, &str)> {
+    let (head, rest) = message.split_once(" is not authorized to perform: ")?;
+    let who = head.rsplit(' ').next()?;
+    let (action, rest) = rest.split_once(" on resource: ")?;
+    let resource = rest.split([' ', ',']).next()?;
+    Some((who, action.trim(), resource))
+}
+
+/// What a person should do about an AWS error code (and AWS's message, for denials).
+pub fn remedy_for(code: Option<&str>, message: Option<&str>) -> String {
+    match code {
+        Some(c) if is_denied(c) => match message.and_then(parse_denial) {
+            Some((who, action, resource)) => format!(
+                "allow {action} on {resource} for {who} (README: permissions lists what colorid needs), then run again"
+            ),
+            None => "grant the credentials in use the permission named above (README: permissions), then run again".into(),
+        },
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
+            format!("your AWS credentials have expired: run `{}`, then the same command again", sign_in())
+        }
+        Some(
+            "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "AuthFailure",
+        ) => format!(
+            "AWS does not accept these credentials (a deleted key, or a region not enabled for the account): run `{}`, or pick an enabled region (`region` in the stack file or --region)",
+            sign_in()
+        ),
+        Some("PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException") => {
+            "the resource lives in another region: set `region` in the stack file to it, or pass --region".into()
+        }
+        Some(
+            "Throttling"
+            | "ThrottlingException"
+            | "SlowDown"
+            | "TooManyRequestsException"
+            | "PriorRequestNotComplete",
+        ) => "AWS is throttling this account; wait a minute and run again: it resumes where it stopped".into(),
+        _ => "fix the cause above and run the same command again: it resumes where it stopped".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortens_an_access_denial_to_who_what_and_where() {
+        let m = "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:eu-west-1:123456789012:parameter/colorid/x/state because no identity-based policy allows the ssm:GetParameter action";
+        assert_eq!(
+            said("AccessDeniedException", Some(m)),
+            "AccessDeniedException: arn:aws:iam::123456789012:user/dev may not ssm:GetParameter on arn:aws:ssm:eu-west-1:123456789012:parameter/colorid/x/state"
+        );
+        let r = remedy_for(Some("AccessDeniedException"), Some(m));
+        assert!(
+            r.starts_with("allow ssm:GetParameter on arn:aws:ssm:"),
+            "{r}"
+        );
+        assert_eq!(
+            said("AccessDenied", Some("Access Denied")),
+            "AccessDenied: Access Denied"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_profile_names_the_known_ones_and_the_fix() {
+        let env = Env::from_slice(&[("HOME", "/home/u")]);
+        let fs = Fs::from_slice(&[(
+            "/home/u/.aws/config",
+            "[default]\nregion = eu-west-1\n[profile work]\nsso_session = corp\n[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n",
+        )]);
+        let err = inspect_with(&env, &fs, Some("nope")).await.unwrap_err();
+        assert!(
+            err.problem.contains("\"nope\"") && err.problem.contains("default, work"),
+            "{err:?}"
+        );
+        assert!(err.fix.contains("aws configure --profile nope"), "{err:?}");
+        let work = inspect_with(&env, &fs, Some("work")).await.unwrap();
+        assert_eq!(
+            work,
+            Source {
+                profile: Some("work".into()),
+                sso: true
+            }
+        );
+        let default = inspect_with(&env, &fs, None).await.unwrap();
+        assert_eq!(
+            default,
+            Source {
+                profile: None,
+                sso: false
+            }
+        );
+    }
+}
