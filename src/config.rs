@@ -27,6 +27,17 @@ pub enum OriginAccess {
     Identity,
 }
 
+/// Who serves the domain's DNS records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dns {
+    /// A Route53 hosted zone in the account: colorid writes the records.
+    #[default]
+    Route53,
+    /// Another DNS provider: colorid prints the records for the user to add.
+    External,
+}
+
 /// Where a secret's value comes from when the user supplies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -82,6 +93,9 @@ pub struct Stack {
     pub name: String,
     pub region: String,
     pub domain: String,
+    /// Route53 (the default) or another provider.
+    pub dns: Dns,
+    /// The Route53 zone holding `domain` (empty with `dns = "external"` and no zone given).
     pub hosted_zone: String,
     /// The hosted zone's id, when the account holds more than one public zone of that name.
     pub hosted_zone_id: Option<String>,
@@ -194,7 +208,8 @@ struct RawStack {
     name: Spanned<String>,
     region: Spanned<String>,
     domain: Spanned<String>,
-    hosted_zone: Spanned<String>,
+    dns: Option<Spanned<Dns>>,
+    hosted_zone: Option<Spanned<String>>,
     hosted_zone_id: Option<Spanned<String>>,
     site_dir: Option<Spanned<String>>,
     origin_access: Option<Spanned<OriginAccess>>,
@@ -411,15 +426,32 @@ impl Validator<'_> {
             }
             None => OriginAccess::Control,
         };
-        let zone = normalize_dns(raw.hosted_zone.get_ref());
-        if let Err(why) = names::check_dns_name(&zone, false) {
-            self.push(
-                &raw.hosted_zone.span(),
+        let dns = raw.dns.as_ref().map_or(Dns::Route53, |d| *d.get_ref());
+        let zone = raw
+            .hosted_zone
+            .as_ref()
+            .map_or_else(String::new, |z| normalize_dns(z.get_ref()));
+        match &raw.hosted_zone {
+            Some(z) => {
+                if let Err(why) = names::check_dns_name(&zone, false) {
+                    self.push(
+                        &z.span(),
+                        "hosted_zone",
+                        format!("{zone:?} {why}"),
+                        "use the Route53 hosted zone's name, e.g. \"example.com\"",
+                    );
+                }
+            }
+            None if dns == Dns::Route53 => self.push(
+                &raw.domain.span(),
                 "hosted_zone",
-                format!("{zone:?} {why}"),
-                "use the Route53 hosted zone's name, e.g. \"example.com\"",
-            );
+                "is missing: with Route53 DNS (the default) colorid writes the records into this zone".into(),
+                "add hosted_zone = \"example.com\" (the Route53 zone holding the domain), or set dns = \"external\" to add the records at another DNS provider yourself",
+            ),
+            None => {}
         }
+        // With another provider and no zone given, names are not tied to a zone.
+        let zone_checked = !zone.is_empty();
         let hosted_zone_id = raw.hosted_zone_id.as_ref().and_then(|id| {
             match names::check_hosted_zone_id(id.get_ref().trim()) {
                 Ok(bare) => Some(bare.to_string()),
@@ -442,7 +474,7 @@ impl Validator<'_> {
                 format!("{domain:?} {why}"),
                 "use the site's host name, e.g. \"color.example.com\"",
             );
-        } else if !names::within_zone(&domain, &zone) {
+        } else if zone_checked && !names::within_zone(&domain, &zone) {
             self.push(
                 &raw.domain.span(),
                 "domain",
@@ -463,7 +495,7 @@ impl Validator<'_> {
                     format!("{value:?} {why}"),
                     "use a host name such as \"www.color.example.com\" or a wildcard \"*.color.example.com\"",
                 );
-            } else if !names::within_zone(value.trim_start_matches("*."), &zone) {
+            } else if zone_checked && !names::within_zone(value.trim_start_matches("*."), &zone) {
                 self.push(
                     &n.span(),
                     &field,
@@ -556,6 +588,7 @@ impl Validator<'_> {
             name,
             region,
             domain,
+            dns,
             hosted_zone: zone,
             hosted_zone_id,
             site_dir,

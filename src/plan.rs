@@ -27,7 +27,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         })
     };
     let zone_id = zone::find_zone(ctx).await?;
+    let external = ctx.stack.dns == crate::config::Dns::External;
     match &zone_id {
+        None if external => {}
         Some(_) => push("hosted zone", &ctx.stack.hosted_zone, Change::Unchanged),
         None if ctx.aws.is_local() && ctx.stack.hosted_zone_id.is_none() => {
             push("hosted zone", &ctx.stack.hosted_zone, Change::Create)
@@ -171,6 +173,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         ),
     );
 
+    if external {
+        return Ok(out);
+    }
     let aliases = match &zone_id {
         Some(id) => dns::find_aliases(ctx, id).await?,
         None => dns::record_names(ctx)

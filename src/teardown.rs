@@ -405,6 +405,12 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         );
     }
     ctx.state.delete().await?;
+    if ctx.stack.dns == crate::config::Dns::External {
+        ctx.progress.note(&format!(
+            "  note: remove the records for {} (and its validation CNAMEs) at your DNS provider",
+            ctx.stack.domain
+        ));
+    }
     Ok(())
 }
 

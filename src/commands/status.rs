@@ -43,6 +43,9 @@ pub async fn run(g: &Global) -> Result<()> {
     println!("  site:          {}", ctx.stack.site_url());
     println!("  api:           {}/api/", ctx.stack.site_url());
     match &zone_id {
+        None if ctx.stack.dns == crate::config::Dns::External => {
+            println!("  dns:           external (records at your DNS provider)")
+        }
         Some(id) => println!("  hosted zone:   {} ({id})", ctx.stack.hosted_zone),
         None => println!("  hosted zone:   {} (not found)", ctx.stack.hosted_zone),
     }

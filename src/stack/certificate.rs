@@ -159,7 +159,8 @@ pub fn plan(ctx: &Ctx, found: Option<&Found>, previous_names: Option<Vec<String>
 }
 
 /// Requests the certificate when missing, upserts its validation records and waits for ISSUED.
-pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Found> {
+/// Without a zone (`dns = "external"`) the records are printed for the user to add instead.
+pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Result<Found> {
     let start = Instant::now();
     let acm = ctx.aws.acm();
     let wanted = wanted_names(ctx);
@@ -206,19 +207,35 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
         Some(found) => found,
         None => wait_for_records(ctx, &acm, &arn).await?,
     };
-    ensure_validation_records(ctx, zone_id, &detail).await?;
+    match zone_id {
+        Some(zone_id) => ensure_validation_records(ctx, zone_id, &detail).await?,
+        None if detail.status != "ISSUED" => print_validation_records(ctx, &detail),
+        None => {}
+    }
 
     let replaces = previous.filter(|p| p != &arn);
     if detail.status == "ISSUED" {
         return Ok(Found { replaces, ..detail });
     }
-    let remedy = format!(
-        "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
-        ctx.stack.hosted_zone
-    );
+    let remedy = match zone_id {
+        Some(_) => format!(
+            "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
+            ctx.stack.hosted_zone
+        ),
+        None => format!(
+            "the certificate {arn} is still being validated: add the CNAME record(s) printed above at your DNS provider (check with `dig CNAME <name>`), then run `colorid up` again (it picks up the same certificate and goes on)"
+        ),
+    };
+    let waiting = match zone_id {
+        Some(_) => format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        None => format!(
+            "waiting for ACM to see the validation record(s) at your DNS provider and issue the certificate for {}",
+            ctx.stack.domain
+        ),
+    };
     let (found, took) = wait::until(
         &ctx.progress,
-        &format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        &waiting,
         max_wait,
         &remedy,
         || async {
@@ -281,6 +298,17 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
 /// exist is claimed in the state before it is created, so `down` deletes it (and only
 /// such records: ACM gives every certificate of a name the same record, so one that was
 /// there before may serve another certificate, of this account or another region).
+/// `dns = "external"`: the CNAMEs ACM checks, for the user to add at their DNS provider.
+fn print_validation_records(ctx: &Ctx, cert: &Found) {
+    ctx.progress.note(&format!(
+        "  add at your DNS provider, to validate the certificate for {}:",
+        ctx.stack.domain
+    ));
+    for (name, value) in &cert.validation {
+        ctx.progress.note(&format!("    {name} CNAME {value}"));
+    }
+}
+
 async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Result<()> {
     let start = Instant::now();
     let r53 = ctx.aws.route53();
