@@ -93,6 +93,50 @@ pub enum Command {
     /// code and latency; never a token or a secret. Lambda adds START, END and
     /// REPORT lines. `up` keeps them `[function] log_retention_days` (default 30).
     Logs(LogsArgs),
+    /// Start a new project: a commented stack.toml, a starter site/ with the
+    /// client library, and a .gitignore. Never overwrites a file.
+    ///
+    /// Values not given as options are asked on a terminal; with no terminal
+    /// they are the documented example values (edit stack.toml afterwards).
+    /// Then try it: `colorid --local up` against the emulator.
+    Init(InitArgs),
+    /// Print a shell completion script: `colorid completions bash > /etc/bash_completion.d/colorid`,
+    /// `colorid completions zsh > "${fpath[1]}/_colorid"`, `colorid completions fish > ~/.config/fish/completions/colorid.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), as `scripts/dist` ships it.
+    #[command(hide = true)]
+    Man,
+}
+
+/// Options of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project folder (created if missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The stack's name (default: from the folder's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The site's host name, e.g. color.example.com.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The Route53 hosted zone holding the domain, e.g. example.com.
+    #[arg(long, value_name = "ZONE")]
+    pub hosted_zone: Option<String>,
+    /// The OpenID provider's issuer URL.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The client id registered at the issuer.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options of `logs`.

@@ -77,6 +77,9 @@ pub struct Function {
     pub reserved_concurrency: Option<i32>,
     /// Days CloudWatch Logs keeps the function's log lines (one of the values it accepts).
     pub log_retention_days: i32,
+    /// Build the function from this colorid source folder (holding `lambda/`),
+    /// relative to the stack file, instead of deploying the packaged one.
+    pub source: Option<PathBuf>,
 }
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -266,6 +269,7 @@ struct RawFunction {
     timeout_seconds: Option<Spanned<i64>>,
     reserved_concurrency: Option<Spanned<i64>>,
     log_retention_days: Option<Spanned<i64>>,
+    source: Option<String>,
 }
 
 /// The level names the function understands, lowest first.
@@ -790,6 +794,7 @@ impl Validator<'_> {
             timeout_seconds,
             reserved_concurrency,
             log_retention_days,
+            source: raw.source.as_ref().map(PathBuf::from),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod dev;
 pub mod edge;
 pub mod error;
+pub mod init;
 pub mod lock;
 pub mod logs;
 pub mod names;

@@ -2,6 +2,7 @@
 
 pub mod dev;
 pub mod down;
+pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod publish;
@@ -22,6 +23,18 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Publish(args) => publish::run(g, &args).await,
         Command::Dev(args) => dev::run(g, &args).await,
         Command::Logs(args) => logs::run(g, &args).await,
+        Command::Init(args) => init::run(g, &args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "colorid", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| crate::error::Error::io("write the man page", e))
+        }
     }
 }
 
