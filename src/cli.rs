@@ -100,6 +100,11 @@ pub enum Command {
     /// they are the documented example values (edit stack.toml afterwards).
     /// Then try it: `colorid --local up` against the emulator.
     Init(InitArgs),
+    /// Probe the deployed site as a browser reaches it: the name resolves to the
+    /// distribution, TLS is valid and not near expiry, `/` answers 200 with the
+    /// security headers, /config.json matches the stack, and the function answers
+    /// /api/v1/health (else /api/health) through the distribution. Exit 1 on any failure.
+    Check(CheckArgs),
     /// Print a shell completion script: `colorid completions bash > /etc/bash_completion.d/colorid`,
     /// `colorid completions zsh > "${fpath[1]}/_colorid"`, `colorid completions fish > ~/.config/fish/completions/colorid.fish`.
     Completions(CompletionsArgs),
@@ -129,6 +134,14 @@ pub struct InitArgs {
     /// The client id registered at the issuer.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Probe this base URL instead of the stack's site (e.g. `colorid dev`'s http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 /// Options of `completions`.

@@ -56,6 +56,9 @@ pub enum Error {
     /// Publishing the site failed (the message names the step and file).
     #[error("{0}")]
     Publish(String),
+    /// Probes of the deployed site failed (`colorid check`).
+    #[error("{0}")]
+    Failed(String),
     /// Local I/O failed.
     #[error("{context}: {source}")]
     Io {

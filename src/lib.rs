@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

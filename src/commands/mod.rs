@@ -1,5 +1,6 @@
 //! One file per command, each short: it calls into the library and prints.
 
+pub mod check;
 pub mod dev;
 pub mod down;
 pub mod init;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Dev(args) => dev::run(g, &args).await,
         Command::Logs(args) => logs::run(g, &args).await,
         Command::Init(args) => init::run(g, &args),
+        Command::Check(args) => check::run(g, &args).await,
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "colorid", &mut std::io::stdout());

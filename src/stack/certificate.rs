@@ -25,6 +25,8 @@ pub struct Found {
     pub replaces: Option<String>,
     /// Issued, or ACM has assigned every validation record.
     pub records_ready: bool,
+    /// Whole days until the certificate expires, when issued.
+    pub days_left: Option<i64>,
 }
 
 /// All the names the certificate must cover, sorted.
@@ -59,7 +61,12 @@ fn found_from(detail: &CertificateDetail) -> Found {
     let options = detail.domain_validation_options();
     let records_ready =
         issued || (!options.is_empty() && options.iter().all(|o| o.resource_record().is_some()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days_left = detail.not_after().map(|t| (t.secs() - now) / 86_400);
     Found {
+        days_left,
         records_ready,
         arn: detail.certificate_arn().unwrap_or_default().to_string(),
         names,
