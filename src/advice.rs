@@ -189,9 +189,9 @@ pub fn remedy_for(code: Option<&str>, message: Option<&str>) -> String {
     match code {
         Some(c) if is_denied(c) => match message.and_then(parse_denial) {
             Some((who, action, resource)) => format!(
-                "allow {action} on {resource} for {who} (README: permissions lists what colorid needs), then run again"
+                "allow {action} on {resource} for {who} (an IAM policy on that user or role), then run again"
             ),
-            None => "grant the credentials in use the permission named above (README: permissions), then run again".into(),
+            None => "grant the credentials in use the permission named above (an IAM policy on that user or role), then run again".into(),
         },
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
             format!("your AWS credentials have expired: run `{}`, then the same command again", sign_in())

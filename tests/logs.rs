@@ -236,3 +236,43 @@ async fn up_adopts_the_group_lambda_made_and_bad_retention_is_refused() {
     stack.ok(&["down", "--yes"]);
     assert_eq!(describe(&group).await, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follow_prints_lines_as_they_arrive() {
+    use std::io::{BufRead, BufReader};
+    let stack = TestStack::new("logsf");
+    let group = group_of(&stack);
+    stack.ok(&["up"]);
+    let mut child = stack
+        .command_at(&common::endpoint(), &["logs", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start logs --follow");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Written after `logs --follow` started: it must still show up, once.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    put_lines(
+        &group,
+        "2026/11/29/[$LATEST]follow",
+        &[(now_ms(), REQUEST_LINE)],
+    )
+    .await;
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("a followed line");
+    assert!(line.contains("route=/api/color"), "{line}");
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_secs(5)).is_err(),
+        "each line is printed once"
+    );
+    child.kill().ok();
+    child.wait().ok();
+    stack.ok(&["down", "--yes"]);
+}
