@@ -10,6 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_acm::Client as AcmClient;
 use aws_sdk_cloudfront::Client as CloudFrontClient;
+use aws_sdk_cloudwatchlogs::Client as LogsClient;
 use aws_sdk_iam::Client as IamClient;
 use aws_sdk_lambda::Client as LambdaClient;
 use aws_sdk_route53::Client as Route53Client;
@@ -68,7 +69,7 @@ impl CallCounter {
 
 /// Whether an operation changes something, judged by its verb.
 pub fn is_mutating(operation: &str) -> bool {
-    const READ_PREFIXES: [&str; 5] = ["Get", "List", "Describe", "Head", "Select"];
+    const READ_PREFIXES: [&str; 6] = ["Get", "List", "Describe", "Head", "Select", "Filter"];
     !READ_PREFIXES.iter().any(|p| operation.starts_with(p))
 }
 
@@ -107,7 +108,11 @@ pub struct Aws {
 
 impl Aws {
     /// Loads the configuration from the standard chain with the given overrides.
-    pub async fn load(options: &AwsOptions, stack_region: &str) -> Aws {
+    /// A profile asked for by name that ~/.aws does not define fails here, before any call.
+    pub async fn load(options: &AwsOptions, stack_region: &str) -> crate::error::Result<Aws> {
+        if !options.local {
+            crate::advice::set_source(crate::advice::inspect(options.profile.as_deref()).await?);
+        }
         let region = options
             .region
             .clone()
@@ -143,13 +148,13 @@ impl Aws {
             .build();
         let endpoint_overridden = regional.endpoint_url().is_some()
             || std::env::var("AWS_ENDPOINT_URL_S3").is_ok_and(|v| !v.is_empty());
-        Aws {
+        Ok(Aws {
             regional,
             global,
             endpoint_overridden,
             counter: CallCounter::default(),
             local: options.local,
-        }
+        })
     }
 
     /// Whether this run talks to the local emulator.
@@ -203,6 +208,14 @@ impl Aws {
             .interceptor(self.interceptor())
             .build();
         LambdaClient::from_conf(conf)
+    }
+
+    /// CloudWatch Logs in the function's region.
+    pub fn logs(&self) -> LogsClient {
+        let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.regional)
+            .interceptor(self.interceptor())
+            .build();
+        LogsClient::from_conf(conf)
     }
 
     pub fn iam(&self) -> IamClient {

@@ -87,6 +87,83 @@ pub enum Command {
     /// under /idp on the same origin, with test users alice (AAL1), bob (AAL2,
     /// born 1950) and carol (AAL1, no email). For local development only.
     Dev(DevArgs),
+    /// Print the identity function's log lines (CloudWatch Logs group /aws/lambda/<function>).
+    ///
+    /// The function writes one line per request: method, route, status, reason
+    /// code and latency; never a token or a secret. Lambda adds START, END and
+    /// REPORT lines. `up` keeps them `[function] log_retention_days` (default 30).
+    Logs(LogsArgs),
+    /// Start a new project: a commented stack.toml, a starter site/ with the
+    /// client library, and a .gitignore. Never overwrites a file.
+    ///
+    /// Values not given as options are asked on a terminal; with no terminal
+    /// they are the documented example values (edit stack.toml afterwards).
+    /// Then try it: `colorid --local up` against the emulator.
+    Init(InitArgs),
+    /// Probe the deployed site as a browser reaches it: the name resolves to the
+    /// distribution, TLS is valid and not near expiry, `/` answers 200 with the
+    /// security headers, /config.json matches the stack, and the function answers
+    /// /api/v1/health (else /api/health) through the distribution. Exit 1 on any failure.
+    Check(CheckArgs),
+    /// Print a shell completion script: `colorid completions bash > /etc/bash_completion.d/colorid`,
+    /// `colorid completions zsh > "${fpath[1]}/_colorid"`, `colorid completions fish > ~/.config/fish/completions/colorid.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), as `scripts/dist` ships it.
+    #[command(hide = true)]
+    Man,
+}
+
+/// Options of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The project folder (created if missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The stack's name (default: from the folder's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The site's host name, e.g. color.example.com.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The Route53 hosted zone holding the domain, e.g. example.com.
+    #[arg(long, value_name = "ZONE")]
+    pub hosted_zone: Option<String>,
+    /// The OpenID provider's issuer URL.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The client id registered at the issuer.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Probe this base URL instead of the stack's site (e.g. `colorid dev`'s http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
+/// Options of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Options of `logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new lines as they arrive, until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Start this long ago: 30s, 10m, 2h, 1d.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = crate::logs::parse_since)]
+    pub since: std::time::Duration,
+    /// Only lines containing TEXT (or a CloudWatch filter pattern: `{ $.fields.status = 500 }`).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
 }
 
 /// Options of `dev`.

@@ -31,6 +31,17 @@ pub enum OriginAccess {
     Identity,
 }
 
+/// Who serves the domain's DNS records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dns {
+    /// A Route53 hosted zone in the account: colorid writes the records.
+    #[default]
+    Route53,
+    /// Another DNS provider: colorid prints the records for the user to add.
+    External,
+}
+
 /// Where a secret's value comes from when the user supplies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -82,7 +93,18 @@ pub struct Function {
     pub timeout_seconds: i32,
     /// At most this many instances at once; `None` leaves the function unreserved.
     pub reserved_concurrency: Option<i32>,
+    /// Days CloudWatch Logs keeps the function's log lines (one of the values it accepts).
+    pub log_retention_days: i32,
+    /// Build the function from this colorid source folder (holding `lambda/`),
+    /// relative to the stack file, instead of deploying the packaged one.
+    pub source: Option<PathBuf>,
 }
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// A validated stack.
 #[derive(Debug, Clone)]
@@ -92,6 +114,9 @@ pub struct Stack {
     pub name: String,
     pub region: String,
     pub domain: String,
+    /// Route53 (the default) or another provider.
+    pub dns: Dns,
+    /// The Route53 zone holding `domain` (empty with `dns = "external"` and no zone given).
     pub hosted_zone: String,
     /// The hosted zone's id, when the account holds more than one public zone of that name.
     pub hosted_zone_id: Option<String>,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::aws::CallCounts;
+use crate::config::Dns;
 use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
@@ -13,8 +14,8 @@ use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{
-    Ctx, certificate, code, dns, function, function_url, headers_policy, role, viewer_function,
-    zone,
+    Ctx, certificate, code, dns, function, function_url, headers_policy, log_group, role,
+    viewer_function, zone,
 };
 
 /// How `up` runs.
@@ -60,7 +61,10 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     secrets::check_sources(ctx)?;
     let code = code::load(ctx, options.function_zip.as_deref()).await?;
 
-    let zone_id = zone::ensure_zone(ctx).await?;
+    let zone_id = match ctx.stack.dns {
+        Dns::Route53 => Some(zone::ensure_zone(ctx).await?),
+        Dns::External => None,
+    };
     let account = session::account_id(ctx).await?;
     ctx.state
         .update(|s| s.account_id = Some(account.clone()))
@@ -68,9 +72,11 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let bucket_name = bucket::name(ctx, &account);
 
     let identity_function = async {
-        let (role, secrets) = tokio::try_join!(
+        // The log group before the function, so Lambda never creates it unmanaged.
+        let (role, secrets, _) = tokio::try_join!(
             role::ensure(ctx, &account),
             secrets::ensure(ctx, &options.rotate_secrets),
+            log_group::ensure(ctx),
         )?;
         let name = function::ensure(ctx, &role, &code, secrets.changed).await?;
         let url = function_url::ensure(ctx, &name).await?;
@@ -80,7 +86,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let edge =
         async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
     let (cert, bucket_policy, access, (secrets, function_name, function_url), edge) = tokio::try_join!(
-        certificate::ensure(ctx, &zone_id, options.max_wait),
+        certificate::ensure(ctx, zone_id.as_deref(), options.max_wait),
         bucket::ensure(ctx, &bucket_name),
         origin_access::ensure(ctx),
         identity_function,
@@ -117,7 +123,15 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     };
     tokio::try_join!(
         bucket::ensure_policy(ctx, &bucket_name, bucket_policy.as_ref(), &reader),
-        dns::ensure_aliases(ctx, &zone_id, &dist.domain),
+        async {
+            match &zone_id {
+                Some(zone_id) => dns::ensure_aliases(ctx, zone_id, &dist.domain).await,
+                None => {
+                    dns::print_aliases(ctx, &dist.domain);
+                    Ok(())
+                }
+            }
+        },
     )?;
     if let Some(old) = &cert.replaces {
         ctx.state
@@ -141,7 +155,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         publish: published.summary.clone(),
         stack: ctx.names.stack.clone(),
         site_url: ctx.stack.site_url(),
-        hosted_zone_id: zone_id,
+        hosted_zone_id: zone_id.unwrap_or_default(),
         certificate_arn: cert.arn,
         bucket: bucket_name,
         origin_access: match access {

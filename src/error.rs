@@ -33,6 +33,9 @@ pub enum Error {
         fix: String,
         code: Option<String>,
     },
+    /// The local AWS set-up gives no usable credentials (exit code 2).
+    #[error("{problem}")]
+    Credentials { problem: String, fix: String },
     /// Another run holds the stack's lock.
     #[error("stack {stack} is locked by {holder} since {since}")]
     Locked {
@@ -63,6 +66,9 @@ pub enum Error {
     /// invariant did not hold (exit code 1).
     #[error("internal error: {0}")]
     Internal(String),
+    /// Probes of the deployed site failed (`colorid check`).
+    #[error("{0}")]
+    Failed(String),
     /// Local I/O failed.
     #[error("{context}: {source}")]
     Io {
@@ -113,7 +119,9 @@ impl Error {
     pub fn fix(&self) -> Option<&str> {
         match self {
             Error::Usage { fix, .. } | Error::Conflict { fix, .. } => fix.as_deref(),
-            Error::Aws { fix, .. } | Error::Timeout { fix, .. } => Some(fix),
+            Error::Aws { fix, .. }
+            | Error::Timeout { fix, .. }
+            | Error::Credentials { fix, .. } => Some(fix),
             Error::Locked { .. } => Some(
                 "wait for that run to finish; if it died (killed, crashed), run again with --force-unlock",
             ),
@@ -121,7 +129,7 @@ impl Error {
             Error::Internal(_) => {
                 Some("this is a bug in colorid: run again with -vv and report the output")
             }
-            Error::Config(_) | Error::Aborted(_) | Error::Io { .. } => None,
+            Error::Config(_) | Error::Aborted(_) | Error::Failed(_) | Error::Io { .. } => None,
         }
     }
 
@@ -144,7 +152,7 @@ impl Error {
     /// The process exit code: 2 for usage and config errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage { .. } => 2,
+            Error::Config(_) | Error::Usage { .. } | Error::Credentials { .. } => 2,
             Error::Publish(err) if err.is_usage() => 2,
             _ => 1,
         }
@@ -218,10 +226,16 @@ pub fn from_sdk<E>(action: &str, resource: impl Display, err: &SdkError<E, HttpR
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(cred) = crate::advice::credentials_error(err) {
+        let p = crate::advice::for_credentials(cred);
+        return Error::Credentials {
+            problem: p.problem,
+            fix: p.fix,
+        };
+    }
     let code = err.code().map(str::to_string);
-    let said = match (err.code(), err.message()) {
-        (Some(code), Some(msg)) => format!("{code}: {msg}"),
-        (Some(code), None) => code.to_string(),
+    let said = match err.code() {
+        Some(code) => crate::advice::said(code, err.message()),
         _ => match err {
             SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => {
                 "could not connect to the AWS endpoint".to_string()
@@ -231,27 +245,55 @@ where
                 "HTTP {} without an AWS error in the body (the endpoint may not implement this API)",
                 e.raw().status().as_u16()
             ),
-            other => aws_sdk_s3::error::DisplayErrorContext(other).to_string(),
+            SdkError::ResponseError(e) => format!(
+                "HTTP {} with a body that is not an AWS answer (the endpoint may not implement this API)",
+                e.raw().status().as_u16()
+            ),
+            other => causes(other),
         },
     };
     let fix = match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) if code.is_none() => {
-            crate::advice::UNREACHABLE
+            crate::advice::UNREACHABLE.to_string()
         }
-        _ => crate::advice::for_code_or_default(code.as_deref()),
+        _ => crate::advice::remedy_for(code.as_deref(), err.message()),
     };
     Error::Aws {
         action: action.to_string(),
         resource: resource.to_string(),
         said,
-        fix: fix.to_string(),
+        fix,
         code,
     }
+}
+
+/// An error and its causes, each by its `Display` (never the SDK's `Debug`), joined by ": ".
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 /// The AWS error code of an SDK error, for branching.
 pub fn code_of<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
+}
+
+impl From<crate::advice::Problem> for Error {
+    fn from(p: crate::advice::Problem) -> Self {
+        Error::Credentials {
+            problem: p.problem,
+            fix: p.fix,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod advice;
 pub mod aws;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -11,8 +12,10 @@ pub mod deploy;
 pub mod dev;
 pub mod edge;
 pub mod error;
+pub mod init;
 pub mod keys;
 pub mod lock;
+pub mod logs;
 pub mod names;
 pub mod output;
 pub mod plan;

@@ -1,6 +1,8 @@
 //! The `colorid` binary: parse arguments, set up logging, run one command,
 //! and turn its error into one message and an exit code.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use colorid::cli::Cli;
 use tracing_subscriber::EnvFilter;
@@ -14,8 +16,10 @@ fn main() {
             std::process::exit(code);
         }
     };
+    // At the default verbosity only colorid's own warnings: the SDK's (a credential
+    // provider that found nothing, an IMDS timeout) come back as the one error printed below.
     let level = match cli.global.verbose {
-        0 => "warn",
+        0 => "colorid=warn,off",
         1 => "colorid=info,warn",
         2 => "colorid=debug,info",
         _ => "trace",
@@ -24,6 +28,7 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .with_target(false)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -40,4 +45,9 @@ fn main() {
         eprintln!("error: {}", err.report());
         std::process::exit(err.exit_code());
     }
+}
+
+/// Colour only on a terminal, and not when NO_COLOR is set (https://no-color.org).
+fn colour() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

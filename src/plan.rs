@@ -9,8 +9,8 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
-    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy, role,
-    secrets, viewer_function, zone,
+    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy,
+    log_group, role, secrets, viewer_function, zone,
 };
 use aws_sdk_cloudfront::types::FunctionStage;
 
@@ -27,7 +27,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         })
     };
     let zone_id = zone::find_zone(ctx).await?;
+    let external = ctx.stack.dns == crate::config::Dns::External;
     match &zone_id {
+        None if external => {}
         Some(_) => push("hosted zone", &ctx.stack.hosted_zone, Change::Unchanged),
         None if ctx.aws.is_local() && ctx.stack.hosted_zone_id.is_none() => {
             push("hosted zone", &ctx.stack.hosted_zone, Change::Create)
@@ -77,6 +79,13 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         "role",
         &ctx.names.role(),
         role::plan(ctx, found_role.as_ref(), &account),
+    );
+    let group = log_group::name(&ctx.names);
+    let found_group = log_group::find(&ctx.aws.logs(), &group).await?;
+    push(
+        "log group",
+        &group,
+        log_group::plan(ctx, found_group.as_ref()),
     );
     let lambda = ctx.aws.lambda();
     let function_name = ctx.names.function();
@@ -164,6 +173,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         ),
     );
 
+    if external {
+        return Ok(out);
+    }
     let aliases = match &zone_id {
         Some(id) => dns::find_aliases(ctx, id).await?,
         None => dns::record_names(ctx)

@@ -21,7 +21,7 @@ pub async fn open(global: &Global) -> Result<Ctx> {
     if let Some(region) = &options.region {
         check_region_override(region, &stack)?;
     }
-    let aws = Aws::load(&options, &stack.region).await;
+    let aws = Aws::load(&options, &stack.region).await?;
     let names = Names::new(&stack.name);
     let progress = Progress::new(global.output == Output::Json);
     let state = StateStore::load(aws.ssm(), &names).await?;

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
-    Ctx, bucket, certificate, distribution, dns, function, function_url, headers_policy,
+    Ctx, bucket, certificate, distribution, dns, function, function_url, headers_policy, log_group,
     origin_access, role, secrets, viewer_function, zone,
 };
 
@@ -35,6 +35,8 @@ pub struct Inventory {
     /// The function whose URL config and URL permissions exist.
     pub function_url: Option<String>,
     pub function: Option<String>,
+    /// The function's log group, `/aws/lambda/<function>`.
+    pub log_group: Option<String>,
     pub role: Option<String>,
     /// The stack's parameters, except the state record and the lock.
     pub parameters: Vec<String>,
@@ -62,6 +64,9 @@ impl Inventory {
         }
         if let Some(f) = &self.function {
             out.push(format!("Lambda function {f}"));
+        }
+        if let Some(g) = &self.log_group {
+            out.push(format!("log group {g} and every line in it"));
         }
         if let Some(r) = &self.role {
             out.push(format!("IAM role {r} and its inline policy"));
@@ -224,6 +229,15 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
                 .push(format!("Lambda function {function_name}: {why}")),
         }
     }
+    let group = log_group::name(&ctx.names);
+    if let Some(found) = log_group::find(&ctx.aws.logs(), &group).await? {
+        // Lambda creates an untagged group of the derived name when the role may
+        // (stacks brought up before colorid made the group): the stack's too.
+        match owned(ctx, found.stack_tag.as_deref(), &group, &group) {
+            Ok(()) => inv.log_group = Some(group),
+            Err(why) => inv.refused.push(format!("log group {group}: {why}")),
+        }
+    }
     let derived_role = ctx.names.role();
     let role_name = state
         .role_name
@@ -323,6 +337,11 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         function::delete(ctx, f).await?;
         step(&format!("deleted function {f}"), start);
     }
+    if let Some(g) = &inv.log_group {
+        let start = Instant::now();
+        log_group::delete(ctx, g).await?;
+        step(&format!("deleted log group {g}"), start);
+    }
     if let Some(r) = &inv.role {
         let start = Instant::now();
         role::delete(ctx, r).await?;
@@ -386,6 +405,12 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         );
     }
     ctx.state.delete().await?;
+    if ctx.stack.dns == crate::config::Dns::External {
+        ctx.progress.note(&format!(
+            "  note: remove the records for {} (and its validation CNAMEs) at your DNS provider",
+            ctx.stack.domain
+        ));
+    }
     Ok(())
 }
 

@@ -1,7 +1,10 @@
 //! One file per command, each short: it calls into the library and prints.
 
+pub mod check;
 pub mod dev;
 pub mod down;
+pub mod init;
+pub mod logs;
 pub mod plan;
 pub mod publish;
 pub mod status;
@@ -20,6 +23,20 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status => status::run(g).await,
         Command::Publish(args) => publish::run(g, &args).await,
         Command::Dev(args) => dev::run(g, &args).await,
+        Command::Logs(args) => logs::run(g, &args).await,
+        Command::Init(args) => init::run(g, &args),
+        Command::Check(args) => check::run(g, &args).await,
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "colorid", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| crate::error::Error::io("write the man page", e))
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use crate::cli::Global;
 use crate::commands::{json, print_json};
 use crate::error::Result;
 use crate::session;
-use crate::stack::{certificate, distribution, function, function_url, zone};
+use crate::stack::{certificate, distribution, function, function_url, log_group, zone};
 
 pub async fn run(g: &Global) -> Result<()> {
     let ctx = session::open(g).await?;
@@ -20,6 +20,7 @@ pub async fn run(g: &Global) -> Result<()> {
         Some(_) => function_url::find(&lambda, &function_name).await?.url,
         None => None,
     };
+    let group = log_group::find(&ctx.aws.logs(), &log_group::name(&ctx.names)).await?;
     let status = serde_json::json!({
         "stack": ctx.names.stack,
         "site_url": ctx.stack.site_url(),
@@ -32,6 +33,7 @@ pub async fn run(g: &Global) -> Result<()> {
         "distribution": dist.as_ref().map(|d| serde_json::json!({"id": d.id, "domain": d.domain, "status": d.status})),
         "function_name": found_function.as_ref().map(|_| &function_name),
         "function_url": url,
+        "log_group": group.as_ref().map(|g| serde_json::json!({"name": g.name, "retention_days": g.retention_days})),
     });
     if json(g.output) {
         print_json(&status);
@@ -41,6 +43,9 @@ pub async fn run(g: &Global) -> Result<()> {
     crate::out!("  site:          {}", ctx.stack.site_url());
     crate::out!("  api:           {}/api/", ctx.stack.site_url());
     match &zone_id {
+        None if ctx.stack.dns == crate::config::Dns::External => {
+            crate::out!("  dns:           external (records at your DNS provider)")
+        }
         Some(id) => crate::out!("  hosted zone:   {} ({id})", ctx.stack.hosted_zone),
         None => crate::out!("  hosted zone:   {} (not found)", ctx.stack.hosted_zone),
     }
@@ -62,6 +67,15 @@ pub async fn run(g: &Global) -> Result<()> {
             crate::out!("  function:      {function_name} (no URL; run `colorid up`)")
         }
         _ => crate::out!("  function:      (none; run `colorid up`)"),
+    }
+    match &group {
+        Some(g) => crate::out!(
+            "  log group:     {} (kept {})",
+            g.name,
+            g.retention_days
+                .map_or_else(|| "forever".to_string(), |d| format!("{d} days"))
+        ),
+        None => crate::out!("  log group:     (none; run `colorid up`)"),
     }
     if let Some(id) = &state.origin_access_control_id {
         crate::out!("  origin access: control {id}");

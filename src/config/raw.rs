@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::OriginAccess;
 use super::secret_entry::RawSecret;
+use super::{Dns, OriginAccess};
 use crate::publish::PublishSettings;
 
 #[derive(Deserialize)]
@@ -16,7 +16,8 @@ pub(super) struct RawStack {
     pub(super) name: Spanned<String>,
     pub(super) region: Spanned<String>,
     pub(super) domain: Spanned<String>,
-    pub(super) hosted_zone: Spanned<String>,
+    pub(super) dns: Option<Spanned<Dns>>,
+    pub(super) hosted_zone: Option<Spanned<String>>,
     pub(super) hosted_zone_id: Option<Spanned<String>>,
     pub(super) site_dir: Option<Spanned<String>>,
     pub(super) origin_access: Option<Spanned<OriginAccess>>,
@@ -77,4 +78,6 @@ pub(super) struct RawFunction {
     pub(super) memory_mb: Option<Spanned<i64>>,
     pub(super) timeout_seconds: Option<Spanned<i64>>,
     pub(super) reserved_concurrency: Option<Spanned<i64>>,
+    pub(super) log_retention_days: Option<Spanned<i64>>,
+    pub(super) source: Option<String>,
 }

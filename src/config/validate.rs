@@ -118,15 +118,32 @@ impl Validator<'_> {
             }
             None => OriginAccess::Control,
         };
-        let zone = normalize_dns(raw.hosted_zone.get_ref());
-        if let Err(why) = names::check_dns_name(&zone, false) {
-            self.push(
-                &raw.hosted_zone.span(),
+        let dns = raw.dns.as_ref().map_or(Dns::Route53, |d| *d.get_ref());
+        let zone = raw
+            .hosted_zone
+            .as_ref()
+            .map_or_else(String::new, |z| normalize_dns(z.get_ref()));
+        match &raw.hosted_zone {
+            Some(z) => {
+                if let Err(why) = names::check_dns_name(&zone, false) {
+                    self.push(
+                        &z.span(),
+                        "hosted_zone",
+                        format!("{zone:?} {why}"),
+                        "use the Route53 hosted zone's name, e.g. \"example.com\"",
+                    );
+                }
+            }
+            None if dns == Dns::Route53 => self.push(
+                &raw.domain.span(),
                 "hosted_zone",
-                format!("{zone:?} {why}"),
-                "use the Route53 hosted zone's name, e.g. \"example.com\"",
-            );
+                "is missing: with Route53 DNS (the default) colorid writes the records into this zone".into(),
+                "add hosted_zone = \"example.com\" (the Route53 zone holding the domain), or set dns = \"external\" to add the records at another DNS provider yourself",
+            ),
+            None => {}
         }
+        // With another provider and no zone given, names are not tied to a zone.
+        let zone_checked = !zone.is_empty();
         let hosted_zone_id = raw.hosted_zone_id.as_ref().and_then(|id| {
             match names::check_hosted_zone_id(id.get_ref().trim()) {
                 Ok(bare) => Some(bare.to_string()),
@@ -162,7 +179,7 @@ impl Validator<'_> {
                 ),
                 "use a shorter domain, and put longer names in `certificate_names` (up to 253 characters each)",
             );
-        } else if !names::within_zone(&domain, &zone) {
+        } else if zone_checked && !names::within_zone(&domain, &zone) {
             self.push(
                 &raw.domain.span(),
                 "domain",
@@ -183,7 +200,7 @@ impl Validator<'_> {
                     format!("{value:?} {why}"),
                     "use a host name such as \"www.color.example.com\" or a wildcard \"*.color.example.com\"",
                 );
-            } else if !names::within_zone(value.trim_start_matches("*."), &zone) {
+            } else if zone_checked && !names::within_zone(value.trim_start_matches("*."), &zone) {
                 self.push(
                     &n.span(),
                     &field,
@@ -277,6 +294,7 @@ impl Validator<'_> {
             name,
             region,
             domain,
+            dns,
             hosted_zone: zone,
             hosted_zone_id,
             site_dir,
@@ -490,10 +508,25 @@ impl Validator<'_> {
             Some(r) => Some(*r.get_ref() as i32),
             None => None,
         };
+        let log_retention_days = match &raw.log_retention_days {
+            Some(d) if !LOG_RETENTION_DAYS.contains(d.get_ref()) => {
+                self.push(
+                    &d.span(),
+                    "function.log_retention_days",
+                    format!("{} is not a retention CloudWatch Logs accepts", d.get_ref()),
+                    "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (30 is the default)",
+                );
+                30
+            }
+            Some(d) => *d.get_ref() as i32,
+            None => 30,
+        };
         Function {
             memory_mb,
             timeout_seconds,
             reserved_concurrency,
+            log_retention_days,
+            source: raw.source.as_ref().map(std::path::PathBuf::from),
         }
     }
 }

@@ -149,13 +149,15 @@ impl AwsFailure {
         R: std::fmt::Debug,
     {
         let hint = match err {
-            SdkError::ServiceError(_) => hint_for_code(err.code()),
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => crate::advice::UNREACHABLE,
-            _ => "run again with -v for details",
+            SdkError::ServiceError(_) => hint_for_code(err.code(), err.message()),
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                crate::advice::UNREACHABLE.to_string()
+            }
+            _ => "run again with -v for details".to_string(),
         };
         Self {
             aws: describe(err),
-            hint: hint.to_string(),
+            hint,
         }
     }
 }
@@ -177,10 +179,12 @@ where
 }
 
 /// The shared advice for the code ([`crate::advice`]), else a publish's own.
-fn hint_for_code(code: Option<&str>) -> &'static str {
-    code.and_then(crate::advice::for_code).unwrap_or(
-        "run again with -v for details; files already published will not be uploaded again",
-    )
+fn hint_for_code(code: Option<&str>, message: Option<&str>) -> String {
+    code.and_then(|c| crate::advice::for_code(c, message))
+        .unwrap_or_else(|| {
+            "run again with -v for details; files already published will not be uploaded again"
+                .to_string()
+        })
 }
 
 #[cfg(test)]
@@ -217,8 +221,8 @@ mod tests {
 
     #[test]
     fn hints_branch_on_codes() {
-        assert!(hint_for_code(Some("NoSuchBucket")).contains("colorid up"));
-        assert!(hint_for_code(Some("SlowDown")).contains("concurrency"));
-        assert!(hint_for_code(None).contains("-v"));
+        assert!(hint_for_code(Some("NoSuchBucket"), None).contains("colorid up"));
+        assert!(hint_for_code(Some("SlowDown"), None).contains("concurrency"));
+        assert!(hint_for_code(None, None).contains("-v"));
     }
 }

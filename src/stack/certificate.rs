@@ -25,6 +25,8 @@ pub struct Found {
     pub replaces: Option<String>,
     /// Issued, or ACM has assigned every validation record.
     pub records_ready: bool,
+    /// Whole days until the certificate expires, when issued.
+    pub days_left: Option<i64>,
 }
 
 /// All the names the certificate must cover, sorted.
@@ -59,7 +61,12 @@ fn found_from(detail: &CertificateDetail) -> Found {
     let options = detail.domain_validation_options();
     let records_ready =
         issued || (!options.is_empty() && options.iter().all(|o| o.resource_record().is_some()));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days_left = detail.not_after().map(|t| (t.secs() - now) / 86_400);
     Found {
+        days_left,
         records_ready,
         arn: detail.certificate_arn().unwrap_or_default().to_string(),
         names,
@@ -159,7 +166,8 @@ pub fn plan(ctx: &Ctx, found: Option<&Found>, previous_names: Option<Vec<String>
 }
 
 /// Requests the certificate when missing, upserts its validation records and waits for ISSUED.
-pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Found> {
+/// Without a zone (`dns = "external"`) the records are printed for the user to add instead.
+pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Result<Found> {
     let start = Instant::now();
     let acm = ctx.aws.acm();
     let wanted = wanted_names(ctx);
@@ -206,19 +214,35 @@ pub async fn ensure(ctx: &Ctx, zone_id: &str, max_wait: Duration) -> Result<Foun
         Some(found) => found,
         None => wait_for_records(ctx, &acm, &arn).await?,
     };
-    ensure_validation_records(ctx, zone_id, &detail).await?;
+    match zone_id {
+        Some(zone_id) => ensure_validation_records(ctx, zone_id, &detail).await?,
+        None if detail.status != "ISSUED" => print_validation_records(ctx, &detail),
+        None => {}
+    }
 
     let replaces = previous.filter(|p| p != &arn);
     if detail.status == "ISSUED" {
         return Ok(Found { replaces, ..detail });
     }
-    let fix = format!(
-        "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
-        ctx.stack.hosted_zone
-    );
+    let fix = match zone_id {
+        Some(_) => format!(
+            "the certificate {arn} is still being validated (DNS validation usually takes 1-30 minutes once the records resolve); check that {} is delegated to Route53, then run `colorid up` again (it picks up the same certificate), or give --wait-timeout more seconds",
+            ctx.stack.hosted_zone
+        ),
+        None => format!(
+            "the certificate {arn} is still being validated: add the CNAME record(s) printed above at your DNS provider (check with `dig CNAME <name>`), then run `colorid up` again (it picks up the same certificate and goes on)"
+        ),
+    };
+    let waiting = match zone_id {
+        Some(_) => format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        None => format!(
+            "waiting for ACM to see the validation record(s) at your DNS provider and issue the certificate for {}",
+            ctx.stack.domain
+        ),
+    };
     let (found, took) = wait::until(
         &ctx.progress,
-        &format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        &waiting,
         max_wait,
         &fix,
         || async {
@@ -277,6 +301,17 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
 /// exist is claimed in the state before it is created, so `down` deletes it (and only
 /// such records: ACM gives every certificate of a name the same record, so one that was
 /// there before may serve another certificate, of this account or another region).
+/// `dns = "external"`: the CNAMEs ACM checks, for the user to add at their DNS provider.
+fn print_validation_records(ctx: &Ctx, cert: &Found) {
+    ctx.progress.note(&format!(
+        "  add at your DNS provider, to validate the certificate for {}:",
+        ctx.stack.domain
+    ));
+    for (name, value) in &cert.validation {
+        ctx.progress.note(&format!("    {name} CNAME {value}"));
+    }
+}
+
 async fn ensure_validation_records(ctx: &Ctx, zone_id: &str, cert: &Found) -> Result<()> {
     let start = Instant::now();
     let r53 = ctx.aws.route53();

@@ -82,16 +82,70 @@ pub fn from_file(path: &Path) -> Result<Code> {
     Ok(Code::new(zip))
 }
 
-/// The package for this run: the given zip, else a fresh cargo-lambda build.
+/// The name of the packaged function that ships beside the colorid binary.
+pub const PACKAGED: &str = "colorid-function.zip";
+
+/// The package for this run, first found of: `--function-zip`; a build from
+/// `[function] source`; a build from a `lambda/` beside the stack file (a colorid
+/// checkout); the package shipped beside the binary (`colorid-function.zip`, or
+/// `../share/colorid/` of it); a build from the source colorid was built from.
 pub async fn load(ctx: &Ctx, zip: Option<&Path>) -> Result<Code> {
-    match zip {
-        Some(path) => from_file(path),
-        None => build(ctx).await,
+    if let Some(path) = zip {
+        return from_file(path);
     }
+    if let Some(source) = &ctx.stack.function.source {
+        let root = stack_dir(ctx).join(source);
+        if !root.join("lambda").join("Cargo.toml").is_file() {
+            return Err(Error::usage_fix(
+                format!(
+                    "[function] source = {:?} in {}: {} holds no lambda/Cargo.toml.",
+                    source.display(),
+                    ctx.stack.file.display(),
+                    root.display()
+                ),
+                "point `source` at a colorid checkout (the folder holding lambda/), or remove it to deploy the packaged function",
+            ));
+        }
+        return build(ctx, &root).await;
+    }
+    let beside = stack_dir(ctx);
+    if beside.join("lambda").join("Cargo.toml").is_file() {
+        return build(ctx, &beside).await;
+    }
+    if let Some(packaged) = packaged() {
+        let code = from_file(&packaged)?;
+        // Re-packed: the bytes (and so CodeSha256) depend on the binary alone.
+        let bootstrap = bootstrap_of(&code.zip).map_err(Error::usage)?;
+        return Ok(Code::new(reproducible_zip(&bootstrap)?));
+    }
+    let built_from = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if built_from.join("lambda").join("Cargo.toml").is_file() {
+        return build(ctx, &built_from).await;
+    }
+    Err(Error::usage_fix(
+        format!(
+            "cannot find the identity function: no {PACKAGED} beside colorid, and no source to build it from."
+        ),
+        format!(
+            "install colorid from its release archive (it ships {PACKAGED}), or set `[function] source` to a colorid checkout, or pass --function-zip PATH"
+        ),
+    ))
 }
 
-/// The workspace that holds the function's source: beside the stack file, else where colorid was built.
-fn workspace_root(ctx: &Ctx) -> Option<PathBuf> {
+/// The package shipped beside the running binary, if any.
+fn packaged() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [
+        dir.join(PACKAGED),
+        dir.join("..").join("share").join("colorid").join(PACKAGED),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+}
+
+/// The folder of the stack file, absolute.
+fn stack_dir(ctx: &Ctx) -> PathBuf {
     let beside = ctx
         .stack
         .file
@@ -99,23 +153,17 @@ fn workspace_root(ctx: &Ctx) -> Option<PathBuf> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     // `stack.toml` given without a folder has an empty parent: the current directory.
-    let beside = std::path::absolute(if beside.as_os_str().is_empty() {
+    std::path::absolute(if beside.as_os_str().is_empty() {
         Path::new(".")
     } else {
         &beside
     })
-    .unwrap_or(beside);
-    [beside, PathBuf::from(env!("CARGO_MANIFEST_DIR"))]
-        .into_iter()
-        .find(|d| d.join("lambda").join("Cargo.toml").is_file())
+    .unwrap_or_else(|_| beside.clone())
 }
 
 /// Builds the function with cargo-lambda and re-packs it reproducibly.
-async fn build(ctx: &Ctx) -> Result<Code> {
+async fn build(ctx: &Ctx, root: &Path) -> Result<Code> {
     let start = Instant::now();
-    let root = workspace_root(ctx).ok_or_else(|| {
-        Error::usage_fix("cannot find the identity function's source (a `lambda/` folder beside the stack file).", "run from the colorid checkout, or pass --function-zip PATH")
-    })?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|t| if t.is_absolute() { t } else { root.join(t) })
@@ -140,7 +188,7 @@ async fn build(ctx: &Ctx) -> Result<Code> {
             "--bin",
             BINARY,
         ])
-        .current_dir(&root)
+        .current_dir(root)
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", &target)
         .stdin(std::process::Stdio::null())

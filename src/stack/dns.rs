@@ -166,6 +166,18 @@ fn alias_set(name: &str, kind: RrType, target: &str) -> Result<ResourceRecordSet
 /// Points A and AAAA of every record name at the distribution, changing only
 /// what differs, in one change batch; removes the records of names the stack
 /// had before and no longer lists, if they still point at the distribution.
+/// `dns = "external"`: the records that point the stack's names at the distribution,
+/// for the user to add at their DNS provider.
+pub fn print_aliases(ctx: &Ctx, target: &str) {
+    ctx.progress
+        .note("  point these names at the distribution, at your DNS provider:");
+    for name in record_names(ctx) {
+        ctx.progress.note(&format!(
+            "    {name} CNAME {target}   (at a zone apex: ALIAS/ANAME {target})"
+        ));
+    }
+}
+
 pub async fn ensure_aliases(ctx: &Ctx, zone_id: &str, target: &str) -> Result<()> {
     let start = Instant::now();
     let names = record_names(ctx);

@@ -20,6 +20,7 @@ pub mod function;
 pub mod function_concurrency;
 pub mod function_url;
 pub mod headers_policy;
+pub mod log_group;
 pub mod origin_access;
 pub mod role;
 pub mod secrets;

@@ -1,5 +1,5 @@
 //! The identity function's IAM role: trusted by Lambda alone, with one inline
-//! policy that allows writing its own logs, reading the stack's parameters,
+//! policy that allows writing to its own log group (which `up` creates), reading the stack's parameters,
 //! and decrypting them through SSM only.
 
 use std::time::Instant;
@@ -55,12 +55,6 @@ pub fn inline_policy(ctx: &Ctx, account: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "CreateOwnLogGroup",
-                "Effect": "Allow",
-                "Action": "logs:CreateLogGroup",
-                "Resource": group
-            },
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",

@@ -17,7 +17,11 @@ pub fn bare_id(id: &str) -> String {
 /// ("You can create a hosted zone that has the same name as an existing hosted
 /// zone", API_CreateHostedZone, DelegationSetNotAvailable); then the stack must
 /// say which. Private zones never count: CloudFront aliases live in the public one.
+/// With `dns = "external"` there is no zone to find: `None`.
 pub async fn find_zone(ctx: &Ctx) -> Result<Option<String>> {
+    if ctx.stack.dns == crate::config::Dns::External {
+        return Ok(None);
+    }
     let r53 = ctx.aws.route53();
     let zone = &ctx.stack.hosted_zone;
     if let Some(id) = &ctx.stack.hosted_zone_id {

@@ -41,6 +41,7 @@ fn converged() -> Inventory {
         ("distributions", 1),
         ("function urls", 1),
         ("functions", 1),
+        ("log groups", 1),
         ("origin access controls", 1),
         ("parameters", 6),
         ("records", 3),
@@ -219,6 +220,14 @@ async fn inventory(endpoint: &str) -> Inventory {
         }
     }
     inv.insert("parameters", parameters);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&regional);
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/lambda/colorid-")
+        .send()
+        .await
+        .unwrap();
+    inv.insert("log groups", groups.log_groups().len());
     inv
 }
 

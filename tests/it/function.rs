@@ -385,7 +385,6 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
             json!({
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Sid": "CreateOwnLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group},
                     {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": format!("{group}:*")},
                     {"Sid": "ReadStackParameters", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                      "Resource": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/colorid/{}/*", fx.stack)},

@@ -1,0 +1,32 @@
+//! `colorid init`.
+
+use crate::cli::{Global, InitArgs};
+use crate::commands::{json, print_json};
+use crate::error::Result;
+use crate::init::{Answers, init};
+
+pub fn run(g: &Global, args: &InitArgs) -> Result<()> {
+    let answers = Answers {
+        name: args.name.clone(),
+        domain: args.domain.clone(),
+        hosted_zone: args.hosted_zone.clone(),
+        issuer: args.issuer.clone(),
+        client_id: args.client_id.clone(),
+    };
+    let report = init(&args.dir, &answers)?;
+    if json(g.output) {
+        print_json(&report);
+        return Ok(());
+    }
+    for f in &report.written {
+        crate::out!("  wrote {f}");
+    }
+    for f in &report.kept {
+        crate::out!("  kept  {f} (exists; not overwritten)");
+    }
+    let dir = args.dir.display();
+    crate::out!(
+        "next: edit {dir}/stack.toml (every field is documented there), then `colorid plan` in {dir}; to try it without AWS: `colorid --local up` with the emulator"
+    );
+    Ok(())
+}

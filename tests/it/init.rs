@@ -1,0 +1,175 @@
+//! `colorid init`: a new project that `colorid --local up` deploys as it is;
+//! never overwrites a file. Also the completion scripts and the man page.
+
+use crate::common;
+
+use std::process::{Command, Stdio};
+
+use common::{endpoint, s3, unique};
+
+fn colorid(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run colorid")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = colorid(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn without_a_terminal_init_writes_the_documented_example_and_keeps_what_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my-shop");
+    let out = ok(&["init", dir.to_str().unwrap()]);
+    assert!(out.contains("wrote stack.toml"), "{out}");
+    let stack = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(
+        stack.contains("\nname = \"my-shop\"\n"),
+        "named after the folder:\n{stack}"
+    );
+    assert!(stack.contains("\ndomain = \"color.example.com\"\n"));
+    assert!(stack.contains("\nhosted_zone = \"example.com\"\n"));
+    assert!(stack.contains("# The stack's name."), "commented");
+    for f in [
+        "index.html",
+        "colorid.js",
+        "color.js",
+        "callback.html",
+        "style.css",
+    ] {
+        assert!(dir.join("site").join(f).is_file(), "site/{f}");
+    }
+    assert!(
+        std::fs::read_to_string(dir.join(".gitignore"))
+            .unwrap()
+            .contains("*.secret")
+    );
+
+    std::fs::write(dir.join("site/index.html"), "<h1>mine</h1>").unwrap();
+    std::fs::write(dir.join("stack.toml"), "# mine\n").unwrap();
+    let out = ok(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--domain",
+        "other.example.com",
+    ]);
+    assert!(out.contains("kept  stack.toml"), "{out}");
+    assert!(out.contains("kept  site/index.html"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("site/index.html")).unwrap(),
+        "<h1>mine</h1>"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("stack.toml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_initialised_project_comes_up_on_the_emulator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("proj");
+    let name = unique("init");
+    let zone = format!("{name}.example.com");
+    let domain = format!("app.{zone}");
+    ok(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--name",
+        &name,
+        "--domain",
+        &domain,
+        "--hosted-zone",
+        &zone,
+        "--issuer",
+        "https://issuer.example.com/",
+        "--client-id",
+        "shop-client",
+    ]);
+    let stack = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(
+        stack.contains(&format!("\ndomain = \"{domain}\"\n")),
+        "{stack}"
+    );
+    assert!(stack.contains("\nclient_id = \"shop-client\"\n"), "{stack}");
+
+    // A prebuilt package: the emulator never runs the function.
+    let zip_path = tmp.path().join("function.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    w.start_file(
+        "bootstrap",
+        zip::write::SimpleFileOptions::default().unix_permissions(0o755),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut w, b"#!/bin/sh\n").unwrap();
+    w.finish().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .current_dir(&dir)
+        .args(["--local", "--output", "json", "up", "--function-zip"])
+        .arg(&zip_path)
+        .env("COLORID_LOCAL_ENDPOINT", endpoint())
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bucket = report["bucket"].as_str().unwrap();
+    let objects = s3("eu-west-1")
+        .await
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    for k in ["index.html", "colorid.js", "config.json"] {
+        assert!(keys.contains(&k), "{k} published: {keys:?}");
+    }
+    let down = Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .current_dir(&dir)
+        .args(["--local", "down", "--yes"])
+        .env("COLORID_LOCAL_ENDPOINT", endpoint())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+}
+
+#[test]
+fn completions_and_the_man_page_cover_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = ok(&["completions", shell]);
+        for command in ["plan", "up", "down", "logs", "init", "publish"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    assert!(ok(&["completions", "bash"]).contains("_colorid()"));
+    let man = ok(&["man"]);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH colorid"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    assert!(man.contains("logs"), "the man page lists the commands");
+    let err = colorid(&["completions", "tcsh"]);
+    assert_eq!(err.status.code(), Some(2));
+}
