@@ -113,7 +113,8 @@ pub async fn publish(
         remote::list_objects(s3, bucket, settings.concurrency),
         remote::read_manifest(s3, bucket),
     )?;
-    let (site, hashed) = walk::resolve(walked, &manifest, &listed, options.force).await?;
+    let resolved = walk::resolve(walked, &manifest, &listed, options.force, started_ns).await?;
+    let (site, hashed) = (resolved.files, resolved.hashed);
     let mut local: BTreeMap<String, (LocalFile, ObjectHeaders)> = site
         .into_iter()
         .map(|f| (f.key.clone(), (rules.headers(&f.key, false), f)))
@@ -260,7 +261,9 @@ pub async fn publish(
         );
     }
     next.objects.extend(written);
-    if next == manifest && stale.is_empty() {
+    // Files read only because they were too recent to trust last time are recorded
+    // again so the next publish can trust them.
+    if next == manifest && stale.is_empty() && resolved.racy == 0 {
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
     }

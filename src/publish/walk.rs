@@ -20,10 +20,23 @@ use super::remote::{Listed, Manifest};
 use super::settings::KeyGlobs;
 
 /// A file modified this close to (or after) the start of the publish that recorded it
-/// may have changed again within the same timestamp tick (coarse file-system clocks
-/// tick in up to 2 s), so its record is not trusted and it is read again: git's "racy
-/// clean" rule, with the manifest's `started_ns` in the role of the index's time.
+/// may have changed again within the same timestamp tick, so its record is not trusted
+/// and it is read again: git's "racy clean" rule, with the manifest's `started_ns` in
+/// the role of the index's time. File systems with sub-second times tick with the
+/// kernel's coarse clock (a few ms); whole-second times may come from one that ticks
+/// in 1-2 s (FAT, HFS+, some network shares).
 const RACY_WINDOW_NS: u64 = 2_000_000_000;
+const FINE_RACY_WINDOW_NS: u64 = 20_000_000;
+
+/// True when a file time is clear of a publish that started at `started_ns`.
+fn clear_of(mtime_ns: u64, started_ns: u64) -> bool {
+    let window = if mtime_ns.is_multiple_of(1_000_000_000) {
+        RACY_WINDOW_NS
+    } else {
+        FINE_RACY_WINDOW_NS
+    };
+    mtime_ns != 0 && mtime_ns.saturating_add(window) < started_ns
+}
 
 /// Where an object's bytes come from.
 #[derive(Debug, Clone)]
@@ -142,34 +155,48 @@ pub(crate) async fn scan(site_dir: PathBuf, ignore: KeyGlobs) -> Result<Vec<Walk
         .map_err(|e| PublishError::Internal(format!("walking task failed: {e}")))?
 }
 
+/// The site's files with what is known of their MD5s.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    /// In walk order.
+    pub files: Vec<LocalFile>,
+    /// How many were read to take their MD5.
+    pub hashed: usize,
+    /// Of those, how many only because their record was too recent to trust.
+    pub racy: usize,
+}
+
 /// What the walk could not tell alone: the MD5 of each file, taken from the manifest
-/// when size and time match its record and that time is older than the publish that
-/// wrote the manifest by `RACY_WINDOW_NS` (unless `force`), left for the upload when the
+/// when size and time match its record and that time is clear of the publish that
+/// wrote the manifest (unless `force`), left for the upload when the
 /// bucket does not hold the key, and otherwise read and hashed on all cores.
-/// Returns the files in walk order and how many were read.
+///
+/// `racy` counts files read only because their record was too close to the last
+/// publish that are clear of this one (`started_ns`): their records do not change, yet
+/// the manifest must be written again for the next publish to trust them.
 pub(crate) async fn resolve(
     walked: Vec<Walked>,
     manifest: &Manifest,
     listed: &BTreeMap<String, Listed>,
     force: bool,
-) -> Result<(Vec<LocalFile>, usize), PublishError> {
-    let trusted_before = manifest.started_ns.saturating_sub(RACY_WINDOW_NS);
+    started_ns: u64,
+) -> Result<Resolved, PublishError> {
     let mut files = Vec::with_capacity(walked.len());
     let mut to_hash = Vec::new();
+    let mut racy = 0;
     for w in walked {
-        let recorded = manifest
+        let same = manifest
             .objects
             .get(&w.key)
-            .filter(|r| {
-                !force
-                    && w.mtime_ns != 0
-                    && w.mtime_ns < trusted_before
-                    && r.mtime_ns == w.mtime_ns
-                    && r.size == w.size
-            })
+            .filter(|r| !force && w.mtime_ns != 0 && r.mtime_ns == w.mtime_ns && r.size == w.size);
+        let recorded = same
+            .filter(|_| clear_of(w.mtime_ns, manifest.started_ns))
             .and_then(|r| parse_md5(&r.md5));
         if recorded.is_none() && listed.contains_key(&w.key) {
             to_hash.push(files.len());
+            if same.is_some() && clear_of(w.mtime_ns, started_ns) {
+                racy += 1;
+            }
         }
         files.push(LocalFile {
             key: w.key,
@@ -181,7 +208,11 @@ pub(crate) async fn resolve(
     }
     let hashed = to_hash.len();
     if hashed == 0 {
-        return Ok((files, 0));
+        return Ok(Resolved {
+            files,
+            hashed,
+            racy,
+        });
     }
     tokio::task::spawn_blocking(move || {
         let paths: Vec<&Path> = to_hash
@@ -200,7 +231,11 @@ pub(crate) async fn resolve(
             files[i].size = size;
             files[i].md5 = Some(md5);
         }
-        Ok((files, hashed))
+        Ok(Resolved {
+            files,
+            hashed,
+            racy,
+        })
     })
     .await
     .map_err(|e| PublishError::Internal(format!("hashing task failed: {e}")))?
@@ -352,9 +387,11 @@ mod tests {
             })
             .collect();
 
-        let (files, hashed) = resolve(walked.clone(), &manifest, &listed, false)
-            .await
-            .unwrap();
+        let now = nanos(SystemTime::now());
+        let Resolved { files, hashed, .. } =
+            resolve(walked.clone(), &manifest, &listed, false, now)
+                .await
+                .unwrap();
         let md5 = |key: &str| {
             let f = files.iter().find(|f| f.key == key).unwrap();
             f.md5_hex()
@@ -364,16 +401,24 @@ mod tests {
         assert_eq!(md5("touched.html"), hex::encode(Md5::digest(b"t")));
         assert_eq!(md5("new.html"), "", "new files are hashed while uploading");
 
-        let (files, hashed) = resolve(walked.clone(), &manifest, &listed, true)
+        let Resolved { files, hashed, .. } = resolve(walked.clone(), &manifest, &listed, true, now)
             .await
             .unwrap();
         assert_eq!(hashed, 2);
         assert_eq!(files[1].md5_hex(), hex::encode(Md5::digest(b"same")));
 
-        // A record made within the racy window of its publish is not trusted.
+        // A record made within the racy window of its publish is not trusted; once this
+        // publish is clear of the file's time, the manifest must be rewritten.
         manifest.started_ns = same.mtime_ns + 1;
-        let (_, hashed) = resolve(walked, &manifest, &listed, false).await.unwrap();
-        assert_eq!(hashed, 2);
+        let r = resolve(walked.clone(), &manifest, &listed, false, now)
+            .await
+            .unwrap();
+        assert_eq!((r.hashed, r.racy), (2, 0), "this publish is racy too");
+        let later = now + 2 * RACY_WINDOW_NS;
+        let r = resolve(walked, &manifest, &listed, false, later)
+            .await
+            .unwrap();
+        assert_eq!((r.hashed, r.racy), (2, 1));
     }
 
     #[test]
