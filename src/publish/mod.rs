@@ -113,6 +113,13 @@ pub async fn publish(
         remote::list_objects(s3, bucket, settings.concurrency),
         remote::read_manifest(s3, bucket),
     )?;
+    tracing::debug!(
+        files = walked.len(),
+        listed = listed.len(),
+        manifest_objects = manifest.objects.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: walked, listed, manifest read"
+    );
     let resolved = walk::resolve(walked, &manifest, &listed, options.force, started_ns).await?;
     let (site, hashed) = (resolved.files, resolved.hashed);
     let mut local: BTreeMap<String, (LocalFile, ObjectHeaders)> = site
@@ -137,7 +144,18 @@ pub async fn publish(
     let local: Vec<_> = local.into_values().collect();
 
     let to_head = diff::keys_to_head(&local, &listed, &manifest);
+    tracing::debug!(
+        hashed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: hashed what may have changed"
+    );
+    let heads = to_head.len();
     let headed = remote::head_objects(s3, bucket, to_head, settings.concurrency).await?;
+    tracing::debug!(
+        heads,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: headed and planned"
+    );
     let keep = |key: &str| is_hidden(key) || ignore.is_match(key);
     let plan = diff::plan(
         local,
@@ -236,6 +254,11 @@ pub async fn publish(
         .buffer_unordered(settings.concurrency)
         .try_collect()
         .await?;
+    tracing::debug!(
+        written = written.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: uploaded"
+    );
     if !plan.deletes.is_empty() {
         let keys: Vec<String> = plan.deletes.iter().map(|(k, _)| k.clone()).collect();
         upload::delete_keys(s3, bucket, &keys, settings.concurrency).await?;
@@ -297,5 +320,9 @@ pub async fn publish(
         remote::write_manifest(s3, bucket, &next).await?;
     }
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(
+        elapsed_ms = report.summary.elapsed_ms,
+        "publish phase: manifest written, invalidated"
+    );
     Ok(report)
 }
