@@ -73,20 +73,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Counts the files under `dir`, with one stat each, off the async runtime.
 async fn walk(dir: std::path::PathBuf) -> Result<usize, Box<dyn std::error::Error>> {
-    Ok(tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
-        let (mut dirs, mut files) = (vec![dir], 0);
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir)? {
-                let entry = entry?;
-                let meta = entry.metadata()?;
-                if meta.is_dir() {
-                    dirs.push(entry.path());
-                } else {
-                    files += usize::from(meta.len() < u64::MAX);
+    Ok(
+        tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
+            let (mut dirs, mut files) = (vec![dir], 0);
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(dir)? {
+                    let entry = entry?;
+                    let meta = entry.metadata()?;
+                    if meta.is_dir() {
+                        dirs.push(entry.path());
+                    } else {
+                        files += usize::from(meta.len() < u64::MAX);
+                    }
                 }
             }
-        }
-        Ok(files)
-    })
-    .await??)
+            Ok(files)
+        })
+        .await??,
+    )
 }
