@@ -1,16 +1,29 @@
 //! Publishes a directory to a bucket on an S3-compatible endpoint, for scripts/bench-publish.
 //!
-//! Usage: publish_bench ENDPOINT BUCKET SITE_DIR
-//! Prints the report's summary line; exits non-zero on failure.
+//! Usage: publish_bench [floor] ENDPOINT BUCKET SITE_DIR
+//! Prints the report's summary line; exits non-zero on failure. With `floor`, only
+//! what no no-op publish can avoid: walk the folder (one stat per file) and GET the
+//! manifest, in the same process set-up.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use colorid::publish::{PublishOptions, PublishSettings, PublishTarget, publish};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // RUST_LOG=colorid=debug prints the publish phases with their elapsed times.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let floor = args.first().is_some_and(|a| a == "floor");
+    if floor {
+        args.remove(0);
+    }
     let [endpoint, bucket, site_dir] = args.as_slice() else {
-        return Err("usage: publish_bench ENDPOINT BUCKET SITE_DIR".into());
+        return Err("usage: publish_bench [floor] ENDPOINT BUCKET SITE_DIR".into());
     };
     let credentials = Credentials::new("testing", "testing", None, None, "bench");
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -30,6 +43,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .endpoint_url(endpoint)
             .build(),
     );
+    if floor {
+        let (files, manifest) = tokio::join!(walk(site_dir.into()), async {
+            let object = s3
+                .get_object()
+                .bucket(bucket)
+                .key(colorid::publish::MANIFEST_KEY)
+                .send()
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>(object.body.collect().await?.into_bytes().len())
+        });
+        println!("walked {} files, manifest {} bytes", files?, manifest?);
+        return Ok(());
+    }
     let target = PublishTarget {
         s3,
         cloudfront,
@@ -43,4 +69,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = publish(&target, &settings, &PublishOptions::default(), &|_| {}).await?;
     println!("{}", report.summary_line());
     Ok(())
+}
+
+/// Counts the files under `dir`, with one stat each, off the async runtime.
+async fn walk(dir: std::path::PathBuf) -> Result<usize, Box<dyn std::error::Error>> {
+    Ok(
+        tokio::task::spawn_blocking(move || -> std::io::Result<usize> {
+            let (mut dirs, mut files) = (vec![dir], 0);
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(dir)? {
+                    let entry = entry?;
+                    let meta = entry.metadata()?;
+                    if meta.is_dir() {
+                        dirs.push(entry.path());
+                    } else {
+                        files += usize::from(meta.len() < u64::MAX);
+                    }
+                }
+            }
+            Ok(files)
+        })
+        .await??,
+    )
 }

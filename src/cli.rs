@@ -228,7 +228,8 @@ pub struct PublishArgs {
     /// Print every file with its reason and the paths to invalidate; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Re-upload every file, and allow deleting more files than the delete limit.
+    /// Read and re-upload every file (even those whose size and modification time match
+    /// the last publish), and allow deleting more files than the delete limit.
     #[arg(long)]
     pub force: bool,
     /// Keep objects whose files are gone from the site directory.

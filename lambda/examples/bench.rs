@@ -2,6 +2,8 @@
 //! `/api/color` for one token per algorithm, sequentially on one thread, and
 //! writes the keys and tokens to a directory so `bench/jose.mjs` can do the
 //! same work with Node's `jose`. Run by scripts/bench-function.
+//! Also times the floor: the bare signature check of each token with the same
+//! crypto library (jsonwebtoken's aws-lc-rs verifier, key already parsed).
 //!
 //! Usage: bench <out-dir> <iterations>
 
@@ -76,6 +78,36 @@ async fn main() {
             json!({"impl": "rust", "alg": alg, "ops_per_s": (n as f64 / total).round(),
                    "p50_us": percentile(&times, 0.50), "p99_us": percentile(&times, 0.99)})
         );
+        println!("{}", floor(alg, token, n));
     }
     assert_eq!(app.jwks_fetch_count(), 1, "the JWKS stayed cached");
+}
+
+/// The bare signature check of `token`, `n` times: what no verifier can skip.
+fn floor(alg: &str, token: &str, n: usize) -> serde_json::Value {
+    let (message, signature) = token.rsplit_once('.').expect("a JWT");
+    let header = jsonwebtoken::decode_header(token).expect("a JWT header");
+    let jwk = match alg {
+        "RS256" => rsa_key().jwk.clone(),
+        "ES256" => keys().ec_jwk.clone(),
+        _ => keys().ed_jwk.clone(),
+    };
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).expect("a JWK");
+    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("a key");
+    let verify = || jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key, header.alg);
+    for _ in 0..200 {
+        assert!(verify().expect("verifies"));
+    }
+    let mut times = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        let ok = verify();
+        times.push(t.elapsed().as_nanos());
+        assert!(matches!(ok, Ok(true)));
+    }
+    let total = start.elapsed().as_secs_f64();
+    times.sort_unstable();
+    json!({"impl": "floor", "alg": alg, "ops_per_s": (n as f64 / total).round(),
+           "p50_us": percentile(&times, 0.50), "p99_us": percentile(&times, 0.99)})
 }

@@ -133,10 +133,14 @@ pub(crate) fn plan(
                 old_md5,
             });
         } else {
+            // The record takes the file's current time, so a touched file is read once.
             plan.unchanged.push(Unchanged {
+                record: ObjectRecord {
+                    mtime_ns: file.mtime_ns,
+                    ..record.clone()
+                },
                 key: file.key,
                 size: file.size,
-                record: record.clone(),
                 vouched: is_vouched,
             });
         }
@@ -168,6 +172,7 @@ mod tests {
             etag: etag.into(),
             md5: f.0.md5_hex(),
             size: f.0.size,
+            mtime_ns: 0,
             content_type: f.1.content_type.clone(),
             cache_control: f.1.cache_control.clone(),
         }

@@ -3,9 +3,12 @@
 //!
 //! # How changes are found without a request per file
 //!
-//! Local files are hashed (MD5, all cores) while the bucket is listed once (one
+//! The site is walked (one stat per file) while the bucket is listed once (one
 //! ListObjectsV2 per prefix, prefixes in parallel, every key exactly once) and the
-//! manifest `.colorid/manifest.json` is read. The listing is the truth about which
+//! manifest `.colorid/manifest.json` is read. Then only files that may have changed
+//! are read and hashed (MD5, all cores): a file whose size and modification time
+//! equal its manifest record keeps the recorded MD5 (`--force` reads all), and a file
+//! the bucket does not hold is hashed by the upload from the same read that sends it. The listing is the truth about which
 //! objects exist and their ETags; ListObjectsV2 returns neither headers nor
 //! metadata, so the manifest, written at the end of every publish, records per
 //! key the ETag it saw, the body's MD5 and the Content-Type and Cache-Control it
@@ -34,7 +37,7 @@ mod walk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -93,6 +96,7 @@ pub async fn publish(
     progress: &dyn Fn(PublishEvent),
 ) -> Result<PublishReport, PublishError> {
     let started = Instant::now();
+    let started_ns = walk::nanos(SystemTime::now());
     let problems = settings.validate();
     if !problems.is_empty() {
         return Err(PublishError::InvalidSettings(problems));
@@ -103,11 +107,21 @@ pub async fn publish(
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
 
-    let (site, listed, manifest) = tokio::try_join!(
+    // The walk needs nothing remote; what to hash needs the manifest and the listing.
+    let (walked, listed, manifest) = tokio::try_join!(
         walk::scan(target.site_dir.clone(), ignore.clone()),
         remote::list_objects(s3, bucket, settings.concurrency),
         remote::read_manifest(s3, bucket),
     )?;
+    tracing::debug!(
+        files = walked.len(),
+        listed = listed.len(),
+        manifest_objects = manifest.objects.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: walked, listed, manifest read"
+    );
+    let resolved = walk::resolve(walked, &manifest, &listed, options.force, started_ns).await?;
+    let (site, hashed) = (resolved.files, resolved.hashed);
     let mut local: BTreeMap<String, (LocalFile, ObjectHeaders)> = site
         .into_iter()
         .map(|f| (f.key.clone(), (rules.headers(&f.key, false), f)))
@@ -125,11 +139,23 @@ pub async fn publish(
     progress(PublishEvent::Hashed {
         files: local.len(),
         bytes: local.values().map(|(f, _)| f.size).sum(),
+        hashed,
     });
     let local: Vec<_> = local.into_values().collect();
 
     let to_head = diff::keys_to_head(&local, &listed, &manifest);
+    tracing::debug!(
+        hashed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: hashed what may have changed"
+    );
+    let heads = to_head.len();
     let headed = remote::head_objects(s3, bucket, to_head, settings.concurrency).await?;
+    tracing::debug!(
+        heads,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: headed and planned"
+    );
     let keep = |key: &str| is_hidden(key) || ignore.is_match(key);
     let plan = diff::plan(
         local,
@@ -156,15 +182,9 @@ pub async fn publish(
 
     // Keys whose cached copies may be stale, and how each changed (for the caller reference).
     let mut stale: BTreeMap<String, String> = BTreeMap::new();
+    // Uploads are filled in with their new MD5 once written (new files are hashed then).
     for c in &plan.uploads {
-        stale.insert(
-            c.file.key.clone(),
-            format!(
-                "{}>{}",
-                c.old_md5.as_deref().unwrap_or("-"),
-                c.file.md5_hex()
-            ),
-        );
+        stale.insert(c.file.key.clone(), String::new());
     }
     for c in &plan.header_updates {
         stale.insert(
@@ -200,6 +220,7 @@ pub async fn publish(
     }
     report.files.sort_by(|a, b| a.key.cmp(&b.key));
     report.summary.invalidation_paths = paths.clone();
+    report.summary.files_hashed = hashed;
     if options.dry_run {
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
@@ -212,7 +233,7 @@ pub async fn publish(
         .map(|c| (c, true))
         .chain(plan.header_updates.iter().map(|c| (c, false)))
         .collect();
-    let written: Vec<(String, remote::ObjectRecord)> = futures::stream::iter(changes)
+    let written: BTreeMap<String, remote::ObjectRecord> = futures::stream::iter(changes)
         .map(|(change, body)| async move {
             let record = if body {
                 let record = upload::upload(s3, bucket, change, threshold).await?;
@@ -233,6 +254,11 @@ pub async fn publish(
         .buffer_unordered(settings.concurrency)
         .try_collect()
         .await?;
+    tracing::debug!(
+        written = written.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "publish phase: uploaded"
+    );
     if !plan.deletes.is_empty() {
         let keys: Vec<String> = plan.deletes.iter().map(|(k, _)| k.clone()).collect();
         upload::delete_keys(s3, bucket, &keys, settings.concurrency).await?;
@@ -242,6 +268,7 @@ pub async fn publish(
     let mut next = Manifest {
         version: 1,
         generation: manifest.generation,
+        started_ns: manifest.started_ns,
         objects: plan
             .unchanged
             .iter()
@@ -249,12 +276,22 @@ pub async fn publish(
             .collect(),
         pending_invalidation: Vec::new(),
     };
+    for c in &plan.uploads {
+        let new_md5 = written.get(&c.file.key).map_or("", |r| r.md5.as_str());
+        stale.insert(
+            c.file.key.clone(),
+            format!("{}>{new_md5}", c.old_md5.as_deref().unwrap_or("-")),
+        );
+    }
     next.objects.extend(written);
-    if next == manifest && stale.is_empty() {
+    // Files read only because they were too recent to trust last time are recorded
+    // again so the next publish can trust them.
+    if next == manifest && stale.is_empty() && resolved.racy == 0 {
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
     }
     next.generation += 1;
+    next.started_ns = started_ns;
 
     if let (Some(distribution), false) = (&target.distribution_id, paths.is_empty()) {
         progress(PublishEvent::Invalidating {
@@ -283,5 +320,9 @@ pub async fn publish(
         remote::write_manifest(s3, bucket, &next).await?;
     }
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(
+        elapsed_ms = report.summary.elapsed_ms,
+        "publish phase: manifest written, invalidated"
+    );
     Ok(report)
 }

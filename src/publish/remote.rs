@@ -42,6 +42,10 @@ pub(crate) struct ObjectRecord {
     /// Body length; vouches for the record where a listing carries no ETag.
     #[serde(default)]
     pub size: u64,
+    /// The local file's modification time (ns since the epoch) when its MD5 was taken;
+    /// 0 when unknown. Equal size and time let the next publish skip reading the file.
+    #[serde(default)]
+    pub mtime_ns: u64,
     pub content_type: String,
     pub cache_control: String,
 }
@@ -61,6 +65,10 @@ pub(crate) struct Manifest {
     pub version: u32,
     /// Counts publishes that changed something; part of each invalidation's caller reference.
     pub generation: u64,
+    /// When the publish that wrote it started (ns since the epoch); records whose file
+    /// time is not clearly older are read again. 0 in manifests from before times.
+    #[serde(default)]
+    pub started_ns: u64,
     pub objects: BTreeMap<String, ObjectRecord>,
     /// Paths whose invalidation failed last time, retried by the next publish.
     #[serde(default)]
@@ -273,6 +281,7 @@ async fn head_object(s3: &S3Client, bucket: &str, key: &str) -> Result<ObjectRec
         etag,
         md5,
         size: head.content_length().unwrap_or_default().max(0) as u64,
+        mtime_ns: 0,
         content_type: head.content_type().unwrap_or_default().to_string(),
         cache_control: head.cache_control().unwrap_or_default().to_string(),
     })

@@ -32,6 +32,9 @@ pub struct PublishSummary {
     pub deleted: usize,
     pub unchanged: usize,
     pub bytes_uploaded: u64,
+    /// Local files read to take their MD5 before planning (the others matched the
+    /// manifest's size and time, or were new and hashed while uploading).
+    pub files_hashed: usize,
     pub invalidation_paths: Vec<String>,
     pub invalidation_id: Option<String>,
     pub elapsed_ms: u64,
@@ -50,10 +53,11 @@ pub struct PublishReport {
 /// Progress while publishing, for one human line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishEvent {
-    /// Local files hashed.
+    /// Local files found; `hashed` of them had to be read to know their MD5.
     Hashed {
         files: usize,
         bytes: u64,
+        hashed: usize,
     },
     /// The plan is known.
     Planned {
@@ -84,9 +88,15 @@ pub enum PublishEvent {
 impl std::fmt::Display for PublishEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Hashed { files, bytes } => {
-                write!(f, "hashed {files} files ({})", human_bytes(*bytes))
-            }
+            Self::Hashed {
+                files,
+                bytes,
+                hashed,
+            } => write!(
+                f,
+                "found {files} files ({}), hashed {hashed}",
+                human_bytes(*bytes)
+            ),
             Self::Planned {
                 upload,
                 update_headers,

@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine;
 use futures::{StreamExt, TryStreamExt};
+use md5::Digest;
 
 use super::diff::Change;
 use super::error::{AwsFailure, PublishError};
@@ -34,6 +35,11 @@ fn upload_failure<'a>(
     }
 }
 
+/// Files up to this size are read once into memory, hashed from that read and sent from
+/// it; larger ones stream from disk, hashed first when their MD5 is not known yet. With
+/// `concurrency` uploads in flight this bounds the bodies held to `concurrency` MiB.
+const IN_MEMORY_MAX: u64 = 1024 * 1024;
+
 /// Uploads one file and returns what the bucket now holds for it.
 pub(crate) async fn upload(
     s3: &S3Client,
@@ -43,33 +49,79 @@ pub(crate) async fn upload(
 ) -> Result<ObjectRecord, PublishError> {
     let file = &change.file;
     let fail = upload_failure(bucket, &file.key);
-    let etag = match &file.source {
-        Source::File(path) if file.size >= multipart_threshold => {
-            upload_multipart(s3, bucket, change, path, multipart_threshold).await?
+    let (body, size, md5) = match &file.source {
+        Source::Generated(bytes) => {
+            let md5: [u8; 16] = md5::Md5::digest(bytes).into();
+            (ByteStream::from(bytes.clone()), bytes.len() as u64, md5)
         }
-        source => {
-            let body = match source {
-                Source::File(path) => ByteStream::from_path(path)
-                    .await
-                    .map_err(|e| fail(io_failure(e)))?,
-                Source::Generated(bytes) => ByteStream::from(bytes.clone()),
-            };
-            let output = s3
-                .put_object()
-                .bucket(bucket)
-                .key(&file.key)
-                .body(body)
-                .content_md5(base64::engine::general_purpose::STANDARD.encode(file.md5))
-                .content_type(&change.headers.content_type)
-                .cache_control(&change.headers.cache_control)
-                .metadata(MD5_METADATA, file.md5_hex())
-                .send()
+        Source::File(path) if file.size <= IN_MEMORY_MAX => {
+            let (bytes, md5) = blocking(path, read_and_hash)
                 .await
-                .map_err(|e| fail(AwsFailure::of(&e)))?;
-            unquote(output.e_tag().unwrap_or_default())
+                .map_err(|e| fail(io_failure(e)))?;
+            let size = bytes.len() as u64;
+            (ByteStream::from(bytes), size, md5)
+        }
+        Source::File(path) => {
+            let (size, md5) = match file.md5 {
+                Some(md5) => (file.size, md5),
+                None => blocking(path, |p| {
+                    super::walk::hash_file(p, &mut vec![0u8; 256 * 1024])
+                        .map_err(|e| std::io::Error::other(e.to_string()))
+                })
+                .await
+                .map_err(|e| fail(io_failure(e)))?,
+            };
+            if size >= multipart_threshold {
+                let etag =
+                    upload_multipart(s3, bucket, change, path, size, md5, multipart_threshold)
+                        .await?;
+                return Ok(record(change, etag, size, md5));
+            }
+            let body = ByteStream::read_from()
+                .path(path)
+                .length(Length::Exact(size))
+                .build()
+                .await
+                .map_err(|e| fail(io_failure(e)))?;
+            (body, size, md5)
         }
     };
-    Ok(record(change, etag))
+    let output = s3
+        .put_object()
+        .bucket(bucket)
+        .key(&file.key)
+        .body(body)
+        .content_md5(base64::engine::general_purpose::STANDARD.encode(md5))
+        .content_type(&change.headers.content_type)
+        .cache_control(&change.headers.cache_control)
+        .metadata(MD5_METADATA, hex::encode(md5))
+        .send()
+        .await
+        .map_err(|e| fail(AwsFailure::of(&e)))?;
+    Ok(record(
+        change,
+        unquote(output.e_tag().unwrap_or_default()),
+        size,
+        md5,
+    ))
+}
+
+/// Runs file work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    path: &std::path::Path,
+    work: fn(&std::path::Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || work(&path))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// The whole file and its MD5, from one read.
+fn read_and_hash(path: &std::path::Path) -> std::io::Result<(Vec<u8>, [u8; 16])> {
+    let bytes = std::fs::read(path)?;
+    let md5 = md5::Md5::digest(&bytes).into();
+    Ok((bytes, md5))
 }
 
 async fn upload_multipart(
@@ -77,6 +129,8 @@ async fn upload_multipart(
     bucket: &str,
     change: &Change,
     path: &std::path::Path,
+    size: u64,
+    md5: [u8; 16],
     threshold: u64,
 ) -> Result<String, PublishError> {
     let file = &change.file;
@@ -87,19 +141,19 @@ async fn upload_multipart(
         .key(&file.key)
         .content_type(&change.headers.content_type)
         .cache_control(&change.headers.cache_control)
-        .metadata(MD5_METADATA, file.md5_hex())
+        .metadata(MD5_METADATA, hex::encode(md5))
         .send()
         .await
         .map_err(|e| fail(AwsFailure::of(&e)))?;
     let upload_id = created.upload_id().unwrap_or_default().to_string();
-    let part_size = threshold.max(file.size.div_ceil(MAX_PARTS));
-    let parts = file.size.div_ceil(part_size);
+    let part_size = threshold.max(size.div_ceil(MAX_PARTS));
+    let parts = size.div_ceil(part_size);
     let uploaded: Result<Vec<CompletedPart>, PublishError> = futures::stream::iter(0..parts)
         .map(|i| {
             let upload_id = &upload_id;
             async move {
                 let offset = i * part_size;
-                let length = part_size.min(file.size - offset);
+                let length = part_size.min(size - offset);
                 let body = ByteStream::read_from()
                     .path(path)
                     .offset(offset)
@@ -206,7 +260,13 @@ pub(crate) async fn update_headers(
         .and_then(|r| r.e_tag())
         .map(unquote)
         .unwrap_or_default();
-    Ok(record(change, etag))
+    let file = &change.file;
+    Ok(record(
+        change,
+        etag,
+        file.size,
+        file.md5.unwrap_or_default(),
+    ))
 }
 
 /// Deletes keys in batches of 1,000, `concurrency` batches at once.
@@ -260,11 +320,20 @@ async fn delete_batch(s3: &S3Client, bucket: &str, keys: &[String]) -> Result<()
     Ok(())
 }
 
-fn record(change: &Change, etag: String) -> ObjectRecord {
+/// What the bucket holds after a write of `size` bytes with `md5`. The file's time is
+/// kept only if the size read is the size the walk saw (otherwise it changed meanwhile).
+fn record(change: &Change, etag: String, size: u64, md5: [u8; 16]) -> ObjectRecord {
+    let file = &change.file;
+    let unchanged_since_walk = size == file.size && file.md5.is_none_or(|m| m == md5);
     ObjectRecord {
         etag,
-        md5: change.file.md5_hex(),
-        size: change.file.size,
+        md5: hex::encode(md5),
+        size,
+        mtime_ns: if unchanged_since_walk {
+            file.mtime_ns
+        } else {
+            0
+        },
         content_type: change.headers.content_type.clone(),
         cache_control: change.headers.cache_control.clone(),
     }

@@ -1,14 +1,42 @@
-//! Finding the site's files and hashing them in parallel.
+//! Finding the site's files, and hashing only those that may have changed.
+//!
+//! The walk stats every file (one `stat` each, from the directory read). A file whose
+//! size and modification time equal the manifest's record keeps the MD5 the manifest
+//! holds and is not read. A file the bucket does not hold yet is not read here either:
+//! the upload hashes it from the same read that sends it. Everything else is read and
+//! hashed on all cores. `--force` hashes every file the bucket holds.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 
 use super::error::PublishError;
+use super::remote::{Listed, Manifest};
 use super::settings::KeyGlobs;
+
+/// A file modified this close to (or after) the start of the publish that recorded it
+/// may have changed again within the same timestamp tick, so its record is not trusted
+/// and it is read again: git's "racy clean" rule, with the manifest's `started_ns` in
+/// the role of the index's time. File systems with sub-second times tick with the
+/// kernel's coarse clock (a few ms); whole-second times may come from one that ticks
+/// in 1-2 s (FAT, HFS+, some network shares).
+const RACY_WINDOW_NS: u64 = 2_000_000_000;
+const FINE_RACY_WINDOW_NS: u64 = 20_000_000;
+
+/// True when a file time is clear of a publish that started at `started_ns`.
+fn clear_of(mtime_ns: u64, started_ns: u64) -> bool {
+    let window = if mtime_ns.is_multiple_of(1_000_000_000) {
+        RACY_WINDOW_NS
+    } else {
+        FINE_RACY_WINDOW_NS
+    };
+    mtime_ns != 0 && mtime_ns.saturating_add(window) < started_ns
+}
 
 /// Where an object's bytes come from.
 #[derive(Debug, Clone)]
@@ -17,18 +45,22 @@ pub(crate) enum Source {
     Generated(Vec<u8>),
 }
 
-/// A file to publish, with its key, size and MD5.
+/// A file to publish, with its key, size, modification time and MD5.
 #[derive(Debug, Clone)]
 pub(crate) struct LocalFile {
     pub key: String,
     pub source: Source,
     pub size: u64,
-    pub md5: [u8; 16],
+    /// Nanoseconds since the epoch; 0 when unknown.
+    pub mtime_ns: u64,
+    /// `None` until read: files the bucket does not hold are hashed while uploading.
+    pub md5: Option<[u8; 16]>,
 }
 
 impl LocalFile {
+    /// The hex MD5, empty while unknown (which compares unequal to every record).
     pub(crate) fn md5_hex(&self) -> String {
-        hex::encode(self.md5)
+        self.md5.map(hex::encode).unwrap_or_default()
     }
 
     /// A file made by the CLI: it is never read from or written to the site directory.
@@ -36,10 +68,20 @@ impl LocalFile {
         Self {
             key: key.to_string(),
             size: body.len() as u64,
-            md5: Md5::digest(body).into(),
+            mtime_ns: 0,
+            md5: Some(Md5::digest(body).into()),
             source: Source::Generated(body.to_vec()),
         }
     }
+}
+
+/// One file found by the walk, not read yet.
+#[derive(Debug, Clone)]
+pub(crate) struct Walked {
+    pub key: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: u64,
 }
 
 /// True when any path component starts with `.` (e.g. `.git/`, `.DS_Store`).
@@ -47,13 +89,16 @@ pub(crate) fn is_hidden(key: &str) -> bool {
     key.split('/').any(|part| part.starts_with('.'))
 }
 
-/// Lists the files under `site_dir` as (key, path), sorted by key, skipping hidden
-/// and ignored ones. Symbolic links to files are followed; links to directories are
-/// not, so a link cycle cannot loop.
-pub(crate) fn walk(
-    site_dir: &Path,
-    ignore: &KeyGlobs,
-) -> Result<Vec<(String, PathBuf)>, PublishError> {
+/// Nanoseconds since the epoch; 0 before it or beyond `u64`.
+pub(crate) fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(0))
+}
+
+/// Lists the files under `site_dir` with size and modification time, sorted by key,
+/// skipping hidden and ignored ones. Symbolic links to files are followed; links to
+/// directories are not, so a link cycle cannot loop.
+pub(crate) fn walk(site_dir: &Path, ignore: &KeyGlobs) -> Result<Vec<Walked>, PublishError> {
     let read_err = |path: &Path, source| PublishError::ReadSite {
         path: path.to_path_buf(),
         source,
@@ -73,52 +118,156 @@ pub(crate) fn walk(
             }
             let key = format!("{prefix}{name}");
             let file_type = entry.file_type().map_err(|e| read_err(&path, e))?;
-            let is_file = file_type.is_file()
-                || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
             if file_type.is_dir() {
                 dirs.push((path, format!("{key}/")));
-            } else if is_file && !ignore.is_match(&key) {
-                found.push((key, path));
+                continue;
             }
+            if ignore.is_match(&key) {
+                continue;
+            }
+            let meta = if file_type.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(meta) => meta,
+                    Err(_) => continue,
+                }
+            } else {
+                entry.metadata().map_err(|e| read_err(&path, e))?
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            found.push(Walked {
+                key,
+                path,
+                size: meta.len(),
+                mtime_ns: meta.modified().map_or(0, nanos),
+            });
         }
     }
-    found.sort();
+    found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     Ok(found)
 }
 
-/// Walks the site and hashes every file on all cores, off the async runtime.
-pub(crate) async fn scan(
-    site_dir: PathBuf,
-    ignore: KeyGlobs,
-) -> Result<Vec<LocalFile>, PublishError> {
-    tokio::task::spawn_blocking(move || hash_files(walk(&site_dir, &ignore)?))
+/// Walks the site off the async runtime; see [`walk`].
+pub(crate) async fn scan(site_dir: PathBuf, ignore: KeyGlobs) -> Result<Vec<Walked>, PublishError> {
+    tokio::task::spawn_blocking(move || walk(&site_dir, &ignore))
         .await
-        .map_err(|e| PublishError::Internal(format!("hashing task failed: {e}")))?
+        .map_err(|e| PublishError::Internal(format!("walking task failed: {e}")))?
 }
 
+/// The site's files with what is known of their MD5s.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    /// In walk order.
+    pub files: Vec<LocalFile>,
+    /// How many were read to take their MD5.
+    pub hashed: usize,
+    /// Of those, how many only because their record was too recent to trust.
+    pub racy: usize,
+}
+
+/// What the walk could not tell alone: the MD5 of each file, taken from the manifest
+/// when size and time match its record and that time is clear of the publish that
+/// wrote the manifest (unless `force`), left for the upload when the
+/// bucket does not hold the key, and otherwise read and hashed on all cores.
+///
+/// `racy` counts files read only because their record was too close to the last
+/// publish that are clear of this one (`started_ns`): their records do not change, yet
+/// the manifest must be written again for the next publish to trust them.
+pub(crate) async fn resolve(
+    walked: Vec<Walked>,
+    manifest: &Manifest,
+    listed: &BTreeMap<String, Listed>,
+    force: bool,
+    started_ns: u64,
+) -> Result<Resolved, PublishError> {
+    let mut files = Vec::with_capacity(walked.len());
+    let mut to_hash = Vec::new();
+    let mut racy = 0;
+    for w in walked {
+        let same = manifest
+            .objects
+            .get(&w.key)
+            .filter(|r| !force && w.mtime_ns != 0 && r.mtime_ns == w.mtime_ns && r.size == w.size);
+        let recorded = same
+            .filter(|_| clear_of(w.mtime_ns, manifest.started_ns))
+            .and_then(|r| parse_md5(&r.md5));
+        if recorded.is_none() && listed.contains_key(&w.key) {
+            to_hash.push(files.len());
+            if same.is_some() && clear_of(w.mtime_ns, started_ns) {
+                racy += 1;
+            }
+        }
+        files.push(LocalFile {
+            key: w.key,
+            source: Source::File(w.path),
+            size: w.size,
+            mtime_ns: w.mtime_ns,
+            md5: recorded,
+        });
+    }
+    let hashed = to_hash.len();
+    if hashed == 0 {
+        return Ok(Resolved {
+            files,
+            hashed,
+            racy,
+        });
+    }
+    tokio::task::spawn_blocking(move || {
+        let paths: Vec<&Path> = to_hash
+            .iter()
+            .map(|&i| match &files[i].source {
+                Source::File(path) => path.as_path(),
+                Source::Generated(_) => Path::new(""),
+            })
+            .collect();
+        let sums = hash_files(&paths)?;
+        for (i, (size, md5)) in to_hash.into_iter().zip(sums) {
+            // The size read wins over the stat: the file may have changed in between.
+            if size != files[i].size {
+                files[i].mtime_ns = 0;
+            }
+            files[i].size = size;
+            files[i].md5 = Some(md5);
+        }
+        Ok(Resolved {
+            files,
+            hashed,
+            racy,
+        })
+    })
+    .await
+    .map_err(|e| PublishError::Internal(format!("hashing task failed: {e}")))?
+}
+
+fn parse_md5(hex_md5: &str) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    hex::decode_to_slice(hex_md5, &mut out).ok()?;
+    Some(out)
+}
+
+/// A file's size and MD5.
+type Sum = (u64, [u8; 16]);
+
 /// Hashes files in parallel; keeps the input order.
-fn hash_files(files: Vec<(String, PathBuf)>) -> Result<Vec<LocalFile>, PublishError> {
+fn hash_files(paths: &[&Path]) -> Result<Vec<Sum>, PublishError> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .min(files.len().max(1));
+        .min(paths.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<LocalFile, PublishError>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<Sum, PublishError>>>> =
+        Mutex::new((0..paths.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 let mut buf = vec![0u8; 256 * 1024];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((key, path)) = files.get(i) else {
+                    let Some(path) = paths.get(i) else {
                         break;
                     };
-                    let hashed = hash_file(path, &mut buf).map(|(size, md5)| LocalFile {
-                        key: key.clone(),
-                        source: Source::File(path.clone()),
-                        size,
-                        md5,
-                    });
+                    let hashed = hash_file(path, &mut buf);
                     if let Ok(mut results) = results.lock() {
                         results[i] = Some(hashed);
                     }
@@ -135,7 +284,8 @@ fn hash_files(files: Vec<(String, PathBuf)>) -> Result<Vec<LocalFile>, PublishEr
         .collect()
 }
 
-fn hash_file(path: &Path, buf: &mut [u8]) -> Result<(u64, [u8; 16]), PublishError> {
+/// Size and MD5 of one file, read in blocks of `buf`'s size.
+pub(crate) fn hash_file(path: &Path, buf: &mut [u8]) -> Result<Sum, PublishError> {
     let read_err = |source| PublishError::ReadSite {
         path: path.to_path_buf(),
         source,
@@ -157,12 +307,21 @@ fn hash_file(path: &Path, buf: &mut [u8]) -> Result<(u64, [u8; 16]), PublishErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::publish::remote::ObjectRecord;
+
+    fn site(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, body) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        }
+        dir
+    }
 
     #[test]
     fn walks_sorted_skipping_hidden_and_ignored_and_hashes_every_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for (path, body) in [
+        let dir = site(&[
             ("index.html", "<h1>hi</h1>"),
             ("docs/index.html", "docs"),
             ("docs/a.js.map", "{}"),
@@ -170,24 +329,96 @@ mod tests {
             (".git/config", "x"),
             ("docs/.DS_Store", "x"),
             ("empty.txt", ""),
-        ] {
-            let path = root.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, body).unwrap();
-        }
+        ]);
         let ignore = KeyGlobs::new(["*.map"]).unwrap();
-        let files = walk(root, &ignore).unwrap();
-        let keys: Vec<&str> = files.iter().map(|(k, _)| k.as_str()).collect();
+        let files = walk(dir.path(), &ignore).unwrap();
+        let keys: Vec<&str> = files.iter().map(|w| w.key.as_str()).collect();
         assert_eq!(keys, ["docs/index.html", "empty.txt", "index.html"]);
+        assert!(files.iter().all(|w| w.mtime_ns > 0));
+        assert_eq!(files[2].size, 11);
 
-        let hashed = hash_files(files).unwrap();
-        assert_eq!(hashed[1].md5_hex(), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(
-            hashed[2].md5_hex(),
-            hex::encode(Md5::digest(b"<h1>hi</h1>"))
-        );
-        assert_eq!(hashed[2].size, 11);
+        let paths: Vec<&Path> = files.iter().map(|w| w.path.as_path()).collect();
+        let hashed = hash_files(&paths).unwrap();
+        assert_eq!(hex::encode(hashed[1].1), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hashed[2], (11, Md5::digest(b"<h1>hi</h1>").into()));
         assert!(is_hidden("a/.well-known/x") && !is_hidden("a/b.c"));
+    }
+
+    /// The manifest's MD5 is taken on size and time alone: a record with a made-up MD5
+    /// proves the file was not read.
+    #[tokio::test]
+    async fn hashes_only_what_size_and_time_cannot_vouch_for() {
+        let dir = site(&[
+            ("same.html", "same"),
+            ("touched.html", "t"),
+            ("new.html", "n"),
+        ]);
+        let walked = walk(dir.path(), &KeyGlobs::default()).unwrap();
+        let record = |w: &Walked, mtime_ns| ObjectRecord {
+            etag: "e".into(),
+            md5: "00112233445566778899aabbccddeeff".into(),
+            size: w.size,
+            mtime_ns,
+            content_type: "text/html".into(),
+            cache_control: "no-cache".into(),
+        };
+        let by_key = |k: &str| walked.iter().find(|w| w.key == k).unwrap();
+        let (same, touched) = (by_key("same.html"), by_key("touched.html"));
+        let mut manifest = Manifest {
+            started_ns: nanos(SystemTime::now()) + RACY_WINDOW_NS,
+            ..Manifest::default()
+        };
+        manifest
+            .objects
+            .insert("same.html".into(), record(same, same.mtime_ns));
+        manifest
+            .objects
+            .insert("touched.html".into(), record(touched, touched.mtime_ns + 1));
+        let listed: BTreeMap<String, Listed> = ["same.html", "touched.html"]
+            .into_iter()
+            .map(|k| {
+                (
+                    k.to_string(),
+                    Listed {
+                        etag: "e".into(),
+                        size: 1,
+                    },
+                )
+            })
+            .collect();
+
+        let now = nanos(SystemTime::now());
+        let Resolved { files, hashed, .. } =
+            resolve(walked.clone(), &manifest, &listed, false, now)
+                .await
+                .unwrap();
+        let md5 = |key: &str| {
+            let f = files.iter().find(|f| f.key == key).unwrap();
+            f.md5_hex()
+        };
+        assert_eq!(hashed, 1);
+        assert_eq!(md5("same.html"), "00112233445566778899aabbccddeeff");
+        assert_eq!(md5("touched.html"), hex::encode(Md5::digest(b"t")));
+        assert_eq!(md5("new.html"), "", "new files are hashed while uploading");
+
+        let Resolved { files, hashed, .. } = resolve(walked.clone(), &manifest, &listed, true, now)
+            .await
+            .unwrap();
+        assert_eq!(hashed, 2);
+        assert_eq!(files[1].md5_hex(), hex::encode(Md5::digest(b"same")));
+
+        // A record made within the racy window of its publish is not trusted; once this
+        // publish is clear of the file's time, the manifest must be rewritten.
+        manifest.started_ns = same.mtime_ns + 1;
+        let r = resolve(walked.clone(), &manifest, &listed, false, now)
+            .await
+            .unwrap();
+        assert_eq!((r.hashed, r.racy), (2, 0), "this publish is racy too");
+        let later = now + 2 * RACY_WINDOW_NS;
+        let r = resolve(walked, &manifest, &listed, false, later)
+            .await
+            .unwrap();
+        assert_eq!((r.hashed, r.racy), (2, 1));
     }
 
     #[test]

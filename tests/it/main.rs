@@ -22,6 +22,7 @@ mod installed;
 mod logs;
 mod origin_access_identity;
 mod publish;
+mod publish_skip;
 mod realism;
 mod renewal;
 mod security;

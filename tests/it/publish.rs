@@ -157,10 +157,15 @@ impl Fixture {
     fn write(&self, key: &str, body: impl AsRef<[u8]>) {
         let path = self.site.path().join(key);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::File::create(path)
-            .unwrap()
-            .write_all(body.as_ref())
-            .unwrap();
+        let mut file = std::fs::File::create(path).unwrap();
+        file.write_all(body.as_ref()).unwrap();
+        // A distinct time well in the past: publish trusts size and time only when the
+        // time is clear of the publish that recorded it, and the request counts below
+        // must not depend on how fast the machine is.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000 + n);
+        file.set_modified(mtime).unwrap();
     }
 
     fn remove(&self, key: &str) {

@@ -121,13 +121,13 @@ pub fn fault_response(service: &str, fault: Fault, head: bool) -> Response {
             r#"{"Type":"Service","message":"Service error"}"#.into(),
             Some("ServiceException"),
         ),
-        ("acm" | "ssm", Fault::Throttle) => (
+        ("acm" | "ssm" | "logs", Fault::Throttle) => (
             400,
             "application/x-amz-json-1.1",
             r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
             None,
         ),
-        ("acm" | "ssm", Fault::ServerError) => (
+        ("acm" | "ssm" | "logs", Fault::ServerError) => (
             500,
             "application/x-amz-json-1.1",
             r#"{"__type":"InternalServerError","message":"An internal error occurred"}"#.into(),
