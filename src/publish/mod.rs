@@ -89,6 +89,9 @@ pub struct PublishOptions {
 
 /// Publishes the site: uploads new and changed files, fixes headers, deletes
 /// files no longer in the site, writes the manifest and invalidates what changed.
+/// Four phases: [`plan`] (what differs), [`report`] (what will happen, and
+/// which paths go stale), [`apply`] (the writes) and [`finalize`] (manifest and
+/// invalidation).
 pub async fn publish(
     target: &PublishTarget,
     settings: &PublishSettings,
@@ -97,6 +100,50 @@ pub async fn publish(
 ) -> Result<PublishReport, PublishError> {
     let started = Instant::now();
     let started_ns = walk::nanos(SystemTime::now());
+    let planned = plan(target, settings, options, progress, started, started_ns).await?;
+    let (mut report, mut stale) = report(target, settings, options, &planned);
+    if !options.dry_run {
+        let written = apply(target, settings, &planned.plan, progress, started).await?;
+        finalize(
+            target,
+            options,
+            planned,
+            written,
+            &mut stale,
+            started_ns,
+            &mut report,
+            progress,
+        )
+        .await?;
+    }
+    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(
+        elapsed_ms = report.summary.elapsed_ms,
+        "publish phase: manifest written, invalidated"
+    );
+    Ok(report)
+}
+
+/// What the publish found: the plan, the manifest it started from, and how
+/// many files it had to read.
+struct Planned {
+    plan: diff::Plan,
+    manifest: Manifest,
+    hashed: usize,
+    racy: usize,
+}
+
+/// Walks the site, lists the bucket, reads the manifest, reads only the files
+/// that may have changed, HEADs only the objects the manifest cannot vouch for,
+/// and plans the changes (refusing a mass delete without `--force`).
+async fn plan(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    progress: &dyn Fn(PublishEvent),
+    started: Instant,
+    started_ns: u64,
+) -> Result<Planned, PublishError> {
     let problems = settings.validate();
     if !problems.is_empty() {
         return Err(PublishError::InvalidSettings(problems));
@@ -179,8 +226,23 @@ pub async fn publish(
         delete: plan.deletes.len(),
         unchanged: plan.unchanged.len(),
     });
+    Ok(Planned {
+        plan,
+        manifest,
+        hashed,
+        racy: resolved.racy,
+    })
+}
 
-    // Keys whose cached copies may be stale, and how each changed (for the caller reference).
+/// The report of what the publish does, and the keys whose cached copies may
+/// be stale, each with how it changed (for the invalidation's caller reference).
+fn report(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    planned: &Planned,
+) -> (PublishReport, BTreeMap<String, String>) {
+    let plan = &planned.plan;
     let mut stale: BTreeMap<String, String> = BTreeMap::new();
     // Uploads are filled in with their new MD5 once written (new files are hashed then).
     for c in &plan.uploads {
@@ -198,14 +260,18 @@ pub async fn publish(
     for u in plan.unchanged.iter().filter(|u| !u.vouched) {
         stale.insert(u.key.clone(), format!("unvouched {}", u.record.md5));
     }
-    for key in &manifest.pending_invalidation {
+    for key in &planned.manifest.pending_invalidation {
         stale
             .entry(key.clone())
             .or_insert_with(|| "pending".to_string());
     }
     let paths = invalidation_paths(stale.keys().map(String::as_str), settings);
 
-    let mut report = PublishReport::new(bucket, target.distribution_id.as_deref(), options.dry_run);
+    let mut report = PublishReport::new(
+        &target.bucket,
+        target.distribution_id.as_deref(),
+        options.dry_run,
+    );
     for c in &plan.uploads {
         report.push(&c.file.key, Action::Upload, c.reason, c.file.size);
     }
@@ -219,13 +285,22 @@ pub async fn publish(
         report.push(&u.key, Action::Unchanged, "unchanged", u.size);
     }
     report.files.sort_by(|a, b| a.key.cmp(&b.key));
-    report.summary.invalidation_paths = paths.clone();
-    report.summary.files_hashed = hashed;
-    if options.dry_run {
-        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        return Ok(report);
-    }
+    report.summary.invalidation_paths = paths;
+    report.summary.files_hashed = planned.hashed;
+    (report, stale)
+}
 
+/// Uploads new and changed files and fixes headers (concurrently), then
+/// deletes what is gone; returns the records of what was written.
+async fn apply(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    plan: &diff::Plan,
+    progress: &dyn Fn(PublishEvent),
+    started: Instant,
+) -> Result<BTreeMap<String, remote::ObjectRecord>, PublishError> {
+    let s3 = &remote::md5_checked(&target.s3);
+    let bucket = target.bucket.as_str();
     let threshold = settings.multipart_threshold_bytes();
     let changes: Vec<(&Change, bool)> = plan
         .uploads
@@ -264,7 +339,30 @@ pub async fn publish(
         upload::delete_keys(s3, bucket, &keys, settings.concurrency).await?;
         progress(PublishEvent::Deleted { count: keys.len() });
     }
+    Ok(written)
+}
 
+/// Writes the next manifest and invalidates the stale paths. When the
+/// invalidation fails, the manifest keeps its paths for the next publish.
+#[allow(clippy::too_many_arguments)]
+async fn finalize(
+    target: &PublishTarget,
+    options: &PublishOptions,
+    planned: Planned,
+    written: BTreeMap<String, remote::ObjectRecord>,
+    stale: &mut BTreeMap<String, String>,
+    started_ns: u64,
+    report: &mut PublishReport,
+    progress: &dyn Fn(PublishEvent),
+) -> Result<(), PublishError> {
+    let s3 = &remote::md5_checked(&target.s3);
+    let bucket = target.bucket.as_str();
+    let Planned {
+        plan,
+        manifest,
+        racy,
+        ..
+    } = planned;
     let mut next = Manifest {
         version: 1,
         generation: manifest.generation,
@@ -286,43 +384,40 @@ pub async fn publish(
     next.objects.extend(written);
     // Files read only because they were too recent to trust last time are recorded
     // again so the next publish can trust them.
-    if next == manifest && stale.is_empty() && resolved.racy == 0 {
-        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        return Ok(report);
+    if next == manifest && stale.is_empty() && racy == 0 {
+        return Ok(());
     }
     next.generation += 1;
     next.started_ns = started_ns;
 
-    if let (Some(distribution), false) = (&target.distribution_id, paths.is_empty()) {
-        progress(PublishEvent::Invalidating {
-            paths: paths.clone(),
-        });
-        let changes: Vec<String> = stale.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-        let reference = caller_reference(&paths, &changes, next.generation);
-        let cloudfront = &target.cloudfront;
-        match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference).await
-        {
-            Ok((id, completed)) => {
-                remote::write_manifest(s3, bucket, &next).await?;
-                report.summary.invalidation_id = Some(id.clone());
-                if options.wait && !completed {
-                    invalidation::wait_for_invalidation(cloudfront, distribution, &id, progress)
-                        .await?;
-                }
+    let paths = report.summary.invalidation_paths.clone();
+    let Some(distribution) = target
+        .distribution_id
+        .as_ref()
+        .filter(|_| !paths.is_empty())
+    else {
+        return remote::write_manifest(s3, bucket, &next).await;
+    };
+    progress(PublishEvent::Invalidating {
+        paths: paths.clone(),
+    });
+    let changes: Vec<String> = stale.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    let reference = caller_reference(&paths, &changes, next.generation);
+    let cloudfront = &target.cloudfront;
+    match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference).await {
+        Ok((id, completed)) => {
+            remote::write_manifest(s3, bucket, &next).await?;
+            report.summary.invalidation_id = Some(id.clone());
+            if options.wait && !completed {
+                invalidation::wait_for_invalidation(cloudfront, distribution, &id, progress)
+                    .await?;
             }
-            Err(e) => {
-                next.pending_invalidation = stale.into_keys().collect();
-                remote::write_manifest(s3, bucket, &next).await?;
-                return Err(e);
-            }
+            Ok(())
         }
-    } else {
-        remote::write_manifest(s3, bucket, &next).await?;
+        Err(e) => {
+            next.pending_invalidation = std::mem::take(stale).into_keys().collect();
+            remote::write_manifest(s3, bucket, &next).await?;
+            Err(e)
+        }
     }
-    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    tracing::debug!(
-        elapsed_ms = report.summary.elapsed_ms,
-        "publish phase: manifest written, invalidated"
-    );
-    Ok(report)
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use aws_sdk_cloudwatchlogs::Client as LogsClient;
 
-use crate::error::{AwsContext, Result};
+use crate::error::{AwsContext, OrGone, Result};
 use crate::names::{Names, STACK_TAG};
 use crate::stack::{Change, Ctx, FieldChange};
 
@@ -180,21 +180,13 @@ async fn put_retention(logs: &LogsClient, group: &str, days: i32) -> Result<()> 
 
 /// Deletes the group and every line in it; already gone is fine.
 pub async fn delete(ctx: &Ctx, group: &str) -> Result<()> {
-    let out = ctx
-        .aws
+    ctx.aws
         .logs()
         .delete_log_group()
         .log_group_name(group)
         .send()
-        .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(crate::error::from_sdk("delete the log group", group, &e)),
-    }
+        .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("delete the log group", group)?;
+    Ok(())
 }
