@@ -26,8 +26,12 @@ test('a visitor without a session is sent to sign in once; after signing out the
   await page.getByRole('button', { name: 'Sign in as carol' }).click();
   await page.waitForURL(BASE + '/');
   await page.locator('#signed-in').waitFor();
+  // Sign-out ends the provider's session and comes back: wait for that round
+  // trip to land before reloading, or the reload races it.
+  const back = page.waitForRequest((r) => r.url() === BASE + '/' && r.isNavigationRequest());
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.waitForURL(BASE + '/');
+  await back;
+  await page.waitForLoadState();
   await page.locator('#signed-out').waitFor();
   await page.reload();
   await page.locator('#signed-out').waitFor();
