@@ -232,6 +232,12 @@ pub struct PublishArgs {
     /// the last publish), and allow deleting more files than the delete limit.
     #[arg(long)]
     pub force: bool,
+    /// List the bucket and check every object against it, rather than trust the record
+    /// the last publish left: use it when something other than colorid changed the bucket
+    /// (an object deleted or overwritten by hand). Publish lists on its own when the last
+    /// publish did not finish.
+    #[arg(long)]
+    pub verify: bool,
     /// Keep objects whose files are gone from the site directory.
     #[arg(long)]
     pub no_delete: bool,

@@ -13,6 +13,7 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
     let options = PublishOptions {
         dry_run: args.dry_run,
         force: args.force,
+        verify: args.verify,
         no_delete: args.no_delete,
         wait: args.wait,
     };

@@ -36,6 +36,13 @@ pub(crate) struct Plan {
     pub unchanged: Vec<Unchanged>,
 }
 
+impl Plan {
+    /// Whether carrying it out writes or deletes anything in the bucket.
+    pub(crate) fn changes_bucket(&self) -> bool {
+        !(self.uploads.is_empty() && self.header_updates.is_empty() && self.deletes.is_empty())
+    }
+}
+
 /// The record the manifest holds for `key`, if the listing agrees with it: same ETag,
 /// or, from S3-compatible servers whose listings carry no ETag, same size.
 fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {

@@ -3,27 +3,32 @@
 //!
 //! # How changes are found without a request per file
 //!
-//! The site is walked (one stat per file) while the bucket is listed once (one
-//! ListObjectsV2 per prefix, prefixes in parallel, every key exactly once) and the
-//! manifest `.colorid/manifest.json` is read. Then only files that may have changed
-//! are read and hashed (MD5, all cores): a file whose size and modification time
-//! equal its manifest record keeps the recorded MD5 (`--force` reads all), and a file
-//! the bucket does not hold is hashed by the upload from the same read that sends it. The listing is the truth about which
-//! objects exist and their ETags; ListObjectsV2 returns neither headers nor
-//! metadata, so the manifest, written at the end of every publish, records per
-//! key the ETag it saw, the body's MD5 and the Content-Type and Cache-Control it
-//! set. A manifest record counts only while its ETag equals the listing's, so an
-//! object changed behind publish's back is noticed; those objects (and any key missing from the manifest) get one HEAD
-//! each, which reads the headers and the `md5` user metadata every upload carries
-//! (needed for multipart ETags, which are not an MD5 of the body). A no-op publish
-//! is therefore one listing, one GET and no write. Objects only a HEAD could vouch
-//! for are invalidated too, since CloudFront may hold another version of them.
+//! The site is walked (one stat per file) while the manifest
+//! `.colorid/manifest.json` is read: the record, written at the end of every
+//! publish, of each object publish wrote (its ETag, the body's MD5, size, the
+//! file's modification time, and the Content-Type and Cache-Control it set).
+//! Like git's index, the manifest is trusted: a no-op publish is one walk, one
+//! GET (and one HEAD, below) and no write, at any site size. Only files that may
+//! have changed are read and hashed (MD5, all cores): a file whose size and
+//! modification time equal its record keeps the recorded MD5 (`--force` reads all),
+//! and a new file is hashed by the upload from the same read that sends it.
 //!
-//! The manifest lives in the site bucket, so it is readable through the
-//! distribution; it holds only names and hashes of files that are public anyway.
-//! Publish never deletes or invalidates it, and never deletes hidden or ignored
-//! keys. Invalidation paths that could not be sent are kept in the manifest and
-//! sent by the next publish.
+//! The bucket is listed instead (one ListObjectsV2 per prefix, prefixes in
+//! parallel) when the manifest cannot be trusted: there is none or it is
+//! unreadable, the publish that wrote it did not finish (a marker object
+//! `.colorid/unfinished` is written before a publish's first change and deleted
+//! after its manifest), or `--verify`/`--force` asks for it because something
+//! other than colorid may have changed the bucket. With a listing, a manifest
+//! record counts only while its ETag equals the listing's; other objects (and keys
+//! missing from the manifest) get one HEAD each, which reads the headers and the
+//! `md5` user metadata every upload carries (needed for multipart ETags, which are
+//! not an MD5 of the body). Objects only a HEAD could vouch for are invalidated
+//! too, since CloudFront may hold another version of them.
+//!
+//! The manifest lives in the site bucket under `.colorid/`, which the bucket
+//! policy keeps CloudFront out of. Publish never deletes or invalidates it, and
+//! never deletes hidden or ignored keys. Invalidation paths that could not be sent
+//! are kept in the manifest and sent by the next publish.
 
 mod diff;
 mod error;
@@ -44,7 +49,7 @@ use futures::{StreamExt, TryStreamExt};
 pub use error::PublishError;
 pub use headers::{ObjectHeaders, content_type, is_fingerprinted};
 pub use invalidation::{caller_reference, invalidation_paths};
-pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX};
+pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX, UNFINISHED_KEY};
 pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
 pub use settings::{CacheRule, PublishSettings, SettingsProblem};
 
@@ -79,8 +84,11 @@ pub struct GeneratedFile {
 pub struct PublishOptions {
     /// Plan only: no call that changes anything.
     pub dry_run: bool,
-    /// Upload every file, and allow deleting more than `delete_limit` files.
+    /// Upload every file, and allow deleting more than `delete_limit` files
+    /// (implies `verify`).
     pub force: bool,
+    /// List the bucket rather than trust the manifest of the last publish.
+    pub verify: bool,
     /// Leave objects without a local file in place.
     pub no_delete: bool,
     /// Wait until CloudFront has finished the invalidation.
@@ -131,6 +139,8 @@ struct Planned {
     manifest: Manifest,
     hashed: usize,
     racy: usize,
+    /// A publish marked the bucket and did not finish: this one clears the mark.
+    unfinished: bool,
 }
 
 /// Walks the site, lists the bucket, reads the manifest, reads only the files
@@ -154,18 +164,28 @@ async fn plan(
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
 
-    // The walk needs nothing remote; what to hash needs the manifest and the listing.
-    let (walked, listed, manifest) = tokio::try_join!(
+    // The walk needs nothing remote; what to hash needs the manifest (and the
+    // listing, when the manifest cannot be trusted).
+    let (walked, manifest, unfinished) = tokio::try_join!(
         walk::scan(target.site_dir.clone(), ignore.clone()),
-        remote::list_objects(s3, bucket, settings.concurrency),
         remote::read_manifest(s3, bucket),
+        remote::unfinished(s3, bucket),
     )?;
+    let trusted = manifest.is_some() && !unfinished && !options.force && !options.verify;
+    let manifest = manifest.unwrap_or_default();
+    let listed = if trusted {
+        manifest.listing()
+    } else {
+        remote::list_objects(s3, bucket, settings.concurrency).await?
+    };
     tracing::debug!(
         files = walked.len(),
         listed = listed.len(),
+        trusted,
+        unfinished,
         manifest_objects = manifest.objects.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "publish phase: walked, listed, manifest read"
+        "publish phase: walked, manifest read, bucket known"
     );
     let resolved = walk::resolve(walked, &manifest, &listed, options.force, started_ns).await?;
     let (site, hashed) = (resolved.files, resolved.hashed);
@@ -231,6 +251,7 @@ async fn plan(
         manifest,
         hashed,
         racy: resolved.racy,
+        unfinished,
     })
 }
 
@@ -301,6 +322,11 @@ async fn apply(
 ) -> Result<BTreeMap<String, remote::ObjectRecord>, PublishError> {
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
+    if !plan.changes_bucket() {
+        return Ok(BTreeMap::new());
+    }
+    // Until the manifest records these changes, the next publish must not trust it.
+    remote::mark_unfinished(s3, bucket).await?;
     let threshold = settings.multipart_threshold_bytes();
     let changes: Vec<(&Change, bool)> = plan
         .uploads
@@ -361,8 +387,10 @@ async fn finalize(
         plan,
         manifest,
         racy,
+        unfinished,
         ..
     } = planned;
+    let marked = plan.changes_bucket() || unfinished;
     let mut next = Manifest {
         version: 1,
         generation: manifest.generation,
@@ -385,6 +413,10 @@ async fn finalize(
     // Files read only because they were too recent to trust last time are recorded
     // again so the next publish can trust them.
     if next == manifest && stale.is_empty() && racy == 0 {
+        // The listing found the bucket as the manifest records it.
+        if unfinished {
+            remote::clear_unfinished(s3, bucket).await?;
+        }
         return Ok(());
     }
     next.generation += 1;
@@ -396,7 +428,7 @@ async fn finalize(
         .as_ref()
         .filter(|_| !paths.is_empty())
     else {
-        return remote::write_manifest(s3, bucket, &next).await;
+        return save(s3, bucket, &next, marked).await;
     };
     progress(PublishEvent::Invalidating {
         paths: paths.clone(),
@@ -406,7 +438,7 @@ async fn finalize(
     let cloudfront = &target.cloudfront;
     match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference).await {
         Ok((id, completed)) => {
-            remote::write_manifest(s3, bucket, &next).await?;
+            save(s3, bucket, &next, marked).await?;
             report.summary.invalidation_id = Some(id.clone());
             if options.wait && !completed {
                 invalidation::wait_for_invalidation(cloudfront, distribution, &id, progress)
@@ -416,8 +448,23 @@ async fn finalize(
         }
         Err(e) => {
             next.pending_invalidation = std::mem::take(stale).into_keys().collect();
-            remote::write_manifest(s3, bucket, &next).await?;
+            save(s3, bucket, &next, marked).await?;
             Err(e)
         }
     }
+}
+
+/// Writes the manifest, then clears the mark `apply` set before changing the
+/// bucket (`marked`): from then on the next publish can trust the manifest again.
+async fn save(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    manifest: &Manifest,
+    marked: bool,
+) -> Result<(), PublishError> {
+    remote::write_manifest(s3, bucket, manifest).await?;
+    if marked {
+        remote::clear_unfinished(s3, bucket).await?;
+    }
+    Ok(())
 }

@@ -1,7 +1,9 @@
-//! What the bucket holds: one paginated listing, the publish manifest, and HEAD for
-//! the few objects the manifest cannot vouch for.
+//! What the bucket holds: the publish manifest (and whether the publish that wrote
+//! it finished), a listing when the manifest cannot be trusted, and HEAD for the few
+//! objects the manifest cannot vouch for.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
@@ -23,6 +25,11 @@ pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
 /// directly, so the listing does not descend into it. The bucket policy keeps
 /// CloudFront out of it.
 pub const PRIVATE_PREFIX: &str = ".colorid/";
+/// Written before a publish's first change to the bucket and deleted once its
+/// manifest is written: while it exists, the manifest may not record everything in
+/// the bucket (a publish died between its uploads and its manifest), so the next
+/// publish lists the bucket instead of trusting the manifest.
+pub const UNFINISHED_KEY: &str = ".colorid/unfinished";
 /// User metadata (`x-amz-meta-md5`) holding the hex MD5 of the whole body.
 pub(crate) const MD5_METADATA: &str = "md5";
 
@@ -48,6 +55,22 @@ pub(crate) struct ObjectRecord {
     pub mtime_ns: u64,
     pub content_type: String,
     pub cache_control: String,
+}
+
+impl Manifest {
+    /// The bucket as the manifest records it, for a publish that trusts it.
+    pub(crate) fn listing(&self) -> BTreeMap<String, Listed> {
+        self.objects
+            .iter()
+            .map(|(key, r)| {
+                let listed = Listed {
+                    etag: r.etag.clone(),
+                    size: r.size,
+                };
+                (key.clone(), listed)
+            })
+            .collect()
+    }
 }
 
 impl ObjectRecord {
@@ -174,8 +197,12 @@ async fn list_prefix(
     Ok((objects, prefixes))
 }
 
-/// Reads the manifest; a missing or unreadable one means "nothing vouched for".
-pub(crate) async fn read_manifest(s3: &S3Client, bucket: &str) -> Result<Manifest, PublishError> {
+/// Reads the manifest: `None` when there is none or it cannot be read (nothing is
+/// vouched for then, and the bucket must be listed).
+pub(crate) async fn read_manifest(
+    s3: &S3Client,
+    bucket: &str,
+) -> Result<Option<Manifest>, PublishError> {
     let failure = |f: AwsFailure| PublishError::Head {
         bucket: bucket.to_string(),
         key: MANIFEST_KEY.to_string(),
@@ -190,7 +217,7 @@ pub(crate) async fn read_manifest(s3: &S3Client, bucket: &str) -> Result<Manifes
         .await
     {
         Ok(output) => output,
-        Err(e) if e.code() == Some("NoSuchKey") => return Ok(Manifest::default()),
+        Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
         Err(e) => return Err(failure(AwsFailure::of(&e))),
     };
     let body = output.body.collect().await.map_err(|e| {
@@ -199,14 +226,36 @@ pub(crate) async fn read_manifest(s3: &S3Client, bucket: &str) -> Result<Manifes
             hint: "run publish again".to_string(),
         })
     })?;
-    match serde_json::from_slice(&body.into_bytes()) {
-        Ok(manifest) => Ok(manifest),
+    match decode_manifest(&body.into_bytes()) {
+        Ok(manifest) => Ok(Some(manifest)),
         Err(e) => {
             tracing::warn!(
                 "ignoring unreadable {MANIFEST_KEY} in {bucket}: {e}; every object will be checked"
             );
-            Ok(Manifest::default())
+            Ok(None)
         }
+    }
+}
+
+/// The manifest's bytes: gzipped JSON (plain JSON from colorid before 0.x is read too).
+/// Gzip takes a 50,000-file manifest from about 12 MB to about 3 MB.
+fn encode_manifest(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
+    let json = serde_json::to_vec(manifest)?;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(json.len() / 3),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&json)?;
+    gz.finish()
+}
+
+fn decode_manifest(bytes: &[u8]) -> std::io::Result<Manifest> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut json = Vec::with_capacity(bytes.len() * 4);
+        flate2::read::GzDecoder::new(bytes).read_to_end(&mut json)?;
+        Ok(serde_json::from_slice(&json)?)
+    } else {
+        Ok(serde_json::from_slice(bytes)?)
     }
 }
 
@@ -216,11 +265,69 @@ pub(crate) async fn write_manifest(
     bucket: &str,
     manifest: &Manifest,
 ) -> Result<(), PublishError> {
-    let body = serde_json::to_vec(manifest).map_err(|e| PublishError::Internal(e.to_string()))?;
+    let body = encode_manifest(manifest).map_err(|e| PublishError::Internal(e.to_string()))?;
+    put_private(s3, bucket, MANIFEST_KEY, "application/gzip", body).await
+}
+
+/// Whether a publish began changing the bucket and did not write its manifest.
+pub(crate) async fn unfinished(s3: &S3Client, bucket: &str) -> Result<bool, PublishError> {
+    match s3
+        .head_object()
+        .bucket(bucket)
+        .key(UNFINISHED_KEY)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(e) => {
+            let f = AwsFailure::of(&e);
+            Err(PublishError::Head {
+                bucket: bucket.to_string(),
+                key: UNFINISHED_KEY.to_string(),
+                aws: f.aws,
+                hint: f.hint,
+            })
+        }
+    }
+}
+
+/// Marks the bucket as being changed (see [`UNFINISHED_KEY`]).
+pub(crate) async fn mark_unfinished(s3: &S3Client, bucket: &str) -> Result<(), PublishError> {
+    put_private(s3, bucket, UNFINISHED_KEY, "text/plain", Vec::new()).await
+}
+
+/// Clears the mark once the manifest records the bucket again.
+pub(crate) async fn clear_unfinished(s3: &S3Client, bucket: &str) -> Result<(), PublishError> {
+    s3.delete_object()
+        .bucket(bucket)
+        .key(UNFINISHED_KEY)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = AwsFailure::of(&e);
+            PublishError::WriteManifest {
+                bucket: bucket.to_string(),
+                key: UNFINISHED_KEY.to_string(),
+                aws: f.aws,
+                hint: f.hint,
+            }
+        })?;
+    Ok(())
+}
+
+/// Writes one of publish's own objects under [`PRIVATE_PREFIX`], never cached.
+async fn put_private(
+    s3: &S3Client,
+    bucket: &str,
+    key: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<(), PublishError> {
     s3.put_object()
         .bucket(bucket)
-        .key(MANIFEST_KEY)
-        .content_type("application/json")
+        .key(key)
+        .content_type(content_type)
         .cache_control("no-store")
         .content_md5(base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&body)))
         .body(ByteStream::from(body))
@@ -230,7 +337,7 @@ pub(crate) async fn write_manifest(
             let f = AwsFailure::of(&e);
             PublishError::WriteManifest {
                 bucket: bucket.to_string(),
-                key: MANIFEST_KEY.to_string(),
+                key: key.to_string(),
                 aws: f.aws,
                 hint: f.hint,
             }
@@ -302,9 +409,9 @@ mod tests {
         let manifest: Manifest = serde_json::from_str(json).unwrap();
         assert_eq!(manifest.generation, 3);
         assert!(manifest.pending_invalidation.is_empty());
-        let again: Manifest =
-            serde_json::from_slice(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let again = decode_manifest(&encode_manifest(&manifest).unwrap()).unwrap();
         assert_eq!(again, manifest);
+        assert_eq!(decode_manifest(json.as_bytes()).unwrap(), manifest);
         assert_eq!(unquote("\"abc-2\""), "abc-2");
     }
 }

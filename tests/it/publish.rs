@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
 use colorid::publish::{
     Action, CacheRule, GeneratedFile, MANIFEST_KEY, PublishError, PublishOptions, PublishReport,
-    PublishSettings, PublishTarget, publish,
+    PublishSettings, PublishTarget, UNFINISHED_KEY, publish,
 };
 
 use crate::common;
@@ -71,6 +71,16 @@ impl Recorder {
 
 fn count(ops: &[(String, String)], operation: &str) -> usize {
     ops.iter().filter(|(op, _)| op == operation).count()
+}
+
+/// The operations on the publish's own objects left out: the mark of an unfinished
+/// publish (its HEAD, PUT and DELETE; shown by
+/// `the_manifest_is_trusted_until_verify_or_an_unfinished_publish` and
+/// `changed_renamed_and_reverted_files_touch_only_their_own_paths`).
+fn without_mark(ops: Vec<(String, String)>) -> Vec<(String, String)> {
+    ops.into_iter()
+        .filter(|(_, path)| !path.ends_with(UNFINISHED_KEY))
+        .collect()
 }
 
 fn paths_of<'a>(ops: &'a [(String, String)], operation: &str) -> Vec<&'a str> {
@@ -373,23 +383,112 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
         second.summary.invalidation_id.is_none() && second.summary.invalidation_paths.is_empty()
     );
     assert_eq!(fx.invalidation_count().await?, 1, "no new invalidation");
-    // A no-op is one listing and one manifest read. The listing walks the bucket like
-    // a directory tree, one ListObjectsV2 per prefix (the root, `css/`, `img/`, ...),
+    // A no-op trusts the manifest: one manifest read and one HEAD for the mark an
+    // unfinished publish leaves (the first publish cleared its own: the bucket holds
+    // only the site and the manifest, above), no listing, no write.
+    let operations: Vec<&str> = ops.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(operations.len(), 2, "{operations:?}");
+    assert_eq!(count(&ops, "GetObject"), 1, "{operations:?}");
+    assert_eq!(count(&ops, "HeadObject"), 1, "{operations:?}");
+
+    // `--verify` lists the bucket instead. The listing walks the bucket like a
+    // directory tree, one ListObjectsV2 per prefix (the root, `css/`, `img/`, ...),
     // so each prefix, and so each key, is listed exactly once; the manifest's own
     // folder is not listed (the manifest is read directly).
+    let verify = PublishOptions {
+        verify: true,
+        ..Default::default()
+    };
+    let verified = fx.publish(&settings, verify).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(verified.summary.unchanged, table.len() + 1);
     let keys = table.iter().map(|(k, _)| *k).chain(["config.json"]);
     let prefixes: BTreeSet<&str> = keys
         .flat_map(|k| k.match_indices('/').map(move |(i, _)| &k[..=i]))
         .chain([""])
         .collect();
     let operations: Vec<&str> = ops.iter().map(|(op, _)| op.as_str()).collect();
-    assert_eq!(count(&ops, "GetObject"), 1, "{operations:?}");
     assert_eq!(
         count(&ops, "ListObjectsV2"),
         prefixes.len(),
         "one listing per prefix {prefixes:?}: {operations:?}"
     );
-    assert_eq!(operations.len(), 1 + prefixes.len(), "{operations:?}");
+    assert_eq!(operations.len(), 2 + prefixes.len(), "{operations:?}");
+    Ok(())
+}
+
+/// What publish trusts and when it stops trusting it: an object removed by hand is
+/// noticed only by `--verify`; a publish that died between its first change and its
+/// manifest leaves a mark, and the next publish lists the bucket, deleting what the
+/// dead run uploaded that the site no longer has.
+#[tokio::test]
+async fn the_manifest_is_trusted_until_verify_or_an_unfinished_publish() -> TestResult {
+    let fx = fixture("trust").await?;
+    let settings = PublishSettings::default();
+    fx.write("index.html", "<h1>home</h1>");
+    fx.write("about.html", "<h1>about</h1>");
+    fx.publish(&settings, PublishOptions::default()).await?;
+    let s3 = &fx.target.s3;
+    let bucket = fx.target.bucket.as_str();
+
+    s3.delete_object()
+        .bucket(bucket)
+        .key("about.html")
+        .send()
+        .await?;
+    let trusting = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(trusting.summary.uploaded, 0, "{}", trusting.summary_line());
+    let verify = PublishOptions {
+        verify: true,
+        ..Default::default()
+    };
+    let verified = fx.publish(&settings, verify).await?;
+    assert_eq!(verified.summary.uploaded, 1, "{}", verified.summary_line());
+    assert_eq!(
+        fx.bucket_contents()
+            .await?
+            .get("about.html")
+            .map(Vec::as_slice),
+        Some(&b"<h1>about</h1>"[..])
+    );
+
+    // A run that uploaded `draft.html` and died before its manifest; the draft is
+    // then removed from the site.
+    s3.put_object()
+        .bucket(bucket)
+        .key(UNFINISHED_KEY)
+        .body(Vec::new().into())
+        .send()
+        .await?;
+    s3.put_object()
+        .bucket(bucket)
+        .key("draft.html")
+        .body(b"draft".to_vec().into())
+        .send()
+        .await?;
+    let after = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert!(count(&ops, "ListObjectsV2") > 0, "listed: {ops:?}");
+    assert_eq!(after.summary.deleted, 1, "{}", after.summary_line());
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert_eq!(keys, [MANIFEST_KEY, "about.html", "index.html"]);
+
+    // The mark is gone with the manifest that records the bucket: trusted again.
+    fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(count(&fx.recorder.take(), "ListObjectsV2"), 0);
+
+    // A mark over a bucket that turns out as recorded is cleared all the same.
+    s3.put_object()
+        .bucket(bucket)
+        .key(UNFINISHED_KEY)
+        .body(Vec::new().into())
+        .send()
+        .await?;
+    let listed = fx.publish(&settings, PublishOptions::default()).await?;
+    assert!(count(&fx.recorder.take(), "ListObjectsV2") > 0);
+    assert_eq!(listed.summary.unchanged, 2, "{}", listed.summary_line());
+    fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(count(&fx.recorder.take(), "ListObjectsV2"), 0);
     Ok(())
 }
 
@@ -415,12 +514,20 @@ async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> Test
     assert_eq!(changed.keys(Action::Upload), ["docs/index.html"]);
     assert_eq!(changed.summary.unchanged, 4);
     let docs_path = format!("/{}/docs/index.html", fx.target.bucket);
+    // The mark goes up before the first change and comes down after the manifest.
+    let mark_path = format!("/{}/{UNFINISHED_KEY}", fx.target.bucket);
     assert_eq!(
         paths_of(&ops, "PutObject"),
-        [docs_path.as_str(), manifest_path.as_str()]
+        [
+            mark_path.as_str(),
+            docs_path.as_str(),
+            manifest_path.as_str()
+        ]
     );
+    assert_eq!(paths_of(&ops, "DeleteObject"), [mark_path.as_str()]);
+    assert_eq!(paths_of(&ops, "HeadObject"), [mark_path.as_str()]);
     assert_eq!(
-        count(&ops, "DeleteObjects") + count(&ops, "CopyObject") + count(&ops, "HeadObject"),
+        count(&ops, "DeleteObjects") + count(&ops, "CopyObject") + count(&ops, "ListObjectsV2"),
         0
     );
     assert_eq!(fx.invalidated_paths(&changed).await?, ["/docs/index.html"]);
@@ -428,7 +535,7 @@ async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> Test
     fx.remove("style.css");
     fx.write("site.css", "v1 style.css");
     let renamed = fx.publish(&settings, PublishOptions::default()).await?;
-    let ops = fx.recorder.take();
+    let ops = without_mark(fx.recorder.take());
     assert_eq!(
         (renamed.keys(Action::Upload), renamed.keys(Action::Delete)),
         (vec!["site.css"], vec!["style.css"])
@@ -479,7 +586,7 @@ async fn changed_cache_rule_rewrites_headers_without_uploading_bodies() -> TestR
         ..Default::default()
     };
     let report = fx.publish(&settings, PublishOptions::default()).await?;
-    let ops = fx.recorder.take();
+    let ops = without_mark(fx.recorder.take());
     assert_eq!(
         report.keys(Action::UpdateHeaders),
         ["css/a.css", "css/b.css"]
@@ -564,7 +671,7 @@ async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> Te
         .send()
         .await?;
     let third = fx.publish(&settings, PublishOptions::default()).await?;
-    let ops = fx.recorder.take();
+    let ops = without_mark(fx.recorder.take());
     assert_eq!(third.summary.unchanged, 2, "{}", third.summary_line());
     assert_eq!(count(&ops, "HeadObject"), 2);
     assert_eq!(
@@ -647,8 +754,8 @@ async fn delete_guard_refuses_mass_delete_and_flags_choose_what_happens() -> Tes
     assert_eq!(dry.summary.deleted, 4);
     assert!(
         ops.iter()
-            .all(|(op, _)| op == "ListObjectsV2" || op == "GetObject"),
-        "{ops:?}"
+            .all(|(op, _)| matches!(op.as_str(), "ListObjectsV2" | "GetObject" | "HeadObject")),
+        "a dry run only reads: {ops:?}"
     );
 
     let kept = fx

@@ -62,6 +62,10 @@ impl Site {
     }
 
     async fn body(&self, key: &str) -> Result<String, Box<dyn Error>> {
+        Ok(String::from_utf8(self.bytes(key).await?)?)
+    }
+
+    async fn bytes(&self, key: &str) -> Result<Vec<u8>, Box<dyn Error>> {
         let object = self
             .target
             .s3
@@ -70,7 +74,7 @@ impl Site {
             .key(key)
             .send()
             .await?;
-        Ok(String::from_utf8(object.body.collect().await?.to_vec())?)
+        Ok(object.body.collect().await?.to_vec())
     }
 }
 
@@ -137,7 +141,10 @@ async fn manifest_without_times_is_read_and_upgraded() -> TestResult {
     site.write("css/site.css", "body{}", past(0));
     site.publish(false).await?;
 
-    let mut manifest: serde_json::Value = serde_json::from_str(&site.body(MANIFEST_KEY).await?)?;
+    let mut manifest: serde_json::Value = {
+        let gzipped = site.bytes(MANIFEST_KEY).await?;
+        serde_json::from_reader(flate2::read::GzDecoder::new(gzipped.as_slice()))?
+    };
     let top = manifest.as_object_mut().ok_or("manifest")?;
     assert!(top.remove("started_ns").is_some(), "start time is recorded");
     let objects = top
@@ -148,6 +155,7 @@ async fn manifest_without_times_is_read_and_upgraded() -> TestResult {
         let record = record.as_object_mut().ok_or("record")?;
         assert!(record.remove("mtime_ns").is_some(), "times are recorded");
     }
+    // Written as colorid wrote it then: plain JSON.
     site.target
         .s3
         .put_object()
