@@ -196,13 +196,27 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         }
     }
 
-    let mut certs = certificate::find_tagged(ctx).await?;
-    certs.sort_by(|a, b| a.arn.cmp(&b.arn));
+    let mut certs: Vec<String> = if ctx.stack.has_certificate() {
+        certificate::find_tagged(ctx)
+            .await?
+            .into_iter()
+            .map(|c| c.arn)
+            .collect()
+    } else {
+        let recorded: Vec<String> = state
+            .certificate_arn
+            .iter()
+            .chain(&state.certificates_to_delete)
+            .cloned()
+            .collect();
+        certificate::find_recorded(ctx, &recorded).await?
+    };
+    certs.sort();
     if let Some(zone_id) = &inv.hosted_zone_id {
         inv.validation_records =
             validation_records(ctx, zone_id, &state.validation_records).await?;
     }
-    inv.certificates = certs.into_iter().map(|c| c.arn).collect();
+    inv.certificates = certs;
 
     let lambda = ctx.aws.lambda();
     let derived_function = ctx.names.function();
@@ -405,10 +419,11 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         );
     }
     ctx.state.delete().await?;
-    if ctx.stack.dns == crate::config::Dns::External {
+    if ctx.stack.dns == crate::config::Dns::External
+        && let Some(domain) = &ctx.stack.domain
+    {
         ctx.progress.note(&format!(
-            "  note: remove the records for {} (and its validation CNAMEs) at your DNS provider",
-            ctx.stack.domain
+            "  note: remove the records for {domain} (and its validation CNAMEs) at your DNS provider"
         ));
     }
     Ok(())
