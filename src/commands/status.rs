@@ -16,9 +16,7 @@ pub async fn run(g: &Global) -> Result<()> {
         false => None,
     };
     let dist = distribution::find(&ctx).await?;
-    let site_url = ctx
-        .stack
-        .site_url_or_pending(dist.as_ref().map(|d| d.domain.as_str()));
+    let site_url = ctx.stack.site_url(dist.as_ref().map(|d| d.domain.as_str()));
     let lambda = ctx.aws.lambda();
     let function_name = ctx.names.function();
     let found_function = function::find(&lambda, &function_name).await?;
@@ -29,8 +27,8 @@ pub async fn run(g: &Global) -> Result<()> {
     let group = log_group::find(&ctx.aws.logs(), &log_group::name(&ctx.names)).await?;
     let status = serde_json::json!({
         "stack": ctx.names.stack,
-        "site_url": ctx.stack.site_url(dist.as_ref().map(|d| d.domain.as_str())),
-        "api_url": ctx.stack.site_url(dist.as_ref().map(|d| d.domain.as_str())).map(|u| format!("{u}/api/")),
+        "site_url": site_url,
+        "api_url": site_url.as_ref().map(|u| format!("{u}/api/")),
         "hosted_zone_id": zone_id,
         "certificate": cert.as_ref().map(|c| serde_json::json!({"arn": c.arn, "status": c.status})),
         "bucket": state.bucket,
@@ -46,8 +44,15 @@ pub async fn run(g: &Global) -> Result<()> {
         return Ok(());
     }
     crate::out!("stack {}", ctx.names.stack);
-    crate::out!("  site:          {site_url}");
-    crate::out!("  api:           {site_url}/api/");
+    match &site_url {
+        Some(url) => {
+            crate::out!("  site:          {url}");
+            crate::out!("  api:           {url}/api/");
+        }
+        None => crate::out!(
+            "  site:          (the distribution's own *.cloudfront.net name, once `colorid up` creates it)"
+        ),
+    }
     match &zone_id {
         None if ctx.stack.domain.is_none() => {
             crate::out!("  dns:           none (served on the distribution's own name)")
