@@ -13,8 +13,8 @@ use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{
-    Ctx, certificate, code, dns, function, function_url, headers_policy, log_group, role,
-    viewer_function, zone,
+    Ctx, certificate, code, dns, former_domain, function, function_url, headers_policy, log_group,
+    role, viewer_function, zone,
 };
 
 /// How `up` runs.
@@ -157,6 +157,9 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
             }
         },
     )?;
+    if let Some(leftovers) = former_domain::find(ctx).await? {
+        former_domain::remove(ctx, &leftovers, std::slice::from_ref(&dist.domain)).await?;
+    }
     if let Some(old) = cert.as_ref().and_then(|c| c.replaces.as_ref()) {
         ctx.state
             .update(|s| {

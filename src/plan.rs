@@ -9,10 +9,21 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
-    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy,
-    log_group, role, secrets, viewer_function, zone,
+    Change, Ctx, FieldChange, Planned, certificate, code, dns, former_domain, function,
+    function_url, headers_policy, log_group, role, secrets, viewer_function, zone,
 };
 use aws_sdk_cloudfront::types::FunctionStage;
+
+/// What goes when a stack drops its domain.
+fn gone(field: &str, old: &str) -> Change {
+    Change::Update {
+        fields: vec![FieldChange {
+            field: field.into(),
+            old: old.into(),
+            new: "(deleted: the stack has no domain)".into(),
+        }],
+    }
+}
 
 /// Surveys the account and says what `up` would do. The function's code is
 /// compared only when `function_zip` is given (otherwise `up` builds it).
@@ -192,6 +203,24 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         ),
     );
 
+    if !ctx.stack.has_certificate()
+        && let Some(arn) = &state.certificate_arn
+    {
+        push("certificate", arn, gone("certificate", arn));
+    }
+    if let Some(former) = former_domain::find(ctx).await? {
+        for name in &former.alias_names {
+            let what = format!("{name} A, AAAA");
+            push("dns", &what, gone("alias records", "the distribution"));
+        }
+        for (name, value) in &former.validation {
+            push(
+                "dns",
+                &format!("{name} CNAME"),
+                gone("validation record", value),
+            );
+        }
+    }
     if !route53 {
         return Ok(out);
     }

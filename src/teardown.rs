@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
-    Ctx, bucket, certificate, distribution, dns, function, function_url, headers_policy, log_group,
-    origin_access, role, secrets, viewer_function, zone,
+    Ctx, bucket, certificate, distribution, dns, former_domain, function, function_url,
+    headers_policy, log_group, origin_access, role, secrets, viewer_function, zone,
 };
 
 /// What the stack has in the account, found for deletion.
@@ -125,6 +125,11 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         ..Default::default()
     };
     inv.hosted_zone_id = zone::find_zone(ctx).await?;
+    // A stack that dropped its domain: the zone its record names, and what it made there.
+    let former = former_domain::find(ctx).await?;
+    if let Some(f) = &former {
+        inv.hosted_zone_id = Some(f.zone_id.clone());
+    }
 
     // By tag only: a distribution the state names but that is not tagged for the stack
     // is not deleted (whoever can write the state record could name any).
@@ -212,7 +217,9 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         certificate::find_recorded(ctx, &recorded).await?
     };
     certs.sort();
-    if let Some(zone_id) = &inv.hosted_zone_id {
+    if let Some(f) = &former {
+        inv.validation_records = f.validation.clone();
+    } else if let Some(zone_id) = &inv.hosted_zone_id {
         inv.validation_records =
             validation_records(ctx, zone_id, &state.validation_records).await?;
     }

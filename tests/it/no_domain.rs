@@ -232,3 +232,91 @@ fn zone_fields_without_a_domain_are_a_config_error_and_no_aws_call() {
     assert!(err.contains("add domain = "), "{err}");
     assert!(err.contains("remove `hosted_zone`"), "{err}");
 }
+
+/// The zone's records whose name is `name` or lies under it, as "name type".
+async fn records_under(r53: &aws_sdk_route53::Client, zone: &str, name: &str) -> Vec<String> {
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("list records");
+    let name = format!("{name}.");
+    out.resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == name || r.name().ends_with(&format!(".{name}")))
+        .map(|r| format!("{} {}", r.name(), r.r#type().as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_that_drops_its_domain_loses_its_records_and_certificate() {
+    let proxy = common::proxy_for(&common::emulator());
+    let stack = TestStack::new("nodomain-drop");
+    let first = json(&stack, proxy, &["up"]);
+    let cert = first["certificate_arn"]
+        .as_str()
+        .expect("a certificate")
+        .to_string();
+    let zone = first["hosted_zone_id"].as_str().unwrap().to_string();
+    let r53 = aws_sdk_route53::Client::new(&common::sdk_at(&proxy.endpoint(), "us-east-1").await);
+    let made = records_under(&r53, &zone, &stack.domain).await;
+    assert!(made.iter().any(|r| r.ends_with(" A")), "{made:?}");
+    assert!(made.iter().any(|r| r.ends_with(" CNAME")), "{made:?}");
+
+    write_no_domain(&stack);
+    let plan = stdout(&run(&stack, proxy, &["plan"]));
+    for gone in [
+        format!("certificate: {cert} → (deleted: the stack has no domain)"),
+        "alias records: the distribution → (deleted: the stack has no domain)".to_string(),
+        "validation record: ".to_string(),
+    ] {
+        assert!(plan.contains(&gone), "{gone}: {plan}");
+    }
+
+    let up = json(&stack, proxy, &["up"]);
+    let dist_domain = up["distribution_domain"].as_str().unwrap();
+    assert_eq!(up["site_url"], format!("https://{dist_domain}"), "{up}");
+    assert!(up["certificate_arn"].is_null(), "{up}");
+    let left = records_under(&r53, &zone, &stack.domain).await;
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "the domain's records are deleted"
+    );
+    let cf = aws_sdk_cloudfront::Client::new(&common::sdk_at(&proxy.endpoint(), "us-east-1").await);
+    let config = cf
+        .get_distribution_config()
+        .id(up["distribution_id"].as_str().unwrap())
+        .send()
+        .await
+        .expect("config")
+        .distribution_config
+        .expect("config");
+    assert_eq!(config.aliases().map_or(0, |a| a.quantity()), 0);
+    assert_eq!(
+        config
+            .viewer_certificate()
+            .and_then(|c| c.cloud_front_default_certificate()),
+        Some(true)
+    );
+
+    // down takes the certificate CloudFront has let go of, and the rest.
+    let out = run(&stack, proxy, &["down", "--yes"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("deleted certificate {cert}")),
+        "{err}"
+    );
+    let acm = aws_sdk_acm::Client::new(&common::sdk_at(&proxy.endpoint(), "us-east-1").await);
+    assert!(
+        acm.describe_certificate()
+            .certificate_arn(&cert)
+            .send()
+            .await
+            .is_err(),
+        "the certificate is deleted"
+    );
+    let after = json(&stack, proxy, &["status"]);
+    assert!(after["distribution"].is_null(), "{after}");
+}
