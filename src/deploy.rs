@@ -123,6 +123,12 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         viewer_function_arn: Some(viewer_function_arn),
     };
     let dist = distribution::ensure(ctx, &inputs).await?;
+    if ctx.stack.domain.is_none() {
+        ctx.progress.note(&format!(
+            "  note: served on {} with CloudFront's default certificate, whose TLS policy CloudFront sets (TLSv1); set `domain` for your own name and TLSv1.2_2021",
+            dist.domain
+        ));
+    }
     let dist_url = format!("https://{}", dist.domain);
     let actual_site_url = ctx.stack.site_url(Some(&dist.domain)).unwrap_or(dist_url);
     if site_url.as_deref() != Some(actual_site_url.as_str()) {

@@ -252,7 +252,7 @@ async fn records_under(r53: &aws_sdk_route53::Client, zone: &str, name: &str) ->
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stack_that_drops_its_domain_loses_its_records_and_certificate() {
     let proxy = common::proxy_for(&common::emulator());
-    let stack = TestStack::new("nodomain-drop");
+    let stack = TestStack::new("nd-drop");
     let first = json(&stack, proxy, &["up"]);
     let cert = first["certificate_arn"]
         .as_str()
@@ -319,4 +319,20 @@ async fn a_stack_that_drops_its_domain_loses_its_records_and_certificate() {
     );
     let after = json(&stack, proxy, &["status"]);
     assert!(after["distribution"].is_null(), "{after}");
+}
+
+#[test]
+fn check_without_a_domain_or_a_distribution_says_to_run_up() {
+    let proxy = common::proxy_for(&common::emulator());
+    let stack = TestStack::new("nodomain-check");
+    write_no_domain(&stack);
+    let out = stack
+        .command_at(&proxy.endpoint(), &["check"])
+        .output()
+        .expect("run colorid");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no `domain` and no distribution yet"), "{err}");
+    assert!(err.contains("colorid up"), "{err}");
+    assert!(err.lines().count() <= 3, "{err}");
 }
