@@ -62,9 +62,10 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     secrets::check_sources(ctx)?;
     let code = code::load(ctx, options.function_zip.as_deref()).await?;
 
-    let zone_id = match ctx.stack.uses_route53() {
-        true => Some(zone::ensure_zone(ctx).await?),
-        false => None,
+    let zone_id = if ctx.stack.uses_route53() {
+        Some(zone::ensure_zone(ctx).await?)
+    } else {
+        None
     };
     let account = session::account_id(ctx).await?;
     ctx.state
@@ -94,11 +95,12 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let edge =
         async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
     let certificate = async {
-        match ctx.stack.has_certificate() {
-            true => certificate::ensure(ctx, zone_id.as_deref(), options.max_wait)
+        if ctx.stack.has_certificate() {
+            certificate::ensure(ctx, zone_id.as_deref(), options.max_wait)
                 .await
-                .map(Some),
-            false => Ok(None),
+                .map(Some)
+        } else {
+            Ok(None)
         }
     };
     let (cert, bucket_policy, access, (role, secrets, function_name, function_url), edge) = tokio::try_join!(

@@ -51,9 +51,10 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
     let state = ctx.state.get().await;
 
     // No domain, no certificate: CloudFront's default one serves the distribution's name.
-    let cert = match ctx.stack.has_certificate() {
-        true => certificate::find(ctx).await?,
-        false => None,
+    let cert = if ctx.stack.has_certificate() {
+        certificate::find(ctx).await?
+    } else {
+        None
     };
     if ctx.stack.has_certificate() {
         let previous_names = match (&cert, &state.certificate_arn) {

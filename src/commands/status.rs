@@ -11,9 +11,10 @@ pub async fn run(g: &Global) -> Result<()> {
     let state = ctx.state.get().await;
     // Found, not read from the state record: fails clearly when the zone's name is ambiguous.
     let zone_id = zone::find_zone(&ctx).await?;
-    let cert = match ctx.stack.has_certificate() {
-        true => certificate::find(&ctx).await?,
-        false => None,
+    let cert = if ctx.stack.has_certificate() {
+        certificate::find(&ctx).await?
+    } else {
+        None
     };
     let dist = distribution::find(&ctx).await?;
     let site_url = ctx.stack.site_url(dist.as_ref().map(|d| d.domain.as_str()));
