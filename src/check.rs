@@ -54,11 +54,25 @@ async fn addresses(host: &str) -> BTreeSet<std::net::IpAddr> {
         .unwrap_or_default()
 }
 
-/// Runs every probe against `base` (the stack's site URL unless given).
+/// Runs every probe against `base` (the stack's site URL unless given: its
+/// domain, or with no domain the distribution's own name).
 pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Probe>> {
-    let base = url
-        .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| ctx.stack.site_url());
+    let dist = match url {
+        Some(_) => None,
+        None => distribution::find(ctx).await?,
+    };
+    let base = match url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => ctx
+            .stack
+            .site_url(dist.as_ref().map(|d| d.domain.as_str()))
+            .ok_or_else(|| {
+                crate::error::Error::conflict_fix(
+                    "the stack has no `domain` and no distribution yet: there is no site to check.",
+                    "run `colorid up` first (the site is then served on the distribution's *.cloudfront.net name), or point --url at a site",
+                )
+            })?,
+    };
     let parsed = reqwest::Url::parse(&base)
         .map_err(|e| crate::error::Error::usage(format!("--url {base:?} is not a URL: {e}")))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
@@ -78,8 +92,17 @@ pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Pro
             },
         ));
     } else {
-        match distribution::find(ctx).await? {
+        match &dist {
             None => out.push(probe("dns", false, "no distribution: run `colorid up`")),
+            Some(_) if ctx.stack.domain.is_none() => out.push(probe(
+                "dns",
+                !found.is_empty(),
+                if found.is_empty() {
+                    format!("{host} (the distribution's own name) does not resolve yet")
+                } else {
+                    format!("{host} (the distribution's own name) resolves")
+                },
+            )),
             Some(d) => {
                 let theirs = addresses(&d.domain).await;
                 let ok = !found.is_empty() && !found.is_disjoint(&theirs);
@@ -115,6 +138,7 @@ pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Pro
         };
         let mut ok = handshake.is_ok();
         if url.is_none()
+            && ctx.stack.has_certificate()
             && let Some(days) = certificate::find(ctx).await?.and_then(|c| c.days_left)
         {
             detail.push_str(&format!("; expires in {days} days"));

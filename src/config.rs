@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::publish::PublishSettings;
 
 mod api;
+mod domain;
 mod error;
 mod raw;
 mod secret_entry;
@@ -113,10 +114,12 @@ pub struct Stack {
     pub file: PathBuf,
     pub name: String,
     pub region: String,
-    pub domain: String,
-    /// Route53 (the default) or another provider.
+    /// The site's host name; `None` serves it on the distribution's own
+    /// `*.cloudfront.net` name (no certificate, no records).
+    pub domain: Option<String>,
+    /// Route53 (the default) or another provider; irrelevant with no domain.
     pub dns: Dns,
-    /// The Route53 zone holding `domain` (empty with `dns = "external"` and no zone given).
+    /// The Route53 zone holding `domain` (empty with no domain, or with `dns = "external"` and no zone given).
     pub hosted_zone: String,
     /// The hosted zone's id, when the account holds more than one public zone of that name.
     pub hosted_zone_id: Option<String>,
@@ -135,15 +138,50 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// The site's public URL.
-    pub fn site_url(&self) -> String {
-        format!("https://{}", self.domain)
+    /// The site's host name: the stack's domain, else the distribution's own
+    /// name (`distribution_domain`, known once the distribution exists);
+    /// `None` while neither is known.
+    pub fn site_host<'a>(&'a self, distribution_domain: Option<&'a str>) -> Option<&'a str> {
+        self.domain.as_deref().or(distribution_domain)
     }
 
-    /// The distribution's alternate domain names: the domain, then `certificate_names`.
+    /// The site's public URL, `https://` and [`Stack::site_host`].
+    pub fn site_url(&self, distribution_domain: Option<&str>) -> Option<String> {
+        self.site_host(distribution_domain)
+            .map(|host| format!("https://{host}"))
+    }
+
+    /// The site's URL for people: as [`Stack::site_url`], or what it will be.
+    pub fn site_url_or_pending(&self, distribution_domain: Option<&str>) -> String {
+        self.site_url(distribution_domain).unwrap_or_else(|| {
+            "https://<distribution>.cloudfront.net (named when the distribution is created)"
+                .to_string()
+        })
+    }
+
+    /// The domain, for what exists only with one (the certificate, the zone's
+    /// records); empty without a domain, where those parts are never reached.
+    pub fn domain_name(&self) -> &str {
+        self.domain.as_deref().unwrap_or_default()
+    }
+
+    /// Whether colorid writes the stack's records into a Route53 zone.
+    pub fn uses_route53(&self) -> bool {
+        self.domain.is_some() && self.dns == Dns::Route53
+    }
+
+    /// Whether the stack has an ACM certificate (it has one exactly when it has a domain).
+    pub fn has_certificate(&self) -> bool {
+        self.domain.is_some()
+    }
+
+    /// The distribution's alternate domain names: the domain, then
+    /// `certificate_names`; none without a domain.
     pub fn aliases(&self) -> Vec<String> {
-        let mut names = vec![self.domain.clone()];
-        names.extend(self.certificate_names.iter().cloned());
+        let mut names: Vec<String> = self.domain.iter().cloned().collect();
+        if self.domain.is_some() {
+            names.extend(self.certificate_names.iter().cloned());
+        }
         names
     }
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::aws::CallCounts;
-use crate::config::Dns;
 use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
@@ -14,8 +13,8 @@ use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{
-    Ctx, certificate, code, dns, function, function_url, headers_policy, log_group, role,
-    viewer_function, zone,
+    Ctx, certificate, code, dns, former_domain, function, function_url, headers_policy, log_group,
+    role, viewer_function, zone,
 };
 
 /// How `up` runs.
@@ -35,9 +34,11 @@ pub struct UpReport {
     /// What publishing the site did.
     pub publish: crate::publish::PublishSummary,
     pub stack: String,
+    /// The site's URL: its domain's, or with no domain the distribution's own name's.
     pub site_url: String,
     pub hosted_zone_id: String,
-    pub certificate_arn: String,
+    /// `None` for a stack with no domain (CloudFront's default certificate).
+    pub certificate_arn: Option<String>,
     pub bucket: String,
     pub origin_access: String,
     pub distribution_id: String,
@@ -61,15 +62,22 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     secrets::check_sources(ctx)?;
     let code = code::load(ctx, options.function_zip.as_deref()).await?;
 
-    let zone_id = match ctx.stack.dns {
-        Dns::Route53 => Some(zone::ensure_zone(ctx).await?),
-        Dns::External => None,
+    let zone_id = if ctx.stack.uses_route53() {
+        Some(zone::ensure_zone(ctx).await?)
+    } else {
+        None
     };
     let account = session::account_id(ctx).await?;
     ctx.state
         .update(|s| s.account_id = Some(account.clone()))
         .await?;
     let bucket_name = bucket::name(ctx, &account);
+    if !ctx.stack.has_certificate() {
+        retire_certificate(ctx).await?;
+    }
+    // The function is told the site's URL; with no domain it is the distribution's
+    // name, which a first run learns only once the distribution exists (below).
+    let site_url = known_site_url(ctx).await?;
 
     let identity_function = async {
         // The log group before the function, so Lambda never creates it unmanaged.
@@ -78,15 +86,25 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
             secrets::ensure(ctx, &options.rotate_secrets),
             log_group::ensure(ctx),
         )?;
-        let name = function::ensure(ctx, &role, &code, secrets.changed).await?;
+        let name =
+            function::ensure(ctx, &role, &code, secrets.changed, site_url.as_deref()).await?;
         let url = function_url::ensure(ctx, &name).await?;
-        Ok((secrets, name, url))
+        Ok((role, secrets, name, url))
     };
     // The edge's own pieces: the response headers policy and the viewer-request function.
     let edge =
         async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
-    let (cert, bucket_policy, access, (secrets, function_name, function_url), edge) = tokio::try_join!(
-        certificate::ensure(ctx, zone_id.as_deref(), options.max_wait),
+    let certificate = async {
+        if ctx.stack.has_certificate() {
+            certificate::ensure(ctx, zone_id.as_deref(), options.max_wait)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (cert, bucket_policy, access, (role, secrets, function_name, function_url), edge) = tokio::try_join!(
+        certificate,
         bucket::ensure(ctx, &bucket_name),
         origin_access::ensure(ctx),
         identity_function,
@@ -95,7 +113,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let (headers_policy_id, viewer_function_arn) = edge;
 
     let inputs = Inputs {
-        certificate_arn: cert.arn.clone(),
+        certificate_arn: cert.as_ref().map(|c| c.arn.clone()),
         bucket_domain: bucket_domain(&bucket_name, &ctx.aws.region()),
         access: access.clone(),
         api: Some(ApiOrigin {
@@ -107,6 +125,18 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         viewer_function_arn: Some(viewer_function_arn),
     };
     let dist = distribution::ensure(ctx, &inputs).await?;
+    if ctx.stack.domain.is_none() {
+        ctx.progress.note(&format!(
+            "  note: served on {} with CloudFront's default certificate, whose TLS policy CloudFront sets (TLSv1); set `domain` for your own name and TLSv1.2_2021",
+            dist.domain
+        ));
+    }
+    let dist_url = format!("https://{}", dist.domain);
+    let actual_site_url = ctx.stack.site_url(Some(&dist.domain)).unwrap_or(dist_url);
+    if site_url.as_deref() != Some(actual_site_url.as_str()) {
+        // The second pass of a stack with no domain: the distribution is named now.
+        function::ensure(ctx, &role, &code, false, Some(&actual_site_url)).await?;
+    }
     // The previous origin-verify value is kept until CloudFront has deployed
     // the current one everywhere; a later `up` removes it.
     if secrets.previous_exists
@@ -126,14 +156,19 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         async {
             match &zone_id {
                 Some(zone_id) => dns::ensure_aliases(ctx, zone_id, &dist.domain).await,
-                None => {
+                None if ctx.stack.domain.is_some() => {
                     dns::print_aliases(ctx, &dist.domain);
                     Ok(())
                 }
+                // No domain: the distribution's own name needs no record.
+                None => Ok(()),
             }
         },
     )?;
-    if let Some(old) = &cert.replaces {
+    if let Some(leftovers) = former_domain::find(ctx).await? {
+        former_domain::remove(ctx, &leftovers, std::slice::from_ref(&dist.domain)).await?;
+    }
+    if let Some(old) = cert.as_ref().and_then(|c| c.replaces.as_ref()) {
         ctx.state
             .update(|s| {
                 if !s.certificates_to_delete.contains(old) {
@@ -149,14 +184,16 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         &crate::publish::PublishOptions::default(),
     )
     .await?;
-    remove_replaced_certificates(ctx, &cert.arn).await?;
+    let current = cert.as_ref().map_or("", |c| c.arn.as_str());
+    remove_replaced_certificates(ctx, current).await?;
 
     Ok(UpReport {
         publish: published.summary.clone(),
         stack: ctx.names.stack.clone(),
-        site_url: ctx.stack.site_url(),
+        api_url: format!("{actual_site_url}/api/"),
+        site_url: actual_site_url,
         hosted_zone_id: zone_id.unwrap_or_default(),
-        certificate_arn: cert.arn,
+        certificate_arn: cert.map(|c| c.arn),
         bucket: bucket_name,
         origin_access: match access {
             Access::Control(id) => format!("control {id}"),
@@ -166,11 +203,39 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         distribution_domain: dist.domain,
         distribution_status: dist.status,
         function_name,
-        api_url: format!("{}/api/", ctx.stack.site_url()),
         function_url,
         calls: ctx.aws.counts(),
         elapsed_seconds: ctx.progress.elapsed().as_secs_f64(),
     })
+}
+
+/// The site's URL as far as it is known before the distribution is ensured: the
+/// domain's; with no domain, the distribution's name recorded by an earlier run, or
+/// found (the record may be lost); `None` on the first run of such a stack.
+async fn known_site_url(ctx: &Ctx) -> Result<Option<String>> {
+    if ctx.stack.domain.is_some() {
+        return Ok(ctx.stack.site_url(None));
+    }
+    let recorded = ctx.state.get().await.distribution_domain;
+    let domain = match recorded {
+        Some(d) => Some(d),
+        None => distribution::find(ctx).await?.map(|d| d.domain),
+    };
+    Ok(ctx.stack.site_url(domain.as_deref()))
+}
+
+/// A stack that no longer has a domain keeps no certificate: the one it had is
+/// deleted, like a replaced one, once CloudFront has let go of it.
+async fn retire_certificate(ctx: &Ctx) -> Result<()> {
+    ctx.state
+        .update(|s| {
+            if let Some(old) = s.certificate_arn.take()
+                && !s.certificates_to_delete.contains(&old)
+            {
+                s.certificates_to_delete.push(old);
+            }
+        })
+        .await
 }
 
 /// Deletes the certificates the stack replaced, once CloudFront has let go of them

@@ -9,10 +9,21 @@ use crate::stack::bucket::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
-    Change, Ctx, Planned, certificate, code, dns, function, function_url, headers_policy,
-    log_group, role, secrets, viewer_function, zone,
+    Change, Ctx, FieldChange, Planned, certificate, code, dns, former_domain, function,
+    function_url, headers_policy, log_group, role, secrets, viewer_function, zone,
 };
 use aws_sdk_cloudfront::types::FunctionStage;
+
+/// What goes when a stack drops its domain.
+fn gone(field: &str, old: &str) -> Change {
+    Change::Update {
+        fields: vec![FieldChange {
+            field: field.into(),
+            old: old.into(),
+            new: "(deleted: the stack has no domain)".into(),
+        }],
+    }
+}
 
 /// Surveys the account and says what `up` would do. The function's code is
 /// compared only when `function_zip` is given (otherwise `up` builds it).
@@ -27,9 +38,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         })
     };
     let zone_id = zone::find_zone(ctx).await?;
-    let external = ctx.stack.dns == crate::config::Dns::External;
+    let route53 = ctx.stack.uses_route53();
     match &zone_id {
-        None if external => {}
+        None if !route53 => {}
         Some(_) => push("hosted zone", &ctx.stack.hosted_zone, Change::Unchanged),
         None if ctx.aws.is_local() && ctx.stack.hosted_zone_id.is_none() => {
             push("hosted zone", &ctx.stack.hosted_zone, Change::Create)
@@ -39,16 +50,23 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
     let account = session::account_id(ctx).await?;
     let state = ctx.state.get().await;
 
-    let cert = certificate::find(ctx).await?;
-    let previous_names = match (&cert, &state.certificate_arn) {
-        (None, Some(_)) => Some(vec!["(the recorded certificate)".to_string()]),
-        _ => None,
+    // No domain, no certificate: CloudFront's default one serves the distribution's name.
+    let cert = if ctx.stack.has_certificate() {
+        certificate::find(ctx).await?
+    } else {
+        None
     };
-    push(
-        "certificate",
-        &certificate::wanted_names(ctx).join(","),
-        certificate::plan(ctx, cert.as_ref(), previous_names),
-    );
+    if ctx.stack.has_certificate() {
+        let previous_names = match (&cert, &state.certificate_arn) {
+            (None, Some(_)) => Some(vec!["(the recorded certificate)".to_string()]),
+            _ => None,
+        };
+        push(
+            "certificate",
+            &certificate::wanted_names(ctx).join(","),
+            certificate::plan(ctx, cert.as_ref(), previous_names),
+        );
+    }
 
     let bucket_name = bucket::name(ctx, &account);
     let found_bucket = bucket::find(ctx, &bucket_name).await?;
@@ -94,7 +112,15 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
     push(
         "function",
         &function_name,
-        function::plan(ctx, found_function.as_ref(), &role_arn, code.as_ref()),
+        function::plan(
+            ctx,
+            found_function.as_ref(),
+            &role_arn,
+            code.as_ref(),
+            ctx.stack
+                .site_url(found_dist.as_ref().map(|d| d.domain.as_str()))
+                .as_deref(),
+        ),
     );
     let found_url = match &found_function {
         Some(_) => function_url::find(&lambda, &function_name).await?,
@@ -142,9 +168,10 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         .and_then(|(s, _)| s.function_metadata().map(|m| m.function_arn().to_string()))
         .unwrap_or_else(|| "(new function)".into());
     let inputs = Inputs {
-        certificate_arn: cert
-            .map(|c| c.arn)
-            .unwrap_or_else(|| "(new certificate)".into()),
+        certificate_arn: ctx.stack.has_certificate().then(|| {
+            cert.map(|c| c.arn)
+                .unwrap_or_else(|| "(new certificate)".into())
+        }),
         bucket_domain: crate::deploy::bucket_domain(&bucket_name, &ctx.aws.region()),
         access: access.unwrap_or_else(|| Access::Control("(new)".into())),
         api: Some(ApiOrigin {
@@ -160,9 +187,13 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         viewer_function_arn: Some(viewer_function_arn),
     };
     let wanted = distribution::wanted_config(ctx, &inputs, found_dist.as_ref().map(|d| &d.config))?;
+    let served_on = ctx
+        .stack
+        .site_host(found_dist.as_ref().map(|d| d.domain.as_str()))
+        .unwrap_or("(its own new *.cloudfront.net name)");
     push(
         "distribution",
-        &ctx.stack.domain,
+        served_on,
         distribution::plan(
             found_dist.as_ref(),
             &wanted,
@@ -173,7 +204,25 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         ),
     );
 
-    if external {
+    if !ctx.stack.has_certificate()
+        && let Some(arn) = &state.certificate_arn
+    {
+        push("certificate", arn, gone("certificate", arn));
+    }
+    if let Some(former) = former_domain::find(ctx).await? {
+        for name in &former.alias_names {
+            let what = format!("{name} A, AAAA");
+            push("dns", &what, gone("alias records", "the distribution"));
+        }
+        for (name, value) in &former.validation {
+            push(
+                "dns",
+                &format!("{name} CNAME"),
+                gone("validation record", value),
+            );
+        }
+    }
+    if !route53 {
         return Ok(out);
     }
     let aliases = match &zone_id {

@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
-    Ctx, bucket, certificate, distribution, dns, function, function_url, headers_policy, log_group,
-    origin_access, role, secrets, viewer_function, zone,
+    Ctx, bucket, certificate, distribution, dns, former_domain, function, function_url,
+    headers_policy, log_group, origin_access, role, secrets, viewer_function, zone,
 };
 
 /// What the stack has in the account, found for deletion.
@@ -125,6 +125,11 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         ..Default::default()
     };
     inv.hosted_zone_id = zone::find_zone(ctx).await?;
+    // A stack that dropped its domain: the zone its record names, and what it made there.
+    let former = former_domain::find(ctx).await?;
+    if let Some(f) = &former {
+        inv.hosted_zone_id = Some(f.zone_id.clone());
+    }
 
     // By tag only: a distribution the state names but that is not tagged for the stack
     // is not deleted (whoever can write the state record could name any).
@@ -196,13 +201,29 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         }
     }
 
-    let mut certs = certificate::find_tagged(ctx).await?;
-    certs.sort_by(|a, b| a.arn.cmp(&b.arn));
-    if let Some(zone_id) = &inv.hosted_zone_id {
+    let mut certs: Vec<String> = if ctx.stack.has_certificate() {
+        certificate::find_tagged(ctx)
+            .await?
+            .into_iter()
+            .map(|c| c.arn)
+            .collect()
+    } else {
+        let recorded: Vec<String> = state
+            .certificate_arn
+            .iter()
+            .chain(&state.certificates_to_delete)
+            .cloned()
+            .collect();
+        certificate::find_recorded(ctx, &recorded).await?
+    };
+    certs.sort();
+    if let Some(f) = &former {
+        inv.validation_records = f.validation.clone();
+    } else if let Some(zone_id) = &inv.hosted_zone_id {
         inv.validation_records =
             validation_records(ctx, zone_id, &state.validation_records).await?;
     }
-    inv.certificates = certs.into_iter().map(|c| c.arn).collect();
+    inv.certificates = certs;
 
     let lambda = ctx.aws.lambda();
     let derived_function = ctx.names.function();
@@ -405,10 +426,11 @@ pub async fn down(ctx: &Ctx, inv: &Inventory, max_wait: Duration) -> Result<()> 
         );
     }
     ctx.state.delete().await?;
-    if ctx.stack.dns == crate::config::Dns::External {
+    if ctx.stack.dns == crate::config::Dns::External
+        && let Some(domain) = &ctx.stack.domain
+    {
         ctx.progress.note(&format!(
-            "  note: remove the records for {} (and its validation CNAMEs) at your DNS provider",
-            ctx.stack.domain
+            "  note: remove the records for {domain} (and its validation CNAMEs) at your DNS provider"
         ));
     }
     Ok(())

@@ -13,10 +13,11 @@ pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
         print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
         return Ok(());
     }
+    let dist = ctx.state.get().await.distribution_domain;
     crate::out!(
         "plan for stack {} ({}):",
         ctx.names.stack,
-        ctx.stack.site_url()
+        ctx.stack.site_url_or_pending(dist.as_deref())
     );
     for s in &steps {
         crate::out!("  {:<14} {:<40} {}", s.resource, s.name, s.change);

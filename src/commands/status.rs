@@ -11,8 +11,13 @@ pub async fn run(g: &Global) -> Result<()> {
     let state = ctx.state.get().await;
     // Found, not read from the state record: fails clearly when the zone's name is ambiguous.
     let zone_id = zone::find_zone(&ctx).await?;
-    let cert = certificate::find(&ctx).await?;
+    let cert = if ctx.stack.has_certificate() {
+        certificate::find(&ctx).await?
+    } else {
+        None
+    };
     let dist = distribution::find(&ctx).await?;
+    let site_url = ctx.stack.site_url(dist.as_ref().map(|d| d.domain.as_str()));
     let lambda = ctx.aws.lambda();
     let function_name = ctx.names.function();
     let found_function = function::find(&lambda, &function_name).await?;
@@ -23,8 +28,8 @@ pub async fn run(g: &Global) -> Result<()> {
     let group = log_group::find(&ctx.aws.logs(), &log_group::name(&ctx.names)).await?;
     let status = serde_json::json!({
         "stack": ctx.names.stack,
-        "site_url": ctx.stack.site_url(),
-        "api_url": format!("{}/api/", ctx.stack.site_url()),
+        "site_url": site_url,
+        "api_url": site_url.as_ref().map(|u| format!("{u}/api/")),
         "hosted_zone_id": zone_id,
         "certificate": cert.as_ref().map(|c| serde_json::json!({"arn": c.arn, "status": c.status})),
         "bucket": state.bucket,
@@ -40,9 +45,19 @@ pub async fn run(g: &Global) -> Result<()> {
         return Ok(());
     }
     crate::out!("stack {}", ctx.names.stack);
-    crate::out!("  site:          {}", ctx.stack.site_url());
-    crate::out!("  api:           {}/api/", ctx.stack.site_url());
+    match &site_url {
+        Some(url) => {
+            crate::out!("  site:          {url}");
+            crate::out!("  api:           {url}/api/");
+        }
+        None => crate::out!(
+            "  site:          (the distribution's own *.cloudfront.net name, once `colorid up` creates it)"
+        ),
+    }
     match &zone_id {
+        None if ctx.stack.domain.is_none() => {
+            crate::out!("  dns:           none (served on the distribution's own name)")
+        }
         None if ctx.stack.dns == crate::config::Dns::External => {
             crate::out!("  dns:           external (records at your DNS provider)")
         }
@@ -55,6 +70,9 @@ pub async fn run(g: &Global) -> Result<()> {
     }
     match &cert {
         Some(c) => crate::out!("  certificate:   {} ({})", c.arn, c.status),
+        None if !ctx.stack.has_certificate() => {
+            crate::out!("  certificate:   CloudFront's default (*.cloudfront.net)")
+        }
         None => crate::out!("  certificate:   (none)"),
     }
     crate::out!(

@@ -11,10 +11,11 @@ use crate::session;
 
 pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
     let ctx = session::open(g).await?;
+    let dist = ctx.state.get().await.distribution_domain;
     ctx.progress.note(&format!(
         "colorid up: stack {} → {}",
         ctx.names.stack,
-        ctx.stack.site_url()
+        ctx.stack.site_url_or_pending(dist.as_deref())
     ));
     let options = UpOptions {
         max_wait: Duration::from_secs(args.wait_timeout),

@@ -15,7 +15,7 @@ use crate::publish::PublishSettings;
 pub(super) struct RawStack {
     pub(super) name: Spanned<String>,
     pub(super) region: Spanned<String>,
-    pub(super) domain: Spanned<String>,
+    pub(super) domain: Option<Spanned<String>>,
     pub(super) dns: Option<Spanned<Dns>>,
     pub(super) hosted_zone: Option<Spanned<String>>,
     pub(super) hosted_zone_id: Option<Spanned<String>>,

@@ -7,13 +7,11 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::domain::Where;
 use super::raw::*;
 use super::secret_entry::RawSecret;
 use super::*;
 use crate::names;
-
-/// The longest name ACM takes as a certificate's first (common) name.
-const CERTIFICATE_FIRST_NAME_MAX: usize = 64;
 
 /// The largest `reserved_concurrency` accepted (AWS refuses more than the account allows).
 const MAX_RESERVED_CONCURRENCY: i64 = 100_000;
@@ -118,117 +116,13 @@ impl Validator<'_> {
             }
             None => OriginAccess::Control,
         };
-        let dns = raw.dns.as_ref().map_or(Dns::Route53, |d| *d.get_ref());
-        let zone = raw
-            .hosted_zone
-            .as_ref()
-            .map_or_else(String::new, |z| normalize_dns(z.get_ref()));
-        match &raw.hosted_zone {
-            Some(z) => {
-                if let Err(why) = names::check_dns_name(&zone, false) {
-                    self.push(
-                        &z.span(),
-                        "hosted_zone",
-                        format!("{zone:?} {why}"),
-                        "use the Route53 hosted zone's name, e.g. \"example.com\"",
-                    );
-                }
-            }
-            None if dns == Dns::Route53 => self.push(
-                &raw.domain.span(),
-                "hosted_zone",
-                "is missing: with Route53 DNS (the default) colorid writes the records into this zone".into(),
-                "add hosted_zone = \"example.com\" (the Route53 zone holding the domain), or set dns = \"external\" to add the records at another DNS provider yourself",
-            ),
-            None => {}
-        }
-        // With another provider and no zone given, names are not tied to a zone.
-        let zone_checked = !zone.is_empty();
-        let hosted_zone_id = raw.hosted_zone_id.as_ref().and_then(|id| {
-            match names::check_hosted_zone_id(id.get_ref().trim()) {
-                Ok(bare) => Some(bare.to_string()),
-                Err(why) => {
-                    self.push(
-                        &id.span(),
-                        "hosted_zone_id",
-                        format!("{:?} {why}", id.get_ref()),
-                        "copy the id from the Route53 console or `aws route53 list-hosted-zones-by-name`, e.g. \"Z0123456789ABCDEFGHIJ\", or remove the field",
-                    );
-                    None
-                }
-            }
-        });
-        let domain = normalize_dns(raw.domain.get_ref());
-        if let Err(why) = names::check_dns_name(&domain, false) {
-            self.push(
-                &raw.domain.span(),
-                "domain",
-                format!("{domain:?} {why}"),
-                "use the site's host name, e.g. \"color.example.com\"",
-            );
-        } else if domain.len() > CERTIFICATE_FIRST_NAME_MAX {
-            // ACM: "the length of the domain name (technically, the Common Name)
-            // that you provide cannot exceed 64 octets (characters), including
-            // periods" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
-            self.push(
-                &raw.domain.span(),
-                "domain",
-                format!(
-                    "{domain:?} has {} characters; a certificate's first name (the domain) may have at most {CERTIFICATE_FIRST_NAME_MAX}",
-                    domain.len()
-                ),
-                "use a shorter domain, and put longer names in `certificate_names` (up to 253 characters each)",
-            );
-        } else if zone_checked && !names::within_zone(&domain, &zone) {
-            self.push(
-                &raw.domain.span(),
-                "domain",
-                format!("{domain:?} is not inside the hosted zone {zone:?}"),
-                &format!(
-                    "use a name ending in \".{zone}\", or set `hosted_zone` to the zone that holds {domain}"
-                ),
-            );
-        }
-        let mut certificate_names = Vec::new();
-        for (i, n) in raw.certificate_names.iter().enumerate() {
-            let field = format!("certificate_names[{i}]");
-            let value = normalize_dns(n.get_ref());
-            if let Err(why) = names::check_dns_name(&value, true) {
-                self.push(
-                    &n.span(),
-                    &field,
-                    format!("{value:?} {why}"),
-                    "use a host name such as \"www.color.example.com\" or a wildcard \"*.color.example.com\"",
-                );
-            } else if zone_checked && !names::within_zone(value.trim_start_matches("*."), &zone) {
-                self.push(
-                    &n.span(),
-                    &field,
-                    format!("{value:?} is not inside the hosted zone {zone:?}"),
-                    "the certificate is validated through the hosted zone, so every name must lie in it",
-                );
-            } else if value == domain || certificate_names.contains(&value) {
-                self.push(
-                    &n.span(),
-                    &field,
-                    format!("{value:?} is listed twice"),
-                    "remove the duplicate; `domain` is always on the certificate",
-                );
-            } else {
-                certificate_names.push(value);
-            }
-        }
-        if certificate_names.len() > 9 {
-            self.push(
-                &raw.certificate_names[9].span(),
-                "certificate_names",
-                format!(
-                    "{} extra names; ACM allows 10 names per certificate by default",
-                    certificate_names.len()
-                ),
-                "keep at most 9 extra names (the domain is the tenth)",
-            );
-        }
+        let Where {
+            domain,
+            dns,
+            hosted_zone,
+            hosted_zone_id,
+            certificate_names,
+        } = self.validate_where(&raw);
         let price_class = match &raw.price_class {
             Some(p) if !PRICE_CLASSES.contains(&p.get_ref().as_str()) => {
                 self.push(
@@ -295,7 +189,7 @@ impl Validator<'_> {
             region,
             domain,
             dns,
-            hosted_zone: zone,
+            hosted_zone,
             hosted_zone_id,
             site_dir,
             origin_access,
@@ -529,10 +423,6 @@ impl Validator<'_> {
             source: raw.source.as_ref().map(std::path::PathBuf::from),
         }
     }
-}
-
-fn normalize_dns(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 pub(super) fn is_claim_name(s: &str) -> bool {

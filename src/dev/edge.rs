@@ -43,7 +43,9 @@ pub struct EdgeInputs<'a> {
 pub fn wanted_config(stack: &Stack, verify_secret: &str) -> Result<DistributionConfig> {
     let names = Names::new(&stack.name);
     let inputs = Inputs {
-        certificate_arn: "arn:aws:acm:us-east-1:000000000000:certificate/local".into(),
+        certificate_arn: stack
+            .has_certificate()
+            .then(|| "arn:aws:acm:us-east-1:000000000000:certificate/local".into()),
         bucket_domain: crate::deploy::bucket_domain(LOCAL_BUCKET, &stack.region),
         access: Access::Control("local".into()),
         api: Some(distribution::ApiOrigin {

@@ -31,8 +31,7 @@ pub struct Found {
 
 /// All the names the certificate must cover, sorted.
 pub fn wanted_names(ctx: &Ctx) -> Vec<String> {
-    let mut names = vec![ctx.stack.domain.clone()];
-    names.extend(ctx.stack.certificate_names.iter().cloned());
+    let mut names = ctx.stack.aliases();
     names.sort();
     names
 }
@@ -92,6 +91,32 @@ async fn describe(acm: &AcmClient, arn: &str) -> Result<Option<CertificateDetail
         .or_gone(|e| e.is_resource_not_found_exception())
         .aws("describe the certificate", arn)?
         .and_then(|out| out.certificate))
+}
+
+/// Of the certificates `arns` (named by the state record), those tagged for this
+/// stack; nothing is asked of ACM when `arns` is empty. A stack with no domain looks
+/// only here: it has no certificate, unless one is left from when it had a domain.
+pub async fn find_recorded(ctx: &Ctx, arns: &[String]) -> Result<Vec<String>> {
+    let acm = ctx.aws.acm();
+    let mut out = Vec::new();
+    for arn in arns {
+        let tags = acm
+            .list_tags_for_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .or_gone(|e| e.is_resource_not_found_exception())
+            .aws("read the certificate's tags", arn)?;
+        let ours = tags.is_some_and(|t| {
+            t.tags()
+                .iter()
+                .any(|t| t.key() == STACK_TAG && t.value() == Some(ctx.names.stack.as_str()))
+        });
+        if ours && !out.contains(arn) {
+            out.push(arn.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Every certificate tagged for this stack (used when the state record is lost, and by `down`).
@@ -179,7 +204,7 @@ pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Res
             let token = digest(&[&ctx.names.stack, &nonce, &wanted.join(",")]);
             let mut req = acm
                 .request_certificate()
-                .domain_name(&ctx.stack.domain)
+                .domain_name(ctx.stack.domain_name())
                 .validation_method(ValidationMethod::Dns)
                 .idempotency_token(&token[..32])
                 .tags(
@@ -193,12 +218,12 @@ pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Res
                 req = req.subject_alternative_names(name);
             }
             if !ctx.stack.certificate_names.is_empty() {
-                req = req.subject_alternative_names(&ctx.stack.domain);
+                req = req.subject_alternative_names(ctx.stack.domain_name());
             }
             let out = req
                 .send()
                 .await
-                .aws("request the certificate for", &ctx.stack.domain)?;
+                .aws("request the certificate for", ctx.stack.domain_name())?;
             let arn = out.certificate_arn.unwrap_or_default();
             (arn, "requested", None)
         }
@@ -234,10 +259,13 @@ pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Res
         ),
     };
     let waiting = match zone_id {
-        Some(_) => format!("waiting for certificate {} to be issued", ctx.stack.domain),
+        Some(_) => format!(
+            "waiting for certificate {} to be issued",
+            ctx.stack.domain_name()
+        ),
         None => format!(
             "waiting for ACM to see the validation record(s) at your DNS provider and issue the certificate for {}",
-            ctx.stack.domain
+            ctx.stack.domain_name()
         ),
     };
     let (found, took) = wait::until(
@@ -305,7 +333,7 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
 fn print_validation_records(ctx: &Ctx, cert: &Found) {
     ctx.progress.note(&format!(
         "  add at your DNS provider, to validate the certificate for {}:",
-        ctx.stack.domain
+        ctx.stack.domain_name()
     ));
     for (name, value) in &cert.validation {
         ctx.progress.note(&format!("    {name} CNAME {value}"));

@@ -59,9 +59,14 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
 }
 
 /// The environment: parameter names and plain settings only.
-pub fn environment(ctx: &Ctx) -> BTreeMap<String, String> {
+///
+/// `site_url` is `None` only on the first `up` of a stack with no domain, before
+/// its distribution (whose name is the site's) exists: the variable is then left
+/// out, so the function refuses requests rather than answer for another site,
+/// and `up` writes it as soon as the distribution is named.
+pub fn environment(ctx: &Ctx, site_url: Option<&str>) -> BTreeMap<String, String> {
     let p = |leaf: &str| ctx.names.parameter(leaf);
-    Deployment {
+    let mut env = Deployment {
         parameters: Parameters {
             app_secret: p(SecretName::AppSecret.leaf()),
             signing_key: p(SecretName::SigningKey.leaf()),
@@ -70,14 +75,18 @@ pub fn environment(ctx: &Ctx) -> BTreeMap<String, String> {
             client_id: p(secrets::CLIENT_ID),
             issuer: p(secrets::ISSUER),
         },
-        site_url: ctx.stack.site_url(),
+        site_url: site_url.unwrap_or_default().to_string(),
         plain: plain_settings(&ctx.stack),
     }
-    .to_env()
+    .to_env();
+    if site_url.is_none() {
+        env.remove(colorid_lambda::deployment::env::SITE_URL);
+    }
+    env
 }
 
 /// The managed configuration, rendered for comparison and `plan`.
-fn wanted_fields(ctx: &Ctx, role_arn: &str) -> BTreeMap<String, String> {
+fn wanted_fields(ctx: &Ctx, role_arn: &str, site_url: Option<&str>) -> BTreeMap<String, String> {
     let mut v = BTreeMap::from([
         (
             "runtime".to_string(),
@@ -92,7 +101,7 @@ fn wanted_fields(ctx: &Ctx, role_arn: &str) -> BTreeMap<String, String> {
         ),
         ("role".into(), role_arn.to_string()),
     ]);
-    for (k, val) in environment(ctx) {
+    for (k, val) in environment(ctx, site_url) {
         v.insert(format!("env.{k}"), val);
     }
     v
@@ -165,12 +174,19 @@ pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
     }))
 }
 
-/// What `up` would do; `code` is `None` when the package is not known at plan time.
-pub fn plan(ctx: &Ctx, found: Option<&Found>, role_arn: &str, code: Option<&Code>) -> Change {
+/// What `up` would do; `code` is `None` when the package is not known at plan time,
+/// `site_url` when the site's name is not (a stack with no domain and no distribution).
+pub fn plan(
+    ctx: &Ctx,
+    found: Option<&Found>,
+    role_arn: &str,
+    code: Option<&Code>,
+    site_url: Option<&str>,
+) -> Change {
     let Some(found) = found else {
         return Change::Create;
     };
-    let mut fields = diff_fields(&found.fields, &wanted_fields(ctx, role_arn));
+    let mut fields = diff_fields(&found.fields, &wanted_fields(ctx, role_arn, site_url));
     if let Some(code) = code
         && code.sha256 != found.code_sha256
     {
@@ -191,10 +207,12 @@ pub fn plan(ctx: &Ctx, found: Option<&Found>, role_arn: &str, code: Option<&Code
     Change::from_fields(fields)
 }
 
-fn env_vars(ctx: &Ctx) -> Environment {
+fn env_vars(ctx: &Ctx, site_url: Option<&str>) -> Environment {
     Environment::builder()
         .set_variables(Some(
-            environment(ctx).into_iter().collect::<HashMap<_, _>>(),
+            environment(ctx, site_url)
+                .into_iter()
+                .collect::<HashMap<_, _>>(),
         ))
         .build()
 }
@@ -206,15 +224,22 @@ fn description(ctx: &Ctx) -> String {
 /// Creates the function, or updates the code and configuration that differ.
 ///
 /// `secrets_changed` recycles warm instances (they read the parameters once,
-/// at start) by touching the description when nothing else changes.
-pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) -> Result<String> {
+/// at start) by touching the description when nothing else changes. `site_url` as
+/// for [`environment`].
+pub async fn ensure(
+    ctx: &Ctx,
+    role: &Role,
+    code: &Code,
+    secrets_changed: bool,
+    site_url: Option<&str>,
+) -> Result<String> {
     let start = Instant::now();
     let lambda = ctx.aws.lambda();
     let name = ctx.names.function();
     let found = match find(&lambda, &name).await? {
         Some(f) => Some(f),
         None => {
-            if create(ctx, &lambda, &name, role, code).await? {
+            if create(ctx, &lambda, &name, role, code, site_url).await? {
                 None
             } else {
                 find(&lambda, &name).await?
@@ -245,7 +270,7 @@ pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) 
         wait_updated(ctx, &lambda, &name).await?;
     }
     let mut did = Vec::new();
-    let config_changes = diff_fields(&found.fields, &wanted_fields(ctx, &role.arn));
+    let config_changes = diff_fields(&found.fields, &wanted_fields(ctx, &role.arn, site_url));
     let arch_differs = config_changes.iter().any(|c| c.field == "architecture");
     if found.code_sha256 != code.sha256 || arch_differs {
         lambda
@@ -272,7 +297,7 @@ pub async fn ensure(ctx: &Ctx, role: &Role, code: &Code, secrets_changed: bool) 
             .role(&role.arn)
             .memory_size(ctx.stack.function.memory_mb)
             .timeout(ctx.stack.function.timeout_seconds)
-            .environment(env_vars(ctx))
+            .environment(env_vars(ctx, site_url))
             .description(if config_changes.is_empty() {
                 // A new description starts fresh instances, which read the new values.
                 format!("{} (secrets updated {})", description(ctx), unix_now())
@@ -328,6 +353,7 @@ async fn create(
     name: &str,
     role: &Role,
     code: &Code,
+    site_url: Option<&str>,
 ) -> Result<bool> {
     let (created, _) = wait::until(
         &ctx.progress,
@@ -345,7 +371,7 @@ async fn create(
                 .role(&role.arn)
                 .memory_size(ctx.stack.function.memory_mb)
                 .timeout(ctx.stack.function.timeout_seconds)
-                .environment(env_vars(ctx))
+                .environment(env_vars(ctx, site_url))
                 .code(
                     FunctionCode::builder()
                         .zip_file(Blob::new(code.zip.clone()))

@@ -16,6 +16,7 @@ pub mod certificate;
 pub mod code;
 pub mod distribution;
 pub mod dns;
+pub mod former_domain;
 pub mod function;
 pub mod function_concurrency;
 pub mod function_url;

@@ -17,9 +17,9 @@ pub fn bare_id(id: &str) -> String {
 /// ("You can create a hosted zone that has the same name as an existing hosted
 /// zone", API_CreateHostedZone, DelegationSetNotAvailable); then the stack must
 /// say which. Private zones never count: CloudFront aliases live in the public one.
-/// With `dns = "external"` there is no zone to find: `None`.
+/// With `dns = "external"` or no domain there is no zone to find: `None`.
 pub async fn find_zone(ctx: &Ctx) -> Result<Option<String>> {
-    if ctx.stack.dns == crate::config::Dns::External {
+    if !ctx.stack.uses_route53() {
         return Ok(None);
     }
     let r53 = ctx.aws.route53();
@@ -35,7 +35,7 @@ pub async fn find_zone(ctx: &Ctx) -> Result<Option<String>> {
                 "{} public hosted zones are named {zone}: {}; colorid cannot tell which one holds {}.",
                 ids.len(),
                 ids.join(", "),
-                ctx.stack.domain
+                ctx.stack.domain_name()
             ),
             format!(
                 "set `hosted_zone_id` in {} to the zone your domain's registrar delegates to (its NS records match `dig NS {zone}`), e.g. hosted_zone_id = \"{}\"",
@@ -131,7 +131,7 @@ pub fn missing(ctx: &Ctx) -> Error {
             format!("the hosted zone {zone} does not exist in this account."),
             format!(
                 "create the public hosted zone {zone} in Route53 (and delegate it from your registrar), or set `hosted_zone` in {file} to the zone that holds {}",
-                ctx.stack.domain
+                ctx.stack.domain_name()
             ),
         ),
     }

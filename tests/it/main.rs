@@ -20,6 +20,7 @@ mod headers_policy;
 mod init;
 mod installed;
 mod logs;
+mod no_domain;
 mod origin_access_identity;
 mod publish;
 mod publish_skip;

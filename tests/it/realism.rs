@@ -52,6 +52,10 @@ const RULES: &[(Rule, &str)] = &[
         "origin_access_identity_end_to_end",
     ),
     (
+        Rule::CloudFrontDefaultCertificatePolicy,
+        "no_domain::no_domain_serves_on_the_distribution_name_end_to_end",
+    ),
+    (
         Rule::IamRolePropagation,
         "a_role_made_by_an_earlier_run_is_waited_for",
     ),

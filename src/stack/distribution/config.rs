@@ -47,7 +47,9 @@ pub struct ApiOrigin {
 /// What the distribution is built from.
 #[derive(Clone)]
 pub struct Inputs {
-    pub certificate_arn: String,
+    /// The stack's ACM certificate; `None` (a stack with no domain) uses
+    /// CloudFront's default certificate for the `*.cloudfront.net` name.
+    pub certificate_arn: Option<String>,
     pub bucket_domain: String,
     pub access: Access,
     pub api: Option<ApiOrigin>,
@@ -260,14 +262,25 @@ fn error_responses(inputs: &Inputs) -> Result<Vec<CustomErrorResponse>> {
     ])
 }
 
-/// The stack's certificate, by SNI, TLS 1.2 (2021 ciphers) at the least.
+/// The stack's certificate, by SNI, TLS 1.2 (2021 ciphers) at the least; with no
+/// certificate, CloudFront's default one for the distribution's own name.
 fn viewer_certificate(inputs: &Inputs) -> ViewerCertificate {
-    ViewerCertificate::builder()
-        .acm_certificate_arn(&inputs.certificate_arn)
-        .ssl_support_method(SslSupportMethod::SniOnly)
-        .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
-        .cloud_front_default_certificate(false)
-        .build()
+    match &inputs.certificate_arn {
+        Some(arn) => ViewerCertificate::builder()
+            .acm_certificate_arn(arn)
+            .ssl_support_method(SslSupportMethod::SniOnly)
+            .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+            .cloud_front_default_certificate(false)
+            .build(),
+        // "If the distribution uses the CloudFront domain name such as
+        // d111111abcdef8.cloudfront.net, set CloudFrontDefaultCertificate to true and
+        // leave all other fields empty"; CloudFront then sets the security policy to
+        // TLSv1 whatever is sent
+        // (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html).
+        None => ViewerCertificate::builder()
+            .cloud_front_default_certificate(true)
+            .build(),
+    }
 }
 
 /// The geographic restrictions: kept as they are, none on a new distribution.

@@ -139,7 +139,7 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
                     .aws("read the distribution's config", &existing.id)?;
                 let wanted = wanted_config(ctx, inputs, current.distribution_config.as_ref())?;
                 let etag = current.e_tag;
-                let out = until_certificate_usable(ctx, &inputs.certificate_arn, || {
+                let out = until_certificate_usable(ctx, inputs.certificate_arn.as_deref(), || {
                     cf.update_distribution()
                         .id(&existing.id)
                         .set_if_match(etag.clone())
@@ -191,7 +191,7 @@ const FRESH_CERTIFICATE_WAIT: Duration = Duration::from_secs(300);
 /// for a certificate ACM has just issued (it takes CloudFront a little while to see it).
 async fn until_certificate_usable<T, E, F, Fut>(
     ctx: &Ctx,
-    certificate: &str,
+    certificate: Option<&str>,
     mut send: F,
 ) -> std::result::Result<
     T,
@@ -220,7 +220,8 @@ where
         match send().await {
             Err(err)
                 if code_of(&err) == Some("InvalidViewerCertificate")
-                    && start.elapsed() < FRESH_CERTIFICATE_WAIT =>
+                    && start.elapsed() < FRESH_CERTIFICATE_WAIT
+                    && let Some(certificate) = certificate =>
             {
                 wait.get_or_insert_with(|| {
                     ctx.progress.wait(&format!(
@@ -262,7 +263,7 @@ async fn create(ctx: &Ctx, inputs: &Inputs) -> Result<(Found, String)> {
         .distribution_config(wanted)
         .tags(tags)
         .build();
-    let out = until_certificate_usable(ctx, &inputs.certificate_arn, || {
+    let out = until_certificate_usable(ctx, inputs.certificate_arn.as_deref(), || {
         cf.create_distribution_with_tags()
             .distribution_config_with_tags(with_tags.clone())
             .send()
@@ -289,15 +290,15 @@ async fn create(ctx: &Ctx, inputs: &Inputs) -> Result<(Found, String)> {
             return Err(Error::conflict_fix(
                 format!(
                     "another CloudFront distribution already serves {}.",
-                    ctx.stack.domain
+                    ctx.stack.domain_name()
                 ),
                 format!(
                     "remove {} from that distribution's alternate domain names, or choose another `domain`",
-                    ctx.stack.domain
+                    ctx.stack.domain_name()
                 ),
             ));
         }
-        Err(err) => return Err(err).aws("create the distribution for", &ctx.stack.domain),
+        Err(err) => return Err(err).aws("create the distribution of stack", &ctx.names.stack),
     };
     let d = out
         .distribution

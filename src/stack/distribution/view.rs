@@ -50,7 +50,14 @@ pub fn view(config: &DistributionConfig, recorded: Recorded<'_>) -> BTreeMap<Str
         "ipv6",
         config.is_ipv6_enabled().unwrap_or(false).to_string(),
     );
-    if let Some(cert) = config.viewer_certificate() {
+    // With CloudFront's default certificate AWS fills in a security policy and support
+    // method of its own (TLSv1, vip) whatever is sent: only the certificate is compared.
+    if let Some(cert) = config.viewer_certificate()
+        && cert.cloud_front_default_certificate() == Some(true)
+        && cert.acm_certificate_arn().is_none_or(str::is_empty)
+    {
+        put("certificate", "(cloudfront default)".into());
+    } else if let Some(cert) = config.viewer_certificate() {
         put(
             "certificate",
             cert.acm_certificate_arn().unwrap_or_default().into(),

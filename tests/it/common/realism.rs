@@ -38,6 +38,7 @@ pub enum Rule {
     CloudFrontNotDisabledOnce,
     CloudFrontCallerReference,
     CloudFrontOriginAccessIdentityApi,
+    CloudFrontDefaultCertificatePolicy,
     IamRolePropagation,
     LambdaPending,
     LambdaUpdateInProgress,
@@ -48,7 +49,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 17] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -58,6 +59,7 @@ impl Rule {
         Rule::CloudFrontNotDisabledOnce,
         Rule::CloudFrontCallerReference,
         Rule::CloudFrontOriginAccessIdentityApi,
+        Rule::CloudFrontDefaultCertificatePolicy,
         Rule::IamRolePropagation,
         Rule::LambdaPending,
         Rule::LambdaUpdateInProgress,
@@ -80,6 +82,9 @@ impl Rule {
             Rule::CloudFrontCallerReference => "cloudfront: a used CallerReference",
             Rule::CloudFrontOriginAccessIdentityApi => {
                 "cloudfront: OAI API; configs echo S3OriginConfig"
+            }
+            Rule::CloudFrontDefaultCertificatePolicy => {
+                "cloudfront: default certificate answers TLSv1, vip"
             }
             Rule::IamRolePropagation => "iam: new role not yet assumable",
             Rule::LambdaPending => "lambda: Pending before Active",
@@ -130,6 +135,15 @@ impl Rule {
             }
             Rule::CloudFrontOriginAccessIdentityApi => {
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateCloudFrontOriginAccessIdentity.html"
+            }
+            // "If the distribution uses the CloudFront domain name such as
+            // d111111abcdef8.cloudfront.net (you set CloudFrontDefaultCertificate to true),
+            // CloudFront automatically sets the security policy to TLSv1 regardless of the
+            // value that you set here" (MinimumProtocolVersion); its configs then read
+            // SSLSupportMethod vip, as in the CreateDistribution example's output
+            // (DeveloperGuide/example_cloudfront_CreateDistribution_section.html).
+            Rule::CloudFrontDefaultCertificatePolicy => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html"
             }
             // "The role defined for the function cannot be assumed by Lambda." (IAM is eventually consistent)
             Rule::IamRolePropagation => {
@@ -559,6 +573,7 @@ impl Realism {
         if !status.is_success() {
             return;
         }
+        self.default_certificate_policy(body);
         let route = CloudFront::route(seen.method, seen.path);
         let text = String::from_utf8_lossy(body).to_string();
         let sent = String::from_utf8_lossy(request).to_string();
@@ -661,6 +676,43 @@ impl Realism {
             *body = Bytes::from(
                 text.replace("<Status>Deployed</Status>", "<Status>InProgress</Status>"),
             );
+        }
+    }
+
+    /// A distribution on CloudFront's default certificate reads back with AWS's own
+    /// security policy (TLSv1) and support method (vip), whatever was sent.
+    fn default_certificate_policy(&self, body: &mut Bytes) {
+        if !self.on(Rule::CloudFrontDefaultCertificatePolicy) {
+            return;
+        }
+        let text = String::from_utf8_lossy(body).to_string();
+        let mut echoed = text.clone();
+        for cert in blocks(&text, "ViewerCertificate") {
+            if xml_value(cert, "CloudFrontDefaultCertificate") != Some("true") {
+                continue;
+            }
+            let mut aws = cert.to_string();
+            for (tag, value) in [
+                ("MinimumProtocolVersion", "TLSv1"),
+                ("SSLSupportMethod", "vip"),
+            ] {
+                let wanted = format!("<{tag}>{value}</{tag}>");
+                aws = match xml_value(&aws, tag) {
+                    Some(v) => aws.replacen(&format!("<{tag}>{v}</{tag}>"), &wanted, 1),
+                    None => format!("{aws}{wanted}"),
+                };
+            }
+            if aws != cert {
+                echoed = echoed.replacen(
+                    &format!("<ViewerCertificate>{cert}</ViewerCertificate>"),
+                    &format!("<ViewerCertificate>{aws}</ViewerCertificate>"),
+                    1,
+                );
+            }
+        }
+        if echoed != text {
+            self.hit(Rule::CloudFrontDefaultCertificatePolicy);
+            *body = Bytes::from(echoed);
         }
     }
 
