@@ -125,6 +125,10 @@ pub struct InitArgs {
     /// The site's host name, e.g. color.example.com.
     #[arg(long)]
     pub domain: Option<String>,
+    /// No domain: serve the site on the distribution's own https://<id>.cloudfront.net
+    /// name (no certificate, no DNS records). On a terminal, an empty domain answer does the same.
+    #[arg(long, conflicts_with_all = ["domain", "hosted_zone"])]
+    pub no_domain: bool,
     /// The Route53 hosted zone holding the domain, e.g. example.com.
     #[arg(long, value_name = "ZONE")]
     pub hosted_zone: Option<String>,

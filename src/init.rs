@@ -33,6 +33,8 @@ pub struct Answers {
     pub hosted_zone: Option<String>,
     pub issuer: Option<String>,
     pub client_id: Option<String>,
+    /// No domain: the site is served on the distribution's own *.cloudfront.net name.
+    pub no_domain: bool,
 }
 
 /// What `init` wrote and what it left alone.
@@ -71,52 +73,82 @@ fn name_from_dir(dir: &Path) -> Option<String> {
     (!name.is_empty() && name.starts_with(|c: char| c.is_ascii_lowercase())).then_some(name)
 }
 
+/// Reads one answer from the terminal after `question`.
+fn ask_line(question: &str) -> Result<String> {
+    eprint!("{question}: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read the answer", e))?;
+    Ok(line.trim().to_string())
+}
+
+/// A value of the new stack: `None` leaves the field out.
+type Value = (&'static str, Option<String>);
+
 /// Fills every unanswered value: asked on a terminal, else the documented example.
-fn complete(answers: &Answers, dir: &Path, ask: bool) -> Result<[(&'static str, String); 5]> {
-    let prompt = |field: &'static str,
-                  given: &Option<String>,
-                  default: String|
-     -> Result<(&'static str, String)> {
+/// An empty answer to the domain question (or `no_domain`) leaves `domain` and
+/// `hosted_zone` out.
+fn complete(answers: &Answers, dir: &Path, ask: bool) -> Result<[Value; 5]> {
+    let prompt = |field: &'static str, given: &Option<String>, default: String| -> Result<Value> {
         if let Some(v) = given {
-            return Ok((field, v.trim().to_string()));
+            return Ok((field, Some(v.trim().to_string())));
         }
         if !ask {
-            return Ok((field, default));
+            return Ok((field, Some(default)));
         }
-        eprint!("{field} [{default}]: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::io("read the answer", e))?;
-        let line = line.trim();
-        Ok((
-            field,
-            if line.is_empty() {
-                default
-            } else {
-                line.to_string()
-            },
-        ))
+        let line = ask_line(&format!("{field} [{default}]"))?;
+        Ok((field, Some(if line.is_empty() { default } else { line })))
     };
-    let name_default = name_from_dir(dir).unwrap_or_else(|| example("name"));
+    let name = prompt(
+        "name",
+        &answers.name,
+        name_from_dir(dir).unwrap_or_else(|| example("name")),
+    )?;
+    let domain = match (&answers.domain, answers.no_domain) {
+        (_, true) => None,
+        (Some(d), false) => Some(d.trim().to_string()),
+        (None, false) if !ask => Some(example("domain")),
+        (None, false) => Some(ask_line(
+            "domain, e.g. color.example.com (empty: none, the site is served on the distribution's *.cloudfront.net name)",
+        )?)
+        .filter(|d| !d.is_empty()),
+    };
+    let hosted_zone = match &domain {
+        None => ("hosted_zone", None),
+        // The zone is most often the domain's parent.
+        Some(d) => prompt(
+            "hosted_zone",
+            &answers.hosted_zone,
+            d.split_once('.')
+                .filter(|_| ask)
+                .map_or_else(|| example("hosted_zone"), |(_, parent)| parent.to_string()),
+        )?,
+    };
     Ok([
-        prompt("name", &answers.name, name_default)?,
-        prompt("domain", &answers.domain, example("domain"))?,
-        prompt("hosted_zone", &answers.hosted_zone, example("hosted_zone"))?,
+        name,
+        ("domain", domain),
+        hosted_zone,
         prompt("issuer", &answers.issuer, example("issuer"))?,
         prompt("client_id", &answers.client_id, example("client_id"))?,
     ])
 }
 
-/// The example stack with `values` in place of the example's.
-pub fn stack_text(values: &[(&str, String)]) -> String {
+/// The example stack with `values` in place of the example's; a `None` value
+/// turns the example's line into a comment that says how to set it.
+pub fn stack_text(values: &[Value]) -> String {
     let mut out = String::with_capacity(EXAMPLE_STACK.len());
     for line in EXAMPLE_STACK.lines() {
         let replaced = values.iter().find_map(|(field, value)| {
-            line.starts_with(&format!("{field} = \""))
-                .then(|| format!("{field} = {}", toml::Value::String(value.clone())))
+            line.starts_with(&format!("{field} = \"")).then(|| match value {
+                Some(v) => format!("{field} = {}", toml::Value::String(v.clone())),
+                None if *field == "domain" => format!(
+                    "# No domain: the site is served on the distribution's own name. To serve it\n# on yours, uncomment and set `domain` and `hosted_zone`, then `colorid up`.\n# {line}"
+                ),
+                None => format!("# {line}"),
+            })
         });
         out.push_str(replaced.as_deref().unwrap_or(line));
         out.push('\n');
@@ -174,12 +206,28 @@ mod tests {
     fn the_example_values_are_found_and_replaced() {
         assert_eq!(example("domain"), "color.example.com");
         assert_eq!(example("hosted_zone"), "example.com");
-        let text = stack_text(&[("domain", "shop.example.org".into())]);
+        let text = stack_text(&[("domain", Some("shop.example.org".into()))]);
         assert!(text.contains("\ndomain = \"shop.example.org\"\n"), "{text}");
         assert!(!text.contains("domain = \"color.example.com\""));
         assert!(
             text.starts_with("# colorid stack file"),
             "comments are kept"
         );
+    }
+
+    #[test]
+    fn no_domain_comments_out_domain_and_zone_and_says_how_to_add_them() {
+        let text = stack_text(&[("domain", None), ("hosted_zone", None)]);
+        assert!(!text.contains("\ndomain ="), "{text}");
+        assert!(!text.contains("\nhosted_zone ="), "{text}");
+        assert!(
+            text.contains("\n# domain = \"color.example.com\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n# hosted_zone = \"example.com\"\n"),
+            "{text}"
+        );
+        assert!(text.contains("uncomment and set `domain` and `hosted_zone`"));
     }
 }

@@ -12,6 +12,7 @@ pub fn run(g: &Global, args: &InitArgs) -> Result<()> {
         hosted_zone: args.hosted_zone.clone(),
         issuer: args.issuer.clone(),
         client_id: args.client_id.clone(),
+        no_domain: args.no_domain,
     };
     let report = init(&args.dir, &answers)?;
     if json(g.output) {

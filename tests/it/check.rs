@@ -70,7 +70,7 @@ fn check_passes_against_the_dev_edge_and_fails_on_a_stale_config() {
         "skip  tls",
         "ok    /   ",
         "ok    /config.json",
-        "ok    /api/",
+        "ok    /api/v1/health",
     ] {
         assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
     }

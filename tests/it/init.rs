@@ -102,8 +102,48 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
     );
     assert!(stack.contains("\nclient_id = \"shop-client\"\n"), "{stack}");
 
+    assert!(up_publish_and_down(&dir).await.ends_with(&domain));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_domain_init_writes_a_stack_that_comes_up_on_the_cloudfront_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("nodomain");
+    let name = unique("initnd");
+    ok(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--name",
+        &name,
+        "--no-domain",
+    ]);
+    let stack = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
+    assert!(!stack.contains("\ndomain ="), "{stack}");
+    assert!(!stack.contains("\nhosted_zone ="), "{stack}");
+    assert!(
+        stack.contains("# domain = \"color.example.com\""),
+        "{stack}"
+    );
+    assert!(
+        stack.contains("uncomment and set `domain` and `hosted_zone`"),
+        "{stack}"
+    );
+    let site_url = up_publish_and_down(&dir).await;
+    assert!(
+        site_url.starts_with("https://") && site_url.ends_with(".cloudfront.net"),
+        "{site_url}"
+    );
+
+    // --no-domain and --domain contradict each other.
+    let out = colorid(&["init", "--no-domain", "--domain", "a.example.com"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `colorid --local up` in `dir` with a prebuilt function, the site published,
+/// then `down`; returns the site URL `up` reported.
+async fn up_publish_and_down(dir: &std::path::Path) -> String {
     // A prebuilt package: the emulator never runs the function.
-    let zip_path = tmp.path().join("function.zip");
+    let zip_path = dir.with_extension("zip");
     let mut w = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     w.start_file(
         "bootstrap",
@@ -113,7 +153,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
     std::io::Write::write_all(&mut w, b"#!/bin/sh\n").unwrap();
     w.finish().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
-        .current_dir(&dir)
+        .current_dir(dir)
         .args(["--local", "--output", "json", "up", "--function-zip"])
         .arg(&zip_path)
         .env("COLORID_LOCAL_ENDPOINT", endpoint())
@@ -128,6 +168,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let site_url = report["site_url"].as_str().unwrap_or_default().to_string();
     let bucket = report["bucket"].as_str().unwrap();
     let objects = s3("eu-west-1")
         .await
@@ -141,7 +182,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
         assert!(keys.contains(&k), "{k} published: {keys:?}");
     }
     let down = Command::new(env!("CARGO_BIN_EXE_colorid"))
-        .current_dir(&dir)
+        .current_dir(dir)
         .args(["--local", "down", "--yes"])
         .env("COLORID_LOCAL_ENDPOINT", endpoint())
         .stdin(Stdio::null())
@@ -152,6 +193,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
         "{}",
         String::from_utf8_lossy(&down.stderr)
     );
+    site_url
 }
 
 #[test]
