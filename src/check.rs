@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod tls;
+
+pub use tls::Resolve;
+
+use crate::config::Dns;
 use crate::site::SiteConfig;
-use crate::stack::{Ctx, certificate, distribution};
+use crate::stack::{Ctx, distribution};
 
 /// The headers every page must carry (the distribution's response headers policy).
 pub const SECURITY_HEADERS: [&str; 3] = [
@@ -47,21 +52,82 @@ fn skipped(name: &str, detail: impl Into<String>) -> Probe {
     }
 }
 
-async fn addresses(host: &str) -> BTreeSet<std::net::IpAddr> {
-    tokio::net::lookup_host((host, 443))
-        .await
-        .map(|a| a.map(|s| s.ip()).collect())
-        .unwrap_or_default()
+/// How `check` reaches the site.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Another base URL than the stack's site.
+    pub url: Option<String>,
+    /// Names pinned to addresses instead of DNS (`--resolve`).
+    pub resolve: Vec<tls::Resolve>,
+    /// Trust these roots instead of the public ones (`--cacert`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
-/// Runs every probe against `base` (the stack's site URL unless given: its
-/// domain, or with no domain the distribution's own name).
-pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Probe>> {
-    let dist = match url {
-        Some(_) => None,
-        None => distribution::find(ctx).await?,
+impl Options {
+    fn pinned(&self, host: &str) -> BTreeSet<std::net::IpAddr> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.resolve
+            .iter()
+            .filter(|r| r.name == host)
+            .map(|r| r.addr)
+            .collect()
+    }
+
+    /// The addresses of `host`: the pinned ones, else DNS's; and whether pinned.
+    async fn addresses(&self, host: &str) -> (BTreeSet<std::net::IpAddr>, bool) {
+        let pinned = self.pinned(host);
+        if !pinned.is_empty() {
+            return (pinned, true);
+        }
+        let found = tokio::net::lookup_host((host, 443))
+            .await
+            .map(|a| a.map(|s| s.ip()).collect())
+            .unwrap_or_default();
+        (found, false)
+    }
+
+    fn client(&self) -> crate::error::Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_info(true);
+        for r in &self.resolve {
+            // Port 0: the URL's port is used.
+            b = b.resolve(&r.name, std::net::SocketAddr::new(r.addr, 0));
+        }
+        if let Some(path) = &self.ca_file {
+            b = b.tls_built_in_root_certs(false);
+            for cert in tls::roots_from(path)? {
+                b = b.add_root_certificate(cert);
+            }
+        }
+        b.build()
+            .map_err(|e| crate::error::Error::usage(format!("cannot make an HTTP client: {e}")))
+    }
+}
+
+/// Runs every probe against the stack's site URL (its domain, or with no
+/// domain the distribution's own name) or `opts.url`.
+pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>> {
+    let given =
+        match &opts.url {
+            Some(u) => Some(reqwest::Url::parse(u.trim_end_matches('/')).map_err(|e| {
+                crate::error::Error::usage(format!("--url {u:?} is not a URL: {e}"))
+            })?),
+            None => None,
+        };
+    // The stack's own name (also behind --url, e.g. on another port): the
+    // name must lead to the stack's distribution.
+    let ours = given.as_ref().is_none_or(|u| {
+        u.host_str()
+            .is_some_and(|h| ctx.stack.domain.as_deref() == Some(h))
+    });
+    let dist = if ours {
+        distribution::find(ctx).await?
+    } else {
+        None
     };
-    let base = match url {
+    let base = match &opts.url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => ctx
             .stack
@@ -74,77 +140,20 @@ pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Pro
             })?,
     };
     let parsed = reqwest::Url::parse(&base)
-        .map_err(|e| crate::error::Error::usage(format!("--url {base:?} is not a URL: {e}")))?;
+        .map_err(|e| crate::error::Error::usage(format!("{base:?} is not a URL: {e}")))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     let https = parsed.scheme() == "https";
-    let mut out = Vec::new();
+    let mut out = vec![dns_probe(ctx, opts, &host, ours, dist.as_ref()).await];
 
-    // The name resolves, and (for the stack's own name) to the distribution.
-    let found = addresses(&host).await;
-    if url.is_some() {
-        out.push(probe(
-            "dns",
-            !found.is_empty(),
-            if found.is_empty() {
-                format!("{host} does not resolve")
-            } else {
-                format!("{host} resolves")
-            },
-        ));
-    } else {
-        match &dist {
-            None => out.push(probe("dns", false, "no distribution: run `colorid up`")),
-            Some(_) if ctx.stack.domain.is_none() => out.push(probe(
-                "dns",
-                !found.is_empty(),
-                if found.is_empty() {
-                    format!("{host} (the distribution's own name) does not resolve yet")
-                } else {
-                    format!("{host} (the distribution's own name) resolves")
-                },
-            )),
-            Some(d) => {
-                let theirs = addresses(&d.domain).await;
-                let ok = !found.is_empty() && !found.is_disjoint(&theirs);
-                out.push(probe(
-                    "dns",
-                    ok,
-                    if ok {
-                        format!("{host} resolves to the distribution {}", d.domain)
-                    } else {
-                        format!(
-                            "{host} does not resolve to the distribution {} (point it there: `colorid up`, or the record at your DNS provider)",
-                            d.domain
-                        )
-                    },
-                ));
-            }
-        }
-    }
-
-    // TLS: the handshake checks the chain and the name; ACM says when it expires.
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| crate::error::Error::usage(format!("cannot make an HTTP client: {e}")))?;
+    // TLS: the handshake checks the chain and the name; the served certificate its expiry.
+    let http = opts.client()?;
     if !https {
         out.push(skipped("tls", format!("{base} is not https")));
     } else {
-        let handshake = http.head(&base).send().await;
-        let mut detail = match &handshake {
-            Ok(_) => format!("valid for {host}"),
-            Err(e) => format!("{host}: {}", error_chain(e)),
-        };
-        let mut ok = handshake.is_ok();
-        if url.is_none()
-            && ctx.stack.has_certificate()
-            && let Some(days) = certificate::find(ctx).await?.and_then(|c| c.days_left)
-        {
-            detail.push_str(&format!("; expires in {days} days"));
-            ok &= days > EXPIRY_WARNING_DAYS;
-        }
-        out.push(probe("tls", ok, detail));
+        out.push(match http.head(&base).send().await {
+            Err(e) => probe("tls", false, format!("{host}: {}", error_chain(&e))),
+            Ok(resp) => expiry_probe(&host, &resp),
+        });
     }
 
     // `/`: 200 with the security headers.
@@ -199,20 +208,114 @@ pub async fn check(ctx: &Ctx, url: Option<&str>) -> crate::error::Result<Vec<Pro
         Err(e) => out.push(probe("/config.json", false, error_chain(&e))),
     }
 
-    // The function through the distribution: /api/v1/health, else the older /api/health.
-    let mut health = probe("/api/v1/health", false, "no answer");
-    for path in ["/api/v1/health", "/api/health"] {
-        match http.get(format!("{base}{path}")).send().await {
-            Ok(resp) if resp.status().is_success() => {
-                health = probe(path, true, format!("{}", resp.status().as_u16()));
-                break;
+    // The function through the distribution.
+    let health = match http.get(format!("{base}/api/v1/health")).send().await {
+        Ok(resp) if resp.status().is_success() => probe(
+            "/api/v1/health",
+            true,
+            format!("{}", resp.status().as_u16()),
+        ),
+        Ok(resp) => {
+            let mut detail = format!("{}", resp.status().as_u16());
+            // A function from before /api/v1 still answers the older route.
+            if let Ok(old) = http.get(format!("{base}/api/health")).send().await
+                && old.status().is_success()
+            {
+                detail.push_str(": the deployed function predates /api/v1 (run `colorid up`)");
             }
-            Ok(resp) => health.detail = format!("{path}: {}", resp.status().as_u16()),
-            Err(e) => health.detail = format!("{path}: {}", error_chain(&e)),
+            probe("/api/v1/health", false, detail)
         }
-    }
+        Err(e) => probe("/api/v1/health", false, error_chain(&e)),
+    };
     out.push(health);
     Ok(out)
+}
+
+/// The name resolves; for the stack's own name, to its distribution.
+async fn dns_probe(
+    ctx: &Ctx,
+    opts: &Options,
+    host: &str,
+    ours: bool,
+    dist: Option<&distribution::Found>,
+) -> Probe {
+    let (found, pinned) = opts.addresses(host).await;
+    let how = if pinned { " (--resolve)" } else { "" };
+    let resolves = |what: &str| {
+        probe(
+            "dns",
+            !found.is_empty(),
+            if found.is_empty() {
+                format!("{host}{what} does not resolve")
+            } else {
+                format!("{host}{what} resolves{how}")
+            },
+        )
+    };
+    match dist {
+        _ if !ours => resolves(""),
+        None => probe("dns", false, "no distribution: run `colorid up`"),
+        Some(_) if ctx.stack.domain.is_none() => resolves(" (the distribution's own name)"),
+        Some(d) => {
+            let (theirs, _) = opts.addresses(&d.domain).await;
+            let ok = !found.is_empty() && !found.is_disjoint(&theirs);
+            let fix = match ctx.stack.dns {
+                Dns::Route53 => "run `colorid up` to write its alias records".to_string(),
+                Dns::External => {
+                    format!("at your DNS provider, make {host} a CNAME of {}", d.domain)
+                }
+            };
+            probe(
+                "dns",
+                ok,
+                if ok {
+                    format!("{host} resolves to the distribution {}{how}", d.domain)
+                } else if found.is_empty() {
+                    format!("{host} does not resolve: {fix}")
+                } else {
+                    format!(
+                        "{host}{how} does not resolve to the distribution {}: {fix}",
+                        d.domain
+                    )
+                },
+            )
+        }
+    }
+}
+
+/// The handshake succeeded; the served certificate must outlive the warning window.
+fn expiry_probe(host: &str, resp: &reqwest::Response) -> Probe {
+    let not_after = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|i| i.peer_certificate())
+        .and_then(tls::not_after);
+    let Some(not_after) = not_after else {
+        return probe(
+            "tls",
+            false,
+            format!("valid for {host}, but its expiry is unreadable"),
+        );
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days = (not_after - now).div_euclid(86_400);
+    if days > EXPIRY_WARNING_DAYS {
+        probe(
+            "tls",
+            true,
+            format!("valid for {host}; expires in {days} days"),
+        )
+    } else {
+        probe(
+            "tls",
+            false,
+            format!(
+                "valid for {host}, but expires in {days} days: renew it (ACM renews a DNS-validated certificate while its validation records exist: `colorid up` restores them)"
+            ),
+        )
+    }
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -103,7 +103,7 @@ pub enum Command {
     /// Probe the deployed site as a browser reaches it: the name resolves to the
     /// distribution, TLS is valid and not near expiry, `/` answers 200 with the
     /// security headers, /config.json matches the stack, and the function answers
-    /// /api/v1/health (else /api/health) through the distribution. Exit 1 on any failure.
+    /// /api/v1/health through the distribution. Exit 1 on any failure.
     Check(CheckArgs),
     /// Print a shell completion script: `colorid completions bash > /etc/bash_completion.d/colorid`,
     /// `colorid completions zsh > "${fpath[1]}/_colorid"`, `colorid completions fish > ~/.config/fish/completions/colorid.fish`.
@@ -143,9 +143,19 @@ pub struct InitArgs {
 /// Options of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Probe this base URL instead of the stack's site (e.g. `colorid dev`'s http://127.0.0.1:8080).
+    /// Probe this base URL instead of the stack's site (e.g. `colorid dev`'s http://127.0.0.1:8080,
+    /// or https://color.example.com:8443). On the stack's domain, the name must still lead to the distribution.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Connect to ADDR for NAME instead of asking DNS, as curl's --resolve (no port: the URL's is
+    /// used); repeatable. E.g. check a new distribution before moving DNS:
+    /// `--resolve color.example.com:<an address of dxxxx.cloudfront.net>`.
+    #[arg(long, value_name = "NAME:ADDR")]
+    pub resolve: Vec<crate::check::Resolve>,
+    /// Trust the CA certificates in this PEM file instead of the public roots, as curl's --cacert
+    /// (a private CA, or a test certificate).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
 }
 
 /// Options of `completions`.

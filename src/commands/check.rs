@@ -7,7 +7,12 @@ use crate::{check, session};
 
 pub async fn run(g: &Global, args: &CheckArgs) -> Result<()> {
     let ctx = session::open(g).await?;
-    let probes = check::check(&ctx, args.url.as_deref()).await?;
+    let opts = check::Options {
+        url: args.url.clone(),
+        resolve: args.resolve.clone(),
+        ca_file: args.cacert.clone(),
+    };
+    let probes = check::check(&ctx, &opts).await?;
     if json(g.output) {
         print_json(&probes);
     } else {

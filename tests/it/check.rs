@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use common::TestStack;
 
-struct Dev(Child);
+pub(crate) struct Dev(Child);
 
 impl Drop for Dev {
     fn drop(&mut self) {
@@ -18,7 +18,7 @@ impl Drop for Dev {
     }
 }
 
-fn start_dev(stack: &TestStack) -> (Dev, String) {
+pub(crate) fn start_dev(stack: &TestStack) -> (Dev, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_colorid"))
         .args(["--local", "--stack"])
         .arg(stack.file())

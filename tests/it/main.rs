@@ -6,6 +6,7 @@ mod common;
 mod api_v1;
 mod chaos;
 mod check;
+mod check_tls;
 mod cli;
 mod config_errors;
 mod credentials;
