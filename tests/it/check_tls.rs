@@ -236,6 +236,27 @@ fn tls_and_dns_probes_over_a_loopback_https_front() {
     assert!(out.contains("ok    tls"), "{out}");
     assert!(out.contains("1 of 5 check(s) failed"), "{out}");
 
+    // A --cacert file with no certificate: a usage error naming the file.
+    let not_pem = tmp.path().join("not.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let out = stack.run(&[
+        "check",
+        "--url",
+        &format!("https://{domain}:{good}"),
+        "--resolve",
+        &format!("{domain}:127.0.0.1"),
+        "--resolve",
+        &format!("{dist}:127.0.0.1"),
+        "--cacert",
+        not_pem.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not.pem: holds no PEM certificate"),
+        "{stderr}"
+    );
+
     // A --resolve that is not NAME:ADDR is a usage error naming the form.
     let out = stack.run(&["check", "--resolve", &format!("{domain}:443:127.0.0.1")]);
     assert_eq!(out.status.code(), Some(2));

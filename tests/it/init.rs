@@ -215,3 +215,53 @@ fn completions_and_the_man_page_cover_every_command() {
     let err = colorid(&["completions", "tcsh"]);
     assert_eq!(err.status.code(), Some(2));
 }
+
+/// `colorid init DIR` on a terminal (a pty from util-linux's `script`), answering `answers`.
+fn init_on_a_terminal(dir: &std::path::Path, answers: &str) -> String {
+    let mut child = Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "{} init {}",
+            env!("CARGO_BIN_EXE_colorid"),
+            dir.display()
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script`");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), answers.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::read_to_string(dir.join("stack.toml")).unwrap()
+}
+
+#[test]
+fn on_a_terminal_an_empty_domain_answer_leaves_the_domain_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    // name, domain (empty), issuer, client id.
+    let stack = init_on_a_terminal(&tmp.path().join("a"), "shop\n\n\nshop-client\n");
+    assert!(stack.contains("\nname = \"shop\"\n"), "{stack}");
+    assert!(!stack.contains("\ndomain ="), "{stack}");
+    assert!(!stack.contains("\nhosted_zone ="), "{stack}");
+    assert!(
+        stack.contains("\n# domain = \"color.example.com\"\n"),
+        "{stack}"
+    );
+    assert!(stack.contains("\nclient_id = \"shop-client\"\n"), "{stack}");
+
+    // A domain answered: the zone's default is its parent.
+    let stack = init_on_a_terminal(&tmp.path().join("b"), "shop\nshop.example.org\n\n\n\n");
+    assert!(
+        stack.contains("\ndomain = \"shop.example.org\"\n"),
+        "{stack}"
+    );
+    assert!(
+        stack.contains("\nhosted_zone = \"example.org\"\n"),
+        "{stack}"
+    );
+}
