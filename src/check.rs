@@ -109,13 +109,14 @@ impl Options {
 /// Runs every probe against the stack's site URL (its domain, or with no
 /// domain the distribution's own name) or `opts.url`.
 pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>> {
-    let given =
-        match &opts.url {
-            Some(u) => Some(reqwest::Url::parse(u.trim_end_matches('/')).map_err(|e| {
-                crate::error::Error::usage(format!("--url {u:?} is not a URL: {e}"))
-            })?),
-            None => None,
-        };
+    let given = opts
+        .url
+        .as_deref()
+        .map(|u| {
+            reqwest::Url::parse(u.trim_end_matches('/'))
+                .map_err(|e| crate::error::Error::usage(format!("--url {u:?} is not a URL: {e}")))
+        })
+        .transpose()?;
     // The stack's own name (also behind --url, e.g. on another port): the
     // name must lead to the stack's distribution.
     let ours = given.as_ref().is_none_or(|u| {
@@ -262,7 +263,10 @@ async fn dns_probe(
             let fix = match ctx.stack.dns {
                 Dns::Route53 => "run `colorid up` to write its alias records".to_string(),
                 Dns::External => {
-                    format!("at your DNS provider, make {host} a CNAME of {}", d.domain)
+                    format!(
+                        "at your DNS provider, point {host} at {} (a CNAME, or an ALIAS at the apex)",
+                        d.domain
+                    )
                 }
             };
             probe(
