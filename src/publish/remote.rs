@@ -304,15 +304,7 @@ pub(crate) async fn clear_unfinished(s3: &S3Client, bucket: &str) -> Result<(), 
         .key(UNFINISHED_KEY)
         .send()
         .await
-        .map_err(|e| {
-            let f = AwsFailure::of(&e);
-            PublishError::WriteManifest {
-                bucket: bucket.to_string(),
-                key: UNFINISHED_KEY.to_string(),
-                aws: f.aws,
-                hint: f.hint,
-            }
-        })?;
+        .map_err(|e| private_write_failed(bucket, UNFINISHED_KEY, AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -333,16 +325,17 @@ async fn put_private(
         .body(ByteStream::from(body))
         .send()
         .await
-        .map_err(|e| {
-            let f = AwsFailure::of(&e);
-            PublishError::WriteManifest {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                aws: f.aws,
-                hint: f.hint,
-            }
-        })?;
+        .map_err(|e| private_write_failed(bucket, key, AwsFailure::of(&e)))?;
     Ok(())
+}
+
+fn private_write_failed(bucket: &str, key: &str, f: AwsFailure) -> PublishError {
+    PublishError::WriteManifest {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        aws: f.aws,
+        hint: f.hint,
+    }
 }
 
 /// HEADs objects the manifest does not vouch for, `concurrency` at a time.

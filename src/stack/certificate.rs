@@ -97,26 +97,31 @@ async fn describe(acm: &AcmClient, arn: &str) -> Result<Option<CertificateDetail
 /// stack; nothing is asked of ACM when `arns` is empty. A stack with no domain looks
 /// only here: it has no certificate, unless one is left from when it had a domain.
 pub async fn find_recorded(ctx: &Ctx, arns: &[String]) -> Result<Vec<String>> {
-    let acm = ctx.aws.acm();
     let mut out = Vec::new();
     for arn in arns {
-        let tags = acm
-            .list_tags_for_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .or_gone(|e| e.is_resource_not_found_exception())
-            .aws("read the certificate's tags", arn)?;
-        let ours = tags.is_some_and(|t| {
-            t.tags()
-                .iter()
-                .any(|t| t.key() == STACK_TAG && t.value() == Some(ctx.names.stack.as_str()))
-        });
-        if ours && !out.contains(arn) {
+        if tagged_for_stack(ctx, arn).await? == Some(true) && !out.contains(arn) {
             out.push(arn.clone());
         }
     }
     Ok(out)
+}
+
+/// Whether the certificate carries this stack's tag; `None` when it is gone.
+async fn tagged_for_stack(ctx: &Ctx, arn: &str) -> Result<Option<bool>> {
+    let tags = ctx
+        .aws
+        .acm()
+        .list_tags_for_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .or_gone(|e| e.is_resource_not_found_exception())
+        .aws("read the certificate's tags", arn)?;
+    Ok(tags.map(|t| {
+        t.tags()
+            .iter()
+            .any(|t| t.key() == STACK_TAG && t.value() == Some(ctx.names.stack.as_str()))
+    }))
 }
 
 /// Every certificate tagged for this stack (used when the state record is lost, and by `down`).
@@ -135,20 +140,10 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             let Some(arn) = summary.certificate_arn() else {
                 continue;
             };
-            let tags = acm
-                .list_tags_for_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-                .or_gone(|e| e.is_resource_not_found_exception())
-                .aws("read the certificate's tags", arn)?;
             // Deleted since the listing (by another stack's `down`, say): not ours to find.
-            let Some(tags) = tags else { continue };
-            let ours = tags
-                .tags()
-                .iter()
-                .any(|t| t.key() == STACK_TAG && t.value() == Some(ctx.names.stack.as_str()));
-            if ours && let Some(detail) = describe(&acm, arn).await? {
+            if tagged_for_stack(ctx, arn).await? == Some(true)
+                && let Some(detail) = describe(&acm, arn).await?
+            {
                 out.push(found_from(&detail));
             }
         }
