@@ -19,6 +19,7 @@ mod function;
 mod headers_policy;
 mod init;
 mod installed;
+mod latency;
 mod logs;
 mod origin_access_identity;
 mod publish;

@@ -228,7 +228,7 @@ where
                     ))
                 })
                 .tick("InvalidViewerCertificate");
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(crate::wait::pause(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
             res => {
