@@ -61,20 +61,42 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     secrets::check_sources(ctx)?;
     let code = code::load(ctx, options.function_zip.as_deref()).await?;
 
-    let zone_id = match ctx.stack.dns {
-        Dns::Route53 => Some(zone::ensure_zone(ctx).await?),
-        Dns::External => None,
+    // The zone and the account are each made or read once, by whichever step needs
+    // them first: the certificate's request goes ahead without either.
+    let zone = tokio::sync::OnceCell::new();
+    let zone_id = || async {
+        zone.get_or_try_init(|| async {
+            Ok::<_, crate::error::Error>(match ctx.stack.dns {
+                Dns::Route53 => Some(zone::ensure_zone(ctx).await?),
+                Dns::External => None,
+            })
+        })
+        .await
+        .cloned()
     };
-    let account = session::account_id(ctx).await?;
-    ctx.state
-        .update(|s| s.account_id = Some(account.clone()))
-        .await?;
-    let bucket_name = bucket::name(ctx, &account);
+    let account = tokio::sync::OnceCell::new();
+    let account_id = || async {
+        account
+            .get_or_try_init(|| async {
+                let account = session::account_id(ctx).await?;
+                ctx.state
+                    .update(|s| s.account_id = Some(account.clone()))
+                    .await?;
+                Ok::<_, crate::error::Error>(account)
+            })
+            .await
+            .cloned()
+    };
+    let bucket = async {
+        let bucket_name = bucket::name(ctx, &account_id().await?);
+        let policy = bucket::ensure(ctx, &bucket_name).await?;
+        Ok((bucket_name, policy))
+    };
 
     let identity_function = async {
         // The log group before the function, so Lambda never creates it unmanaged.
         let (role, secrets, _) = tokio::try_join!(
-            role::ensure(ctx, &account),
+            async { role::ensure(ctx, &account_id().await?).await },
             secrets::ensure(ctx, &options.rotate_secrets),
             log_group::ensure(ctx),
         )?;
@@ -85,9 +107,17 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     // The edge's own pieces: the response headers policy and the viewer-request function.
     let edge =
         async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
-    let (cert, bucket_policy, access, (secrets, function_name, function_url), edge) = tokio::try_join!(
-        certificate::ensure(ctx, zone_id.as_deref(), options.max_wait),
-        bucket::ensure(ctx, &bucket_name),
+    let (
+        zone_id,
+        cert,
+        (bucket_name, bucket_policy),
+        access,
+        (secrets, function_name, function_url),
+        edge,
+    ) = tokio::try_join!(
+        zone_id(),
+        certificate::ensure(ctx, zone_id(), options.max_wait),
+        bucket,
         origin_access::ensure(ctx),
         identity_function,
         edge,
