@@ -114,6 +114,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         access,
         (secrets, function_name, function_url),
         edge,
+        found,
     ) = tokio::try_join!(
         zone_id(),
         certificate::ensure(ctx, zone_id(), options.max_wait),
@@ -121,6 +122,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         origin_access::ensure(ctx),
         identity_function,
         edge,
+        distribution::find(ctx),
     )?;
     let (headers_policy_id, viewer_function_arn) = edge;
 
@@ -136,7 +138,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         headers_policy_id,
         viewer_function_arn: Some(viewer_function_arn),
     };
-    let dist = distribution::ensure(ctx, &inputs).await?;
+    let dist = distribution::ensure(ctx, &inputs, found).await?;
     // The previous origin-verify value is kept until CloudFront has deployed
     // the current one everywhere; a later `up` removes it.
     if secrets.previous_exists
