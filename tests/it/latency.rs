@@ -40,6 +40,8 @@ struct Step {
     #[serde(default)]
     calls: Vec<String>,
     #[serde(default)]
+    alongside: Vec<String>,
+    #[serde(default)]
     waits: Vec<String>,
 }
 
@@ -169,7 +171,7 @@ fn the_graph_matches(calls: &[serde_json::Value]) {
     let graph = graph();
     let named: BTreeSet<&str> = graph
         .values()
-        .flat_map(|s| s.calls.iter().map(String::as_str))
+        .flat_map(|s| s.calls.iter().chain(&s.alongside).map(String::as_str))
         .collect();
     let unknown: BTreeSet<&str> = calls
         .iter()
@@ -182,7 +184,7 @@ fn the_graph_matches(calls: &[serde_json::Value]) {
     );
     let mut owners: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (name, step) in &graph {
-        for op in &step.calls {
+        for op in step.calls.iter().chain(&step.alongside) {
             owners.entry(op.as_str()).or_default().insert(name.as_str());
         }
     }
