@@ -62,16 +62,38 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     secrets::check_sources(ctx)?;
     let code = code::load(ctx, options.function_zip.as_deref()).await?;
 
-    let zone_id = if ctx.stack.uses_route53() {
-        Some(zone::ensure_zone(ctx).await?)
-    } else {
-        None
+    // The zone and the account are each made or read once, by whichever step needs
+    // them first: the certificate's request goes ahead without either.
+    let zone = tokio::sync::OnceCell::new();
+    let zone_id = || async {
+        zone.get_or_try_init(|| async {
+            Ok::<_, crate::error::Error>(if ctx.stack.uses_route53() {
+                Some(zone::ensure_zone(ctx).await?)
+            } else {
+                None
+            })
+        })
+        .await
+        .cloned()
     };
-    let account = session::account_id(ctx).await?;
-    ctx.state
-        .update(|s| s.account_id = Some(account.clone()))
-        .await?;
-    let bucket_name = bucket::name(ctx, &account);
+    let account = tokio::sync::OnceCell::new();
+    let account_id = || async {
+        account
+            .get_or_try_init(|| async {
+                let account = session::account_id(ctx).await?;
+                ctx.state
+                    .update(|s| s.account_id = Some(account.clone()))
+                    .await?;
+                Ok::<_, crate::error::Error>(account)
+            })
+            .await
+            .cloned()
+    };
+    let bucket = async {
+        let bucket_name = bucket::name(ctx, &account_id().await?);
+        let policy = bucket::ensure(ctx, &bucket_name).await?;
+        Ok((bucket_name, policy))
+    };
     if !ctx.stack.has_certificate() {
         retire_certificate(ctx).await?;
     }
@@ -82,7 +104,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let identity_function = async {
         // The log group before the function, so Lambda never creates it unmanaged.
         let (role, secrets, _) = tokio::try_join!(
-            role::ensure(ctx, &account),
+            async { role::ensure(ctx, &account_id().await?).await },
             secrets::ensure(ctx, &options.rotate_secrets),
             log_group::ensure(ctx),
         )?;
@@ -96,19 +118,29 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
     let certificate = async {
         if ctx.stack.has_certificate() {
-            certificate::ensure(ctx, zone_id.as_deref(), options.max_wait)
+            certificate::ensure(ctx, zone_id(), options.max_wait)
                 .await
                 .map(Some)
         } else {
             Ok(None)
         }
     };
-    let (cert, bucket_policy, access, (role, secrets, function_name, function_url), edge) = tokio::try_join!(
+    let (
+        zone_id,
+        cert,
+        (bucket_name, bucket_policy),
+        access,
+        (role, secrets, function_name, function_url),
+        edge,
+        found,
+    ) = tokio::try_join!(
+        zone_id(),
         certificate,
-        bucket::ensure(ctx, &bucket_name),
+        bucket,
         origin_access::ensure(ctx),
         identity_function,
         edge,
+        distribution::find(ctx),
     )?;
     let (headers_policy_id, viewer_function_arn) = edge;
 
@@ -124,7 +156,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         headers_policy_id,
         viewer_function_arn: Some(viewer_function_arn),
     };
-    let dist = distribution::ensure(ctx, &inputs).await?;
+    let dist = distribution::ensure(ctx, &inputs, found).await?;
     if ctx.stack.domain.is_none() {
         ctx.progress.note(&format!(
             "  note: served on {} with CloudFront's default certificate, whose TLS policy CloudFront sets (TLSv1); set `domain` for your own name and TLSv1.2_2021",

@@ -13,6 +13,22 @@ use crate::progress::Progress;
 /// at a cost of a few hundred reads over a 30-minute validation.
 const MAX_INTERVAL: Duration = Duration::from_secs(5);
 
+/// colorid's own pause of `d`, on the clock `COLORID_CLOCK_SCALE` sets (1, AWS's
+/// own, by default): scripts/bench-up runs AWS's clock scaled down through its
+/// latency model, and colorid's pauses between polls must shrink with it, or
+/// a poll interval would be billed as many times its length.
+pub fn pause(d: Duration) -> Duration {
+    static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let scale = *SCALE.get_or_init(|| {
+        std::env::var("COLORID_CLOCK_SCALE")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| *s > 0.0 && *s <= 1.0)
+            .unwrap_or(1.0)
+    });
+    d.mul_f64(scale)
+}
+
 /// One poll's answer.
 pub enum Poll<T> {
     /// Done, with the result.
@@ -57,7 +73,7 @@ where
                 fix: fix.to_string(),
             });
         }
-        tokio::time::sleep(delay.min(max.saturating_sub(start.elapsed()))).await;
+        tokio::time::sleep(pause(delay).min(max.saturating_sub(start.elapsed()))).await;
         delay = (delay.mul_f32(1.25)).min(MAX_INTERVAL);
     }
 }

@@ -187,7 +187,13 @@ pub fn plan(ctx: &Ctx, found: Option<&Found>, previous_names: Option<Vec<String>
 
 /// Requests the certificate when missing, upserts its validation records and waits for ISSUED.
 /// Without a zone (`dns = "external"`) the records are printed for the user to add instead.
-pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Result<Found> {
+/// The request needs only the stack's names: `zone_id` is awaited once the records are
+/// known, so the request and ACM's delay before its records overlap the zone's making.
+pub async fn ensure(
+    ctx: &Ctx,
+    zone_id: impl Future<Output = Result<Option<String>>>,
+    max_wait: Duration,
+) -> Result<Found> {
     let start = Instant::now();
     let acm = ctx.aws.acm();
     let wanted = wanted_names(ctx);
@@ -234,6 +240,8 @@ pub async fn ensure(ctx: &Ctx, zone_id: Option<&str>, max_wait: Duration) -> Res
         Some(found) => found,
         None => wait_for_records(ctx, &acm, &arn).await?,
     };
+    let zone_id = zone_id.await?;
+    let zone_id = zone_id.as_deref();
     match zone_id {
         Some(zone_id) => ensure_validation_records(ctx, zone_id, &detail).await?,
         None if detail.status != "ISSUED" => print_validation_records(ctx, &detail),

@@ -36,26 +36,33 @@ pub fn host(url: &str) -> String {
 
 /// Finds the URL config and the statement ids of the function's policy.
 pub async fn find(lambda: &LambdaClient, function: &str) -> Result<Found> {
+    // Two independent reads, at once.
+    let (url, policy) = tokio::try_join!(
+        async {
+            lambda
+                .get_function_url_config()
+                .function_name(function)
+                .send()
+                .await
+                .or_gone(|e| e.is_resource_not_found_exception())
+                .aws("read the function URL of", function)
+        },
+        async {
+            lambda
+                .get_policy()
+                .function_name(function)
+                .send()
+                .await
+                .or_gone(|e| e.is_resource_not_found_exception())
+                .aws("read the resource policy of", function)
+        },
+    )?;
     let mut found = Found::default();
-    if let Some(out) = lambda
-        .get_function_url_config()
-        .function_name(function)
-        .send()
-        .await
-        .or_gone(|e| e.is_resource_not_found_exception())
-        .aws("read the function URL of", function)?
-    {
+    if let Some(out) = url {
         found.auth_type = Some(out.auth_type.as_str().to_string());
         found.url = Some(out.function_url);
     }
-    if let Some(out) = lambda
-        .get_policy()
-        .function_name(function)
-        .send()
-        .await
-        .or_gone(|e| e.is_resource_not_found_exception())
-        .aws("read the resource policy of", function)?
-    {
+    if let Some(out) = policy {
         let policy: Value = out
             .policy
             .as_deref()

@@ -110,28 +110,30 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// Finds the role and its inline policy; `None` when the role does not exist.
 pub async fn find(iam: &IamClient, role: &str) -> Result<Option<Found>> {
-    let Some(out) = iam
-        .get_role()
-        .role_name(role)
-        .send()
-        .await
-        .or_gone(|e| e.is_no_such_entity_exception())
-        .aws("read the role", role)?
-    else {
+    // The inline policy reads as gone when the role is: both reads at once.
+    let (out, policy) = tokio::try_join!(
+        async {
+            iam.get_role()
+                .role_name(role)
+                .send()
+                .await
+                .or_gone(|e| e.is_no_such_entity_exception())
+                .aws("read the role", role)
+        },
+        async {
+            iam.get_role_policy()
+                .role_name(role)
+                .policy_name(POLICY_NAME)
+                .send()
+                .await
+                .or_gone(|e| e.is_no_such_entity_exception())
+                .aws("read the inline policy of", role)
+        },
+    )?;
+    let Some(r) = out.and_then(|o| o.role) else {
         return Ok(None);
     };
-    let Some(r) = out.role else {
-        return Ok(None);
-    };
-    let policy = iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .send()
-        .await
-        .or_gone(|e| e.is_no_such_entity_exception())
-        .aws("read the inline policy of", role)?
-        .and_then(|p| decode_document(&p.policy_document));
+    let policy = policy.and_then(|p| decode_document(&p.policy_document));
     Ok(Some(Found {
         tagged: r.tags().iter().any(|t| t.key() == STACK_TAG),
         stack_tag: r

@@ -20,6 +20,7 @@ mod function;
 mod headers_policy;
 mod init;
 mod installed;
+mod latency;
 mod logs;
 mod no_domain;
 mod origin_access_identity;

@@ -114,8 +114,10 @@ pub fn plan(found: Option<&Found>, wanted: &DistributionConfig, recorded: Record
     }
 }
 
-/// Creates the distribution or updates the fields that differ.
-pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
+/// Creates the distribution or updates the fields that differ. `found` is what `find`
+/// found, looked up while the distribution's inputs were being made (on an account
+/// with many distributions, the lookup reads the tags of each).
+pub async fn ensure(ctx: &Ctx, inputs: &Inputs, found: Option<Found>) -> Result<Found> {
     let start = Instant::now();
     let cf = ctx.aws.cloudfront();
     let state = ctx.state.get().await;
@@ -123,7 +125,6 @@ pub async fn ensure(ctx: &Ctx, inputs: &Inputs) -> Result<Found> {
         origin_access_control: state.origin_access_control_id.as_deref(),
         viewer_function: state.viewer_function_arn.as_deref(),
     };
-    let found = find(ctx).await?;
     let (found, what) = match found {
         Some(existing) => {
             let wanted = wanted_config(ctx, inputs, Some(&existing.config))?;
@@ -229,7 +230,7 @@ where
                     ))
                 })
                 .tick("InvalidViewerCertificate");
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(crate::wait::pause(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
             res => {

@@ -13,14 +13,17 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
+use super::latency::{self, Model};
 use super::realism::{Before, Realism, Seen};
 
 /// What the proxy knows about one AWS call.
@@ -216,6 +219,10 @@ struct Control {
 
 struct Shared {
     upstream: String,
+    /// AWS's clock (common/latency.rs): each call takes at least its modelled latency.
+    model: Option<Arc<Model>>,
+    /// Under the model, one JSON line per call: operation, mutating, start and end.
+    log: Mutex<Option<std::fs::File>>,
     /// AWS's documented behaviour where the emulator lacks it (on unless switched off).
     realism: Realism,
     client: reqwest::Client,
@@ -233,9 +240,36 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`) on a free loopback port.
     pub fn start(upstream: &str) -> FaultProxy {
+        Self::start_with(upstream, None, None)
+    }
+
+    /// A proxy on AWS's clock: every call takes at least its modelled latency, the
+    /// realism rules hold their states for the modelled durations, and each call is
+    /// appended to `log` (JSON lines) when given.
+    pub fn start_modelled(upstream: &str, model: Model, log: Option<&Path>) -> FaultProxy {
+        let log = log.map(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .expect("open the call log")
+        });
+        Self::start_with(upstream, Some(Arc::new(model)), log)
+    }
+
+    fn start_with(
+        upstream: &str,
+        model: Option<Arc<Model>>,
+        log: Option<std::fs::File>,
+    ) -> FaultProxy {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
-            realism: Realism::default(),
+            realism: match &model {
+                Some(m) => Realism::modelled(m.clone()),
+                None => Realism::default(),
+            },
+            model,
+            log: Mutex::new(log),
             client: reqwest::Client::builder()
                 .no_proxy()
                 .build()
@@ -435,6 +469,48 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .await
         .unwrap_or_default();
     let call = classify(&parts.method, &parts.headers, &body);
+    let Some(model) = shared.model.clone() else {
+        return decide_and_pass(&shared, call, parts, body).await;
+    };
+    // On AWS's clock the call costs its modelled latency, or what the emulator
+    // took if that was longer.
+    let op = latency::operation(
+        &call,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+    );
+    let mutating = call.mutating;
+    let start = Instant::now();
+    let wall = SystemTime::now();
+    let response = decide_and_pass(&shared, call, parts, body).await;
+    let floor = model.call(&op, mutating);
+    tokio::time::sleep(floor.saturating_sub(start.elapsed())).await;
+    let epoch = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let line = serde_json::json!({
+        "op": op,
+        "mutating": mutating,
+        "status": response.status().as_u16(),
+        "start": epoch(wall),
+        "end": epoch(wall + start.elapsed()),
+    });
+    if let Some(file) = shared.log.lock().unwrap().as_mut() {
+        let _ = writeln!(file, "{line}");
+    }
+    response
+}
+
+async fn decide_and_pass(
+    shared: &Arc<Shared>,
+    call: Call,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+) -> Response {
+    let shared = shared.clone();
     let fingerprint = {
         let mut h = DefaultHasher::new();
         parts.method.as_str().hash(&mut h);

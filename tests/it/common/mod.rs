@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod latency;
 pub mod moto;
 pub mod realism;
 

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
 use super::fault_proxy::Call;
+use super::latency::{Model, Wait};
 
 /// One documented AWS behaviour that the emulator does not show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,11 +177,14 @@ impl Rule {
 const CALLS: u32 = 2;
 const BOUND: Duration = Duration::from_secs(60);
 
-/// A window that closes after `CALLS` uses or `BOUND`, whichever comes first.
+/// A window that closes after `CALLS` uses or `BOUND`, whichever comes first;
+/// under the latency model (common/latency.rs), after its duration on AWS's clock.
 #[derive(Debug, Clone, Copy)]
 struct Window {
     left: u32,
     since: Instant,
+    /// Set under the latency model: open for this long, however often used.
+    lasts: Option<Duration>,
 }
 
 impl Window {
@@ -188,17 +192,28 @@ impl Window {
         Window {
             left: CALLS,
             since: Instant::now(),
+            lasts: None,
+        }
+    }
+
+    fn lasting(d: Duration) -> Window {
+        Window {
+            lasts: Some(d),
+            ..Window::new()
         }
     }
 
     fn open(&self) -> bool {
-        self.left > 0 && self.since.elapsed() < BOUND
+        match self.lasts {
+            Some(d) => self.since.elapsed() < d,
+            None => self.left > 0 && self.since.elapsed() < BOUND,
+        }
     }
 
     /// Uses the window once; `true` while it was open.
     fn take(&mut self) -> bool {
         let open = self.open();
-        if open {
+        if open && self.lasts.is_none() {
             self.left -= 1;
         }
         open
@@ -244,6 +259,10 @@ struct World {
     delete_failed: HashSet<String>,
     /// Keys DeleteObjects always refuses (AccessDenied), as for an object under legal hold.
     delete_denied: HashSet<String>,
+    /// Latency model: record name → when a change batch wrote it.
+    records_written: HashMap<String, Instant>,
+    /// Latency model: Route53 change id → when it was made.
+    changes: HashMap<String, Instant>,
 }
 
 /// The rules, what they remember, and how often each fired.
@@ -251,6 +270,9 @@ pub struct Realism {
     off: Mutex<HashSet<Rule>>,
     world: Mutex<World>,
     hits: Mutex<BTreeMap<Rule, u32>>,
+    /// AWS's clock: windows last their modelled durations, and certificates
+    /// issue only that long after their validation record was written.
+    model: Option<Arc<Model>>,
 }
 
 impl Default for Realism {
@@ -259,6 +281,7 @@ impl Default for Realism {
             off: Mutex::new(HashSet::new()),
             world: Mutex::new(World::default()),
             hits: Mutex::new(BTreeMap::new()),
+            model: None,
         }
     }
 }
@@ -284,6 +307,22 @@ pub struct Seen<'a> {
 }
 
 impl Realism {
+    /// Every rule on, on AWS's clock.
+    pub fn modelled(model: Arc<Model>) -> Realism {
+        Realism {
+            model: Some(model),
+            ..Realism::default()
+        }
+    }
+
+    /// A window for `wait`: its modelled duration, or the call-counted default.
+    fn window(&self, wait: Wait) -> Window {
+        match &self.model {
+            Some(m) => Window::lasting(m.wait(wait)),
+            None => Window::new(),
+        }
+    }
+
     pub fn set(&self, rule: Rule, on: bool) {
         let mut off = self.off.lock().unwrap();
         if on {
@@ -359,12 +398,14 @@ impl Realism {
             "iam" if op == "CreateRole" && status.is_success() => {
                 if let Some(arn) = xml_value(&String::from_utf8_lossy(body), "Arn") {
                     let mut w = self.world.lock().unwrap();
-                    w.fresh_roles.insert(arn.to_string(), Window::new());
+                    w.fresh_roles
+                        .insert(arn.to_string(), self.window(Wait::IamRole));
                 }
             }
             "lambda" if status.is_success() => self.lambda_after(seen, request, body),
             "ssm" if status.is_success() => self.ssm_after(op, request, body),
             "s3" => self.s3_after(merge, status, body),
+            "route53" if status.is_success() => self.route53_after(seen, request, body),
             _ => {}
         }
     }
@@ -374,7 +415,8 @@ impl Realism {
     fn acm_requested(&self, body: &Bytes) {
         if let Some(arn) = json(body)["CertificateArn"].as_str() {
             let mut w = self.world.lock().unwrap();
-            w.records_late.insert(arn.to_string(), Window::new());
+            w.records_late
+                .insert(arn.to_string(), self.window(Wait::AcmRecords));
         }
     }
 
@@ -387,15 +429,16 @@ impl Realism {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        let mut changed = self.hold_issuance(&arn, cert);
         let issued = cert["Status"] == "ISSUED";
-        let mut changed = false;
         {
             let mut w = self.world.lock().unwrap();
             if issued
                 && w.issued_seen.insert(arn.clone())
                 && self.on(Rule::CloudFrontFreshCertificate)
             {
-                w.fresh_certificates.insert(arn.clone(), Window::new());
+                w.fresh_certificates
+                    .insert(arn.clone(), self.window(Wait::CloudFrontFreshCertificate));
             }
             if !issued && self.on(Rule::AcmRecordsLate) && take(&mut w.records_late, &arn) {
                 if let Some(options) = cert["DomainValidationOptions"].as_array_mut() {
@@ -439,6 +482,78 @@ impl Realism {
         }
         if changed {
             *body = Bytes::from(doc.to_string());
+        }
+    }
+
+    /// Under the latency model, a certificate this proxy saw requested stays
+    /// PENDING_VALIDATION until its validation records were written `acm_issue` ago
+    /// (the emulator issues it at once). `true` when it rewrote the answer.
+    fn hold_issuance(&self, arn: &str, cert: &mut serde_json::Value) -> bool {
+        let Some(model) = &self.model else {
+            return false;
+        };
+        let w = self.world.lock().unwrap();
+        if cert["Status"] != "ISSUED"
+            || w.issued_seen.contains(arn)
+            || !w.records_late.contains_key(arn)
+        {
+            return false;
+        }
+        let wait = model.wait(Wait::AcmIssue);
+        let names: Vec<String> = cert["DomainValidationOptions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["ResourceRecord"]["Name"].as_str())
+            .map(record_name)
+            .collect();
+        let validated = !names.is_empty()
+            && names.iter().all(|n| {
+                w.records_written
+                    .get(n)
+                    .is_some_and(|at| at.elapsed() >= wait)
+            });
+        if validated {
+            return false;
+        }
+        cert["Status"] = "PENDING_VALIDATION".into();
+        for o in cert["DomainValidationOptions"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            o["ValidationStatus"] = "PENDING_VALIDATION".into();
+        }
+        true
+    }
+
+    // --- Route53 (latency model only) -------------------------------------
+
+    /// Notes when records were written and changes made; a change reads PENDING
+    /// for `route53_insync`.
+    fn route53_after(&self, seen: &Seen<'_>, request: &Bytes, body: &mut Bytes) {
+        let Some(model) = &self.model else { return };
+        let text = String::from_utf8_lossy(body).to_string();
+        let mut w = self.world.lock().unwrap();
+        if seen.method == Method::POST && seen.path.ends_with("/rrset") {
+            let sent = String::from_utf8_lossy(request).to_string();
+            for set in blocks(&sent, "ResourceRecordSet") {
+                if let Some(name) = xml_value(set, "Name") {
+                    w.records_written.insert(record_name(name), Instant::now());
+                }
+            }
+        }
+        let change = blocks(&text, "ChangeInfo")
+            .first()
+            .and_then(|c| xml_value(c, "Id"));
+        if let Some(id) = change {
+            let id = id.rsplit('/').next().unwrap_or(id).to_string();
+            let at = *w.changes.entry(id).or_insert_with(Instant::now);
+            if at.elapsed() < model.wait(Wait::Route53Insync) {
+                *body = Bytes::from(
+                    text.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>"),
+                );
+            }
         }
     }
 
@@ -628,7 +743,8 @@ impl Realism {
                 self.hit(Rule::CloudFrontEtagChanges);
             }
             if self.on(Rule::CloudFrontInProgress) {
-                w.in_progress.insert(id.clone(), Window::new());
+                w.in_progress
+                    .insert(id.clone(), self.window(Wait::CloudFrontDeploy));
             }
         }
         if self.on(Rule::CloudFrontEtagChanges) && headers.contains_key("etag") {
@@ -890,13 +1006,15 @@ impl Realism {
                     .unwrap_or_default()
                     .to_string();
                 if self.on(Rule::LambdaPending) {
-                    w.pending.insert(name.clone(), Window::new());
+                    w.pending
+                        .insert(name.clone(), self.window(Wait::LambdaPending));
                 }
                 (name, Some(""))
             }
             Lambda::UpdateCode(name) | Lambda::UpdateConfig(name) => {
                 if self.on(Rule::LambdaUpdateInProgress) {
-                    w.updating.insert(name.clone(), Window::new());
+                    w.updating
+                        .insert(name.clone(), self.window(Wait::LambdaUpdate));
                 }
                 (name.clone(), Some(""))
             }
@@ -1201,6 +1319,11 @@ pub fn xml_value<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
     let start = text.find(&open)? + open.len();
     let end = text[start..].find(&format!("</{tag}>"))?;
     Some(&text[start..start + end])
+}
+
+/// A DNS name as compared: lower case, without the final dot.
+fn record_name(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// The inner text of every `<tag>…</tag>`.
