@@ -182,9 +182,6 @@ pub(super) fn normalize_dns(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use crate::config::{ConfigError, Stack, parse};
 
     const NO_DOMAIN: &str = r#"name = "demo"
 region = "eu-west-1"
@@ -194,9 +191,7 @@ issuer = "https://auth.civic.com/oauth/"
 client_id = "abc"
 "#;
 
-    fn check(text: &str) -> Result<Stack, ConfigError> {
-        parse(Path::new("/tmp/stack.toml"), text)
-    }
+    use crate::config::tests::check;
 
     #[test]
     fn a_stack_may_leave_out_its_domain() {

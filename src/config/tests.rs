@@ -11,7 +11,7 @@ issuer = "https://auth.civic.com/oauth/"
 client_id = "abc"
 "#;
 
-fn check(text: &str) -> Result<Stack, ConfigError> {
+pub(super) fn check(text: &str) -> Result<Stack, ConfigError> {
     parse(Path::new("/tmp/stack.toml"), text)
 }
 

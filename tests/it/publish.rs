@@ -417,6 +417,17 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
     Ok(())
 }
 
+/// The mark a publish leaves when it dies between its first change and its manifest.
+async fn leave_mark(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), Box<dyn Error>> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(UNFINISHED_KEY)
+        .body(Vec::new().into())
+        .send()
+        .await?;
+    Ok(())
+}
+
 /// What publish trusts and when it stops trusting it: an object removed by hand is
 /// noticed only by `--verify`; a publish that died between its first change and its
 /// manifest leaves a mark, and the next publish lists the bucket, deleting what the
@@ -454,12 +465,7 @@ async fn the_manifest_is_trusted_until_verify_or_an_unfinished_publish() -> Test
 
     // A run that uploaded `draft.html` and died before its manifest; the draft is
     // then removed from the site.
-    s3.put_object()
-        .bucket(bucket)
-        .key(UNFINISHED_KEY)
-        .body(Vec::new().into())
-        .send()
-        .await?;
+    leave_mark(s3, bucket).await?;
     s3.put_object()
         .bucket(bucket)
         .key("draft.html")
@@ -478,12 +484,7 @@ async fn the_manifest_is_trusted_until_verify_or_an_unfinished_publish() -> Test
     assert_eq!(count(&fx.recorder.take(), "ListObjectsV2"), 0);
 
     // A mark over a bucket that turns out as recorded is cleared all the same.
-    s3.put_object()
-        .bucket(bucket)
-        .key(UNFINISHED_KEY)
-        .body(Vec::new().into())
-        .send()
-        .await?;
+    leave_mark(s3, bucket).await?;
     let listed = fx.publish(&settings, PublishOptions::default()).await?;
     assert!(count(&fx.recorder.take(), "ListObjectsV2") > 0);
     assert_eq!(listed.summary.unchanged, 2, "{}", listed.summary_line());
