@@ -1,12 +1,18 @@
 //! Publishes a directory to a bucket on an S3-compatible endpoint, for scripts/bench-publish.
 //!
-//! Usage: publish_bench [floor] ENDPOINT BUCKET SITE_DIR
+//! Usage: publish_bench [floor|puts] ENDPOINT BUCKET SITE_DIR
 //! Prints the report's summary line; exits non-zero on failure. With `floor`, only
 //! what no no-op publish can avoid: walk the folder (one stat per file) and GET the
-//! manifest, in the same process set-up.
+//! manifest, in the same process set-up. With `puts`, only what no first upload can
+//! avoid: one bare PUT per file (no hashing, no checksum, no manifest), 32 at a time,
+//! publish's default concurrency: what the server allows any client.
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::primitives::ByteStream;
 use colorid::publish::{PublishOptions, PublishSettings, PublishTarget, publish};
+use futures::{StreamExt, TryStreamExt};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,12 +24,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .init();
     }
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let floor = args.first().is_some_and(|a| a == "floor");
-    if floor {
+    let mode = match args.first().map(String::as_str) {
+        Some(m @ ("floor" | "puts")) => m.to_string(),
+        _ => String::new(),
+    };
+    if !mode.is_empty() {
         args.remove(0);
     }
     let [endpoint, bucket, site_dir] = args.as_slice() else {
-        return Err("usage: publish_bench [floor] ENDPOINT BUCKET SITE_DIR".into());
+        return Err("usage: publish_bench [floor|puts] ENDPOINT BUCKET SITE_DIR".into());
     };
     let credentials = Credentials::new("testing", "testing", None, None, "bench");
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -33,6 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .credentials_provider(credentials.clone())
             .endpoint_url(endpoint)
             .force_path_style(true)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build(),
     );
     let cloudfront = aws_sdk_cloudfront::Client::from_conf(
@@ -43,7 +54,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .endpoint_url(endpoint)
             .build(),
     );
-    if floor {
+    if mode == "puts" {
+        let files = files(site_dir.into()).await?;
+        let count = files.len();
+        futures::stream::iter(files)
+            .map(|(key, path)| {
+                let s3 = &s3;
+                async move {
+                    let body = ByteStream::from_path(&path).await?;
+                    s3.put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .body(body)
+                        .send()
+                        .await?;
+                    Ok::<_, Box<dyn std::error::Error>>(())
+                }
+            })
+            .buffer_unordered(32)
+            .try_collect::<()>()
+            .await?;
+        println!("put {count} files");
+        return Ok(());
+    }
+    if mode == "floor" {
         let (files, manifest) = tokio::join!(walk(site_dir.into()), async {
             let object = s3
                 .get_object()
@@ -84,6 +118,29 @@ async fn walk(dir: std::path::PathBuf) -> Result<usize, Box<dyn std::error::Erro
                         dirs.push(entry.path());
                     } else {
                         files += usize::from(meta.len() < u64::MAX);
+                    }
+                }
+            }
+            Ok(files)
+        })
+        .await??,
+    )
+}
+
+/// Every file under `dir` with its key, for the bare-PUT floor.
+async fn files(
+    dir: std::path::PathBuf,
+) -> Result<Vec<(String, std::path::PathBuf)>, Box<dyn std::error::Error>> {
+    Ok(
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<_>> {
+            let (mut dirs, mut files) = (vec![dir.clone()], Vec::new());
+            while let Some(d) = dirs.pop() {
+                for entry in std::fs::read_dir(d)? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                    } else if let Ok(key) = path.strip_prefix(&dir) {
+                        files.push((key.to_string_lossy().into_owned(), path));
                     }
                 }
             }

@@ -1,9 +1,10 @@
 //! Local files against the bucket: what to upload, re-header, delete or leave alone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::headers::ObjectHeaders;
 use super::remote::{Listed, Manifest, ObjectRecord};
+use super::sorted::SortedLookup;
 use super::walk::LocalFile;
 
 /// A file to upload or re-header.
@@ -21,10 +22,28 @@ pub(crate) struct Change {
 pub(crate) struct Unchanged {
     pub key: String,
     pub size: u64,
-    pub record: ObjectRecord,
-    /// False when only a HEAD (not the manifest) told us so: something outside
-    /// publish may have changed it, so CloudFront may hold something else.
-    pub vouched: bool,
+    /// The file's modification time, which the next manifest records.
+    pub mtime_ns: u64,
+    /// What a HEAD told of it; `None` when the manifest's record vouches for it
+    /// (which is then read from the manifest rather than copied). Something outside
+    /// publish may have changed an object only a HEAD vouches for, so CloudFront may
+    /// hold another version: it is invalidated too.
+    pub headed: Option<ObjectRecord>,
+}
+
+impl Unchanged {
+    /// Its record for the next manifest: the HEAD's or the manifest's, with the
+    /// file's current time, so a touched file is read once.
+    pub(crate) fn record(&self, manifest: &Manifest) -> Option<ObjectRecord> {
+        let record = self
+            .headed
+            .as_ref()
+            .or_else(|| manifest.objects.get(&self.key))?;
+        Some(ObjectRecord {
+            mtime_ns: self.mtime_ns,
+            ..record.clone()
+        })
+    }
 }
 
 /// What a publish will do.
@@ -33,6 +52,7 @@ pub(crate) struct Plan {
     pub uploads: Vec<Change>,
     pub header_updates: Vec<Change>,
     pub deletes: Vec<(String, u64)>,
+    /// In key order.
     pub unchanged: Vec<Unchanged>,
 }
 
@@ -41,27 +61,116 @@ impl Plan {
     pub(crate) fn changes_bucket(&self) -> bool {
         !(self.uploads.is_empty() && self.header_updates.is_empty() && self.deletes.is_empty())
     }
+
+    /// True when the manifest already records exactly what the plan leaves in the
+    /// bucket: nothing to change, every object vouched for by its record, and every
+    /// file's time as recorded. The next manifest would then equal this one.
+    pub(crate) fn leaves_manifest_as_is(&self, manifest: &Manifest) -> bool {
+        !self.changes_bucket()
+            && manifest.pending_invalidation.is_empty()
+            && self.unchanged.len() == manifest.objects.len()
+            && self
+                .unchanged
+                .iter()
+                .zip(&manifest.objects)
+                .all(|(u, (key, record))| {
+                    u.headed.is_none() && u.key == *key && u.mtime_ns == record.mtime_ns
+                })
+    }
 }
 
-/// The record the manifest holds for `key`, if the listing agrees with it: same ETag,
-/// or, from S3-compatible servers whose listings carry no ETag, same size.
-fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {
-    let agrees = |r: &&ObjectRecord| {
-        if listed.etag.is_empty() {
-            r.size == listed.size
-        } else {
-            r.etag == listed.etag
+/// What the bucket holds, as far as the plan is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bucket<'a> {
+    /// The manifest is trusted: the bucket holds what it records.
+    Recorded,
+    /// A listing of the bucket; the manifest vouches only where it agrees.
+    Listed(&'a BTreeMap<String, Listed>),
+}
+
+/// One bucket object against the manifest: its size and ETag as the bucket has
+/// them, and the manifest's record when it vouches for the object.
+struct Remote<'a> {
+    size: u64,
+    etag: &'a str,
+    vouched: Option<&'a ObjectRecord>,
+}
+
+impl<'a> Bucket<'a> {
+    /// Whether the bucket holds `key`.
+    pub(crate) fn holds(&self, manifest: &Manifest, key: &str) -> bool {
+        match self {
+            Bucket::Recorded => manifest.objects.contains_key(key),
+            Bucket::Listed(listed) => listed.contains_key(key),
         }
-    };
-    manifest.objects.get(key).filter(agrees)
+    }
+
+    /// The bucket's keys and sizes, in key order.
+    fn objects(&self, manifest: &'a Manifest) -> Box<dyn Iterator<Item = (&'a String, u64)> + 'a> {
+        match *self {
+            Bucket::Recorded => Box::new(manifest.objects.iter().map(|(k, r)| (k, r.size))),
+            Bucket::Listed(listed) => Box::new(listed.iter().map(|(k, l)| (k, l.size))),
+        }
+    }
+}
+
+/// Whether the manifest's record agrees with the listing: same ETag, or, from
+/// S3-compatible servers whose listings carry no ETag, same size.
+fn agrees(record: &ObjectRecord, listed: &Listed) -> bool {
+    if listed.etag.is_empty() {
+        record.size == listed.size
+    } else {
+        record.etag == listed.etag
+    }
+}
+
+/// The record the manifest holds for `key`, if the listing agrees with it.
+fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {
+    manifest.objects.get(key).filter(|r| agrees(r, listed))
+}
+
+/// Finds each local file's object in the bucket, for keys in key order.
+struct Remotes<'a> {
+    records: SortedLookup<'a, ObjectRecord>,
+    listed: Option<SortedLookup<'a, Listed>>,
+}
+
+impl<'a> Remotes<'a> {
+    fn new(bucket: Bucket<'a>, manifest: &'a Manifest) -> Self {
+        Self {
+            records: SortedLookup::new(&manifest.objects),
+            listed: match bucket {
+                Bucket::Recorded => None,
+                Bucket::Listed(listed) => Some(SortedLookup::new(listed)),
+            },
+        }
+    }
+
+    fn get(&mut self, key: &str) -> Option<Remote<'a>> {
+        match &mut self.listed {
+            None => self.records.get(key).map(|r| Remote {
+                size: r.size,
+                etag: &r.etag,
+                vouched: Some(r),
+            }),
+            Some(listed) => listed.get(key).map(|l| Remote {
+                size: l.size,
+                etag: &l.etag,
+                vouched: self.records.get(key).filter(|r| agrees(r, l)),
+            }),
+        }
+    }
 }
 
 /// Keys present both locally and in the bucket that the manifest cannot vouch for.
 pub(crate) fn keys_to_head(
     local: &[(LocalFile, ObjectHeaders)],
-    listed: &BTreeMap<String, Listed>,
+    bucket: Bucket<'_>,
     manifest: &Manifest,
 ) -> Vec<String> {
+    let Bucket::Listed(listed) = bucket else {
+        return Vec::new();
+    };
     local
         .iter()
         .filter_map(|(file, _)| {
@@ -73,11 +182,12 @@ pub(crate) fn keys_to_head(
         .collect()
 }
 
-/// Compares local files with the listing, the manifest and any HEAD results.
-/// `keep_remote` says which bucket keys without a local file must stay (hidden or ignored).
+/// Compares local files with the bucket, the manifest and any HEAD
+/// results. `keep_remote` says which bucket keys without a local file must stay
+/// (hidden or ignored).
 pub(crate) fn plan(
     local: Vec<(LocalFile, ObjectHeaders)>,
-    listed: &BTreeMap<String, Listed>,
+    bucket: Bucket<'_>,
     manifest: &Manifest,
     headed: &BTreeMap<String, ObjectRecord>,
     force: bool,
@@ -85,9 +195,21 @@ pub(crate) fn plan(
     keep_remote: impl Fn(&str) -> bool,
 ) -> Plan {
     let mut plan = Plan::default();
-    let local_keys: BTreeSet<String> = local.iter().map(|(f, _)| f.key.clone()).collect();
+    if delete {
+        // Sorted already when `local` is (then in linear time).
+        let mut local_keys: Vec<&str> = local.iter().map(|(f, _)| f.key.as_str()).collect();
+        local_keys.sort_unstable();
+        let mut local_keys = local_keys.into_iter().peekable();
+        for (key, size) in bucket.objects(manifest) {
+            while local_keys.next_if(|k| *k < key.as_str()).is_some() {}
+            if local_keys.peek() != Some(&key.as_str()) && !keep_remote(key) {
+                plan.deletes.push((key.clone(), size));
+            }
+        }
+    }
+    let mut remotes = Remotes::new(bucket, manifest);
     for (file, headers) in local {
-        let Some(remote) = listed.get(&file.key) else {
+        let Some(remote) = remotes.get(&file.key) else {
             plan.uploads.push(Change {
                 file,
                 headers,
@@ -96,12 +218,12 @@ pub(crate) fn plan(
             });
             continue;
         };
-        let (record, is_vouched) = match vouched(manifest, &file.key, remote) {
-            Some(record) => (record, true),
+        let (record, from_head) = match remote.vouched {
+            Some(record) => (record, false),
             None => match headed.get(&file.key) {
-                Some(record) => (record, false),
+                Some(record) => (record, true),
                 None => {
-                    let old_md5 = Some(remote.etag.clone());
+                    let old_md5 = Some(remote.etag.to_string());
                     plan.uploads.push(Change {
                         file,
                         headers,
@@ -112,54 +234,48 @@ pub(crate) fn plan(
                 }
             },
         };
-        let old_md5 = Some(record.md5.clone());
-        let reason = if record.md5 != file.md5_hex() || remote.size != file.size {
+        let same_body = file
+            .md5
+            .is_some_and(|md5| hex_eq(&md5, &record.md5) && remote.size == file.size);
+        let reason = if !same_body {
             Some("content changed")
         } else if force {
             Some("forced")
+        } else if *record.content_type != *headers.content_type {
+            Some("content type changed")
+        } else if *record.cache_control != *headers.cache_control {
+            Some("cache control changed")
         } else {
             None
         };
-        if let Some(reason) = reason {
-            plan.uploads.push(Change {
+        match reason {
+            Some(reason @ ("content changed" | "forced")) => plan.uploads.push(Change {
                 file,
                 headers,
                 reason,
-                old_md5,
-            });
-        } else if record.headers() != headers {
-            let reason = if record.content_type != headers.content_type {
-                "content type changed"
-            } else {
-                "cache control changed"
-            };
-            plan.header_updates.push(Change {
+                old_md5: Some(record.md5.clone()),
+            }),
+            Some(reason) => plan.header_updates.push(Change {
                 file,
                 headers,
                 reason,
-                old_md5,
-            });
-        } else {
-            // The record takes the file's current time, so a touched file is read once.
-            plan.unchanged.push(Unchanged {
-                record: ObjectRecord {
-                    mtime_ns: file.mtime_ns,
-                    ..record.clone()
-                },
+                old_md5: Some(record.md5.clone()),
+            }),
+            None => plan.unchanged.push(Unchanged {
                 key: file.key,
                 size: file.size,
-                vouched: is_vouched,
-            });
+                mtime_ns: file.mtime_ns,
+                headed: from_head.then(|| record.clone()),
+            }),
         }
     }
-    if delete {
-        plan.deletes = listed
-            .iter()
-            .filter(|(key, _)| !local_keys.contains(*key) && !keep_remote(key))
-            .map(|(key, l)| (key.clone(), l.size))
-            .collect();
-    }
     plan
+}
+
+/// Whether `hex_md5` spells `md5` (in either case), without allocating.
+fn hex_eq(md5: &[u8; 16], hex_md5: &str) -> bool {
+    let mut parsed = [0u8; 16];
+    hex::decode_to_slice(hex_md5, &mut parsed).is_ok() && parsed == *md5
 }
 
 #[cfg(test)]
@@ -180,8 +296,8 @@ mod tests {
             md5: f.0.md5_hex(),
             size: f.0.size,
             mtime_ns: 0,
-            content_type: f.1.content_type.clone(),
-            cache_control: f.1.cache_control.clone(),
+            content_type: f.1.content_type.as_str().into(),
+            cache_control: f.1.cache_control.as_str().into(),
         }
     }
 
@@ -263,10 +379,19 @@ mod tests {
         );
 
         let local = vec![same, multi, changed, reheadered, fresh, unknown];
-        assert_eq!(keys_to_head(&local, &listed, &manifest), ["unknown.html"]);
-        let plan = plan(local, &listed, &manifest, &headed, false, true, |k| {
-            k.starts_with("drafts/")
-        });
+        assert_eq!(
+            keys_to_head(&local, Bucket::Listed(&listed), &manifest),
+            ["unknown.html"]
+        );
+        let plan = plan(
+            local,
+            Bucket::Listed(&listed),
+            &manifest,
+            &headed,
+            false,
+            true,
+            |k| k.starts_with("drafts/"),
+        );
         let keys = |c: &[Change]| {
             c.iter()
                 .map(|c| (c.file.key.clone(), c.reason))
@@ -287,7 +412,7 @@ mod tests {
         let unchanged: Vec<(&str, bool)> = plan
             .unchanged
             .iter()
-            .map(|u| (u.key.as_str(), u.vouched))
+            .map(|u| (u.key.as_str(), u.headed.is_none()))
             .collect();
         assert_eq!(
             unchanged,
@@ -324,7 +449,7 @@ mod tests {
         };
         let plan = plan(
             vec![f],
-            &listed,
+            Bucket::Listed(&listed),
             &manifest,
             &BTreeMap::new(),
             true,
@@ -351,9 +476,20 @@ mod tests {
                 },
             )])
         };
-        assert!(keys_to_head(std::slice::from_ref(&f), &listed(3), &manifest).is_empty());
+        assert!(
+            keys_to_head(
+                std::slice::from_ref(&f),
+                Bucket::Listed(&listed(3)),
+                &manifest
+            )
+            .is_empty()
+        );
         assert_eq!(
-            keys_to_head(std::slice::from_ref(&f), &listed(4), &manifest),
+            keys_to_head(
+                std::slice::from_ref(&f),
+                Bucket::Listed(&listed(4)),
+                &manifest
+            ),
             ["a.html"]
         );
     }

@@ -20,7 +20,7 @@ pub struct FileReport {
     pub key: String,
     pub action: Action,
     /// Why, e.g. `new`, `content changed`, `cache control changed`, `not in site`.
-    pub reason: String,
+    pub reason: &'static str,
     pub bytes: u64,
 }
 
@@ -130,7 +130,7 @@ impl PublishReport {
         }
     }
 
-    pub(crate) fn push(&mut self, key: &str, action: Action, reason: &str, bytes: u64) {
+    pub(crate) fn push(&mut self, key: &str, action: Action, reason: &'static str, bytes: u64) {
         let s = &mut self.summary;
         match action {
             Action::Upload => {
@@ -144,7 +144,7 @@ impl PublishReport {
         self.files.push(FileReport {
             key: key.to_string(),
             action,
-            reason: reason.to_string(),
+            reason,
             bytes,
         });
     }

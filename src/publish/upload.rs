@@ -334,8 +334,8 @@ fn record(change: &Change, etag: String, size: u64, md5: [u8; 16]) -> ObjectReco
         } else {
             0
         },
-        content_type: change.headers.content_type.clone(),
-        cache_control: change.headers.cache_control.clone(),
+        content_type: change.headers.content_type.as_str().into(),
+        cache_control: change.headers.cache_control.as_str().into(),
     }
 }
 

@@ -6,7 +6,6 @@
 //! the upload hashes it from the same read that sends it. Everything else is read and
 //! hashed on all cores. `--force` hashes every file the bucket holds.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -15,9 +14,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 
+use super::diff::Bucket;
 use super::error::PublishError;
-use super::remote::{Listed, Manifest};
+use super::remote::Manifest;
 use super::settings::KeyGlobs;
+use super::sorted::SortedLookup;
 
 /// A file modified this close to (or after) the start of the publish that recorded it
 /// may have changed again within the same timestamp tick, so its record is not trusted
@@ -98,68 +99,163 @@ pub(crate) fn nanos(time: SystemTime) -> u64 {
 /// Lists the files under `site_dir` with size and modification time, sorted by key,
 /// skipping hidden and ignored ones. Symbolic links to files are followed; links to
 /// directories are not, so a link cycle cannot loop.
+#[cfg(test)]
 pub(crate) fn walk(site_dir: &Path, ignore: &KeyGlobs) -> Result<Vec<Walked>, PublishError> {
+    Ok(walk_described(site_dir, ignore, &|_| ())?
+        .into_iter()
+        .map(|(w, ())| w)
+        .collect())
+}
+
+/// Directories still to read, and how many workers are reading one (and may add more).
+struct Pending {
+    dirs: Vec<(PathBuf, String)>,
+    reading: usize,
+    failed: Option<PublishError>,
+}
+
+/// The site's files as [`walk`] lists them, each with what `describe` says of its
+/// key, on all cores: a stat per file is
+/// most of a no-op publish's time, and directories are read in parallel.
+fn walk_described<T: Send>(
+    site_dir: &Path,
+    ignore: &KeyGlobs,
+    describe: &(dyn Fn(&str) -> T + Sync),
+) -> Result<Vec<(Walked, T)>, PublishError> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let pending = Mutex::new(Pending {
+        dirs: vec![(site_dir.to_path_buf(), String::new())],
+        reading: 0,
+        failed: None,
+    });
+    let changed = std::sync::Condvar::new();
+    let worker = || -> Vec<(Walked, T)> {
+        let mut found = Vec::new();
+        loop {
+            let (dir, prefix) = {
+                let Ok(mut p) = pending.lock() else {
+                    return found;
+                };
+                loop {
+                    if p.failed.is_some() {
+                        return found;
+                    }
+                    if let Some(next) = p.dirs.pop() {
+                        p.reading += 1;
+                        break next;
+                    }
+                    if p.reading == 0 {
+                        return found;
+                    }
+                    p = match changed.wait(p) {
+                        Ok(p) => p,
+                        Err(_) => return found,
+                    };
+                }
+            };
+            let mut subdirs = Vec::new();
+            let read = read_dir(&dir, &prefix, ignore, describe, &mut found, &mut subdirs);
+            if let Ok(mut p) = pending.lock() {
+                p.reading -= 1;
+                p.dirs.append(&mut subdirs);
+                if let Err(e) = read {
+                    p.failed.get_or_insert(e);
+                }
+            }
+            changed.notify_all();
+        }
+    };
+    let mut found: Vec<(Walked, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(worker)).collect();
+        let mut found = worker();
+        for h in handles {
+            found.extend(h.join().unwrap_or_default());
+        }
+        found
+    });
+    let pending = pending
+        .into_inner()
+        .map_err(|_| PublishError::Internal("a walking thread panicked".into()))?;
+    if let Some(e) = pending.failed {
+        return Err(e);
+    }
+    found.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
+    Ok(found)
+}
+
+/// Reads one directory: its files (described) into `found`, its subdirectories into
+/// `subdirs`, each with its key prefix.
+fn read_dir<T>(
+    dir: &Path,
+    prefix: &str,
+    ignore: &KeyGlobs,
+    describe: &(dyn Fn(&str) -> T + Sync),
+    found: &mut Vec<(Walked, T)>,
+    subdirs: &mut Vec<(PathBuf, String)>,
+) -> Result<(), PublishError> {
     let read_err = |path: &Path, source| PublishError::ReadSite {
         path: path.to_path_buf(),
         source,
     };
-    let mut found = Vec::new();
-    let mut dirs = vec![(site_dir.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| read_err(&dir, e))? {
-            let entry = entry.map_err(|e| read_err(&dir, e))?;
-            let path = entry.path();
-            let name = entry
-                .file_name()
-                .into_string()
-                .map_err(|_| PublishError::NonUtf8Path { path: path.clone() })?;
-            if name.starts_with('.') {
-                continue;
-            }
-            let key = format!("{prefix}{name}");
-            let file_type = entry.file_type().map_err(|e| read_err(&path, e))?;
-            if file_type.is_dir() {
-                dirs.push((path, format!("{key}/")));
-                continue;
-            }
-            if ignore.is_match(&key) {
-                continue;
-            }
-            let meta = if file_type.is_symlink() {
-                match std::fs::metadata(&path) {
-                    Ok(meta) => meta,
-                    Err(_) => continue,
-                }
-            } else {
-                entry.metadata().map_err(|e| read_err(&path, e))?
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            found.push(Walked {
-                key,
-                path,
-                size: meta.len(),
-                mtime_ns: meta.modified().map_or(0, nanos),
-            });
+    for entry in std::fs::read_dir(dir).map_err(|e| read_err(dir, e))? {
+        let entry = entry.map_err(|e| read_err(dir, e))?;
+        let path = entry.path();
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|_| PublishError::NonUtf8Path { path: path.clone() })?;
+        if name.starts_with('.') {
+            continue;
         }
+        let key = format!("{prefix}{name}");
+        let file_type = entry.file_type().map_err(|e| read_err(&path, e))?;
+        if file_type.is_dir() {
+            subdirs.push((path, format!("{key}/")));
+            continue;
+        }
+        if ignore.is_match(&key) {
+            continue;
+        }
+        let meta = if file_type.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(_) => continue,
+            }
+        } else {
+            entry.metadata().map_err(|e| read_err(&path, e))?
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let described = describe(&key);
+        let walked = Walked {
+            key,
+            path,
+            size: meta.len(),
+            mtime_ns: meta.modified().map_or(0, nanos),
+        };
+        found.push((walked, described));
     }
-    found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    Ok(found)
+    Ok(())
 }
 
-/// Walks the site off the async runtime; see [`walk`].
-pub(crate) async fn scan(site_dir: PathBuf, ignore: KeyGlobs) -> Result<Vec<Walked>, PublishError> {
-    tokio::task::spawn_blocking(move || walk(&site_dir, &ignore))
+/// Walks the site off the async runtime (see [`walk_described`]) and gives each file what
+/// `describe` says of its key (its headers), on the walking threads too.
+pub(crate) async fn scan<T: Send + 'static>(
+    site_dir: PathBuf,
+    ignore: KeyGlobs,
+    describe: impl Fn(&str) -> T + Send + Sync + 'static,
+) -> Result<Vec<(Walked, T)>, PublishError> {
+    tokio::task::spawn_blocking(move || walk_described(&site_dir, &ignore, &describe))
         .await
         .map_err(|e| PublishError::Internal(format!("walking task failed: {e}")))?
 }
 
 /// The site's files with what is known of their MD5s.
 #[derive(Debug)]
-pub(crate) struct Resolved {
-    /// In walk order.
-    pub files: Vec<LocalFile>,
+pub(crate) struct Resolved<T> {
+    /// In walk order, each with what the walk gave it.
+    pub files: Vec<(LocalFile, T)>,
     /// How many were read to take their MD5.
     pub hashed: usize,
     /// Of those, how many only because their record was too recent to trust.
@@ -174,37 +270,42 @@ pub(crate) struct Resolved {
 /// `racy` counts files read only because their record was too close to the last
 /// publish that are clear of this one (`started_ns`): their records do not change, yet
 /// the manifest must be written again for the next publish to trust them.
-pub(crate) async fn resolve(
-    walked: Vec<Walked>,
+pub(crate) async fn resolve<T: Send + 'static>(
+    walked: Vec<(Walked, T)>,
     manifest: &Manifest,
-    listed: &BTreeMap<String, Listed>,
+    bucket: Bucket<'_>,
     force: bool,
     started_ns: u64,
-) -> Result<Resolved, PublishError> {
+) -> Result<Resolved<T>, PublishError> {
     let mut files = Vec::with_capacity(walked.len());
     let mut to_hash = Vec::new();
     let mut racy = 0;
-    for w in walked {
-        let same = manifest
-            .objects
-            .get(&w.key)
+    let mut records = SortedLookup::new(&manifest.objects);
+    for (w, extra) in walked {
+        let record = records.get(&w.key);
+        let same = record
             .filter(|r| !force && w.mtime_ns != 0 && r.mtime_ns == w.mtime_ns && r.size == w.size);
         let recorded = same
             .filter(|_| clear_of(w.mtime_ns, manifest.started_ns))
             .and_then(|r| parse_md5(&r.md5));
-        if recorded.is_none() && listed.contains_key(&w.key) {
+        let held = match bucket {
+            Bucket::Recorded => record.is_some(),
+            Bucket::Listed(_) => bucket.holds(manifest, &w.key),
+        };
+        if recorded.is_none() && held {
             to_hash.push(files.len());
             if same.is_some() && clear_of(w.mtime_ns, started_ns) {
                 racy += 1;
             }
         }
-        files.push(LocalFile {
+        let file = LocalFile {
             key: w.key,
             source: Source::File(w.path),
             size: w.size,
             mtime_ns: w.mtime_ns,
             md5: recorded,
-        });
+        };
+        files.push((file, extra));
     }
     let hashed = to_hash.len();
     if hashed == 0 {
@@ -217,19 +318,20 @@ pub(crate) async fn resolve(
     tokio::task::spawn_blocking(move || {
         let paths: Vec<&Path> = to_hash
             .iter()
-            .map(|&i| match &files[i].source {
+            .map(|&i| match &files[i].0.source {
                 Source::File(path) => path.as_path(),
                 Source::Generated(_) => Path::new(""),
             })
             .collect();
         let sums = hash_files(&paths)?;
         for (i, (size, md5)) in to_hash.into_iter().zip(sums) {
+            let file = &mut files[i].0;
             // The size read wins over the stat: the file may have changed in between.
-            if size != files[i].size {
-                files[i].mtime_ns = 0;
+            if size != file.size {
+                file.mtime_ns = 0;
             }
-            files[i].size = size;
-            files[i].md5 = Some(md5);
+            file.size = size;
+            file.md5 = Some(md5);
         }
         Ok(Resolved {
             files,
@@ -307,7 +409,12 @@ pub(crate) fn hash_file(path: &Path, buf: &mut [u8]) -> Result<Sum, PublishError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::publish::remote::ObjectRecord;
+    use crate::publish::remote::{Listed, ObjectRecord};
+    use std::collections::BTreeMap;
+
+    fn plain(walked: &[Walked]) -> Vec<(Walked, ())> {
+        walked.iter().cloned().map(|w| (w, ())).collect()
+    }
 
     fn site(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -388,36 +495,59 @@ mod tests {
             .collect();
 
         let now = nanos(SystemTime::now());
-        let Resolved { files, hashed, .. } =
-            resolve(walked.clone(), &manifest, &listed, false, now)
-                .await
-                .unwrap();
+        let Resolved { files, hashed, .. } = resolve(
+            plain(&walked),
+            &manifest,
+            Bucket::Listed(&listed),
+            false,
+            now,
+        )
+        .await
+        .unwrap();
         let md5 = |key: &str| {
-            let f = files.iter().find(|f| f.key == key).unwrap();
-            f.md5_hex()
+            let f = files.iter().find(|(f, _)| f.key == key).unwrap();
+            f.0.md5_hex()
         };
         assert_eq!(hashed, 1);
         assert_eq!(md5("same.html"), "00112233445566778899aabbccddeeff");
         assert_eq!(md5("touched.html"), hex::encode(Md5::digest(b"t")));
         assert_eq!(md5("new.html"), "", "new files are hashed while uploading");
 
-        let Resolved { files, hashed, .. } = resolve(walked.clone(), &manifest, &listed, true, now)
-            .await
-            .unwrap();
+        let Resolved { files, hashed, .. } = resolve(
+            plain(&walked),
+            &manifest,
+            Bucket::Listed(&listed),
+            true,
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(hashed, 2);
-        assert_eq!(files[1].md5_hex(), hex::encode(Md5::digest(b"same")));
+        assert_eq!(files[1].0.md5_hex(), hex::encode(Md5::digest(b"same")));
 
         // A record made within the racy window of its publish is not trusted; once this
         // publish is clear of the file's time, the manifest must be rewritten.
         manifest.started_ns = same.mtime_ns + 1;
-        let r = resolve(walked.clone(), &manifest, &listed, false, now)
-            .await
-            .unwrap();
+        let r = resolve(
+            plain(&walked),
+            &manifest,
+            Bucket::Listed(&listed),
+            false,
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!((r.hashed, r.racy), (2, 0), "this publish is racy too");
         let later = now + 2 * RACY_WINDOW_NS;
-        let r = resolve(walked, &manifest, &listed, false, later)
-            .await
-            .unwrap();
+        let r = resolve(
+            plain(&walked),
+            &manifest,
+            Bucket::Listed(&listed),
+            false,
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!((r.hashed, r.racy), (2, 1));
     }
 

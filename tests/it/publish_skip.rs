@@ -141,20 +141,32 @@ async fn manifest_without_times_is_read_and_upgraded() -> TestResult {
     site.write("css/site.css", "body{}", past(0));
     site.publish(false).await?;
 
-    let mut manifest: serde_json::Value = {
+    let stored: serde_json::Value = {
         let gzipped = site.bytes(MANIFEST_KEY).await?;
         serde_json::from_reader(flate2::read::GzDecoder::new(gzipped.as_slice()))?
     };
-    let top = manifest.as_object_mut().ok_or("manifest")?;
-    assert!(top.remove("started_ns").is_some(), "start time is recorded");
-    let objects = top
-        .get_mut("objects")
-        .and_then(|o| o.as_object_mut())
-        .ok_or("no objects")?;
-    for record in objects.values_mut() {
-        let record = record.as_object_mut().ok_or("record")?;
-        assert!(record.remove("mtime_ns").is_some(), "times are recorded");
+    assert!(
+        stored["started_ns"].as_u64().is_some(),
+        "start time is recorded"
+    );
+    // The same records as colorid wrote them before it kept times (version 1, one
+    // object per record, no start time and no file times).
+    let headers = stored["headers"].as_array().ok_or("headers")?;
+    let mut objects = serde_json::Map::new();
+    for record in stored["objects"].as_array().ok_or("objects")? {
+        let [key, etag, md5, size, mtime, at] = record.as_array().ok_or("record")?.as_slice()
+        else {
+            return Err(format!("record {record}").into());
+        };
+        assert!(mtime.as_u64().is_some_and(|t| t > 0), "times are recorded");
+        let pair = &headers[at.as_u64().ok_or("index")? as usize];
+        let md5 = if md5 == "" { etag } else { md5 };
+        let old = serde_json::json!({"etag": etag, "md5": md5, "size": size,
+            "content_type": pair[0], "cache_control": pair[1]});
+        objects.insert(key.as_str().ok_or("key")?.to_string(), old);
     }
+    let manifest = serde_json::json!({"version": 1, "generation": stored["generation"],
+        "objects": objects});
     // Written as colorid wrote it then: plain JSON.
     site.target
         .s3
