@@ -241,9 +241,9 @@ pub(crate) fn plan(
             Some("content changed")
         } else if force {
             Some("forced")
-        } else if *record.content_type != *headers.content_type {
+        } else if record.content_type != headers.content_type {
             Some("content type changed")
-        } else if *record.cache_control != *headers.cache_control {
+        } else if record.cache_control != headers.cache_control {
             Some("cache control changed")
         } else {
             None
@@ -296,8 +296,8 @@ mod tests {
             md5: f.0.md5_hex(),
             size: f.0.size,
             mtime_ns: 0,
-            content_type: f.1.content_type.as_str().into(),
-            cache_control: f.1.cache_control.as_str().into(),
+            content_type: f.1.content_type.clone(),
+            cache_control: f.1.cache_control.clone(),
         }
     }
 

@@ -192,7 +192,15 @@ async fn plan(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "publish phase: walked, manifest read, bucket known"
     );
-    let resolved = walk::resolve(walked, &manifest, bucket_view, options.force, started_ns).await?;
+    let resolved = walk::resolve(
+        &target.site_dir,
+        walked,
+        &manifest,
+        bucket_view,
+        options.force,
+        started_ns,
+    )
+    .await?;
     let (site, hashed) = (resolved.files, resolved.hashed);
     // In key order (the walk's), a generated file in place of a site file of its key.
     let generated: BTreeMap<&str, &GeneratedFile> = target
@@ -338,6 +346,7 @@ async fn apply(
     // Until the manifest records these changes, the next publish must not trust it.
     remote::mark_unfinished(s3, bucket).await?;
     let threshold = settings.multipart_threshold_bytes();
+    let site_dir = target.site_dir.as_path();
     let changes: Vec<(&Change, bool)> = plan
         .uploads
         .iter()
@@ -347,7 +356,7 @@ async fn apply(
     let written: BTreeMap<String, remote::ObjectRecord> = futures::stream::iter(changes)
         .map(|(change, body)| async move {
             let record = if body {
-                let record = upload::upload(s3, bucket, change, threshold).await?;
+                let record = upload::upload(s3, bucket, change, threshold, site_dir).await?;
                 progress(PublishEvent::Uploaded {
                     key: change.file.key.clone(),
                     bytes: change.file.size,

@@ -272,30 +272,32 @@ impl StoredManifest {
 
     fn into_manifest(self) -> std::io::Result<Manifest> {
         let headers = self.headers;
-        let objects = self
-            .objects
-            .into_iter()
-            .map(|StoredRecord(key, etag, md5, size, mtime_ns, at)| {
-                let (content_type, cache_control) = headers.get(at).cloned().ok_or_else(|| {
-                    std::io::Error::other(format!("{key}: no headers at index {at}"))
-                })?;
-                let md5 = if md5.is_empty() { etag.clone() } else { md5 };
-                let record = ObjectRecord {
-                    etag,
-                    md5,
-                    size,
-                    mtime_ns,
-                    content_type,
-                    cache_control,
-                };
-                Ok((key, record))
-            })
-            .collect::<std::io::Result<_>>()?;
+        if let Some(StoredRecord(key, .., at)) = self.objects.iter().find(|r| r.5 >= headers.len())
+        {
+            return Err(std::io::Error::other(format!(
+                "{key}: no headers at index {at}"
+            )));
+        }
+        let mut objects = Vec::with_capacity(self.objects.len());
+        for StoredRecord(key, etag, md5, size, mtime_ns, at) in self.objects {
+            let (content_type, cache_control) = headers[at].clone();
+            let md5 = if md5.is_empty() { etag.clone() } else { md5 };
+            let record = ObjectRecord {
+                etag,
+                md5,
+                size,
+                mtime_ns,
+                content_type,
+                cache_control,
+            };
+            objects.push((key, record));
+        }
         Ok(Manifest {
             version: 1,
             generation: self.generation,
             started_ns: self.started_ns,
-            objects,
+            // Stored in key order: the map is built in one pass.
+            objects: BTreeMap::from_iter(objects),
             pending_invalidation: self.pending_invalidation,
         })
     }

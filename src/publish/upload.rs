@@ -1,5 +1,7 @@
 //! Changing the bucket: PUT (multipart when large), header-only CopyObject, batched deletes.
 
+use std::path::Path;
+
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::primitives::{ByteStream, Length};
@@ -46,22 +48,24 @@ pub(crate) async fn upload(
     bucket: &str,
     change: &Change,
     multipart_threshold: u64,
+    site_dir: &Path,
 ) -> Result<ObjectRecord, PublishError> {
     let file = &change.file;
+    let path = &site_dir.join(&file.key);
     let fail = upload_failure(bucket, &file.key);
     let (body, size, md5) = match &file.source {
         Source::Generated(bytes) => {
             let md5: [u8; 16] = md5::Md5::digest(bytes).into();
             (ByteStream::from(bytes.clone()), bytes.len() as u64, md5)
         }
-        Source::File(path) if file.size <= IN_MEMORY_MAX => {
+        Source::Site if file.size <= IN_MEMORY_MAX => {
             let (bytes, md5) = blocking(path, read_and_hash)
                 .await
                 .map_err(|e| fail(io_failure(e)))?;
             let size = bytes.len() as u64;
             (ByteStream::from(bytes), size, md5)
         }
-        Source::File(path) => {
+        Source::Site => {
             let (size, md5) = match file.md5 {
                 Some(md5) => (file.size, md5),
                 None => blocking(path, |p| {
@@ -92,8 +96,8 @@ pub(crate) async fn upload(
         .key(&file.key)
         .body(body)
         .content_md5(base64::engine::general_purpose::STANDARD.encode(md5))
-        .content_type(&change.headers.content_type)
-        .cache_control(&change.headers.cache_control)
+        .content_type(&*change.headers.content_type)
+        .cache_control(&*change.headers.cache_control)
         .metadata(MD5_METADATA, hex::encode(md5))
         .send()
         .await
@@ -139,8 +143,8 @@ async fn upload_multipart(
         .create_multipart_upload()
         .bucket(bucket)
         .key(&file.key)
-        .content_type(&change.headers.content_type)
-        .cache_control(&change.headers.cache_control)
+        .content_type(&*change.headers.content_type)
+        .cache_control(&*change.headers.cache_control)
         .metadata(MD5_METADATA, hex::encode(md5))
         .send()
         .await
@@ -241,8 +245,8 @@ pub(crate) async fn update_headers(
         .key(key)
         .copy_source(format!("{bucket}/{}", encode_path(key)))
         .metadata_directive(MetadataDirective::Replace)
-        .content_type(&change.headers.content_type)
-        .cache_control(&change.headers.cache_control)
+        .content_type(&*change.headers.content_type)
+        .cache_control(&*change.headers.cache_control)
         .metadata(MD5_METADATA, change.file.md5_hex())
         .send()
         .await
@@ -334,8 +338,8 @@ fn record(change: &Change, etag: String, size: u64, md5: [u8; 16]) -> ObjectReco
         } else {
             0
         },
-        content_type: change.headers.content_type.as_str().into(),
-        cache_control: change.headers.cache_control.as_str().into(),
+        content_type: change.headers.content_type.clone(),
+        cache_control: change.headers.cache_control.clone(),
     }
 }
 

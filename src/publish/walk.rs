@@ -42,7 +42,8 @@ fn clear_of(mtime_ns: u64, started_ns: u64) -> bool {
 /// Where an object's bytes come from.
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
-    File(PathBuf),
+    /// The site file of its key (`site_dir/key`), read only when it must be.
+    Site,
     Generated(Vec<u8>),
 }
 
@@ -76,14 +77,9 @@ impl LocalFile {
     }
 }
 
-/// One file found by the walk, not read yet.
-#[derive(Debug, Clone)]
-pub(crate) struct Walked {
-    pub key: String,
-    pub path: PathBuf,
-    pub size: u64,
-    pub mtime_ns: u64,
-}
+/// A site file as the walk finds it: its key, size and time, not read yet (its
+/// bytes are `site_dir/key`; its MD5 is `None`).
+pub(crate) type Walked = LocalFile;
 
 /// True when any path component starts with `.` (e.g. `.git/`, `.DS_Store`).
 pub(crate) fn is_hidden(key: &str) -> bool {
@@ -199,40 +195,43 @@ fn read_dir<T>(
     };
     for entry in std::fs::read_dir(dir).map_err(|e| read_err(dir, e))? {
         let entry = entry.map_err(|e| read_err(dir, e))?;
-        let path = entry.path();
-        let name = entry
-            .file_name()
-            .into_string()
-            .map_err(|_| PublishError::NonUtf8Path { path: path.clone() })?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return Err(PublishError::NonUtf8Path { path: entry.path() });
+        };
         if name.starts_with('.') {
             continue;
         }
-        let key = format!("{prefix}{name}");
-        let file_type = entry.file_type().map_err(|e| read_err(&path, e))?;
+        let mut key = String::with_capacity(prefix.len() + name.len() + 1);
+        key.push_str(prefix);
+        key.push_str(name);
+        let file_type = entry.file_type().map_err(|e| read_err(&entry.path(), e))?;
         if file_type.is_dir() {
-            subdirs.push((path, format!("{key}/")));
+            key.push('/');
+            subdirs.push((entry.path(), key));
             continue;
         }
         if ignore.is_match(&key) {
             continue;
         }
         let meta = if file_type.is_symlink() {
-            match std::fs::metadata(&path) {
+            match std::fs::metadata(entry.path()) {
                 Ok(meta) => meta,
                 Err(_) => continue,
             }
         } else {
-            entry.metadata().map_err(|e| read_err(&path, e))?
+            entry.metadata().map_err(|e| read_err(&entry.path(), e))?
         };
         if !meta.is_file() {
             continue;
         }
         let described = describe(&key);
-        let walked = Walked {
+        let walked = LocalFile {
             key,
-            path,
+            source: Source::Site,
             size: meta.len(),
             mtime_ns: meta.modified().map_or(0, nanos),
+            md5: None,
         };
         found.push((walked, described));
     }
@@ -271,41 +270,34 @@ pub(crate) struct Resolved<T> {
 /// publish that are clear of this one (`started_ns`): their records do not change, yet
 /// the manifest must be written again for the next publish to trust them.
 pub(crate) async fn resolve<T: Send + 'static>(
-    walked: Vec<(Walked, T)>,
+    site_dir: &Path,
+    mut files: Vec<(Walked, T)>,
     manifest: &Manifest,
     bucket: Bucket<'_>,
     force: bool,
     started_ns: u64,
 ) -> Result<Resolved<T>, PublishError> {
-    let mut files = Vec::with_capacity(walked.len());
     let mut to_hash = Vec::new();
     let mut racy = 0;
     let mut records = SortedLookup::new(&manifest.objects);
-    for (w, extra) in walked {
-        let record = records.get(&w.key);
-        let same = record
-            .filter(|r| !force && w.mtime_ns != 0 && r.mtime_ns == w.mtime_ns && r.size == w.size);
-        let recorded = same
-            .filter(|_| clear_of(w.mtime_ns, manifest.started_ns))
+    for (i, (file, _)) in files.iter_mut().enumerate() {
+        let record = records.get(&file.key);
+        let same = record.filter(|r| {
+            !force && file.mtime_ns != 0 && r.mtime_ns == file.mtime_ns && r.size == file.size
+        });
+        file.md5 = same
+            .filter(|_| clear_of(file.mtime_ns, manifest.started_ns))
             .and_then(|r| parse_md5(&r.md5));
         let held = match bucket {
             Bucket::Recorded => record.is_some(),
-            Bucket::Listed(_) => bucket.holds(manifest, &w.key),
+            Bucket::Listed(_) => bucket.holds(manifest, &file.key),
         };
-        if recorded.is_none() && held {
-            to_hash.push(files.len());
-            if same.is_some() && clear_of(w.mtime_ns, started_ns) {
+        if file.md5.is_none() && held {
+            to_hash.push(i);
+            if same.is_some() && clear_of(file.mtime_ns, started_ns) {
                 racy += 1;
             }
         }
-        let file = LocalFile {
-            key: w.key,
-            source: Source::File(w.path),
-            size: w.size,
-            mtime_ns: w.mtime_ns,
-            md5: recorded,
-        };
-        files.push((file, extra));
     }
     let hashed = to_hash.len();
     if hashed == 0 {
@@ -315,14 +307,13 @@ pub(crate) async fn resolve<T: Send + 'static>(
             racy,
         });
     }
+    let site_dir = site_dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let paths: Vec<&Path> = to_hash
+        let paths: Vec<PathBuf> = to_hash
             .iter()
-            .map(|&i| match &files[i].0.source {
-                Source::File(path) => path.as_path(),
-                Source::Generated(_) => Path::new(""),
-            })
+            .map(|&i| site_dir.join(&files[i].0.key))
             .collect();
+        let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         let sums = hash_files(&paths)?;
         for (i, (size, md5)) in to_hash.into_iter().zip(sums) {
             let file = &mut files[i].0;
@@ -444,7 +435,8 @@ mod tests {
         assert!(files.iter().all(|w| w.mtime_ns > 0));
         assert_eq!(files[2].size, 11);
 
-        let paths: Vec<&Path> = files.iter().map(|w| w.path.as_path()).collect();
+        let paths: Vec<PathBuf> = files.iter().map(|w| dir.path().join(&w.key)).collect();
+        let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         let hashed = hash_files(&paths).unwrap();
         assert_eq!(hex::encode(hashed[1].1), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(hashed[2], (11, Md5::digest(b"<h1>hi</h1>").into()));
@@ -496,6 +488,7 @@ mod tests {
 
         let now = nanos(SystemTime::now());
         let Resolved { files, hashed, .. } = resolve(
+            dir.path(),
             plain(&walked),
             &manifest,
             Bucket::Listed(&listed),
@@ -514,6 +507,7 @@ mod tests {
         assert_eq!(md5("new.html"), "", "new files are hashed while uploading");
 
         let Resolved { files, hashed, .. } = resolve(
+            dir.path(),
             plain(&walked),
             &manifest,
             Bucket::Listed(&listed),
@@ -529,6 +523,7 @@ mod tests {
         // publish is clear of the file's time, the manifest must be rewritten.
         manifest.started_ns = same.mtime_ns + 1;
         let r = resolve(
+            dir.path(),
             plain(&walked),
             &manifest,
             Bucket::Listed(&listed),
@@ -540,6 +535,7 @@ mod tests {
         assert_eq!((r.hashed, r.racy), (2, 0), "this publish is racy too");
         let later = now + 2 * RACY_WINDOW_NS;
         let r = resolve(
+            dir.path(),
             plain(&walked),
             &manifest,
             Bucket::Listed(&listed),
