@@ -487,16 +487,23 @@ mod tests {
             .collect();
 
         let now = nanos(SystemTime::now());
-        let Resolved { files, hashed, .. } = resolve(
-            dir.path(),
-            plain(&walked),
-            &manifest,
-            Bucket::Listed(&listed),
-            false,
-            now,
-        )
-        .await
-        .unwrap();
+        let resolve_listed = |manifest: &Manifest, force, started_ns| {
+            let (files, manifest) = (plain(&walked), manifest.clone());
+            let (site_dir, listed) = (dir.path().to_path_buf(), listed.clone());
+            async move {
+                resolve(
+                    &site_dir,
+                    files,
+                    &manifest,
+                    Bucket::Listed(&listed),
+                    force,
+                    started_ns,
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let Resolved { files, hashed, .. } = resolve_listed(&manifest, false, now).await;
         let md5 = |key: &str| {
             let f = files.iter().find(|(f, _)| f.key == key).unwrap();
             f.0.md5_hex()
@@ -506,44 +513,17 @@ mod tests {
         assert_eq!(md5("touched.html"), hex::encode(Md5::digest(b"t")));
         assert_eq!(md5("new.html"), "", "new files are hashed while uploading");
 
-        let Resolved { files, hashed, .. } = resolve(
-            dir.path(),
-            plain(&walked),
-            &manifest,
-            Bucket::Listed(&listed),
-            true,
-            now,
-        )
-        .await
-        .unwrap();
+        let Resolved { files, hashed, .. } = resolve_listed(&manifest, true, now).await;
         assert_eq!(hashed, 2);
         assert_eq!(files[1].0.md5_hex(), hex::encode(Md5::digest(b"same")));
 
         // A record made within the racy window of its publish is not trusted; once this
         // publish is clear of the file's time, the manifest must be rewritten.
         manifest.started_ns = same.mtime_ns + 1;
-        let r = resolve(
-            dir.path(),
-            plain(&walked),
-            &manifest,
-            Bucket::Listed(&listed),
-            false,
-            now,
-        )
-        .await
-        .unwrap();
+        let r = resolve_listed(&manifest, false, now).await;
         assert_eq!((r.hashed, r.racy), (2, 0), "this publish is racy too");
         let later = now + 2 * RACY_WINDOW_NS;
-        let r = resolve(
-            dir.path(),
-            plain(&walked),
-            &manifest,
-            Bucket::Listed(&listed),
-            false,
-            later,
-        )
-        .await
-        .unwrap();
+        let r = resolve_listed(&manifest, false, later).await;
         assert_eq!((r.hashed, r.racy), (2, 1));
     }
 
