@@ -396,6 +396,14 @@ fn a_bucket_of_another_account_is_never_used() {
     });
     assert_eq!(distributions, 0, "a distribution was made");
     assert_eq!(objects, 0, "the other account's bucket was written");
+    // `down` removes what the stopped `up` made and leaves the other account's bucket.
+    let down = run(&theirs, proxy, &["down", "--yes"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("owned by another account"),
+        "{}",
+        text(&down)
+    );
     // Every request to a stack's own bucket carries the owner.
     let ours = TestStack::new("rl-owned");
     let ours_bucket = format!("colorid-{}-123456789012", ours.name);
@@ -499,4 +507,91 @@ fn quotas_a_plausible_stack_meets() {
     );
     assert!(start.elapsed() < Duration::from_secs(60));
     json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 11: the role, origin access control, headers policy, CloudFront Function and
+/// distribution are named per account, the state per region. The same stack in another
+/// region (a changed `region`, or --region) is refused by `plan`, `up` and `down`, and the
+/// first region's stack is left as it was.
+#[test]
+fn a_stack_of_another_region_is_not_taken_over() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-region");
+    let first = json(&stack, proxy, &["up"]);
+    let distribution = first["distribution_id"].as_str().unwrap().to_string();
+    for args in [
+        &["plan", "--region", "us-west-2"][..],
+        &["up", "--region", "us-west-2"][..],
+        &["down", "--yes", "--region", "us-west-2"][..],
+    ] {
+        let out = run(&stack, proxy, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("already deployed in region eu-west-1")
+                && err.contains("set `region = \"eu-west-1\"`"),
+            "{args:?}: {err}"
+        );
+    }
+    let (policy, origins) = rt().block_on(async {
+        let iam = aws_sdk_iam::Client::new(&sdk(proxy, "us-east-1").await);
+        let policy = iam
+            .get_role_policy()
+            .role_name(format!("colorid-{}-identity", stack.name))
+            .policy_name("colorid-identity")
+            .send()
+            .await
+            .map(|p| p.policy_document)
+            .unwrap_or_default();
+        let cf = aws_sdk_cloudfront::Client::new(&sdk(proxy, "us-east-1").await);
+        let config = cf
+            .get_distribution_config()
+            .id(&distribution)
+            .send()
+            .await
+            .unwrap()
+            .distribution_config
+            .unwrap();
+        let origins: Vec<String> = config
+            .origins
+            .map(|o| o.items)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| o.domain_name)
+            .collect();
+        (policy, origins)
+    });
+    let policy = urlencoding_decode(&policy);
+    assert!(
+        policy.contains("eu-west-1") && !policy.contains("us-west-2"),
+        "the role was rewritten: {policy}"
+    );
+    assert!(
+        origins.iter().any(|o| o.contains(".s3.eu-west-1."))
+            && !origins.iter().any(|o| o.contains("us-west-2")),
+        "the distribution was rewritten: {origins:?}"
+    );
+    json(&stack, proxy, &["down", "--yes"]);
+    // Once the first region's stack is gone, what the refused `up` made in the other
+    // region can go too.
+    json(&stack, proxy, &["down", "--yes", "--region", "us-west-2"]);
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).to_string()
 }
