@@ -375,7 +375,7 @@ fn a_bucket_of_another_account_is_never_used() {
             .filter(|d| {
                 d.aliases
                     .as_ref()
-                    .is_some_and(|a| a.items().iter().any(|n| *n == theirs.domain))
+                    .is_some_and(|a| a.items().contains(&theirs.domain))
             })
             .count();
         let s3 = aws_sdk_s3::Client::from_conf(
