@@ -217,6 +217,14 @@ pub fn for_code(code: &str, message: Option<&str>) -> Option<String> {
         | "PriorRequestNotComplete" => {
             "AWS is throttling this account: wait a minute and run again (it resumes where it stopped); for publish, a lower [publish] concurrency helps".into()
         }
+        // Quotas: waiting does not lift them (the SDK does not retry them, see guards.rs).
+        "TooManyOriginAccessControls" => quota("CloudFront's quota of origin access controls (100 per account)", "delete unused ones (CloudFront console → Security → Origin access)", "CloudFront"),
+        "TooManyResponseHeadersPolicies" => quota("CloudFront's quota of response headers policies (20 per account)", "delete unused custom policies (CloudFront console → Policies → Response headers)", "CloudFront"),
+        "TooManyFunctions" => quota("CloudFront's quota of CloudFront Functions (100 per account)", "delete unused functions (CloudFront console → Functions)", "CloudFront"),
+        "TooManyDistributions" => quota("CloudFront's quota of distributions (200 per account)", "delete disabled distributions you no longer use", "CloudFront"),
+        "TooManyCloudFrontOriginAccessIdentities" => quota("CloudFront's quota of origin access identities (100 per account)", "delete unused identities, or use origin_access = \"control\"", "CloudFront"),
+        "LimitExceededException" => quota("a quota of this account (for ACM: 2,500 certificates, and at most twice that requested in 365 days; for CloudWatch Logs: log groups)", "delete certificates or log groups you no longer use (`aws acm list-certificates --region us-east-1`)", "AWS Certificate Manager or CloudWatch Logs"),
+        "LimitExceeded" => quota("IAM's quota of this kind of entity (e.g. 1,000 roles per account)", "delete roles you no longer use", "IAM"),
         "NoSuchBucket" => "the bucket does not exist: run `colorid up` first".into(),
         "NoSuchDistribution" => "the distribution does not exist: run `colorid up` first".into(),
         "BadDigest" | "InvalidDigest" => {
@@ -230,6 +238,13 @@ pub fn for_code(code: &str, message: Option<&str>) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// The advice for a reached quota: what it is, how to make room, where to ask for more.
+fn quota(what: &str, make_room: &str, service: &str) -> String {
+    format!(
+        "this account has reached {what}; waiting does not lift it: {make_room}, or ask for a higher quota in the Service Quotas console ({service}), then run the same command again"
+    )
 }
 
 /// The advice for an AWS error that has no advice of its own: runs resume.

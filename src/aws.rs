@@ -104,6 +104,8 @@ pub struct Aws {
     endpoint_overridden: bool,
     counter: CallCounter,
     local: bool,
+    /// The account that must own the stack's bucket (every S3 request says so).
+    owner: crate::guards::ExpectedOwner,
 }
 
 impl Aws {
@@ -154,6 +156,7 @@ impl Aws {
             endpoint_overridden,
             counter: CallCounter::default(),
             local: options.local,
+            owner: Default::default(),
         })
     }
 
@@ -168,6 +171,14 @@ impl Aws {
             .region()
             .map(|r| r.to_string())
             .unwrap_or_default()
+    }
+
+    /// From now on every S3 request expects `account` to own the bucket (set once the
+    /// run knows its account; a later call changes nothing).
+    pub fn expect_bucket_owner(&self, account: &str) {
+        if !account.is_empty() {
+            let _ = self.owner.set(account.to_string());
+        }
     }
 
     /// The counts of calls made so far.
@@ -187,6 +198,7 @@ impl Aws {
         let conf = aws_sdk_s3::config::Builder::from(&self.regional)
             .force_path_style(self.endpoint_overridden)
             .interceptor(self.interceptor())
+            .interceptor(crate::guards::ExpectBucketOwner(self.owner.clone()))
             .build();
         S3Client::from_conf(conf)
     }
@@ -214,6 +226,7 @@ impl Aws {
     pub fn logs(&self) -> LogsClient {
         let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.regional)
             .interceptor(self.interceptor())
+            .retry_classifier(crate::guards::QuotasAreNotThrottling)
             .build();
         LogsClient::from_conf(conf)
     }
@@ -236,6 +249,7 @@ impl Aws {
     pub fn acm(&self) -> AcmClient {
         let conf = aws_sdk_acm::config::Builder::from(&self.global)
             .interceptor(self.interceptor())
+            .retry_classifier(crate::guards::QuotasAreNotThrottling)
             .build();
         AcmClient::from_conf(conf)
     }

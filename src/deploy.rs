@@ -60,7 +60,15 @@ pub fn bucket_domain(bucket: &str, region: &str) -> String {
 pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     // Everything that can fail locally fails here, before any change.
     secrets::check_sources(ctx)?;
-    let code = code::load(ctx, options.function_zip.as_deref()).await?;
+    // The zone is looked up before any change: a CNAME where the aliases go is refused here.
+    let (code, found_zone) =
+        tokio::try_join!(code::load(ctx, options.function_zip.as_deref()), async {
+            let found = zone::find_zone(ctx).await?;
+            if let Some(id) = &found {
+                dns::refuse_cnames(ctx, id).await?;
+            }
+            Ok(found)
+        })?;
 
     // The zone and the account are each made or read once, by whichever step needs
     // them first: the certificate's request goes ahead without either.
@@ -68,7 +76,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     let zone_id = || async {
         zone.get_or_try_init(|| async {
             Ok::<_, crate::error::Error>(if ctx.stack.uses_route53() {
-                Some(zone::ensure_zone(ctx).await?)
+                Some(zone::ensure_zone(ctx, found_zone.clone()).await?)
             } else {
                 None
             })

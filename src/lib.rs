@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod dev;
 pub mod edge;
 pub mod error;
+pub mod guards;
 pub mod init;
 pub mod keys;
 pub mod lock;

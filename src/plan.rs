@@ -38,6 +38,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         })
     };
     let zone_id = zone::find_zone(ctx).await?;
+    if let Some(id) = &zone_id {
+        dns::refuse_cnames(ctx, id).await?;
+    }
     let route53 = ctx.stack.uses_route53();
     match &zone_id {
         None if !route53 => {}
@@ -93,6 +96,9 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
         push(&s.resource, &s.name, s.change);
     }
     let found_role = role::find(&ctx.aws.iam(), &ctx.names.role()).await?;
+    if let Some(found) = &found_role {
+        role::refuse_other_region(ctx, found)?;
+    }
     push(
         "role",
         &ctx.names.role(),

@@ -12,6 +12,7 @@ use crate::state::StateStore;
 /// Loads and validates the stack (before any AWS call), then builds the context.
 pub async fn open(global: &Global) -> Result<Ctx> {
     let stack = config::load(&global.stack)?;
+    crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
     let options = AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -25,6 +26,9 @@ pub async fn open(global: &Global) -> Result<Ctx> {
     let names = Names::new(&stack.name);
     let progress = Progress::new(global.output == Output::Json);
     let state = StateStore::load(aws.ssm(), &names).await?;
+    if let Some(account) = state.get().await.account_id {
+        aws.expect_bucket_owner(&account);
+    }
     Ok(Ctx {
         stack,
         aws,
@@ -71,7 +75,9 @@ pub async fn account_id(ctx: &Ctx) -> Result<String> {
         .send()
         .await
         .aws("identify the AWS account of", "the current credentials")?;
-    Ok(out.account.unwrap_or_default())
+    let account = out.account.unwrap_or_default();
+    ctx.aws.expect_bucket_owner(&account);
+    Ok(account)
 }
 
 /// Runs `fut`, ending early with a clear error on Ctrl-C so the caller can release the lock.

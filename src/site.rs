@@ -54,9 +54,11 @@ impl SiteConfig {
 pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishReport> {
     ctx.stack.require_site_dir()?;
     let state = ctx.state.get().await;
+    // The account also makes every S3 request expect it as the bucket's owner.
+    let account = session::account_id(ctx).await?;
     let bucket = match state.bucket {
         Some(b) => b,
-        None => bucket::name(ctx, &session::account_id(ctx).await?),
+        None => bucket::name(ctx, &account),
     };
     if !bucket::exists(ctx, &bucket).await? {
         return Err(Error::conflict_fix(

@@ -9,13 +9,22 @@ use aws_sdk_ssm::types::{ParameterType, Tag};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::error::{AwsContext, Built, OrGone, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::{Names, STACK_TAG};
+
+/// The state record's format. Raise it when a field changes meaning or is added
+/// that an older colorid must not drop (it would write the record back without it),
+/// and migrate older records in [`migrate`]. 1: the unversioned records before
+/// issue 24; 2: the same fields under a `format` of their own.
+pub const FORMAT: u64 = 2;
 
 /// What the stack has made, by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
+    /// The record's format ([`FORMAT`] once this colorid has written it; absent, so 0,
+    /// in a format-1 record).
+    pub format: u64,
     /// The account the record lives in (it is kept in that account's SSM), saving a
     /// GetCallerIdentity on each run.
     pub account_id: Option<String>,
@@ -79,10 +88,13 @@ impl StateStore {
             .aws("read the state record", &parameter)?
             .and_then(|out| out.parameter)
             .and_then(|p| p.value);
-        let state = saved
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
+        let state = match saved.as_deref().and_then(|s| serde_json::from_str(s).ok()) {
+            Some(record) => read_record(record, &parameter)?,
+            None => State {
+                format: FORMAT,
+                ..State::default()
+            },
+        };
         Ok(StateStore {
             ssm,
             parameter,
@@ -168,6 +180,30 @@ impl StateStore {
     }
 }
 
+/// The state in a record as read from the account: an older format migrated; a newer
+/// one refused, since writing it back would drop what this colorid does not know.
+pub fn read_record(record: serde_json::Value, parameter: &str) -> Result<State> {
+    let format = record["format"].as_u64().unwrap_or(1);
+    if format > FORMAT {
+        return Err(Error::usage_fix(
+            format!(
+                "the state record {parameter} was written by a newer colorid (record format {format}; this colorid knows formats up to {FORMAT}): it would drop what it does not know, so it changes nothing."
+            ),
+            "upgrade colorid to the version that wrote the record (or newer), then run the same command again",
+        ));
+    }
+    let mut state: State = serde_json::from_value(record).unwrap_or_default();
+    migrate(&mut state, format);
+    Ok(state)
+}
+
+/// Brings a record of `format` to [`FORMAT`] (saved with the next change).
+fn migrate(state: &mut State, format: u64) {
+    // 1 → 2: the fields are unchanged; only the format is recorded.
+    let _ = format;
+    state.format = FORMAT;
+}
+
 /// Deletes an SSM parameter; `false` when it was already gone.
 pub async fn delete_parameter(ssm: &aws_sdk_ssm::Client, name: &str, action: &str) -> Result<bool> {
     let deleted = ssm
@@ -178,4 +214,37 @@ pub async fn delete_parameter(ssm: &aws_sdk_ssm::Client, name: &str, action: &st
         .or_gone(|e| e.is_parameter_not_found())
         .aws(action, name)?;
     Ok(deleted.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unversioned_record_is_migrated_with_its_fields() {
+        let record = serde_json::json!({"account_id": "1", "certificate_nonce": "n", "alias_records": ["a A"]});
+        let state = read_record(record, "/colorid/s/state").unwrap();
+        assert_eq!(state.format, FORMAT);
+        assert_eq!(state.certificate_nonce.as_deref(), Some("n"));
+        assert_eq!(state.alias_records, ["a A"]);
+        let written = serde_json::to_string(&state).unwrap();
+        assert!(
+            written.starts_with(&format!("{{\"format\":{FORMAT},")),
+            "{written}"
+        );
+    }
+
+    #[test]
+    fn a_record_of_a_newer_colorid_is_refused_with_exit_2() {
+        let record = serde_json::json!({"format": FORMAT + 1, "account_id": "1", "new": {}});
+        let err = read_record(record, "/colorid/s/state").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("newer colorid"), "{err}");
+        assert!(err.report().contains("upgrade colorid"), "{}", err.report());
+        let current = serde_json::json!({"format": FORMAT, "bucket": "b"});
+        assert_eq!(
+            read_record(current, "p").unwrap().bucket.as_deref(),
+            Some("b")
+        );
+    }
 }

@@ -194,7 +194,11 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         .bucket
         .clone()
         .unwrap_or_else(|| derived_bucket.clone());
-    if let Some(found) = bucket::find(ctx, &name).await? {
+    if bucket::presence(ctx, &name).await? == bucket::Presence::Foreign {
+        inv.refused.push(format!(
+            "S3 bucket {name}: owned by another account (S3 refused a request that expects {account})"
+        ));
+    } else if let Some(found) = bucket::find(ctx, &name).await? {
         match owned(ctx, found.stack_tag.as_deref(), &name, &derived_bucket) {
             Ok(()) => inv.bucket = Some(name),
             Err(why) => inv.refused.push(format!("S3 bucket {name}: {why}")),
@@ -265,6 +269,8 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
         .clone()
         .unwrap_or_else(|| derived_role.clone());
     if let Some(found) = role::find(&ctx.aws.iam(), &role_name).await? {
+        // Deployed in another region: its global resources are not this region's to delete.
+        role::refuse_other_region(ctx, &found)?;
         match owned(ctx, found.stack_tag.as_deref(), &role_name, &derived_role) {
             Ok(()) => inv.role = Some(role_name),
             Err(why) => inv.refused.push(format!("IAM role {role_name}: {why}")),

@@ -86,13 +86,60 @@ pub fn caller_reference(paths: &[String], changes: &[String], generation: u64) -
     format!("colorid-{generation}-{}", &digest[..32])
 }
 
-/// Creates the invalidation; returns its id and whether it is already complete.
+/// The first wait after CloudFront said too many invalidations are in progress; it
+/// doubles up to [`QUEUED_MAX_BACKOFF`], for at most [`MAX_WAIT`] in all.
+const QUEUED_BACKOFF: Duration = Duration::from_secs(2);
+const QUEUED_MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Creates the invalidation; returns its id and whether it is already complete. While
+/// CloudFront has too many in progress for the distribution (3,000 paths, 15 wildcard
+/// paths), it waits for earlier ones to finish and tries again, with backoff.
 pub(crate) async fn create_invalidation(
     cloudfront: &CloudFrontClient,
     distribution: &str,
     paths: &[String],
     reference: &str,
+    progress: &dyn Fn(PublishEvent),
 ) -> Result<(String, bool), PublishError> {
+    let started = Instant::now();
+    let mut backoff = QUEUED_BACKOFF;
+    loop {
+        match create_once(cloudfront, distribution, paths, reference).await {
+            Err(Queued) if started.elapsed() + backoff < MAX_WAIT => {
+                progress(PublishEvent::Queued {
+                    elapsed: started.elapsed(),
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(QUEUED_MAX_BACKOFF);
+            }
+            Err(Queued) => {
+                return Err(PublishError::Invalidate {
+                    distribution: distribution.to_string(),
+                    paths: paths.len(),
+                    aws: "TooManyInvalidationsInProgress".into(),
+                    hint: crate::advice::remedy_for(Some("TooManyInvalidationsInProgress"), None),
+                });
+            }
+            Err(Failed(e)) => return Err(e),
+            Ok(done) => return Ok(done),
+        }
+    }
+}
+
+/// Why one create did not go through.
+enum CreateFailure {
+    /// TooManyInvalidationsInProgress: earlier invalidations must finish first.
+    Queued,
+    Failed(PublishError),
+}
+use CreateFailure::{Failed, Queued};
+
+async fn create_once(
+    cloudfront: &CloudFrontClient,
+    distribution: &str,
+    paths: &[String],
+    reference: &str,
+) -> Result<(String, bool), CreateFailure> {
     let fail = |aws: String, hint: String| PublishError::Invalidate {
         distribution: distribution.to_string(),
         paths: paths.len(),
@@ -109,7 +156,7 @@ pub(crate) async fn create_invalidation(
                 .caller_reference(reference)
                 .build()
         })
-        .map_err(|e| PublishError::Internal(e.to_string()))?;
+        .map_err(|e| Failed(PublishError::Internal(e.to_string())))?;
     let output = cloudfront
         .create_invalidation()
         .distribution_id(distribution)
@@ -117,14 +164,19 @@ pub(crate) async fn create_invalidation(
         .send()
         .await
         .map_err(|e| {
+            if aws_sdk_cloudfront::error::ProvideErrorMetadata::code(&e)
+                == Some("TooManyInvalidationsInProgress")
+            {
+                return Queued;
+            }
             let f = AwsFailure::of(&e);
-            fail(f.aws, f.hint)
+            Failed(fail(f.aws, f.hint))
         })?;
     let invalidation = output.invalidation().ok_or_else(|| {
-        fail(
+        Failed(fail(
             "the response held no invalidation".into(),
             "run publish again".into(),
-        )
+        ))
     })?;
     Ok((
         invalidation.id().to_string(),

@@ -34,6 +34,7 @@ mod diff;
 mod error;
 mod headers;
 mod invalidation;
+mod large_copy;
 mod remote;
 mod report;
 mod settings;
@@ -462,7 +463,9 @@ async fn finalize(
     let changes: Vec<String> = stale.iter().map(|(k, v)| format!("{k}:{v}")).collect();
     let reference = caller_reference(&paths, &changes, next.generation);
     let cloudfront = &target.cloudfront;
-    match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference).await {
+    match invalidation::create_invalidation(cloudfront, distribution, &paths, &reference, progress)
+        .await
+    {
         Ok((id, completed)) => {
             save(s3, bucket, &next, marked).await?;
             report.summary.invalidation_id = Some(id.clone());

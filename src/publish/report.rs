@@ -83,6 +83,10 @@ pub enum PublishEvent {
         id: String,
         elapsed: Duration,
     },
+    /// CloudFront has too many invalidations in progress; this one is tried again.
+    Queued {
+        elapsed: Duration,
+    },
 }
 
 impl std::fmt::Display for PublishEvent {
@@ -115,6 +119,11 @@ impl std::fmt::Display for PublishEvent {
             Self::Waiting { id, elapsed } => {
                 write!(f, "waiting for invalidation {id} ({}s)", elapsed.as_secs())
             }
+            Self::Queued { elapsed } => write!(
+                f,
+                "CloudFront has too many invalidations in progress (3,000 paths, 15 wildcards); trying again ({}s)",
+                elapsed.as_secs()
+            ),
         }
     }
 }

@@ -239,6 +239,16 @@ pub(crate) async fn update_headers(
     change: &Change,
 ) -> Result<ObjectRecord, PublishError> {
     let key = &change.file.key;
+    if change.file.size > super::large_copy::COPY_OBJECT_MAX {
+        let etag = super::large_copy::update_headers_in_parts(s3, bucket, change).await?;
+        let file = &change.file;
+        return Ok(record(
+            change,
+            etag,
+            file.size,
+            file.md5.unwrap_or_default(),
+        ));
+    }
     let output = s3
         .copy_object()
         .bucket(bucket)

@@ -49,33 +49,57 @@ pub struct Found {
     pub policy: Option<Value>,
 }
 
-/// Whether the bucket exists (and is this account's to read).
-pub async fn exists(ctx: &Ctx, bucket: &str) -> Result<bool> {
-    let s3 = ctx.aws.s3();
-    match s3
+/// Whether a bucket of that name exists, and whose it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Missing,
+    Ours,
+    /// S3 answered 403 to a request that expects this account as the owner: another
+    /// account's bucket (or one these credentials may not read).
+    Foreign,
+}
+
+/// Looks the bucket up, expecting this account as its owner (every S3 request does).
+pub async fn presence(ctx: &Ctx, bucket: &str) -> Result<Presence> {
+    match ctx
+        .aws
+        .s3()
         .head_bucket()
         .bucket(bucket)
         .send()
         .await
         .or_gone(|e| e.is_not_found())
     {
-        Ok(found) => Ok(found.is_some()),
+        Ok(found) => Ok(if found.is_some() {
+            Presence::Ours
+        } else {
+            Presence::Missing
+        }),
         Err(err)
             if err
                 .raw_response()
                 .is_some_and(|r| r.status().as_u16() == 403) =>
         {
-            Err(Error::conflict_fix(
-                format!(
-                    "the bucket {bucket} exists but belongs to another account (or these credentials may not read it)."
-                ),
-                format!(
-                    "set `bucket` in {} to another name",
-                    ctx.stack.file.display()
-                ),
-            ))
+            Ok(Presence::Foreign)
         }
         Err(err) => Err(err).aws("look up the bucket", bucket),
+    }
+}
+
+/// Whether the bucket exists; another account's is an error, before anything uses it.
+pub async fn exists(ctx: &Ctx, bucket: &str) -> Result<bool> {
+    match presence(ctx, bucket).await? {
+        Presence::Missing => Ok(false),
+        Presence::Ours => Ok(true),
+        Presence::Foreign => Err(Error::conflict_fix(
+            format!(
+                "the bucket {bucket} exists but belongs to another account (S3 refused a request that expects this account as its owner), so colorid does not use it."
+            ),
+            format!(
+                "set `bucket` in {} to a name of your own",
+                ctx.stack.file.display()
+            ),
+        )),
     }
 }
 

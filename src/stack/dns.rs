@@ -9,7 +9,7 @@ use aws_sdk_route53::types::{
     AliasTarget, Change as R53Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 
-use crate::error::{AwsContext, Built, Result};
+use crate::error::{AwsContext, Built, Error, Result};
 use crate::stack::{Change, Ctx, FieldChange};
 
 /// The hosted zone id of every CloudFront distribution, fixed by AWS.
@@ -96,6 +96,33 @@ fn recorded_elsewhere(recorded: &[String], wanted: &[String]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Refuses a CNAME record at a name the stack's aliases go to: Route53 refuses an A or
+/// AAAA record beside a CNAME of the same name (InvalidChangeBatch), and the CNAME is the
+/// user's (another site, a verification record), so `plan` and `up` name it and stop before
+/// any change, leaving it as it is.
+pub async fn refuse_cnames(ctx: &Ctx, zone_id: &str) -> Result<()> {
+    let r53 = ctx.aws.route53();
+    for name in record_names(ctx) {
+        if let Some(cname) = find_record(&r53, zone_id, &name, RrType::Cname).await? {
+            let value = cname
+                .resource_records()
+                .first()
+                .map(|r| r.value().trim_end_matches('.').to_string())
+                .unwrap_or_default();
+            return Err(Error::conflict_fix(
+                format!(
+                    "the hosted zone {zone_id} already has a CNAME record {name} → {value}: Route53 cannot put the site's A and AAAA alias records beside a CNAME of the same name (InvalidChangeBatch), so nothing was changed."
+                ),
+                format!(
+                    "delete that CNAME record in the hosted zone (or serve the site on another name: `domain` in {}), then run the same command again",
+                    ctx.stack.file.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One name's alias records: their current targets.

@@ -65,7 +65,16 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
 /// out, so the function refuses requests rather than answer for another site,
 /// and `up` writes it as soon as the distribution is named.
 pub fn environment(ctx: &Ctx, site_url: Option<&str>) -> BTreeMap<String, String> {
-    let p = |leaf: &str| ctx.names.parameter(leaf);
+    environment_of(&ctx.stack, &ctx.names, site_url)
+}
+
+/// [`environment`] of a stack by its names, before any client exists.
+pub fn environment_of(
+    stack: &crate::config::Stack,
+    names: &crate::names::Names,
+    site_url: Option<&str>,
+) -> BTreeMap<String, String> {
+    let p = |leaf: &str| names.parameter(leaf);
     let mut env = Deployment {
         parameters: Parameters {
             app_secret: p(SecretName::AppSecret.leaf()),
@@ -76,7 +85,7 @@ pub fn environment(ctx: &Ctx, site_url: Option<&str>) -> BTreeMap<String, String
             issuer: p(secrets::ISSUER),
         },
         site_url: site_url.unwrap_or_default().to_string(),
-        plain: plain_settings(&ctx.stack),
+        plain: plain_settings(stack),
     }
     .to_env();
     if site_url.is_none() {

@@ -303,16 +303,24 @@ pub async fn ensure_with(
             Ok((found.id, format!("updated {}", fields.join(", "))))
         }
         None => {
-            let out = cf
+            let created = cf
                 .create_response_headers_policy()
                 .response_headers_policy_config(wanted)
                 .send()
-                .await
-                .aws("create the response headers policy", &name)?;
-            let id = out
-                .response_headers_policy
-                .map(|p| p.id)
-                .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
+                .await;
+            let id = match created {
+                Ok(out) => out.response_headers_policy.map(|p| p.id),
+                // The SDK's retry of a create whose answer was lost: the first made it.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_response_headers_policy_already_exists()) =>
+                {
+                    find(cf, &name).await?.map(|f| f.id)
+                }
+                Err(err) => return Err(err).aws("create the response headers policy", &name),
+            }
+            .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
             Ok((id, "created".into()))
         }
     }

@@ -19,6 +19,7 @@ pub mod dns;
 pub mod former_domain;
 pub mod function;
 pub mod function_concurrency;
+pub mod function_environment;
 pub mod function_url;
 pub mod headers_policy;
 pub mod log_group;

@@ -179,16 +179,24 @@ async fn ensure_control(ctx: &Ctx) -> Result<Access> {
             }
         }
         None => {
-            let out = cf
+            let created = cf
                 .create_origin_access_control()
                 .origin_access_control_config(control_config(&name, description)?)
                 .send()
-                .await
-                .aws("create the origin access control", &name)?;
-            let id = out
-                .origin_access_control
-                .map(|o| o.id)
-                .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
+                .await;
+            let id = match created {
+                Ok(out) => out.origin_access_control.map(|o| o.id),
+                // The SDK's retry of a create whose answer was lost: the first made it.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_origin_access_control_already_exists()) =>
+                {
+                    find_control(&cf, &name).await?.map(|f| f.id)
+                }
+                Err(err) => return Err(err).aws("create the origin access control", &name),
+            }
+            .ok_or_else(|| Error::conflict(format!("creating {name} returned no id")))?;
             (id, "created (S3, SigV4, always sign)".to_string())
         }
     };

@@ -221,11 +221,44 @@ fn tag(ctx: &Ctx) -> Result<Tag> {
 }
 
 /// Creates the role or puts what differs; a role left without its policy gets it.
+/// The region whose function the role serves: that of the SSM parameters its policy
+/// lets the function read (a role is named per account, parameters per region).
+pub fn home_region(found: &Found) -> Option<String> {
+    let text = found.policy.as_ref()?.to_string();
+    let at = text.find(":ssm:")? + ":ssm:".len();
+    let region = text[at..].split(':').next()?;
+    (!region.is_empty()).then(|| region.to_string())
+}
+
+/// Refuses to take over a role that serves the stack in another region: the role, the
+/// origin access control, the headers policy, the CloudFront Function and the
+/// distribution are named per account, so one stack name is one stack per account.
+pub fn refuse_other_region(ctx: &Ctx, found: &Found) -> Result<()> {
+    let here = ctx.aws.region();
+    match home_region(found) {
+        Some(home) if home != here => Err(Error::conflict_fix(
+            format!(
+                "stack {} is already deployed in region {home} (its role {} serves the function there); IAM roles, CloudFront and the origin access control are named per account, so {here} would take over that stack's resources. Nothing of it was changed.",
+                ctx.names.stack,
+                ctx.names.role()
+            ),
+            format!(
+                "give this stack another `name` in {file}, or set `region = \"{home}\"` in it (and drop --region); to move the stack, run `colorid down` in {home} first",
+                file = ctx.stack.file.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub async fn ensure(ctx: &Ctx, account: &str) -> Result<Role> {
     let start = Instant::now();
     let iam = ctx.aws.iam();
     let name = ctx.names.role();
     let found = find(&iam, &name).await?;
+    if let Some(f) = &found {
+        refuse_other_region(ctx, f)?;
+    }
     let (arn, changes, created) = match found {
         Some(f) => {
             let changes = differences(&f, ctx, account);

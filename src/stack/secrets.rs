@@ -196,8 +196,23 @@ fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
             "use e.g. 32 random bytes in base64url",
         ));
     }
+    if name == SecretName::OriginVerify && value.len() > ORIGIN_HEADER_VALUE_CHARS {
+        return Err(Error::usage_fix(
+            format!(
+                "{file}: field `{field}`: the value is {} characters, and CloudFront allows {ORIGIN_HEADER_VALUE_CHARS} in a custom origin header's value.",
+                value.len()
+            ),
+            format!(
+                "supply a shorter value (32 random bytes in base64url are 43 characters), or remove `{field}` to let colorid generate it"
+            ),
+        ));
+    }
     Ok(Some(Secret::new(value)))
 }
+
+/// CloudFront's quota on a custom origin header's value: "Maximum length of a custom
+/// header value: 1,783 characters" (the origin-verify value travels as one).
+pub const ORIGIN_HEADER_VALUE_CHARS: usize = 1783;
 
 /// The least length of a supplied app secret or origin-verify value: as long
 /// as the 32 random bytes colorid generates, so a short one cannot be guessed.

@@ -109,16 +109,33 @@ pub async fn deploy(
                         .built("the function config")?,
                 )
                 .build();
-            let out = cf
+            let created = cf
                 .create_function()
                 .name(name)
                 .function_config(config(comment)?)
                 .function_code(Blob::new(SOURCE.as_bytes()))
                 .tags(tags)
                 .send()
-                .await
-                .aws("create the CloudFront function", name)?;
-            (out.function_summary, out.e_tag, "created".to_string())
+                .await;
+            match created {
+                Ok(out) => (out.function_summary, out.e_tag, "created".to_string()),
+                // The SDK's retry of a create whose answer was lost: the first made it.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_function_already_exists()) =>
+                {
+                    let (dev, etag) = describe(cf, name, FunctionStage::Development)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::conflict(format!(
+                                "the CloudFront function {name} exists and does not"
+                            ))
+                        })?;
+                    (Some(dev), etag, "created".to_string())
+                }
+                Err(err) => return Err(err).aws("create the CloudFront function", name),
+            }
         }
         Some((dev, etag)) if !current(&dev) => {
             let out = cf

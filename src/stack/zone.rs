@@ -139,10 +139,11 @@ pub fn missing(ctx: &Ctx) -> Error {
 
 /// Returns the zone's id; with `--local` creates the zone when missing (unless
 /// `hosted_zone_id` names one: an id cannot be chosen).
-pub async fn ensure_zone(ctx: &Ctx) -> Result<String> {
+/// `found`: what [`find_zone`] answered earlier in this run.
+pub async fn ensure_zone(ctx: &Ctx, found: Option<String>) -> Result<String> {
     let r53 = ctx.aws.route53();
     let zone = &ctx.stack.hosted_zone;
-    if let Some(id) = find_zone(ctx).await? {
+    if let Some(id) = found {
         ctx.state
             .update(|s| s.hosted_zone_id = Some(id.clone()))
             .await?;

@@ -161,3 +161,62 @@ async fn down_deletes_the_policy_with_its_etag() {
     let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, &[&empty]);
     assert!(!delete(&cf, "colorid-demo-headers").await.unwrap());
 }
+
+/// Issue 24 item 9: a create whose answer was lost is retried by the SDK and meets
+/// ResponseHeadersPolicyAlreadyExists: the policy the first made is found by name.
+#[tokio::test]
+async fn a_lost_create_finds_the_policy_by_name() {
+    use aws_sdk_cloudfront::operation::create_response_headers_policy::CreateResponseHeadersPolicyError;
+    use aws_sdk_cloudfront::types::error::ResponseHeadersPolicyAlreadyExists;
+    let empty = mock!(Client::list_response_headers_policies).then_output(|| listing(vec![]));
+    let create = mock!(Client::create_response_headers_policy).then_error(|| {
+        CreateResponseHeadersPolicyError::ResponseHeadersPolicyAlreadyExists(
+            ResponseHeadersPolicyAlreadyExists::builder()
+                .message("A response headers policy with this name already exists.")
+                .build(),
+        )
+    });
+    let found = mock!(Client::list_response_headers_policies)
+        .then_output(|| listing(vec![policy("MADE1", wanted())]));
+    let cf = mock_client!(
+        aws_sdk_cloudfront,
+        RuleMode::Sequential,
+        &[&empty, &create, &found]
+    );
+    let (id, what) = ensure_with(&cf, wanted()).await.unwrap();
+    assert_eq!((id.as_str(), what.as_str()), ("MADE1", "created"));
+    assert_eq!(found.num_calls(), 1);
+}
+
+/// Issue 24 item 9: the account's 20 response headers policies are a quota, named with
+/// its fix, not a failure to retry.
+#[tokio::test]
+async fn the_policy_quota_is_named_with_its_fix() {
+    use aws_sdk_cloudfront::operation::create_response_headers_policy::CreateResponseHeadersPolicyError;
+    use aws_sdk_cloudfront::types::error::TooManyResponseHeadersPolicies;
+    let empty = mock!(Client::list_response_headers_policies).then_output(|| listing(vec![]));
+    let create = mock!(Client::create_response_headers_policy).then_error(|| {
+        CreateResponseHeadersPolicyError::TooManyResponseHeadersPolicies(
+            TooManyResponseHeadersPolicies::builder()
+                .message("You have reached the maximum number of response headers policies for this AWS account.")
+                .meta(
+                    aws_sdk_cloudfront::error::ErrorMetadata::builder()
+                        .code("TooManyResponseHeadersPolicies")
+                        .message("You have reached the maximum number of response headers policies for this AWS account.")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, &[&empty, &create]);
+    let err = ensure_with(&cf, wanted()).await.unwrap_err();
+    let report = err.report();
+    assert!(
+        report.contains("TooManyResponseHeadersPolicies")
+            && report.contains("20 per account")
+            && report.contains("Service Quotas")
+            && report.contains("waiting does not lift it"),
+        "{report}"
+    );
+    assert_eq!(create.num_calls(), 1);
+}

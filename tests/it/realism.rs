@@ -8,6 +8,8 @@
 
 use crate::common;
 
+mod accounts;
+
 use std::process::Output;
 
 use common::TestStack;
@@ -82,6 +84,39 @@ const RULES: &[(Rule, &str)] = &[
     (
         Rule::Route53DuplicateZones,
         "engine::two_public_zones_of_one_name_need_hosted_zone_id",
+    ),
+    // Issue 24, items 8-13 (accounts-b): tests in realism/accounts.rs.
+    (
+        Rule::Route53AliasBesideCname,
+        "accounts::a_cname_where_the_aliases_go_is_named_and_left",
+    ),
+    (
+        Rule::CloudFrontNameTaken,
+        "accounts::lost_creates_are_found_by_name",
+    ),
+    (
+        Rule::CloudFrontQuota,
+        "accounts::a_reached_quota_is_named_and_not_retried",
+    ),
+    (
+        Rule::AcmCertificateQuota,
+        "accounts::a_reached_quota_is_named_and_not_retried",
+    ),
+    (
+        Rule::LambdaEnvironmentSize,
+        "accounts::an_environment_over_4_kb_is_a_stack_file_error",
+    ),
+    (
+        Rule::S3ExpectedBucketOwner,
+        "accounts::a_bucket_of_another_account_is_never_used",
+    ),
+    (
+        Rule::CloudFrontHeaderValueLength,
+        "accounts::quotas_a_plausible_stack_meets",
+    ),
+    (
+        Rule::CloudFrontInvalidationsInProgress,
+        "accounts::quotas_a_plausible_stack_meets",
     ),
 ];
 
