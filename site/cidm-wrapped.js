@@ -250,13 +250,13 @@
     /** Resolves to this object once the latest initialise() has been applied. */
     ready: pending,
 
-    /** Merges `config` into `qgcidm.config` and applies it. */
+    /** Merges `config` into `qgcidm.config` and applies it; resolves (as `ready`) once applied. */
     initialise: function (config) {
       if (config) Object.keys(config).forEach(function (k) { qgcidm.config[k] = config[k]; });
       pending = pending.catch(function () {}).then(apply);
       qgcidm.ready = pending;
       pending.catch(function () {});
-      return qgcidm;
+      return pending;
     },
 
     /** CIDM Wrapped's second start-up call: initialise() already did the work; renders the widget again. */
