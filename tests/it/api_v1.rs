@@ -795,6 +795,18 @@ fn bad_api_and_scope_settings_name_their_field() {
             "[api.attribute_claims]\nsub = \"email\"",
             "api.attribute_claims.sub",
         ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = 30",
+            "api.signed_attributes_lifetime_seconds",
+        ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = -1",
+            "api.signed_attributes_lifetime_seconds",
+        ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = 7200",
+            "api.signed_attributes_lifetime_seconds",
+        ),
     ] {
         let err = colorid::config::parse(
             std::path::Path::new("stack.toml"),
