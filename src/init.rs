@@ -12,15 +12,22 @@ use crate::error::{Error, Result};
 /// The example stack, every field documented in place.
 const EXAMPLE_STACK: &str = include_str!("../stack.toml");
 
-/// The starter site: the example application and its client library.
-const SITE: [(&str, &str); 7] = [
-    ("index.html", include_str!("../site/index.html")),
-    ("color.js", include_str!("../site/color.js")),
-    ("colorid.js", include_str!("../site/colorid.js")),
-    ("callback.html", include_str!("../site/callback.html")),
-    ("callback.js", include_str!("../site/callback.js")),
-    ("style.css", include_str!("../site/style.css")),
-    ("404.html", include_str!("../site/404.html")),
+/// The starter site: the example application, its client library, the CIDM
+/// Wrapped layer, the favicon and the API's documentation page (the `link` of
+/// every API error points there). `starter_site_references_only_its_own_files`
+/// checks that every file a page or script references is in this list.
+pub const SITE: [(&str, &[u8]); 11] = [
+    ("index.html", include_bytes!("../site/index.html")),
+    ("color.js", include_bytes!("../site/color.js")),
+    ("colorid.js", include_bytes!("../site/colorid.js")),
+    ("cidm-wrapped.js", include_bytes!("../site/cidm-wrapped.js")),
+    ("callback.html", include_bytes!("../site/callback.html")),
+    ("callback.js", include_bytes!("../site/callback.js")),
+    ("style.css", include_bytes!("../site/style.css")),
+    ("404.html", include_bytes!("../site/404.html")),
+    ("color.png", include_bytes!("../site/color.png")),
+    ("docs/index.html", include_bytes!("../site/docs/index.html")),
+    ("docs/api.html", include_bytes!("../site/docs/api.html")),
 ];
 
 const GITIGNORE: &str = "# Secrets supplied from files (`{ file = \"...\" }` in stack.toml) stay out of git.\n*.secret\n*.pem\n# Function packages built from source.\n*.zip\n";
@@ -157,7 +164,7 @@ pub fn stack_text(values: &[Value]) -> String {
 }
 
 /// Writes `text` to `path` unless a file is there.
-fn write_new(path: &Path, text: &str, report: &mut InitReport) -> Result<()> {
+fn write_new(path: &Path, text: &[u8], report: &mut InitReport) -> Result<()> {
     let shown = path
         .strip_prefix(&report.dir)
         .unwrap_or(path)
@@ -169,7 +176,7 @@ fn write_new(path: &Path, text: &str, report: &mut InitReport) -> Result<()> {
         .open(path)
     {
         Ok(mut f) => {
-            f.write_all(text.as_bytes())
+            f.write_all(text)
                 .map_err(|e| Error::io(format!("write {}", path.display()), e))?;
             report.written.push(shown);
         }
@@ -190,11 +197,20 @@ pub fn init(dir: &Path, answers: &Answers) -> Result<InitReport> {
         dir: dir.to_path_buf(),
         ..Default::default()
     };
-    write_new(&dir.join("stack.toml"), &stack_text(&values), &mut report)?;
+    write_new(
+        &dir.join("stack.toml"),
+        stack_text(&values).as_bytes(),
+        &mut report,
+    )?;
     for (file, text) in SITE {
-        write_new(&dir.join("site").join(file), text, &mut report)?;
+        let path = dir.join("site").join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("create {}", parent.display()), e))?;
+        }
+        write_new(&path, text, &mut report)?;
     }
-    write_new(&dir.join(".gitignore"), GITIGNORE, &mut report)?;
+    write_new(&dir.join(".gitignore"), GITIGNORE.as_bytes(), &mut report)?;
     Ok(report)
 }
 

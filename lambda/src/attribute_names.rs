@@ -14,6 +14,22 @@ pub const ENV: &str = "COLORID_ATTRIBUTE_CLAIMS";
 /// Names the CIDM guide uses beyond [`CLAIMS`], with their claims.
 const GUIDE_NAMES: &[(&str, &str)] = &[("FirstName", "given_name")];
 
+/// Names the CIDM guide lists that no standard OpenID Connect claim carries:
+/// known (a request for them is valid) but without a value until the stack's
+/// `[api.attribute_claims]` maps them, so pages written for the guide run.
+const GUIDE_UNMAPPED: &[&str] = &[
+    "QID",
+    "AustralianBusinessNumber",
+    "SamlSubjectId",
+    "VANguardCredentialType",
+    "AUSkeyCommonName",
+    "AUSkeyEmailAddress",
+    "AUSkeyGivenNames",
+    "AUSkeySBRPersonId",
+    "AUSkeyStaleCRLMinutes",
+    "AUSkeySurname",
+];
+
 /// Names that can never be configured: the pseudo-attributes and the claims
 /// a signed-attributes JWT carries itself.
 const RESERVED: &[&str] = &[
@@ -62,6 +78,11 @@ impl Default for AttributeNames {
             .iter()
             .chain(GUIDE_NAMES)
             .map(|(n, c)| (n.to_string(), c.to_string()))
+            .chain(
+                GUIDE_UNMAPPED
+                    .iter()
+                    .map(|n| (n.to_string(), String::new())),
+            )
             .collect();
         Self { table }
     }
@@ -89,6 +110,12 @@ impl AttributeNames {
             .get(name)
             .map(String::as_str)
             .filter(|c| !c.is_empty())
+    }
+
+    /// Whether `name` is in the table, with a claim or without (or is `Level`):
+    /// a request for any other name is invalid.
+    pub fn is_known(&self, name: &str) -> bool {
+        name == LEVEL || self.table.contains_key(name)
     }
 
     /// Whether `name` is an attribute with a claim (or `Level`).
@@ -132,6 +159,7 @@ mod tests {
         assert_eq!(n.claim_of("GivenName"), Some("given_name"));
         assert_eq!(n.claim_of("DateOfBirth"), Some("birthdate"));
         assert_eq!(n.claim_of("QID"), None);
+        assert!(n.is_known("QID") && n.is_known("Level") && !n.is_known("Qid"));
         let o = BTreeMap::from([
             ("QID".to_string(), "qid".to_string()),
             ("Nickname".to_string(), String::new()),

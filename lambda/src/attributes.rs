@@ -153,8 +153,9 @@ pub fn validate(req: &[Requested]) -> Result<Vec<Option<Formula>>, Vec<Validatio
 }
 
 /// [`validate`] over a stack's name table; with `unknown_fails` false (the
-/// `/api/v1` API) a well-formed name without a claim is not a failure: it
-/// simply has no value.
+/// `/api/v1` API) a name of the table without a claim is not a failure (it
+/// simply has no value), but a name outside the table is, with the name itself
+/// as the failure's `property`.
 pub fn validate_with(
     req: &[Requested],
     names: &AttributeNames,
@@ -184,6 +185,15 @@ pub fn validate_with(
                     && r.name != LEVEL
                 {
                     fail(".name", p);
+                } else if !unknown_fails && !names.is_known(&r.name) {
+                    // The definition's "invalid Attributes": the property is the name itself.
+                    failures.push(ValidationFailure {
+                        property: r.name.clone(),
+                        failure_reason: format!(
+                            "unknown attribute name '{}' (attributes[{i}]): not in the stack's attribute table",
+                            r.name
+                        ),
+                    });
                 }
                 formulas.push(None);
             }

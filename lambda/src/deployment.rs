@@ -43,6 +43,8 @@ pub mod env {
     pub const CUSTOMER_SHARED: &str = "COLORID_CUSTOMER_SHARED";
     /// Origins besides the site's own that may call the API (comma-separated).
     pub const ALLOWED_ORIGINS: &str = "COLORID_ALLOWED_ORIGINS";
+    /// How long signed attribute sets stay valid, in seconds.
+    pub const SIGNED_LIFETIME_SECONDS: &str = "COLORID_SIGNED_LIFETIME_SECONDS";
 
     /// Every variable production mode reads, kept by the settings cache for each reload.
     pub const ALL: &[&str] = &[
@@ -61,6 +63,7 @@ pub mod env {
         ATTRIBUTE_CLAIMS,
         CUSTOMER_SHARED,
         ALLOWED_ORIGINS,
+        SIGNED_LIFETIME_SECONDS,
     ];
 }
 
@@ -78,6 +81,7 @@ pub struct Plain {
     pub attribute_claims: BTreeMap<String, String>,
     pub customer_shared: String,
     pub allowed_origins: Vec<String>,
+    pub signed_lifetime_seconds: u64,
 }
 
 impl Default for Plain {
@@ -91,6 +95,7 @@ impl Default for Plain {
             attribute_claims: BTreeMap::new(),
             customer_shared: DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
+            signed_lifetime_seconds: crate::signing::LIFETIME_SECONDS,
         }
     }
 }
@@ -133,6 +138,12 @@ impl Plain {
         if !self.allowed_origins.is_empty() {
             out.insert(env::ALLOWED_ORIGINS.into(), self.allowed_origins.join(","));
         }
+        if self.signed_lifetime_seconds != crate::signing::LIFETIME_SECONDS {
+            out.insert(
+                env::SIGNED_LIFETIME_SECONDS.into(),
+                self.signed_lifetime_seconds.to_string(),
+            );
+        }
         if !self.attribute_claims.is_empty() {
             out.insert(
                 env::ATTRIBUTE_CLAIMS.into(),
@@ -174,6 +185,16 @@ impl Plain {
         if let Some(v) = env(env::ALLOWED_ORIGINS) {
             p.allowed_origins = list(&v);
         }
+        if let Some(v) = set(env::SIGNED_LIFETIME_SECONDS) {
+            p.signed_lifetime_seconds = v
+                .parse()
+                .ok()
+                .filter(|s| crate::signing::LIFETIME_RANGE.contains(s))
+                .ok_or(ConfigError::InvalidEnv {
+                    name: env::SIGNED_LIFETIME_SECONDS,
+                    reason: "a whole number of seconds from 60 to 3600".into(),
+                })?;
+        }
         Ok(p)
     }
 
@@ -193,6 +214,7 @@ impl Plain {
             })?;
         settings.customer_shared = self.customer_shared.clone();
         settings.allowed_origins = self.allowed_origins.clone();
+        settings.signed_lifetime_seconds = self.signed_lifetime_seconds;
         Ok(())
     }
 }
@@ -278,6 +300,7 @@ mod tests {
                 attribute_claims: BTreeMap::from([("Email".into(), "email".into())]),
                 customer_shared: "ALWAYS".into(),
                 allowed_origins: vec!["https://app.example.com".into()],
+                signed_lifetime_seconds: 120,
                 ..Plain::default()
             },
         };

@@ -87,7 +87,8 @@ impl Ready {
             jwks,
         );
         let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
-            .map_err(|e| invalid("signing_key", &e))?;
+            .map_err(|e| invalid("signing_key", &e))?
+            .with_lifetime(settings.signed_lifetime_seconds);
         let required_level = settings.required_level.as_deref().and_then(Level::parse);
         Ok(Ready {
             settings,
@@ -199,7 +200,12 @@ impl App {
         if !handlers::is_route(&route) {
             route = "other".into();
         }
-        let (resp, reason) = match self.ready().await {
+        let api_v1 = req.uri().path().starts_with(v1::PREFIX);
+        let ready = self.ready().await;
+        let site_url = ready
+            .as_ref()
+            .map_or_else(String::new, |r| r.settings.site_url.clone());
+        let (resp, reason) = match ready {
             None => (
                 response::error(
                     503,
@@ -214,6 +220,12 @@ impl App {
                     .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
                 handlers::route(&ready, req, today).await
             }
+        };
+        // Every error /api/v1 sends has the definition's Error shape.
+        let resp = if api_v1 {
+            v1::shape::conform(resp, &site_url)
+        } else {
+            resp
         };
         tracing::info!(
             method = %method,

@@ -42,7 +42,7 @@ impl AttributesRequest {
             match k {
                 "authoritative_attributes" => lists.push((Pedigree::Authoritative, v)),
                 "self_asserted_attributes" => lists.push((Pedigree::SelfAsserted, v)),
-                "sign" => signed = v == "true" || v == "1",
+                "sign" => signed = matches!(v.as_str(), "true" | "True" | "1"),
                 "audience" => out.audience = Some(v),
                 "nonce" => out.nonce = Some(v),
                 _ => {}

@@ -53,6 +53,8 @@ pub struct Settings {
     pub customer_shared: String,
     /// Origins besides `site_url`'s that browsers may call the API from.
     pub allowed_origins: Vec<String>,
+    /// How long a signed attribute set (`signed_attributes`) stays valid, in seconds.
+    pub signed_lifetime_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -129,6 +131,7 @@ impl Settings {
             attribute_names: AttributeNames::default(),
             customer_shared: crate::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
+            signed_lifetime_seconds: crate::signing::LIFETIME_SECONDS,
         }
     }
 
@@ -162,6 +165,9 @@ impl Settings {
         }
         if self.level_map.values().any(|v| Level::parse(v).is_none()) {
             return invalid("level_map", "values must be AAL1, AAL2 or AAL3");
+        }
+        if !crate::signing::LIFETIME_RANGE.contains(&self.signed_lifetime_seconds) {
+            return invalid("signed_lifetime_seconds", "from 60 to 3600 seconds");
         }
         if !SHARING_PREFERENCES.contains(&self.customer_shared.as_str()) {
             return invalid("customer_shared", "must be ALWAYS or NOT_ALWAYS");

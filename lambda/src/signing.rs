@@ -12,8 +12,11 @@ use crate::token::{ATTRIBUTES_TYP, MAX_TOKEN_BYTES, Reason, now, parse_header_wi
 
 /// The `aud` of signed attributes when the request named no audience.
 pub const AUDIENCE: &str = "colorid-attributes";
-/// How long signed attributes stay valid, in seconds.
+/// How long signed attributes stay valid, in seconds, unless the stack's
+/// `[api] signed_attributes_lifetime_seconds` says otherwise.
 pub const LIFETIME_SECONDS: u64 = 600;
+/// The shortest and longest lifetime a stack may set, in seconds.
+pub const LIFETIME_RANGE: std::ops::RangeInclusive<u64> = 60..=3600;
 
 /// The claims of a signed-attributes JWT.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +68,7 @@ pub struct Signer {
     decoding: DecodingKey,
     kid: String,
     issuer: String,
+    lifetime: u64,
 }
 
 /// Why the signing key is unusable.
@@ -148,7 +152,14 @@ impl Signer {
             decoding,
             kid,
             issuer: issuer.to_string(),
+            lifetime: LIFETIME_SECONDS,
         })
+    }
+
+    /// The same signer with signed sets valid for `seconds` from `iat`.
+    pub fn with_lifetime(mut self, seconds: u64) -> Self {
+        self.lifetime = seconds;
+        self
     }
 
     /// The key id (RFC 7638 thumbprint of the public key).
@@ -157,7 +168,7 @@ impl Signer {
     }
 
     /// Signs `attributes` for user `sub` with the default audience and no
-    /// nonce, valid for ten minutes from `iat`.
+    /// nonce, valid for the signer's lifetime from `iat`.
     pub fn sign(&self, sub: &str, attributes: Vec<Value>, iat: u64) -> Result<String, KeyError> {
         self.sign_statement(
             Statement {
@@ -169,7 +180,7 @@ impl Signer {
         )
     }
 
-    /// Signs a statement, valid for ten minutes from `iat`.
+    /// Signs a statement, valid for the signer's lifetime from `iat`.
     pub fn sign_statement(&self, st: Statement, iat: u64) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(ATTRIBUTES_TYP.into());
@@ -179,7 +190,7 @@ impl Signer {
             aud: st.audience.unwrap_or_else(|| AUDIENCE.into()),
             sub: st.sub,
             iat,
-            exp: iat + LIFETIME_SECONDS,
+            exp: iat + self.lifetime,
             nonce: st.nonce,
             attributes: st.attributes,
             formulas: st.formulas,

@@ -20,6 +20,8 @@ pub struct Api {
     pub allowed_origins: Vec<String>,
     /// Attribute name → claim overrides (`""`: the name has no value).
     pub attribute_claims: BTreeMap<String, String>,
+    /// How long a signed attribute set stays valid, in seconds (60 to 3600; default 600).
+    pub signed_attributes_lifetime_seconds: u64,
 }
 
 impl Default for Api {
@@ -28,6 +30,7 @@ impl Default for Api {
             customer_shared: colorid_lambda::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
             attribute_claims: BTreeMap::new(),
+            signed_attributes_lifetime_seconds: colorid_lambda::signing::LIFETIME_SECONDS,
         }
     }
 }
@@ -40,6 +43,7 @@ pub(super) struct RawApi {
     allowed_origins: Vec<Spanned<String>>,
     #[serde(default)]
     attribute_claims: BTreeMap<String, Spanned<String>>,
+    signed_attributes_lifetime_seconds: Option<Spanned<i64>>,
 }
 
 /// Whether `s` is `scheme://host[:port]` with nothing after.
@@ -93,6 +97,21 @@ impl Validator<'_> {
                 );
             }
             api.attribute_claims.insert(name.clone(), c.clone());
+        }
+        if let Some(l) = &raw.signed_attributes_lifetime_seconds {
+            let range = colorid_lambda::signing::LIFETIME_RANGE;
+            match u64::try_from(*l.get_ref())
+                .ok()
+                .filter(|s| range.contains(s))
+            {
+                Some(s) => api.signed_attributes_lifetime_seconds = s,
+                None => self.push(
+                    &l.span(),
+                    "api.signed_attributes_lifetime_seconds",
+                    format!("{} is out of range", l.get_ref()),
+                    "give a whole number of seconds from 60 to 3600 (default 600)",
+                ),
+            }
         }
         api
     }

@@ -55,6 +55,7 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
         attribute_claims: stack.api.attribute_claims.clone(),
         customer_shared: stack.api.customer_shared.clone(),
         allowed_origins: stack.api.allowed_origins.clone(),
+        signed_lifetime_seconds: stack.api.signed_attributes_lifetime_seconds,
     }
 }
 

@@ -590,6 +590,109 @@ async fn the_openapi_document_describes_what_the_code_sends() {
     );
 }
 
+/// Runs the pinned validator (requirements.txt) over `doc` as `schema` ("2.0", "3.1").
+fn validate_with_pinned_validator(doc: &Value, schema: &str) {
+    let validator =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/openapi-spec-validator");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = std::process::Command::new(&validator)
+        .args(["--schema", schema])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", validator.display()));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_swagger_2_document_validates_and_describes_the_same_api() {
+    let dev = start("signed_attributes_lifetime_seconds = 120").await;
+    let (status, doc) = dev.get("/api/v1/swagger.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["swagger"], json!("2.0"));
+    assert_eq!(doc["basePath"], json!("/api/v1"));
+    assert_eq!(
+        format!(
+            "{}://{}",
+            doc["schemes"][0].as_str().unwrap(),
+            doc["host"].as_str().unwrap()
+        ),
+        dev.origin
+    );
+    let (_, openapi) = dev.get("/api/v1/openapi.json", None).await;
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&doc["paths"]), keys(&openapi["paths"]));
+    assert!(doc["paths"]["/swagger.json"]["get"].is_object());
+    assert_eq!(
+        keys(&doc["definitions"]),
+        keys(&openapi["components"]["schemas"])
+    );
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        assert_eq!(keys(&doc["paths"][path]), keys(item), "{path}");
+    }
+    // The stack's lifetime of the signed set is documented in both.
+    for d in [&doc["definitions"], &openapi["components"]["schemas"]] {
+        let text =
+            d["CustomerAttributesResponse"]["properties"]["signed_attributes"]["description"]
+                .as_str()
+                .unwrap();
+        assert!(text.contains("120 seconds"), "{text}");
+    }
+    // Every operation documents the error statuses the function sends.
+    let get = &doc["paths"]["/customer_attributes"]["get"]["responses"];
+    for status in ["400", "401", "404", "405", "421", "503"] {
+        assert!(get[status]["schema"]["$ref"].is_string(), "{status}: {get}");
+    }
+    validate_with_pinned_validator(&doc, "2.0");
+    // The signed set lives as long as the stack says.
+    let bob = dev.token("bob").await;
+    let (_, attrs) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Email&sign=True",
+            Some(&bob),
+        )
+        .await;
+    let p = payload(attrs["signed_attributes"].as_str().unwrap());
+    assert_eq!(p["exp"].as_u64().unwrap() - p["iat"].as_u64().unwrap(), 120);
+}
+
+#[tokio::test]
+async fn through_the_edge_unknown_names_and_bad_sign_are_400_naming_them() {
+    let dev = start("").await;
+    let bob = dev.token("bob").await;
+    let (status, body) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Email,Qidd",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["validation_failures"][0]["property"], json!("Qidd"));
+    let (status, body) = dev
+        .get(
+            "/api/v1/customer_attributes?self_asserted_attributes=Email&sign=yes",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["validation_failures"][0]["property"], json!("sign"));
+    let (status, body) = dev.get("/api/v1/no_such_route", None).await;
+    assert_eq!(status, 404);
+    for field in ["code", "message", "description", "link"] {
+        assert!(body[field].is_string(), "{field}: {body}");
+    }
+    assert_eq!(
+        body["link"],
+        json!(format!("{}/docs/api.html#errors", dev.origin))
+    );
+}
+
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -691,6 +794,18 @@ fn bad_api_and_scope_settings_name_their_field() {
         (
             "[api.attribute_claims]\nsub = \"email\"",
             "api.attribute_claims.sub",
+        ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = 30",
+            "api.signed_attributes_lifetime_seconds",
+        ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = -1",
+            "api.signed_attributes_lifetime_seconds",
+        ),
+        (
+            "[api]\nsigned_attributes_lifetime_seconds = 7200",
+            "api.signed_attributes_lifetime_seconds",
         ),
     ] {
         let err = colorid::config::parse(

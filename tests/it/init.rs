@@ -265,3 +265,88 @@ fn on_a_terminal_an_empty_domain_answer_leaves_the_domain_out() {
         "{stack}"
     );
 }
+
+/// The site paths a starter file names: quoted absolute paths with a file
+/// extension (`href="/style.css"`, `import ... from '/colorid.js'`,
+/// `'/callback.html'`), and `url(/...)` in CSS.
+fn referenced_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for quote in ['"', '\'', '('] {
+        let close = if quote == '(' { ')' } else { quote };
+        for (i, _) in text.match_indices(quote) {
+            let rest = &text[i + 1..];
+            let Some(end) = rest.find(close) else {
+                continue;
+            };
+            let candidate = rest[..end].trim_matches(['"', '\'']);
+            let path = candidate.split(['?', '#']).next().unwrap_or_default();
+            let last = path.rsplit('/').next().unwrap_or_default();
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && last.contains('.')
+                && !path.contains([' ', '$', '{', '+'])
+            {
+                out.push(path.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_file_the_starter_site_references_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("refs");
+    ok(&["init", dir.to_str().unwrap()]);
+    let site = dir.join("site");
+    // What colorid serves itself, not files of the site: the generated config and the function.
+    let generated = |p: &str| p == "/config.json" || p.starts_with("/api/");
+    let mut checked = Vec::new();
+    let mut files = vec![site.clone()];
+    while let Some(d) = files.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue; // the favicon
+            };
+            for r in referenced_paths(&text) {
+                if generated(&r) {
+                    continue;
+                }
+                let target = site.join(r.trim_start_matches('/'));
+                assert!(
+                    target.is_file(),
+                    "{} references {r}, which `colorid init` did not write",
+                    path.display()
+                );
+                checked.push(r);
+            }
+        }
+    }
+    // The function's error links, and cidm-wrapped.js's import of colorid.js (beside it).
+    for r in [colorid_lambda::v1::shape::DOCS_PATH, "/colorid.js"] {
+        assert!(site.join(r.trim_start_matches('/')).is_file(), "{r}");
+        checked.push(r.to_string());
+    }
+    for needed in [
+        "/color.png",
+        "/style.css",
+        "/colorid.js",
+        "/color.js",
+        "/callback.js",
+        "/callback.html",
+        "/docs/api.html",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == needed),
+            "{needed} was found as a reference: {checked:?}"
+        );
+    }
+    assert!(site.join("cidm-wrapped.js").is_file());
+    let wrapped = std::fs::read_to_string(site.join("cidm-wrapped.js")).unwrap();
+    assert!(wrapped.contains("new URL('colorid.js', here)"));
+}

@@ -6,6 +6,7 @@
 pub mod openapi;
 mod request;
 pub mod shape;
+pub mod swagger;
 
 use lambda_http::Request;
 use serde::Deserialize;
@@ -30,12 +31,16 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/verify_customer_attributes",
     "/api/v1/customer_shared",
     "/api/v1/openapi.json",
+    "/api/v1/swagger.json",
 ];
 
 /// The methods a route answers.
 pub fn methods_of(path: &str) -> Option<&'static str> {
     match path {
-        "/api/v1/health" | "/api/v1/customer_shared" | "/api/v1/openapi.json" => Some("GET"),
+        "/api/v1/health"
+        | "/api/v1/customer_shared"
+        | "/api/v1/openapi.json"
+        | "/api/v1/swagger.json" => Some("GET"),
         "/api/v1/customer_attributes" => Some("GET, POST"),
         "/api/v1/verify_customer_attributes" => Some("POST"),
         _ => None,
@@ -50,6 +55,10 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
         ("/api/v1/health", "GET") => done(response::json(200, &json!({"status": "ok"})), "-"),
         ("/api/v1/openapi.json", "GET") => done(
             response::json(200, &openapi::document(&ready.settings)),
+            "-",
+        ),
+        ("/api/v1/swagger.json", "GET") => done(
+            response::json(200, &swagger::document(&ready.settings)),
             "-",
         ),
         ("/api/v1/customer_shared", "GET") => customer_shared(ready, &req).await,
@@ -107,7 +116,7 @@ async fn customer_attributes(ready: &Ready, req: &Request, today: Date) -> Outco
     } else {
         match request::from_query(&query(req)) {
             Ok(r) => r,
-            Err(f) => return invalid(ready, "the attributes parameter is not valid", &[f]),
+            Err(f) => return invalid(ready, "the query is not valid", &[f]),
         }
     };
     let names = &ready.settings.attribute_names;

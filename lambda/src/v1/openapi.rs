@@ -47,6 +47,25 @@ fn attributes_responses() -> Value {
     })
 }
 
+/// The statuses every route may answer besides its own, each with an `Error` body.
+fn common_errors() -> [(&'static str, Value); 4] {
+    [
+        ("404", json_response("No such route", "Error")),
+        (
+            "405",
+            json_response("Method not allowed (see Allow)", "Error"),
+        ),
+        ("421", json_response("Not sent through the site", "Error")),
+        (
+            "503",
+            json_response(
+                "Not configured, or the identity provider's keys unavailable",
+                "Error",
+            ),
+        ),
+    ]
+}
+
 fn schemas(settings: &Settings) -> Value {
     let names: Vec<&String> = settings.attribute_names.table().keys().collect();
     json!({
@@ -83,7 +102,9 @@ fn schemas(settings: &Settings) -> Value {
         "CustomerAttributesResponse": {"type": "object", "required": ["attributes"],
             "properties": {
                 "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
-                "signed_attributes": {"type": "string", "description": "ES256 JWT with each signed attribute as a top-level claim"}
+                "signed_attributes": {"type": "string", "description": format!(
+                    "ES256 JWT with each signed attribute as a top-level claim; valid for {} seconds from its iat (the stack's [api] signed_attributes_lifetime_seconds)",
+                    settings.signed_lifetime_seconds)}
             }},
         "VerifyAttributesRequest": {"type": "object", "required": ["signed_attributes"],
             "properties": {
@@ -123,6 +144,24 @@ fn schemas(settings: &Settings) -> Value {
 
 /// The OpenAPI 3.1 document of `/api/v1` for this stack.
 pub fn document(settings: &Settings) -> Value {
+    let mut doc = paths_and_schemas(settings);
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|m| m.values_mut())
+        {
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                for (status, r) in common_errors() {
+                    responses.entry(status).or_insert(r);
+                }
+            }
+        }
+    }
+    doc
+}
+
+fn paths_and_schemas(settings: &Settings) -> Value {
     let server = format!("{}/api/v1", settings.site_url.trim_end_matches('/'));
     let query = |name: &str, description: &str| {
         json!({"name": name, "in": "query", "required": false,
@@ -158,7 +197,7 @@ pub fn document(settings: &Settings) -> Value {
                     "parameters": [
                         query("authoritative_attributes", "Comma-separated names required at AUTHORITATIVE pedigree"),
                         query("self_asserted_attributes", "Comma-separated names required at least at SELF_ASSERTED pedigree"),
-                        query("sign", "true: sign every listed attribute"),
+                        query("sign", "true or false (also True/False, 1/0): sign every listed attribute; any other value is a 400"),
                         query("attributes", "A CustomerAttributesRequest as URL-encoded JSON"),
                         query("audience", "The aud of the signed attributes"),
                         query("nonce", "Copied into the signed attributes")
@@ -191,6 +230,10 @@ pub fn document(settings: &Settings) -> Value {
             "/openapi.json": {
                 "get": {"summary": "This document", "security": [], "responses": {
                     "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+            },
+            "/swagger.json": {
+                "get": {"summary": "This description in Swagger 2.0", "security": [], "responses": {
+                    "200": {"description": "Swagger 2.0", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             }
         },
         "components": {

@@ -13,10 +13,25 @@ pub fn from_json(body: &[u8]) -> Result<AttributesRequest, String> {
     serde_json::from_str(&without_trailing_commas(text)).map_err(|e| e.to_string())
 }
 
+/// The forms `sign` takes: what clients send for a boolean.
+pub const SIGN_FORMS: [&str; 6] = ["true", "false", "True", "False", "1", "0"];
+
 /// Reads a GET query: `attributes` (the POST body as JSON), then
 /// `authoritative_attributes` and `self_asserted_attributes`, `sign`,
 /// `audience` and `nonce`, as `/api/attributes` reads them.
 pub fn from_query(query: &str) -> Result<AttributesRequest, ValidationFailure> {
+    if let Some(bad) = query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        (k == "sign" && !SIGN_FORMS.contains(&v.as_str())).then_some(v)
+    }) {
+        return Err(ValidationFailure {
+            property: "sign".into(),
+            failure_reason: format!(
+                "{bad:?} is not a boolean: use true or false (True/False and 1/0 are accepted too)"
+            ),
+        });
+    }
     let mut out = AttributesRequest::from_query(query);
     let json = query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
@@ -104,5 +119,24 @@ mod tests {
         );
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("%41b"), "Ab");
+    }
+
+    #[test]
+    fn sign_takes_the_boolean_forms_and_refuses_others() {
+        for (form, signed) in [
+            ("true", true),
+            ("True", true),
+            ("1", true),
+            ("false", false),
+            ("False", false),
+            ("0", false),
+        ] {
+            let r = from_query(&format!("self_asserted_attributes=Email&sign={form}")).unwrap();
+            assert_eq!(r.attributes[0].definition.signed, signed, "{form}");
+        }
+        for bad in ["yes", "TRUE", "", "2", "on"] {
+            let f = from_query(&format!("self_asserted_attributes=Email&sign={bad}")).unwrap_err();
+            assert_eq!(f.property, "sign", "{bad}");
+        }
     }
 }

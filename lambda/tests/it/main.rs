@@ -11,3 +11,4 @@ mod jwks_refresh;
 mod reload;
 mod signed_attributes;
 mod tokens;
+mod v1_strict;
