@@ -91,7 +91,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
         "--hosted-zone",
         &zone,
         "--issuer",
-        "https://issuer.example.com/",
+        common::issuer::shared(),
         "--client-id",
         "shop-client",
     ]);
