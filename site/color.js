@@ -53,7 +53,7 @@ async function showSignedIn(user) {
     if (e.code === 'insufficient_assurance') {
       $('required-level').textContent = e.body.required;
       $('current-level').textContent = user.acr || 'unknown';
-      $('step-up-button').onclick = () => colorid.login({ acrValues: e.body.required });
+      $('step-up-button').onclick = () => colorid.stepUp(e.body.required);
       show('step-up');
       return;
     }

@@ -41,7 +41,7 @@ function emit(type, detail) {
   events.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
-/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, redirectPath,
+/** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, stepUpAcrValues, redirectPath,
  * scopes = ["openid", "profile", "email"]}; ["openid"] alone is an anonymous sign-in. */
 export async function init(cfg) {
   if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
@@ -225,6 +225,18 @@ export async function login({ acrValues, returnTo, prompt } = {}) {
   location.assign(d.authorization_endpoint + '?' + params);
 }
 
+/** The `acr_values` that ask the provider for assurance `level`: its own values from
+ * `stepUpAcrValues` (config.json: `[identity.level_map]` read backwards), else the level's name. */
+export function acrValuesFor(level) {
+  const mapped = config.stepUpAcrValues && Object.hasOwn(config.stepUpAcrValues, level) ? config.stepUpAcrValues[level] : null;
+  return mapped || level;
+}
+
+/** Signs in again at assurance `level` (default: `requiredLevel`), asking the provider in its own terms. */
+export async function stepUp(level = config.requiredLevel, { returnTo } = {}) {
+  return login({ acrValues: acrValuesFor(level || 'AAL2'), returnTo });
+}
+
 /** Decodes a JWT's payload without checking it (the function checks the signature). */
 export function decodePayload(jwt) {
   const part = String(jwt).split('.')[1];
@@ -387,9 +399,27 @@ export function sessionExpired() {
   expire();
 }
 
-/** Clears every `colorid_` key, then ends the provider's session when it offers an end_session_endpoint. */
+/** Revokes the refresh token (RFC 7009) when the provider has a revocation_endpoint; never throws. */
+async function revokeRefreshToken(d, refreshToken) {
+  if (!refreshToken || !d || !d.revocation_endpoint) return;
+  try {
+    const resp = await fetch(d.revocation_endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: config.clientId }),
+    });
+    log('refresh token revoked:', resp.status);
+  } catch (e) {
+    // Signing out goes on: the local session is gone either way.
+    log('revocation failed:', e.message);
+  }
+}
+
+/** Clears every `colorid_` key, revokes the refresh token at the provider's revocation_endpoint (RFC 7009)
+ * when there is one, then ends the provider's session when it offers an end_session_endpoint. */
 export async function logout() {
   const idToken = sessionStorage.getItem(KEY.token);
+  const refreshToken = sessionStorage.getItem(KEY.refresh);
   log('signing out');
   clearSession();
   profile.attributes = [];
@@ -400,6 +430,7 @@ export async function logout() {
   } catch {
     // The local session is gone either way.
   }
+  await revokeRefreshToken(d, refreshToken);
   if (d && d.end_session_endpoint) {
     const params = new URLSearchParams({ client_id: config.clientId, post_logout_redirect_uri: location.origin + '/' });
     if (idToken) params.set('id_token_hint', idToken);

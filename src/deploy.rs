@@ -18,7 +18,7 @@ use crate::stack::{
 };
 
 /// How `up` runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct UpOptions {
     /// The longest to wait for the certificate.
     pub max_wait: Duration,
@@ -26,6 +26,9 @@ pub struct UpOptions {
     pub function_zip: Option<std::path::PathBuf>,
     /// Secrets to replace with new generated values.
     pub rotate_secrets: Vec<SecretName>,
+    /// The provider's discovery document, read before any change: the CSP
+    /// allows fetches to its endpoints' origins.
+    pub provider: crate::discovery::Provider,
 }
 
 /// What `up` left in place.
@@ -122,8 +125,12 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         Ok((role, secrets, name, url))
     };
     // The edge's own pieces: the response headers policy and the viewer-request function.
-    let edge =
-        async { tokio::try_join!(headers_policy::ensure(ctx), viewer_function::ensure(ctx)) };
+    let edge = async {
+        tokio::try_join!(
+            headers_policy::ensure(ctx, &options.provider.connect_src),
+            viewer_function::ensure(ctx)
+        )
+    };
     let certificate = async {
         if ctx.stack.has_certificate() {
             certificate::ensure(ctx, zone_id(), options.max_wait)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod delete_objects;
 pub mod deploy;
 pub mod dev;
+pub mod discovery;
 pub mod edge;
 pub mod error;
 pub mod guards;

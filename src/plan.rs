@@ -25,9 +25,14 @@ fn gone(field: &str, old: &str) -> Change {
     }
 }
 
-/// Surveys the account and says what `up` would do. The function's code is
-/// compared only when `function_zip` is given (otherwise `up` builds it).
-pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>> {
+/// Surveys the account and says what `up` would do, for the provider whose
+/// discovery document `provider` is. The function's code is compared only
+/// when `function_zip` is given (otherwise `up` builds it).
+pub async fn plan(
+    ctx: &Ctx,
+    function_zip: Option<&Path>,
+    provider: &crate::discovery::Provider,
+) -> Result<Vec<Planned>> {
     let code = function_zip.map(code::from_file).transpose()?;
     let mut out = Vec::new();
     let mut push = |resource: &str, name: &str, change: Change| {
@@ -139,10 +144,16 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
     );
 
     let cf = ctx.aws.cloudfront();
+    let wanted_policy = headers_policy::wanted_config(&ctx.names, &provider.connect_src)?;
     let headers_policy_id = if ctx.aws.is_local() {
+        push(
+            "headers policy",
+            wanted_policy.name(),
+            headers_policy::plan_local(state.content_security_policy.as_deref(), &wanted_policy),
+        );
         distribution::SECURITY_HEADERS.to_string()
     } else {
-        let wanted = headers_policy::wanted_config(&ctx.names, &ctx.stack.identity.issuer)?;
+        let wanted = wanted_policy;
         let found = headers_policy::find(&cf, wanted.name()).await?;
         push(
             "headers policy",

@@ -1,6 +1,8 @@
 //! Publishing the site from the stack: the generated `config.json` the page
 //! reads, and the publish target (the stack's bucket and distribution).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -27,6 +29,44 @@ pub struct SiteConfig {
     pub scopes: Vec<String>,
     /// Start the sign-in when a visitor arrives without a session.
     pub sign_in_on_load: bool,
+    /// For each assurance level, the `acr_values` a step-up sends the provider:
+    /// its own values for that level (`[identity.level_map]` read backwards).
+    /// A level missing here is sent by its name (`AAL2`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub step_up_acr_values: BTreeMap<String, String>,
+}
+
+/// The levels colorid knows, lowest first.
+const LEVELS: [&str; 3] = ["AAL1", "AAL2", "AAL3"];
+
+/// `[identity.level_map]` read backwards: for each level some provider value
+/// maps to, those values (space-separated, as `acr_values` takes them), the
+/// level's own first, then those of the higher levels, which satisfy it too.
+/// Only when the level comes from `acr`: `acr_values` asks for an `acr`, and
+/// a map of another claim's values (`amr`) says nothing about it.
+pub fn step_up_acr_values(identity: &crate::config::Identity) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if identity.level_claim != "acr" {
+        return out;
+    }
+    let rank = |level: &str| LEVELS.iter().position(|l| l.eq_ignore_ascii_case(level));
+    for (i, level) in LEVELS.iter().enumerate() {
+        let values: Vec<&str> = (i..LEVELS.len())
+            .flat_map(|at| {
+                identity
+                    .level_map
+                    .iter()
+                    .filter(move |(value, mapped)| {
+                        rank(mapped) == Some(at) && !value.contains(char::is_whitespace)
+                    })
+                    .map(|(value, _)| value.as_str())
+            })
+            .collect();
+        if identity.level_map.values().any(|m| rank(m) == Some(i)) {
+            out.insert(level.to_string(), values.join(" "));
+        }
+    }
+    out
 }
 
 impl SiteConfig {
@@ -41,6 +81,7 @@ impl SiteConfig {
             test_identity_provider: false,
             scopes: stack.identity.scopes.clone(),
             sign_in_on_load: stack.identity.sign_in_on_load,
+            step_up_acr_values: step_up_acr_values(&stack.identity),
         }
     }
 
@@ -98,4 +139,46 @@ pub async fn publish_to(
     publish::publish(&target, &ctx.stack.publish, options, &on_event)
         .await
         .map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The identity of a stack with `level_claim` and `map` as its `[identity.level_map]`.
+    fn identity(level_claim: &str, map: &[(&str, &str)]) -> crate::config::Identity {
+        let lines: String = map
+            .iter()
+            .map(|(k, v)| format!("\"{k}\" = \"{v}\"\n"))
+            .collect();
+        let text = format!(
+            "name = \"s\"\nregion = \"eu-west-1\"\n[identity]\nissuer = \"https://id.example/\"\n\
+             client_id = \"c\"\nlevel_claim = \"{level_claim}\"\n[identity.level_map]\n{lines}"
+        );
+        crate::config::parse(std::path::Path::new("stack.toml"), &text)
+            .unwrap()
+            .identity
+    }
+
+    #[test]
+    fn step_up_sends_the_providers_value_for_the_level() {
+        // Keycloak's level-of-authentication names, and an InCommon URN.
+        let keycloak = identity("acr", &[("silver", "AAL1"), ("gold", "AAL2")]);
+        let values = step_up_acr_values(&keycloak);
+        assert_eq!(values.get("AAL2").map(String::as_str), Some("gold"));
+        assert_eq!(values.get("AAL1").map(String::as_str), Some("silver gold"));
+        assert_eq!(values.get("AAL3"), None, "unmapped: sent as AAL3");
+        let urn = identity(
+            "acr",
+            &[("urn:mace:incommon:iap:silver", "AAL2"), ("phr", "AAL3")],
+        );
+        assert_eq!(
+            step_up_acr_values(&urn).get("AAL2").map(String::as_str),
+            Some("urn:mace:incommon:iap:silver phr")
+        );
+        // Unmapped: nothing in config.json, and colorid.js sends "AAL2".
+        assert!(step_up_acr_values(&identity("acr", &[])).is_empty());
+        // A map of amr values says nothing about acr_values.
+        assert!(step_up_acr_values(&identity("amr", &[("otp", "AAL2")])).is_empty());
+    }
 }

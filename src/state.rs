@@ -58,6 +58,10 @@ pub struct State {
     pub function_url: Option<String>,
     /// The directory-index CloudFront Function's ARN.
     pub viewer_function_arn: Option<String>,
+    /// On the emulator only (it has no response headers policy API): the
+    /// Content-Security-Policy `up` would have set, for `plan` to compare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_security_policy: Option<String>,
 }
 
 /// The state record and where it is kept.

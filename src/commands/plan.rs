@@ -4,11 +4,12 @@ use crate::cli::{Global, PlanArgs};
 use crate::commands::{json, print_json};
 use crate::error::Result;
 use crate::stack::Change;
-use crate::{plan, session};
+use crate::{discovery, plan, session};
 
 pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
     let ctx = session::open(g).await?;
-    let steps = plan::plan(&ctx, args.function_zip.as_deref()).await?;
+    let provider = discovery::read(&ctx.stack.identity.issuer, &ctx.stack.file).await?;
+    let steps = plan::plan(&ctx, args.function_zip.as_deref(), &provider).await?;
     if json(g.output) {
         print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
         return Ok(());

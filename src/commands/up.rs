@@ -7,10 +7,12 @@ use crate::commands::{json, print_json};
 use crate::deploy::{self, UpOptions};
 use crate::error::Result;
 use crate::lock::Lock;
-use crate::session;
+use crate::{discovery, session};
 
 pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
     let ctx = session::open(g).await?;
+    // Before the lock and every other change: a provider that cannot be read stops `up` here.
+    let provider = discovery::read(&ctx.stack.identity.issuer, &ctx.stack.file).await?;
     let dist = ctx.state.get().await.distribution_domain;
     ctx.progress.note(&format!(
         "colorid up: stack {} → {}",
@@ -21,6 +23,7 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
         max_wait: Duration::from_secs(args.wait_timeout),
         function_zip: args.function_zip.clone(),
         rotate_secrets: args.rotate_secrets.clone(),
+        provider,
     };
     let report = Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "up", args.force_unlock)
         .await?

@@ -27,8 +27,9 @@ const LOCAL_BUCKET: &str = "colorid-dev-site";
 /// What the edge is built from.
 pub struct EdgeInputs<'a> {
     pub stack: &'a Stack,
-    /// The issuer the site signs in with (the test provider's, or `--issuer`).
-    pub issuer: &'a str,
+    /// The origins the site fetches from: the issuer's and its discovery
+    /// document's endpoints' (the test provider's, or `--issuer`'s).
+    pub connect_src: &'a [String],
     /// The origin-verify value the distribution sends the function.
     pub verify_secret: &'a str,
     /// `config.json` as dev generates it.
@@ -77,7 +78,7 @@ pub fn build(inputs: EdgeInputs<'_>) -> Result<Edge> {
     };
     // The stack's own policy (the emulator cannot hold it: `--local` applies
     // the one `up` would create on AWS) and AWS's managed one.
-    let policy = headers_policy::wanted_config(&names, inputs.issuer)?;
+    let policy = headers_policy::wanted_config(&names, inputs.connect_src)?;
     let headers = HashMap::from([
         (
             headers_policy::name(&names),

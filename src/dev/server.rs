@@ -14,6 +14,7 @@ use colorid_lambda::{App, Settings};
 use tokio::net::TcpListener;
 
 use super::{edge, test_idp};
+use crate::discovery;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::site::SiteConfig;
@@ -45,12 +46,27 @@ pub struct DevOptions {
 pub struct DevServer {
     listener: TcpListener,
     router: Router,
+    /// The test provider's token endpoints on a second origin, when asked for.
+    token_server: Option<(TcpListener, Router)>,
+    /// That second origin.
+    pub token_origin: Option<String>,
     /// The origin to open, e.g. `http://127.0.0.1:8080`.
     pub origin: String,
     /// The issuer tokens must come from.
     pub issuer: String,
     /// Whether the built-in test provider is served.
     pub test_idp: bool,
+}
+
+/// Binds `at`; the listener and its origin (`http://ip:port`).
+async fn listen(at: SocketAddr) -> Result<(TcpListener, String)> {
+    let listener = TcpListener::bind(at)
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {at}"), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the bound address", e))?;
+    Ok((listener, format!("http://{addr}")))
 }
 
 /// Binds the port and assembles everything; [`DevServer::run`] serves.
@@ -69,16 +85,37 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     };
     let origin = format!("http://{}", SocketAddr::new(shown, addr.port()));
 
-    let (idp, issuer, client_id) = match &opts.issuer {
-        Some((issuer, client_id)) => (None, issuer.clone(), client_id.clone()),
+    let mut token_listener = None;
+    let (idp, issuer, client_id, provider) = match &opts.issuer {
+        Some((issuer, client_id)) => {
+            let provider = discovery::read(issuer, &opts.stack_config.file).await?;
+            (None, issuer.clone(), client_id.clone(), provider)
+        }
         None => {
-            let idp = test_idp::TestIdp::new(&origin).map_err(|e| {
+            let mut idp = test_idp::TestIdp::new(&origin).map_err(|e| {
                 Error::internal(format!(
                     "cannot create the test identity provider's key: {e}"
                 ))
             })?;
+            if test_idp::token_origin::wanted() {
+                let (listener, token_origin) = listen(SocketAddr::new(shown, 0)).await?;
+                idp = idp.with_token_origin(&token_origin);
+                token_listener = Some((listener, token_origin));
+            }
             let issuer = idp.issuer().to_string();
-            (Some(Arc::new(idp)), issuer, test_idp::CLIENT_ID.to_string())
+            // The document it will serve, checked as `up` checks a real provider's.
+            let provider = discovery::parse(
+                &issuer,
+                &discovery::url_of(&issuer),
+                &idp.discovery_document(),
+            )
+            .map_err(|e| Error::internal(format!("the test identity provider's discovery: {e}")))?;
+            (
+                Some(Arc::new(idp)),
+                issuer,
+                test_idp::CLIENT_ID.to_string(),
+                provider,
+            )
         }
     };
     let (app_secret, signing_pem, verify_secret) = match &opts.deployed {
@@ -118,7 +155,7 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
     };
     let edge = edge::build(edge::EdgeInputs {
         stack: &opts.stack_config,
-        issuer: &issuer,
+        connect_src: &provider.connect_src,
         verify_secret: &verify_secret,
         config_json: config.to_json(),
         app: Arc::new(app),
@@ -139,9 +176,21 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
             Arc::new(super::host::AllowedHosts::for_bound(addr.ip())),
             super::host::check,
         ));
+    let allowed = Arc::new(super::host::AllowedHosts::for_bound(addr.ip()));
+    let (token_server, token_origin) = match (token_listener, &idp) {
+        (Some((l, o)), Some(idp)) => {
+            let r = test_idp::token_origin::router(idp.clone()).layer(
+                axum::middleware::from_fn_with_state(allowed, super::host::check),
+            );
+            (Some((l, r)), Some(o))
+        }
+        _ => (None, None),
+    };
     Ok(DevServer {
         listener,
         router,
+        token_server,
+        token_origin,
         origin,
         issuer,
         test_idp: idp.is_some(),
@@ -151,10 +200,17 @@ pub async fn bind(opts: DevOptions) -> Result<DevServer> {
 impl DevServer {
     /// Serves until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        axum::serve(self.listener, self.router)
+        let token_server = self
+            .token_server
+            .map(|(l, r)| tokio::spawn(async move { axum::serve(l, r).await }));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| Error::io("the dev server stopped", e))
+            .map_err(|e| Error::io("the dev server stopped", e));
+        if let Some(t) = token_server {
+            t.abort();
+        }
+        served
     }
 }
 
@@ -176,6 +232,11 @@ pub async fn serve(opts: DevOptions) -> Result<()> {
     crate::out!("colorid dev: serving {site_dir}");
     if server.test_idp {
         crate::out!("  identity:  {} ({})", server.issuer, test_idp::WARNING);
+        if let Some(o) = &server.token_origin {
+            crate::out!(
+                "  token:     {o}/idp/token (the provider's token endpoint, on its own origin)"
+            );
+        }
     } else {
         crate::out!("  identity:  {}", server.issuer);
     }

@@ -1,8 +1,10 @@
 //! A TEST OpenID provider for local development only: discovery, JWKS, an
 //! authorize page that lists test users, a token endpoint that checks PKCE
-//! (S256) and one-time codes, and an end-session endpoint. It signs ES256 id
-//! tokens with a key generated per run. Anyone who can reach it can sign in
-//! as anyone: never expose it.
+//! (S256) and one-time codes, RFC 7009 revocation, and an end-session
+//! endpoint. It signs ES256 id tokens with a key generated per run. Anyone
+//! who can reach it can sign in as anyone: never expose it. Its token and
+//! revocation endpoints can live on a second origin ([`token_origin`]), as
+//! Cognito's and Google's do.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::keys::EcKey;
 
 mod renew;
+pub mod token_origin;
 pub use renew::TOKEN_SECONDS_ENV;
 
 /// The client id the built-in provider knows.
@@ -88,6 +91,9 @@ pub struct TestIdp {
     issuer: String,
     /// Redirect URIs must start with this (the dev server's origin + "/").
     origin: String,
+    /// Where the token and revocation endpoints are served: the issuer, or
+    /// the same paths on a second origin ([`token_origin`]).
+    token_base: String,
     key: EcKey,
     encoding: EncodingKey,
     users: Vec<TestUser>,
@@ -104,6 +110,7 @@ impl TestIdp {
         Ok(TestIdp {
             issuer: format!("{origin}/idp"),
             origin: format!("{origin}/"),
+            token_base: format!("{origin}/idp"),
             key,
             encoding,
             users: users(),
@@ -113,9 +120,45 @@ impl TestIdp {
         })
     }
 
+    /// The same provider with its token and revocation endpoints advertised
+    /// at `token_origin` + `/idp` (served there by [`token_origin::router`]).
+    pub fn with_token_origin(mut self, token_origin: &str) -> TestIdp {
+        self.token_base = format!("{token_origin}/idp");
+        self
+    }
+
     /// The issuer URL tokens carry.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The site's origin, the only one redirects and cross-origin calls may come from.
+    pub fn site_origin(&self) -> &str {
+        self.origin.trim_end_matches('/')
+    }
+
+    /// The discovery document it serves.
+    pub fn discovery_document(&self) -> Value {
+        let i = &self.issuer;
+        let t = &self.token_base;
+        json!({
+            "issuer": i,
+            "authorization_endpoint": format!("{i}/authorize"),
+            "token_endpoint": format!("{t}/token"),
+            "revocation_endpoint": format!("{t}/revoke"),
+            "jwks_uri": format!("{i}/jwks"),
+            "end_session_endpoint": format!("{i}/logout"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "prompt_values_supported": ["none", "login"],
+            "acr_values_supported": ["AAL1", "AAL2"],
+        })
     }
 
     /// The routes, to be nested under `/idp`.
@@ -125,6 +168,7 @@ impl TestIdp {
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize_page).post(authorize_submit))
             .route("/token", post(token))
+            .route("/revoke", post(renew::revoke))
             .route("/logout", get(logout))
             .with_state(self)
     }
@@ -152,23 +196,7 @@ impl TestIdp {
 }
 
 async fn discovery(State(idp): State<Arc<TestIdp>>) -> Json<Value> {
-    let i = &idp.issuer;
-    Json(json!({
-        "issuer": i,
-        "authorization_endpoint": format!("{i}/authorize"),
-        "token_endpoint": format!("{i}/token"),
-        "jwks_uri": format!("{i}/jwks"),
-        "end_session_endpoint": format!("{i}/logout"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "prompt_values_supported": ["none", "login"],
-        "acr_values_supported": ["AAL1", "AAL2"],
-    }))
+    Json(idp.discovery_document())
 }
 
 async fn jwks(State(idp): State<Arc<TestIdp>>) -> Json<Value> {

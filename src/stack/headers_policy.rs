@@ -40,23 +40,13 @@ pub fn name(names: &Names) -> String {
     format!("colorid-{}-headers", names.stack)
 }
 
-/// The origin (`scheme://host[:port]`) of a URL, if it has one.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest
-        .split(['/', '?', '#'])
-        .next()
-        .filter(|h| !h.is_empty())?;
-    Some(format!("{scheme}://{host}"))
-}
-
 /// The Content-Security-Policy: only the site's own scripts and styles (no
-/// inline script or style), and fetches to the site and the issuer.
-pub fn content_security_policy(issuer: &str) -> String {
+/// inline script or style), and fetches to the site and `connect_src`: the
+/// issuer's origin and those of the endpoints the site fetches, from the
+/// provider's discovery document ([`crate::discovery::Provider::connect_src`]).
+pub fn content_security_policy(connect_src: &[String]) -> String {
     let mut connect = vec!["'self'".to_string()];
-    if let Some(origin) = origin_of(issuer) {
-        connect.push(origin);
-    }
+    connect.extend(connect_src.iter().cloned());
     [
         "default-src 'none'".to_string(),
         "script-src 'self'".to_string(),
@@ -72,13 +62,13 @@ pub fn content_security_policy(issuer: &str) -> String {
     .join("; ")
 }
 
-/// The policy the stack wants, for `issuer`.
-pub fn wanted_config(names: &Names, issuer: &str) -> Result<ResponseHeadersPolicyConfig> {
+/// The policy the stack wants, allowing fetches to `connect_src`.
+pub fn wanted_config(names: &Names, connect_src: &[String]) -> Result<ResponseHeadersPolicyConfig> {
     let security = ResponseHeadersPolicySecurityHeadersConfig::builder()
         .content_security_policy(
             ResponseHeadersPolicyContentSecurityPolicy::builder()
                 .r#override(true)
-                .content_security_policy(content_security_policy(issuer))
+                .content_security_policy(content_security_policy(connect_src))
                 .build()
                 .built("the response headers policy")?,
         )
@@ -326,19 +316,53 @@ pub async fn ensure_with(
     }
 }
 
-/// Creates or corrects the stack's policy; returns the id the distribution
-/// uses (AWS's managed SecurityHeadersPolicy on the emulator, which has no API).
-pub async fn ensure(ctx: &Ctx) -> Result<String> {
+/// The CSP header as [`headers_of`] names it.
+pub const CSP_HEADER: &str = "content-security-policy";
+
+/// What `plan` shows for the policy on the emulator, which cannot hold one:
+/// the CSP `up` recorded in the state record against the wanted one.
+pub fn plan_local(recorded: Option<&str>, wanted: &ResponseHeadersPolicyConfig) -> Change {
+    let csp = |c: &ResponseHeadersPolicyConfig| {
+        headers_of(c)
+            .into_iter()
+            .find(|h| h.0 == CSP_HEADER)
+            .map(|h| h.1)
+            .unwrap_or_default()
+    };
+    match recorded {
+        None => Change::Create,
+        Some(old) => Change::from_fields(diff_fields(
+            &std::collections::BTreeMap::from([(format!("header.{CSP_HEADER}"), old.to_string())]),
+            &std::collections::BTreeMap::from([(format!("header.{CSP_HEADER}"), csp(wanted))]),
+        )),
+    }
+}
+
+/// Creates or corrects the stack's policy, allowing fetches to `connect_src`;
+/// returns the id the distribution uses. The emulator has no response headers
+/// policy API: there the distribution keeps AWS's managed SecurityHeadersPolicy
+/// and the wanted CSP is kept in the state record, for `plan` to compare.
+pub async fn ensure(ctx: &Ctx, connect_src: &[String]) -> Result<String> {
     let start = Instant::now();
     if ctx.aws.is_local() {
+        let csp = content_security_policy(connect_src);
+        let recorded = ctx.state.get().await.content_security_policy;
+        let what = if recorded.as_deref() == Some(csp.as_str()) {
+            "CSP unchanged"
+        } else {
+            ctx.state
+                .update(|s| s.content_security_policy = Some(csp.clone()))
+                .await?;
+            "CSP recorded"
+        };
         ctx.progress.step(
             "headers policy",
-            "managed SecurityHeadersPolicy (the emulator has no response headers policy API)",
+            &format!("managed SecurityHeadersPolicy (the emulator has no response headers policy API); {what}"),
             start.elapsed(),
         );
         return Ok(SECURITY_HEADERS.to_string());
     }
-    let wanted = wanted_config(&ctx.names, &ctx.stack.identity.issuer)?;
+    let wanted = wanted_config(&ctx.names, connect_src)?;
     let (id, what) = ensure_with(&ctx.aws.cloudfront(), wanted).await?;
     ctx.progress
         .step("headers policy", &format!("{id} {what}"), start.elapsed());
@@ -376,20 +400,23 @@ mod tests {
 
     #[test]
     fn the_csp_allows_the_issuer_origin_and_nothing_inline() {
-        let csp = content_security_policy("https://auth.example.com/oauth/");
+        let csp = content_security_policy(&["https://auth.example.com".into()]);
         assert!(csp.contains("connect-src 'self' https://auth.example.com;"));
+        let two = content_security_policy(&[
+            "https://accounts.google.com".into(),
+            "https://oauth2.googleapis.com".into(),
+        ]);
+        assert!(two.contains(
+            "connect-src 'self' https://accounts.google.com https://oauth2.googleapis.com;"
+        ));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
         assert!(csp.contains("script-src 'self';"));
-        assert_eq!(
-            origin_of("http://127.0.0.1:9/idp").as_deref(),
-            Some("http://127.0.0.1:9")
-        );
     }
 
     #[test]
     fn the_policy_sets_every_header_the_issue_asks_for() {
-        let config = wanted_config(&Names::new("demo"), "https://id.example/").unwrap();
+        let config = wanted_config(&Names::new("demo"), &["https://id.example".into()]).unwrap();
         let names: Vec<String> = headers_of(&config).into_iter().map(|h| h.0).collect();
         for want in [
             "content-security-policy",
@@ -403,5 +430,12 @@ mod tests {
         }
         assert_eq!(config.name(), "colorid-demo-headers");
         assert!(plan(None, &config) == Change::Create);
+        assert!(plan_local(None, &config) == Change::Create);
+        let csp = content_security_policy(&["https://id.example".into()]);
+        assert!(plan_local(Some(&csp), &config) == Change::Unchanged);
+        let Change::Update { fields } = plan_local(Some("old"), &config) else {
+            panic!("a changed CSP is an update");
+        };
+        assert_eq!(fields[0].field, "header.content-security-policy");
     }
 }

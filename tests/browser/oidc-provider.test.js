@@ -16,7 +16,7 @@ let browser, idpServer, dev, devUrl, issuer;
 
 /** Starts `colorid dev` with the given issuer; resolves to its URL. */
 function startDev(args) {
-  dev = spawn(BIN, ['--stack', STACK, 'dev', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  dev = spawn(BIN, ['--stack', STACK, 'dev', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     dev.stdout.on('data', (d) => {
@@ -28,18 +28,29 @@ function startDev(args) {
   });
 }
 
+/** A free loopback port (dev must know its URL before the provider, which reads it, starts). */
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 before(async () => {
   assert.ok(BIN && STACK, 'run through scripts/test-browser (COLORID_BIN, COLORID_STACK)');
   idpServer = createServer();
   await new Promise((r) => idpServer.listen(0, '127.0.0.1', r));
   issuer = `http://127.0.0.1:${idpServer.address().port}`;
-  devUrl = await startDev(['--issuer', issuer, '--client-id', CLIENT_ID]);
+  // The provider answers before dev starts: dev reads its discovery document at start.
+  const devPort = await freePort();
+  const devOrigin = `http://127.0.0.1:${devPort}`;
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID,
       token_endpoint_auth_method: 'none',
-      redirect_uris: [devUrl + '/callback.html'],
-      post_logout_redirect_uris: [devUrl + '/'],
+      redirect_uris: [devOrigin + '/callback.html'],
+      post_logout_redirect_uris: [devOrigin + '/'],
       grant_types: ['authorization_code'],
       response_types: ['code'],
     }],
@@ -52,6 +63,8 @@ before(async () => {
     }),
   });
   idpServer.on('request', provider.callback());
+  devUrl = await startDev(['--port', String(devPort), '--issuer', issuer, '--client-id', CLIENT_ID]);
+  assert.equal(devUrl, devOrigin);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

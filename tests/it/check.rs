@@ -28,7 +28,7 @@ pub(crate) fn start_dev(stack: &TestStack) -> (Dev, String) {
             "--port",
             "0",
             "--issuer",
-            "https://issuer.example.com/",
+            common::issuer::shared(),
             "--client-id",
             "test-client",
         ])

@@ -12,8 +12,9 @@ fn write_external(stack: &TestStack) -> String {
     std::fs::write(
         stack.file(),
         format!(
-            "name = \"{}\"\nregion = \"eu-west-1\"\ndomain = \"{domain}\"\ndns = \"external\"\n\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"test-client\"\n",
-            stack.name
+            "name = \"{}\"\nregion = \"eu-west-1\"\ndomain = \"{domain}\"\ndns = \"external\"\n\n[identity]\nissuer = \"{issuer}\"\nclient_id = \"test-client\"\n",
+            stack.name,
+            issuer = common::issuer::shared()
         ),
     )
     .unwrap();
@@ -107,8 +108,9 @@ fn route53_dns_without_a_zone_is_a_config_error_naming_both_fixes() {
     std::fs::write(
         stack.file(),
         format!(
-            "name = \"{}\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"test-client\"\n",
-            stack.name
+            "name = \"{}\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\n[identity]\nissuer = \"{issuer}\"\nclient_id = \"test-client\"\n",
+            stack.name,
+            issuer = common::issuer::shared()
         ),
     )
     .unwrap();

@@ -45,10 +45,11 @@ impl Fixture {
             format!(
                 "name = \"{stack}\"\nregion = \"{REGION}\"\ndomain = \"{stack}.example.com\"\n\
                  hosted_zone = \"example.com\"\n\
-                 [identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"client-{stack}\"\n\
+                 [identity]\nissuer = \"{issuer}\"\nclient_id = \"client-{stack}\"\n\
                  required_level = \"AAL2\"\nverified_claims = [\"email\", \"birthdate\"]\n\
                  [identity.level_map]\n\"urn:loa:high\" = \"AAL2\"\n\
-                 [secrets]\n{secrets}\n[function]\nmemory_mb = 256\ntimeout_seconds = 10\n"
+                 [secrets]\n{secrets}\n[function]\nmemory_mb = 256\ntimeout_seconds = 10\n",
+                issuer = common::issuer::shared()
             ),
         )
         .expect("stack.toml");
@@ -240,7 +241,7 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
     );
     assert_eq!(
         get("issuer"),
-        ("https://issuer.example.com/".into(), ParameterType::String)
+        (common::issuer::shared().to_string(), ParameterType::String)
     );
     let secrets = [
         app_secret.to_string(),

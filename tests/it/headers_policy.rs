@@ -17,7 +17,7 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use colorid::names::Names;
 use colorid::stack::headers_policy::{delete, ensure_with, headers_of, wanted_config};
 
-const ISSUER: &str = "https://auth.example.com/oauth/";
+const ISSUER_ORIGIN: &str = "https://auth.example.com";
 
 fn policy(id: &str, config: ResponseHeadersPolicyConfig) -> ResponseHeadersPolicy {
     ResponseHeadersPolicy::builder()
@@ -52,7 +52,7 @@ fn listing(items: Vec<ResponseHeadersPolicy>) -> ListResponseHeadersPoliciesOutp
 }
 
 fn wanted() -> ResponseHeadersPolicyConfig {
-    wanted_config(&Names::new("demo"), ISSUER).unwrap()
+    wanted_config(&Names::new("demo"), &[ISSUER_ORIGIN.to_string()]).unwrap()
 }
 
 #[tokio::test]
@@ -104,7 +104,11 @@ async fn a_converged_policy_makes_no_mutating_call() {
 
 #[tokio::test]
 async fn a_drifted_policy_is_updated_with_the_etag_just_read() {
-    let old = wanted_config(&Names::new("demo"), "https://old-issuer.example/").unwrap();
+    let old = wanted_config(
+        &Names::new("demo"),
+        &["https://old-issuer.example".to_string()],
+    )
+    .unwrap();
     let list = mock!(Client::list_response_headers_policies)
         .then_output(move || listing(vec![policy("P1", old.clone())]));
     let read = mock!(Client::get_response_headers_policy_config)

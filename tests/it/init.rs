@@ -91,7 +91,7 @@ async fn an_initialised_project_comes_up_on_the_emulator() {
         "--hosted-zone",
         &zone,
         "--issuer",
-        "https://issuer.example.com/",
+        common::issuer::shared(),
         "--client-id",
         "shop-client",
     ]);
@@ -116,6 +116,9 @@ async fn with_no_domain_init_writes_a_stack_that_comes_up_on_the_cloudfront_name
         "--name",
         &name,
         "--no-domain",
+        // `up` reads the issuer's discovery document: a loopback one.
+        "--issuer",
+        common::issuer::shared(),
     ]);
     let stack = std::fs::read_to_string(dir.join("stack.toml")).unwrap();
     assert!(!stack.contains("\ndomain ="), "{stack}");

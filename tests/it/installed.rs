@@ -63,7 +63,16 @@ async fn an_installed_binary_inits_and_deploys_with_no_toolchain() {
             &bin,
             &project,
             tmp.path(),
-            &["init", "--domain", &domain, "--hosted-zone", &zone],
+            // `up` reads the issuer's discovery document: a loopback one.
+            &[
+                "init",
+                "--domain",
+                &domain,
+                "--hosted-zone",
+                &zone,
+                "--issuer",
+                common::issuer::shared(),
+            ],
         ),
         "init",
     );

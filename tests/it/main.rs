@@ -24,6 +24,7 @@ mod latency;
 mod logs;
 mod no_domain;
 mod origin_access_identity;
+mod provider_discovery;
 mod publish;
 mod publish_skip;
 mod realism;

@@ -18,8 +18,9 @@ fn write_no_domain(stack: &TestStack) {
     std::fs::write(
         stack.file(),
         format!(
-            "name = \"{}\"\nregion = \"{REGION}\"\n\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"test-client\"\n",
-            stack.name
+            "name = \"{}\"\nregion = \"{REGION}\"\n\n[identity]\nissuer = \"{issuer}\"\nclient_id = \"test-client\"\n",
+            stack.name,
+            issuer = common::issuer::shared()
         ),
     )
     .unwrap();
@@ -173,7 +174,7 @@ async fn no_domain_serves_on_the_distribution_name_end_to_end() {
         .unwrap()
         .into_bytes();
     let site_config: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(site_config["issuer"], "https://issuer.example.com/");
+    assert_eq!(site_config["issuer"], common::issuer::shared());
     assert_eq!(site_config["clientId"], "test-client");
     assert_eq!(site_config["apiBase"], "/api");
     assert_eq!(site_config["stack"], stack.name.as_str());
@@ -215,8 +216,9 @@ fn zone_fields_without_a_domain_are_a_config_error_and_no_aws_call() {
     std::fs::write(
         stack.file(),
         format!(
-            "name = \"{}\"\nregion = \"{REGION}\"\nhosted_zone = \"example.com\"\n\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"test-client\"\n",
-            stack.name
+            "name = \"{}\"\nregion = \"{REGION}\"\nhosted_zone = \"example.com\"\n\n[identity]\nissuer = \"{issuer}\"\nclient_id = \"test-client\"\n",
+            stack.name,
+            issuer = common::issuer::shared()
         ),
     )
     .unwrap();

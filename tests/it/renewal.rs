@@ -224,3 +224,82 @@ async fn prompt_none_answers_from_the_session_cookie() {
             .contains("error=login_required")
     );
 }
+
+/// Signs in `user` with `offline_access`; the refresh token.
+async fn refresh_token_for(http: &reqwest::Client, origin: &str, user: &str) -> String {
+    let redirect = format!("{origin}/callback.html");
+    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
+    let mut form = authorize_form(&redirect, &challenge, "openid offline_access");
+    form.push(("user", user));
+    let resp = http
+        .post(format!("{origin}/idp/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let body = exchange(http, origin, resp.headers()["location"].to_str().unwrap()).await;
+    body["refresh_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_refresh_token_revoked_at_the_revocation_endpoint_is_refused() {
+    let (origin, _site, _stop) = start().await;
+    let http = client();
+    let discovery: Value = http
+        .get(format!("{origin}/idp/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let revoke = discovery["revocation_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(revoke, format!("{origin}/idp/revoke"));
+    let post = |form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let revoke = revoke.clone();
+        async move {
+            let resp = http.post(revoke).form(&form).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.text().await.unwrap())
+        }
+    };
+
+    let revoked = refresh_token_for(&http, &origin, "alice").await;
+    let kept = refresh_token_for(&http, &origin, "bob").await;
+    // Another client cannot revoke it (RFC 6749 5.2).
+    let (status, body) = post(vec![
+        ("token", revoked.clone()),
+        ("client_id", "someone-else".into()),
+    ])
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("invalid_client"), "{body}");
+    // RFC 7009 2.1: token, token_type_hint, and the public client's id.
+    let (status, body) = post(vec![
+        ("token", revoked.clone()),
+        ("token_type_hint", "refresh_token".into()),
+        ("client_id", "colorid-dev".into()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = refresh(&http, &origin, &revoked).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // Only that one: the other session's token still renews.
+    let (status, body) = refresh(&http, &origin, &kept).await;
+    assert_eq!(status, 200, "{body}");
+    // RFC 7009 2.2: an unknown (or already revoked) token is answered 200 too.
+    let (status, _) = post(vec![
+        ("token", revoked),
+        ("client_id", "colorid-dev".into()),
+    ])
+    .await;
+    assert_eq!(status, 200);
+}

@@ -1,15 +1,20 @@
 //! Staying signed in with the test provider: refresh tokens with rotation
-//! when `offline_access` is granted, and a session cookie that lets
-//! `prompt=none` re-authenticate without the user chooser.
+//! when `offline_access` is granted, their revocation (RFC 7009), and a
+//! session cookie that lets `prompt=none` re-authenticate without the user
+//! chooser.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::{TestIdp, random_token, token_error};
+use super::{CLIENT_ID, TestIdp, random_token, token_error};
 
 /// The provider's session cookie, set when a user is chosen.
 const SESSION_COOKIE: &str = "colorid_idp_session";
@@ -121,4 +126,32 @@ pub(super) fn login_required(redirect: &str, state: Option<&str>) -> Response {
         to.push_str(&super::percent_encode(s));
     }
     Redirect::to(&to).into_response()
+}
+
+/// A revocation request (RFC 7009, 2.1), from a public client.
+#[derive(Deserialize)]
+pub(super) struct RevokeParams {
+    token: Option<String>,
+    // `token_type_hint` is only a hint (RFC 7009, 2.1): every kind is looked up.
+    client_id: Option<String>,
+}
+
+/// `POST /revoke`: forgets a refresh token, so the token endpoint refuses it
+/// from then on. 200 also for a token it does not know (RFC 7009, 2.2): its
+/// access tokens are not kept, so they are "already invalid" to it.
+pub(super) async fn revoke(
+    State(idp): State<Arc<TestIdp>>,
+    Form(p): Form<RevokeParams>,
+) -> Response {
+    if p.client_id.as_deref() != Some(CLIENT_ID) {
+        let body = json!({"error": "invalid_client", "error_description": "unknown client_id"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    let Some(token) = p.token.filter(|t| !t.is_empty()) else {
+        return token_error("invalid_request", "the token parameter is required");
+    };
+    if let Ok(mut refresh) = idp.renewals.refresh.lock() {
+        refresh.remove(&token);
+    }
+    StatusCode::OK.into_response()
 }

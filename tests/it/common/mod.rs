@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod issuer;
 pub mod latency;
 pub mod moto;
 pub mod realism;
@@ -103,10 +104,13 @@ hosted_zone = "{}"
 {extra}
 
 [identity]
-issuer = "https://issuer.example.com/"
+issuer = "{}"
 client_id = "test-client"
 "#,
-            self.name, self.domain, self.zone
+            self.name,
+            self.domain,
+            self.zone,
+            issuer::shared()
         );
         std::fs::write(self.file(), text).unwrap();
     }
