@@ -27,6 +27,10 @@ pub struct SiteConfig {
     pub scopes: Vec<String>,
     /// Start the sign-in when a visitor arrives without a session.
     pub sign_in_on_load: bool,
+    /// The API identifier the site asks the provider for an access token
+    /// for, and sends that token to the API (`[identity] api_audience`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_audience: Option<String>,
 }
 
 impl SiteConfig {
@@ -41,6 +45,7 @@ impl SiteConfig {
             test_identity_provider: false,
             scopes: stack.identity.scopes.clone(),
             sign_in_on_load: stack.identity.sign_in_on_load,
+            api_audience: stack.identity.api_audience.clone(),
         }
     }
 
