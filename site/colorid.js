@@ -174,6 +174,13 @@ export function accessToken() {
   return user() && config && config.apiAudience ? sessionStorage.getItem(KEY.access) : null;
 }
 
+/** What the API gets: the access token when it is a JWT (the function can verify only those;
+ * an opaque one, such as Google's, would be refused), else the id token. */
+function bearer() {
+  const at = accessToken();
+  return at && at.split('.').length === 3 ? at : token();
+}
+
 function secondsLeft() {
   const exp = Number(sessionStorage.getItem(KEY.expiresAt));
   return Number.isFinite(exp) ? exp - Date.now() / 1000 : 0;
@@ -433,7 +440,7 @@ export class ApiError extends Error {
 /** Calls the identity function with the access token for `apiAudience`, else the id token;
  * resolves to the JSON body (null on 204). */
 export async function api(path, init = {}) {
-  const t = accessToken() ?? token();
+  const t = bearer();
   if (!t) {
     if (sessionStorage.getItem(KEY.token)) expire();
     throw new ApiError(401, { code: 'signed_out', message: 'not signed in' });

@@ -95,8 +95,8 @@ impl Provider {
         strings(&fx["discovery"], &mut urls);
         let mut listeners = BTreeMap::new();
         for origin in urls.iter().filter_map(|u| origin_of(u)) {
-            if !listeners.contains_key(&origin) {
-                listeners.insert(origin, TcpListener::bind("127.0.0.1:0").await.unwrap());
+            if let std::collections::btree_map::Entry::Vacant(slot) = listeners.entry(origin) {
+                slot.insert(TcpListener::bind("127.0.0.1:0").await.unwrap());
             }
         }
         let origins: BTreeMap<String, String> = listeners
