@@ -191,7 +191,7 @@ fn api_audience_is_optional_and_checked() {
         let p = &err.problems[0];
         assert_eq!(
             (p.line, p.field.as_str()),
-            (12, "identity.api_audience"),
+            (10, "identity.api_audience"),
             "{bad}"
         );
         assert!(err.to_string().contains("remove the field"), "{err}");
