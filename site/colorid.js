@@ -5,6 +5,7 @@
 const PREFIX = 'colorid_';
 const KEY = {
   token: PREFIX + 'id_token',
+  access: PREFIX + 'access_token',
   expiresAt: PREFIX + 'expires_at',
   user: PREFIX + 'user',
   verifier: PREFIX + 'pkce_verifier',
@@ -42,10 +43,14 @@ function emit(type, detail) {
 }
 
 /** Configures the library: {issuer, clientId, apiBase = "/api", requiredLevel, stepUpAcrValues, redirectPath,
- * scopes = ["openid", "profile", "email"]}; ["openid"] alone is an anonymous sign-in. */
+ * scopes = ["openid", "profile", "email"], apiAudience, audienceParameter = "audience"};
+ * ["openid"] alone is an anonymous sign-in. With `apiAudience` the sign-in asks for an access
+ * token for that API (as `audienceParameter`: "audience" for Auth0, "resource" for RFC 8707,
+ * null when `scopes` name the API, as Entra ID, Okta, Cognito and Keycloak want) and the API
+ * calls send it instead of the ID token. */
 export async function init(cfg) {
   if (!cfg || !cfg.issuer || !cfg.clientId) throw new Error('colorid: issuer and clientId are required');
-  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], attributes: DEFAULT_ATTRIBUTES, verbose: false, ...cfg };
+  config = { apiBase: '/api', redirectPath: '/callback.html', scopes: ['openid', 'profile', 'email'], attributes: DEFAULT_ATTRIBUTES, verbose: false, audienceParameter: 'audience', ...cfg };
   log('configured', getConfig());
   const u = user();
   if (u) {
@@ -164,6 +169,18 @@ export function token() {
   return user() ? sessionStorage.getItem(KEY.token) : null;
 }
 
+/** The access token for `apiAudience` (also `getStorageItem('access_token')`), or null. */
+export function accessToken() {
+  return user() && config && config.apiAudience ? sessionStorage.getItem(KEY.access) : null;
+}
+
+/** What the API gets: the access token when it is a JWT (the function can verify only those;
+ * an opaque one, such as Google's, would be refused), else the id token. */
+function bearer() {
+  const at = accessToken();
+  return at && at.split('.').length === 3 ? at : token();
+}
+
 function secondsLeft() {
   const exp = Number(sessionStorage.getItem(KEY.expiresAt));
   return Number.isFinite(exp) ? exp - Date.now() / 1000 : 0;
@@ -218,6 +235,7 @@ export async function login({ acrValues, returnTo, prompt } = {}) {
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
+  if (config.apiAudience && config.audienceParameter) params.set(config.audienceParameter, config.apiAudience);
   if (acrValues) params.set('acr_values', acrValues);
   if (prompt) params.set('prompt', prompt);
   if (prompt === 'none') sessionStorage.setItem(KEY.silent, '1');
@@ -330,6 +348,8 @@ function store(body, claims) {
   sessionStorage.setItem(KEY.user, JSON.stringify(claims));
   if (body.refresh_token) sessionStorage.setItem(KEY.refresh, body.refresh_token);
   else sessionStorage.removeItem(KEY.refresh);
+  if (config.apiAudience && body.access_token) sessionStorage.setItem(KEY.access, body.access_token);
+  else sessionStorage.removeItem(KEY.access);
 }
 
 /** Renews the session before the token expires: with the refresh token (rotated by the provider)
@@ -448,9 +468,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the identity function with the id token; resolves to the JSON body (null on 204). */
+/** Calls the identity function with the access token for `apiAudience`, else the id token;
+ * resolves to the JSON body (null on 204). */
 export async function api(path, init = {}) {
-  const t = token();
+  const t = bearer();
   if (!t) {
     if (sessionStorage.getItem(KEY.token)) expire();
     throw new ApiError(401, { code: 'signed_out', message: 'not signed in' });

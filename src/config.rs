@@ -68,6 +68,9 @@ pub struct Identity {
     pub scopes: Vec<String>,
     /// Start the sign-in when a visitor arrives without a session (once per tab).
     pub sign_in_on_load: bool,
+    /// The API's identifier at the provider: when set, the function accepts
+    /// JWT access tokens for it beside ID tokens, and the site sends them.
+    pub api_audience: Option<String>,
 }
 
 /// The scopes asked for when `[identity] scopes` is not given.

@@ -34,6 +34,10 @@ pub struct SiteConfig {
     /// A level missing here is sent by its name (`AAL2`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub step_up_acr_values: BTreeMap<String, String>,
+    /// The API identifier the site asks the provider for an access token
+    /// for, and sends that token to the API (`[identity] api_audience`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_audience: Option<String>,
 }
 
 /// The levels colorid knows, lowest first.
@@ -82,6 +86,7 @@ impl SiteConfig {
             scopes: stack.identity.scopes.clone(),
             sign_in_on_load: stack.identity.sign_in_on_load,
             step_up_acr_values: step_up_acr_values(&stack.identity),
+            api_audience: stack.identity.api_audience.clone(),
         }
     }
 

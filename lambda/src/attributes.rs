@@ -25,6 +25,12 @@ pub const CLAIMS: &[(&str, &str)] = &[
     ("AuthenticationMethod", "amr"),
 ];
 
+/// The claims OpenID Connect Core (section 5.1) gives a verification flag, and the flag.
+pub const VERIFIED_FLAGS: &[(&str, &str)] = &[
+    ("email", "email_verified"),
+    ("phone_number", "phone_number_verified"),
+];
+
 /// The pseudo-attribute holding the assurance level.
 pub const LEVEL: &str = "Level";
 /// The formula-only value: whole years since DateOfBirth.
@@ -268,13 +274,18 @@ impl<'a> Profile<'a> {
         self
     }
 
+    /// AUTHORITATIVE only for what the issuer vouches for: `sub` and `amr`,
+    /// its statements about this login, and the claims the stack lists in
+    /// `verified_claims` — and, where OpenID Connect defines a flag for the
+    /// claim, only when the token sets that flag to `true`. No other
+    /// `<claim>_verified` is trusted: anyone's provider can mint one.
     fn pedigree_of(&self, claim: &str) -> Pedigree {
-        // sub and amr are the issuer's own statements about this login.
-        let verified_flag =
-            self.claims.get(&format!("{claim}_verified")) == Some(&Value::Bool(true));
+        let flag_ok = VERIFIED_FLAGS
+            .iter()
+            .find(|(c, _)| *c == claim)
+            .is_none_or(|(_, flag)| self.claims.get(*flag) == Some(&Value::Bool(true)));
         if matches!(claim, "sub" | "amr")
-            || verified_flag
-            || self.verified_claims.iter().any(|c| c == claim)
+            || (flag_ok && self.verified_claims.iter().any(|c| c == claim))
         {
             Pedigree::Authoritative
         } else {

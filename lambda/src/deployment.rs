@@ -37,6 +37,8 @@ pub mod env {
     pub const VERIFIED_CLAIMS: &str = "COLORID_VERIFIED_CLAIMS";
     /// Clock leeway in seconds.
     pub const LEEWAY_SECONDS: &str = "COLORID_LEEWAY_SECONDS";
+    /// The API identifier access tokens must be for (absent: ID tokens only).
+    pub const API_AUDIENCE: &str = "COLORID_API_AUDIENCE";
     /// `/api/v1` attribute names → claims (a JSON object).
     pub const ATTRIBUTE_CLAIMS: &str = crate::attribute_names::ENV;
     /// The sharing preference `GET /api/v1/customer_shared` answers.
@@ -60,6 +62,7 @@ pub mod env {
         LEVEL_MAP,
         VERIFIED_CLAIMS,
         LEEWAY_SECONDS,
+        API_AUDIENCE,
         ATTRIBUTE_CLAIMS,
         CUSTOMER_SHARED,
         ALLOWED_ORIGINS,
@@ -78,6 +81,7 @@ pub struct Plain {
     pub level_map: BTreeMap<String, String>,
     pub verified_claims: Vec<String>,
     pub leeway_seconds: u64,
+    pub api_audience: Option<String>,
     pub attribute_claims: BTreeMap<String, String>,
     pub customer_shared: String,
     pub allowed_origins: Vec<String>,
@@ -92,6 +96,7 @@ impl Default for Plain {
             level_map: BTreeMap::new(),
             verified_claims: Vec::new(),
             leeway_seconds: 30,
+            api_audience: None,
             attribute_claims: BTreeMap::new(),
             customer_shared: DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
@@ -125,6 +130,9 @@ impl Plain {
         out.insert(env::LEEWAY_SECONDS.into(), self.leeway_seconds.to_string());
         if let Some(level) = &self.required_level {
             out.insert(env::REQUIRED_LEVEL.into(), level.clone());
+        }
+        if let Some(api) = &self.api_audience {
+            out.insert(env::API_AUDIENCE.into(), api.clone());
         }
         if !self.level_map.is_empty() {
             out.insert(
@@ -176,6 +184,9 @@ impl Plain {
                 },
             )?;
         }
+        if let Some(v) = set(env::API_AUDIENCE) {
+            p.api_audience = Some(v);
+        }
         if let Some(v) = set(env::ATTRIBUTE_CLAIMS) {
             p.attribute_claims = json_map(env::ATTRIBUTE_CLAIMS, &v)?;
         }
@@ -205,6 +216,7 @@ impl Plain {
         settings.level_map = self.level_map.clone().into_iter().collect();
         settings.verified_claims = self.verified_claims.clone();
         settings.leeway = self.leeway_seconds;
+        settings.api_audience = self.api_audience.clone();
         settings.attribute_names =
             AttributeNames::with_overrides(&self.attribute_claims).map_err(|reason| {
                 ConfigError::InvalidEnv {
@@ -295,6 +307,7 @@ mod tests {
             site_url: "https://color.example.com".into(),
             plain: Plain {
                 required_level: Some("AAL2".into()),
+                api_audience: Some("https://api.example.com".into()),
                 level_map: BTreeMap::from([("pwd".into(), "AAL1".into())]),
                 verified_claims: vec!["email".into(), "birthdate".into()],
                 attribute_claims: BTreeMap::from([("Email".into(), "email".into())]),

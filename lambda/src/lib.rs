@@ -4,6 +4,7 @@
 //! [`App::handle`] serves one request and never fails; `main.rs` runs it under
 //! the Lambda runtime and `colorid dev` serves it in-process.
 
+pub mod access;
 pub mod attribute_names;
 pub mod attributes;
 mod cors;
@@ -85,7 +86,8 @@ impl Ready {
             settings.leeway,
             settings.algorithms.clone(),
             jwks,
-        );
+        )
+        .with_api_audience(settings.api_audience.clone());
         let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
             .map_err(|e| invalid("signing_key", &e))?
             .with_lifetime(settings.signed_lifetime_seconds);

@@ -41,9 +41,13 @@ pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
 /// 401 for a refused token, with its reason code.
 pub fn unauthorized(reason: &Reason) -> Response<Body> {
     let code = reason.code();
+    let message = match reason.hint() {
+        Some(hint) => format!("the token was refused: {code}: {hint}"),
+        None => format!("the token was refused: {code}"),
+    };
     let mut resp = json(
         401,
-        &json!({"code": "invalid_token", "reason": code, "message": format!("the token was refused: {code}")}),
+        &json!({"code": "invalid_token", "reason": code, "message": message}),
     );
     resp.headers_mut().insert(
         http::header::WWW_AUTHENTICATE,

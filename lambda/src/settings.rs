@@ -21,8 +21,11 @@ pub const SHARING_PREFERENCES: [&str; 2] = ["ALWAYS", "NOT_ALWAYS"];
 pub struct Settings {
     /// The OIDC issuer URL; tokens' `iss` must equal it.
     pub issuer: String,
-    /// The OIDC client id; tokens' `aud` must contain it.
+    /// The OIDC client id; ID tokens' `aud` must contain it.
     pub client_id: String,
+    /// The API's identifier: when set, JWT access tokens whose `aud` holds it
+    /// and that were issued to `client_id` are accepted beside ID tokens.
+    pub api_audience: Option<String>,
     /// The HMAC key for identities and colours (its UTF-8 bytes as stored).
     pub app_secret: String,
     /// The PKCS#8 PEM P-256 key that signs released attributes.
@@ -63,6 +66,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
+            .field("api_audience", &self.api_audience)
             .field("site_url", &self.site_url)
             .field("required_level", &self.required_level)
             .field("level_claim", &self.level_claim)
@@ -116,6 +120,7 @@ impl Settings {
         Self {
             issuer: issuer.into(),
             client_id: client_id.into(),
+            api_audience: None,
             app_secret: app_secret.into(),
             signing_key_pem: signing_key_pem.into(),
             origin_verify,

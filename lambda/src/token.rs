@@ -11,6 +11,7 @@ use jsonwebtoken::Algorithm;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::access;
 use crate::jwks::{JwksCache, JwksError, Key, KeyKind};
 
 /// Tokens longer than this are rejected before any decoding.
@@ -65,6 +66,16 @@ pub enum Reason {
     MissingClaim(String),
     /// A claim has the wrong JSON type.
     InvalidClaim(String),
+    /// Not a JWT at all: an opaque access token (Google's, for one), which
+    /// only its issuer can check.
+    OpaqueToken,
+    /// An access token, and the stack sets no `[identity] api_audience`.
+    AccessTokenNotAccepted,
+    /// An access token whose client binding (`azp`, `client_id`, `cid`,
+    /// `appid`) names another client.
+    WrongClient,
+    /// An access token with no client binding claim at all.
+    MissingClient,
 }
 
 impl Reason {
@@ -92,6 +103,23 @@ impl Reason {
             Reason::MissingAzp => "missing_azp".into(),
             Reason::MissingClaim(c) => format!("missing_{c}"),
             Reason::InvalidClaim(c) => format!("invalid_{c}"),
+            Reason::OpaqueToken => "opaque_token".into(),
+            Reason::AccessTokenNotAccepted => "access_token_not_accepted".into(),
+            Reason::WrongClient => "wrong_client".into(),
+            Reason::MissingClient => "missing_client".into(),
+        }
+    }
+
+    /// What the caller can do about it, where the code alone does not say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Reason::OpaqueToken => Some(
+                "an opaque access token (Google's, for one) cannot be verified here; send the ID token, or a JWT access token for the stack's api_audience",
+            ),
+            Reason::AccessTokenNotAccepted => Some(
+                "this stack accepts ID tokens only; send the ID token, or set [identity] api_audience to accept access tokens",
+            ),
+            _ => None,
         }
     }
 }
@@ -132,6 +160,11 @@ pub fn parse_header(token: &str) -> Result<Header, Reason> {
 pub fn parse_header_within(token: &str, max_bytes: usize) -> Result<Header, Reason> {
     if token.len() > max_bytes {
         return Err(Reason::TokenTooLarge);
+    }
+    // Every JWS header is a JSON object, so its base64url starts `eyJ` (`{"`);
+    // anything else that is not three parts is no JWT at all.
+    if token.split('.').count() != 3 && !token.starts_with("eyJ") {
+        return Err(Reason::OpaqueToken);
     }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -205,6 +238,8 @@ pub struct Claims {
 pub struct Verifier {
     issuer: String,
     client_id: String,
+    /// The API's identifier access tokens must be for; none: ID tokens only.
+    api_audience: Option<String>,
     leeway: u64,
     algorithms: Vec<String>,
     jwks: Arc<JwksCache>,
@@ -237,10 +272,17 @@ impl Verifier {
         Self {
             issuer: issuer.to_string(),
             client_id: client_id.to_string(),
+            api_audience: None,
             leeway: leeway.min(MAX_LEEWAY_SECONDS),
             algorithms,
             jwks,
         }
+    }
+
+    /// Accepts JWT access tokens for `api_audience` beside ID tokens (none: ID tokens only).
+    pub fn with_api_audience(mut self, api_audience: Option<String>) -> Self {
+        self.api_audience = api_audience.filter(|a| !a.is_empty());
+        self
     }
 
     /// The key cache, for its fetch counter.
@@ -293,7 +335,13 @@ impl Verifier {
             .map_err(|_| Reason::Malformed)?;
         let UniqueObject(all) =
             serde_json::from_slice(&payload).map_err(|_| Reason::MalformedPayload)?;
-        self.check_claims(all).map_err(VerifyError::from)
+        // A token is one kind or the other, never tried as both.
+        match (access::kind_of(&header, &all), &self.api_audience) {
+            (access::Kind::Id, _) => self.check_claims(all),
+            (access::Kind::Access, None) => Err(Reason::AccessTokenNotAccepted),
+            (access::Kind::Access, Some(api)) => self.check_access_claims(all, api),
+        }
+        .map_err(VerifyError::from)
     }
 
     /// Every claim check, in the order jsonwebtoken's validation made them
@@ -305,6 +353,49 @@ impl Verifier {
                 return Err(Reason::MissingClaim(name.into()));
             }
         }
+        let exp = self.check_times(&all)?;
+        let iss = self.check_issuer(&all)?;
+        let audiences = match &all["aud"] {
+            Value::String(s) if *s == self.client_id => 1,
+            Value::Array(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
+            _ => return Err(Reason::WrongAudience),
+        };
+        let sub = subject(&all)?;
+        if exp.is_none() {
+            return Err(Reason::MissingClaim("exp".into()));
+        }
+        match all.get("azp") {
+            None if audiences > 1 => return Err(Reason::MissingAzp),
+            None => {}
+            Some(Value::String(azp)) if *azp == self.client_id => {}
+            Some(Value::String(_)) => return Err(Reason::WrongAzp),
+            Some(_) => return Err(Reason::InvalidClaim("azp".into())),
+        }
+        self.check_iat(&all)?;
+        Ok(Claims { iss, sub, all })
+    }
+
+    /// An access token's checks (RFC 9068 section 4): the same issuer, times
+    /// and subject as an ID token, `aud` naming the API (or, for Cognito, a
+    /// scope of the API's resource server), and the client it was issued to.
+    fn check_access_claims(&self, all: Map<String, Value>, api: &str) -> Result<Claims, Reason> {
+        if !all.get("iss").is_some_and(is_string_or_strings) {
+            return Err(Reason::MissingClaim("iss".into()));
+        }
+        let exp = self.check_times(&all)?;
+        let iss = self.check_issuer(&all)?;
+        access::check_audience(&all, api)?;
+        let sub = subject(&all)?;
+        if exp.is_none() {
+            return Err(Reason::MissingClaim("exp".into()));
+        }
+        access::check_client(&all, &self.client_id)?;
+        self.check_iat(&all)?;
+        Ok(Claims { iss, sub, all })
+    }
+
+    /// `exp` and `nbf` against the clock; returns `exp` when present.
+    fn check_times(&self, all: &Map<String, Value>) -> Result<Option<u64>, Reason> {
         let date = |name: &str| match all.get(name) {
             None => Ok(None),
             Some(v) => numeric_date(v)
@@ -319,33 +410,23 @@ impl Verifier {
         if nbf.is_some_and(|nbf| nbf > now + self.leeway) {
             return Err(Reason::NotYetValid);
         }
-        let iss = match &all["iss"] {
-            Value::String(s) if *s == self.issuer => s.clone(),
+        Ok(exp)
+    }
+
+    /// `iss`, which must be the configured issuer as a single string.
+    fn check_issuer(&self, all: &Map<String, Value>) -> Result<String, Reason> {
+        match &all["iss"] {
+            Value::String(s) if *s == self.issuer => Ok(s.clone()),
             Value::Array(a) if a.iter().any(|v| *v == *self.issuer) => {
-                return Err(Reason::InvalidClaim("iss".into()));
+                Err(Reason::InvalidClaim("iss".into()))
             }
-            _ => return Err(Reason::WrongIssuer),
-        };
-        let audiences = match &all["aud"] {
-            Value::String(s) if *s == self.client_id => 1,
-            Value::Array(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
-            _ => return Err(Reason::WrongAudience),
-        };
-        let sub = match all.get("sub") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            None => return Err(Reason::MissingClaim("sub".into())),
-            _ => return Err(Reason::InvalidClaim("sub".into())),
-        };
-        if exp.is_none() {
-            return Err(Reason::MissingClaim("exp".into()));
+            _ => Err(Reason::WrongIssuer),
         }
-        match all.get("azp") {
-            None if audiences > 1 => return Err(Reason::MissingAzp),
-            None => {}
-            Some(Value::String(azp)) if *azp == self.client_id => {}
-            Some(Value::String(_)) => return Err(Reason::WrongAzp),
-            Some(_) => return Err(Reason::InvalidClaim("azp".into())),
-        }
+    }
+
+    /// `iat`, when present, must not be in the future.
+    fn check_iat(&self, all: &Map<String, Value>) -> Result<(), Reason> {
+        let now = now();
         match all.get("iat") {
             None => {}
             Some(Value::Number(n)) => {
@@ -358,7 +439,16 @@ impl Verifier {
             }
             Some(_) => return Err(Reason::InvalidClaim("iat".into())),
         }
-        Ok(Claims { iss, sub, all })
+        Ok(())
+    }
+}
+
+/// The non-empty `sub`.
+fn subject(all: &Map<String, Value>) -> Result<String, Reason> {
+    match all.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        None => Err(Reason::MissingClaim("sub".into())),
+        _ => Err(Reason::InvalidClaim("sub".into())),
     }
 }
 
@@ -438,8 +528,14 @@ mod tests {
     fn header_checks_run_before_decoding() {
         let big = "a".repeat(MAX_TOKEN_BYTES + 1);
         assert_eq!(parse_header(&big), Err(Reason::TokenTooLarge));
-        assert_eq!(parse_header("a.b"), Err(Reason::Malformed));
-        assert_eq!(parse_header("a.b.c.d"), Err(Reason::Malformed));
+        assert_eq!(parse_header("eyJa.b"), Err(Reason::Malformed));
+        assert_eq!(parse_header("eyJa.b.c.d"), Err(Reason::Malformed));
+        // Google's access tokens look like this: no JWT, nothing to verify here.
+        assert_eq!(
+            parse_header("ya29.a0AfB_byC-opaque"),
+            Err(Reason::OpaqueToken)
+        );
+        assert_eq!(parse_header("opaque"), Err(Reason::OpaqueToken));
         assert_eq!(parse_header("a+.b.c"), Err(Reason::Malformed));
         let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#);
         assert_eq!(

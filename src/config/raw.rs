@@ -48,6 +48,7 @@ pub(super) struct RawIdentity {
     #[serde(default)]
     pub(super) verified_claims: Vec<Spanned<String>>,
     pub(super) scopes: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) api_audience: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) sign_in_on_load: bool,
 }

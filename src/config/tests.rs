@@ -176,3 +176,24 @@ fn a_domain_longer_than_acms_64_character_first_name_is_refused_with_its_line() 
     assert!(p.message.contains("65 characters"), "{}", p.message);
     assert!(p.hint.contains("certificate_names"), "{}", p.hint);
 }
+
+#[test]
+fn api_audience_is_optional_and_checked() {
+    assert_eq!(check(GOOD).unwrap().identity.api_audience, None);
+    let set = format!("{GOOD}api_audience = \"https://api.example.com\"\n");
+    assert_eq!(
+        check(&set).unwrap().identity.api_audience.as_deref(),
+        Some("https://api.example.com")
+    );
+    for bad in ["", "has space", "quote\\\"d"] {
+        let text = format!("{GOOD}api_audience = \"{bad}\"\n");
+        let err = check(&text).expect_err(bad);
+        let p = &err.problems[0];
+        assert_eq!(
+            (p.line, p.field.as_str()),
+            (10, "identity.api_audience"),
+            "{bad}"
+        );
+        assert!(err.to_string().contains("remove the field"), "{err}");
+    }
+}

@@ -274,6 +274,20 @@ impl Validator<'_> {
             verified_claims.push(c.get_ref().clone());
         }
         let scopes = self.validate_scopes(id.scopes.as_ref());
+        let api_audience = id.api_audience.as_ref().map(|a| {
+            let v = a.get_ref();
+            // Cognito's resource server identifier rule, which covers Auth0's, Okta's and Entra's.
+            let printable = v.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+            if v.is_empty() || v.len() > 256 || !printable {
+                self.push(
+                    &a.span(),
+                    "identity.api_audience",
+                    format!("{v:?} is not an API identifier"),
+                    "use the identifier of the API at your provider (1 to 256 printable characters, no spaces), e.g. \"https://api.example.com\", or remove the field to accept ID tokens only",
+                );
+            }
+            v.clone()
+        });
         Identity {
             issuer,
             client_id,
@@ -283,6 +297,7 @@ impl Validator<'_> {
             verified_claims,
             scopes,
             sign_in_on_load: id.sign_in_on_load,
+            api_audience,
         }
     }
 

@@ -83,6 +83,8 @@ struct Pending {
     challenge: String,
     nonce: Option<String>,
     scope: String,
+    /// The API an access token was asked for (`audience`), if any.
+    audience: Option<String>,
     issued: Instant,
 }
 
@@ -193,6 +195,26 @@ impl TestIdp {
         header.kid = Some(self.key.kid.clone());
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
     }
+
+    /// Signs an RFC 9068 access token for `audience`, as Auth0 issues one
+    /// when the authorization request names the API.
+    fn access_token(&self, index: usize, audience: &str, scope: &str) -> Result<String, String> {
+        let user = self.users.get(index).ok_or("no such user")?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_secs();
+        let claims = json!({
+            "iss": self.issuer, "sub": user.claims["sub"], "aud": audience,
+            "client_id": CLIENT_ID, "scope": scope, "iat": now,
+            "exp": now + self.token_seconds, "jti": random_token(),
+            "acr": user.claims["acr"], "amr": user.claims["amr"],
+        });
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some("at+jwt".into());
+        header.kid = Some(self.key.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
+    }
 }
 
 async fn discovery(State(idp): State<Arc<TestIdp>>) -> Json<Value> {
@@ -216,6 +238,8 @@ struct AuthorizeParams {
     acr_values: Option<String>,
     /// The requested scopes; absent means `openid profile email`.
     scope: Option<String>,
+    /// The API to issue a JWT access token for (Auth0's parameter).
+    audience: Option<String>,
     /// `none`: answer from the provider's session, never show the chooser.
     prompt: Option<String>,
     /// The chosen user (the page's buttons).
@@ -289,6 +313,7 @@ async fn authorize_page(
         hidden("code_challenge_method", &p.code_challenge_method),
         hidden("acr_values", &p.acr_values),
         hidden("scope", &p.scope),
+        hidden("audience", &p.audience),
     ]
     .concat();
     let wanted = p.acr_values.as_deref().unwrap_or("");
@@ -374,6 +399,7 @@ fn redirect_with_code(idp: &TestIdp, user: usize, p: &AuthorizeParams, redirect:
         challenge: p.code_challenge.clone().unwrap_or_default(),
         nonce: p.nonce.clone(),
         scope: p.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.into()),
+        audience: p.audience.clone().filter(|a| !a.is_empty()),
         issued: Instant::now(),
     };
     if let Ok(mut codes) = idp.codes.lock() {
@@ -497,10 +523,17 @@ async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenParams>) -> R
     if verifier.len() < 43 || challenge_of(&verifier) != pending.challenge {
         return token_error("invalid_grant", "PKCE verification failed");
     }
-    match idp.id_token(pending.user, pending.nonce.as_deref(), &pending.scope) {
-        Ok(id_token) => {
+    let access_token = match &pending.audience {
+        Some(api) => idp.access_token(pending.user, api, &pending.scope),
+        None => Ok(random_token()),
+    };
+    match idp
+        .id_token(pending.user, pending.nonce.as_deref(), &pending.scope)
+        .and_then(|id| Ok((id, access_token?)))
+    {
+        Ok((id_token, access_token)) => {
             let mut body = json!({
-                "access_token": random_token(),
+                "access_token": access_token,
                 "token_type": "Bearer",
                 "expires_in": idp.token_seconds,
                 "id_token": id_token,

@@ -52,6 +52,7 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
         level_map: id.level_map.clone(),
         verified_claims: id.verified_claims.clone(),
         leeway_seconds: 30,
+        api_audience: id.api_audience.clone(),
         attribute_claims: stack.api.attribute_claims.clone(),
         customer_shared: stack.api.customer_shared.clone(),
         allowed_origins: stack.api.allowed_origins.clone(),
@@ -502,5 +503,31 @@ mod tests {
             assert!(written[name].starts_with("/colorid/demo/"), "{name}");
             assert!(env::ALL.contains(&name), "the function reads {name}");
         }
+    }
+
+    #[test]
+    fn api_audience_reaches_the_functions_environment_and_the_site() {
+        let text = "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
+                    hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
+                    client_id = \"c\"\napi_audience = \"https://api.example.com\"\n";
+        let stack = crate::config::parse(std::path::Path::new("/tmp/stack.toml"), text).unwrap();
+        let plain = super::plain_settings(&stack);
+        let mut out = std::collections::BTreeMap::new();
+        plain.to_env(&mut out);
+        assert_eq!(out[env::API_AUDIENCE], "https://api.example.com");
+        // What `up` writes, the function reads back; `colorid dev` applies the same Plain.
+        assert_eq!(Plain::from_env(&|n| out.get(n).cloned()).unwrap(), plain);
+        let site = crate::site::SiteConfig::of(&stack);
+        let json: serde_json::Value = serde_json::from_slice(&site.to_json()).unwrap();
+        assert_eq!(json["apiAudience"], "https://api.example.com");
+        // Unset: neither in the environment nor in /config.json.
+        let bare = text.replace("api_audience = \"https://api.example.com\"\n", "");
+        let stack = crate::config::parse(std::path::Path::new("/tmp/stack.toml"), &bare).unwrap();
+        let mut out = std::collections::BTreeMap::new();
+        super::plain_settings(&stack).to_env(&mut out);
+        assert!(!out.contains_key(env::API_AUDIENCE));
+        let json: serde_json::Value =
+            serde_json::from_slice(&crate::site::SiteConfig::of(&stack).to_json()).unwrap();
+        assert!(json.get("apiAudience").is_none());
     }
 }

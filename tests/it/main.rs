@@ -10,6 +10,7 @@ mod check_tls;
 mod cli;
 mod config_errors;
 mod credentials;
+mod dev_access_tokens;
 mod dev_local;
 mod dev_server;
 mod edge;

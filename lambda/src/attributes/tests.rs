@@ -88,9 +88,10 @@ fn formula_results_are_marked_as_formulas() {
 #[test]
 fn pedigree_gates_release() {
     let claims = profile_claims();
-    let p = Profile::new(&claims, &[], None);
+    let verified = vec!["email".to_string()];
+    let p = Profile::new(&claims, &verified, None);
     let today = date!(2025 - 01 - 01);
-    // email_verified makes Email authoritative; GivenName is only self-asserted.
+    // Listed and email_verified: Email is authoritative; GivenName is only self-asserted.
     assert!(
         p.release(&req("Email", Pedigree::Authoritative, None), None, today)
             .is_some()
@@ -111,4 +112,57 @@ fn pedigree_gates_release() {
     let r = req("Old", Pedigree::Authoritative, Some("Age > 1"));
     let f = validate(std::slice::from_ref(&r)).unwrap().remove(0);
     assert!(p.release(&r, f.as_ref(), today).is_none());
+}
+
+/// The pedigree `Email` (or another attribute) is released with.
+fn pedigree(claims: Value, verified: &[&str], name: &str) -> Option<Value> {
+    let claims = claims.as_object().unwrap().clone();
+    let verified: Vec<String> = verified.iter().map(|s| s.to_string()).collect();
+    let p = Profile::new(&claims, &verified, None);
+    let v = p.release(
+        &req(name, Pedigree::SelfAsserted, None),
+        None,
+        date!(2025 - 01 - 01),
+    )?;
+    Some(v["metadata"][0]["value"].clone())
+}
+
+#[test]
+fn email_verified_false_gives_self_asserted() {
+    let auth = Some(json!("AUTHORITATIVE"));
+    let selfa = Some(json!("SELF_ASSERTED"));
+    let email = |flag: Value| json!({"sub": "u", "email": "a@b.c", "email_verified": flag});
+    // Listed in verified_claims, but the token says the address is not verified.
+    assert_eq!(pedigree(email(json!(false)), &["email"], "Email"), selfa);
+    // A string is not the boolean OpenID Connect defines.
+    assert_eq!(pedigree(email(json!("true")), &["email"], "Email"), selfa);
+    assert_eq!(
+        pedigree(json!({"sub": "u", "email": "a@b.c"}), &["email"], "Email"),
+        selfa
+    );
+    assert_eq!(pedigree(email(json!(true)), &["email"], "Email"), auth);
+    // The flag alone is not enough: the stack must list the claim.
+    assert_eq!(pedigree(email(json!(true)), &[], "Email"), selfa);
+    let phone =
+        |flag: Value| json!({"sub": "u", "phone_number": "+1", "phone_number_verified": flag});
+    assert_eq!(
+        pedigree(phone(json!(false)), &["phone_number"], "PhoneNumber"),
+        selfa
+    );
+    assert_eq!(
+        pedigree(phone(json!(true)), &["phone_number"], "PhoneNumber"),
+        auth
+    );
+}
+
+#[test]
+fn no_other_claim_verified_flag_is_trusted() {
+    let auth = Some(json!("AUTHORITATIVE"));
+    let selfa = Some(json!("SELF_ASSERTED"));
+    let claims = json!({"sub": "u", "given_name": "Ada", "given_name_verified": true,
+        "birthdate": "1960-06-15", "birthdate_verified": true});
+    assert_eq!(pedigree(claims.clone(), &[], "GivenName"), selfa);
+    assert_eq!(pedigree(claims.clone(), &[], "DateOfBirth"), selfa);
+    // A claim OpenID Connect gives no flag is authoritative when listed, flag or not.
+    assert_eq!(pedigree(claims, &["birthdate"], "DateOfBirth"), auth);
 }

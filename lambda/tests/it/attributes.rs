@@ -22,7 +22,7 @@ fn profile_token(idp: &Idp) -> String {
 /// An app whose issuer vouches for birthdate, on a fixed "today".
 fn app(idp: &Idp, today: time::Date) -> App {
     let mut s = idp.settings();
-    s.verified_claims = vec!["birthdate".into()];
+    s.verified_claims = vec!["birthdate".into(), "email".into()];
     App::new(s).unwrap().with_today(today)
 }
 

@@ -3,11 +3,13 @@
 
 mod common;
 
+mod access_tokens;
 mod attributes;
 mod config;
 mod emulator;
 mod events;
 mod jwks_refresh;
+mod providers;
 mod reload;
 mod signed_attributes;
 mod tokens;

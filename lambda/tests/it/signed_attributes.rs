@@ -19,7 +19,7 @@ fn token(idp: &Idp) -> String {
 
 fn app(idp: &Idp) -> App {
     let mut s = idp.settings();
-    s.verified_claims = vec!["birthdate".into()];
+    s.verified_claims = vec!["birthdate".into(), "email".into()];
     App::new(s).unwrap().with_today(date!(2025 - 01 - 01))
 }
 
