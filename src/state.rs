@@ -214,6 +214,8 @@ fn migrate(state: &mut State, format: u64) {
     // 1 → 2: the fields are unchanged; only the format is recorded.
     let _ = format;
     state.format = FORMAT;
+}
+
 /// How long a write waits out SSM's hold on a name deleted moments ago.
 const NAME_HELD: std::time::Duration = std::time::Duration::from_secs(60);
 

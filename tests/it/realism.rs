@@ -117,7 +117,8 @@ const RULES: &[(Rule, &str)] = &[
     (
         Rule::CloudFrontInvalidationsInProgress,
         "accounts::quotas_a_plausible_stack_meets",
-    // Issue 24, items 1-7.
+    ),
+    // Issue 24, items 1-7 (accounts-a).
     (
         Rule::S3BucketNameHeld,
         "down_then_up_at_once_comes_up_again_on_the_modelled_clock",
