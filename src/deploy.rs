@@ -9,7 +9,9 @@ use crate::aws::CallCounts;
 use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
+use crate::stack::bucket_name;
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
+use crate::stack::function_quotas;
 use crate::stack::origin_access::{self, Access};
 use crate::stack::secrets::{self, SecretName};
 use crate::stack::{
@@ -72,6 +74,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
             }
             Ok(found)
         })?;
+    function_quotas::check(ctx).await?;
 
     // The zone and the account are each made or read once, by whichever step needs
     // them first: the certificate's request goes ahead without either.
@@ -101,7 +104,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
             .cloned()
     };
     let bucket = async {
-        let bucket_name = bucket::name(ctx, &account_id().await?);
+        let bucket_name = bucket_name::for_up(ctx, &account_id().await?).await?;
         let policy = bucket::ensure(ctx, &bucket_name).await?;
         Ok((bucket_name, policy))
     };

@@ -27,5 +27,6 @@ pub mod session;
 pub mod site;
 pub mod stack;
 pub mod state;
+pub mod state_encoding;
 pub mod teardown;
 pub mod wait;

@@ -1,16 +1,24 @@
-//! The stack lock: an SSM parameter created without overwrite, so that two
-//! runs that change one stack cannot race. It holds who took it and when, and
-//! the host and process id, so that a lock left by a run that was killed on
-//! this machine is recognised as stale and taken over; a lock from another
-//! machine needs `--force-unlock`.
+//! The stack lock: one SSM parameter, `/colorid/<stack>/lock`, that holds
+//! who took it and when, with the host and process id, so that a lock left by
+//! a run that was killed on this machine is recognised as stale and taken
+//! over; a lock from another machine needs `--force-unlock`.
+//!
+//! The parameter lives as long as the stack: releasing writes a released
+//! marker over it, and only `down` deletes it. SSM will not create a name
+//! again for 30 s after it was deleted (API_DeleteParameter), so a lock deleted
+//! at each run's end and created by the next (`up && publish`) would meet that
+//! on every run. Taking a released lock is a compare-and-set on the
+//! parameter's version: the write that made version v+1 over the released
+//! version v holds it; a run whose write got a later version lost the race,
+//! and the holder is read from the parameter's history.
 
 use aws_sdk_ssm::Client as SsmClient;
 use aws_sdk_ssm::types::{ParameterType, Tag};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AwsContext, Built, Error, Result};
+use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::{Names, STACK_TAG};
-use crate::state::delete_parameter;
+use crate::state::{delete_parameter, put_waiting_out_deletion};
 
 /// Who holds the lock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,19 +87,38 @@ fn whoami() -> String {
     format!("{user}@{} (pid {})", hostname(), std::process::id())
 }
 
+/// The value of a released lock.
+#[derive(Debug, Serialize, Deserialize)]
+struct Released {
+    released: String,
+}
+
+fn released_value() -> String {
+    serde_json::to_string(&Released {
+        released: now_rfc3339(),
+    })
+    .unwrap_or_default()
+}
+
+fn is_released(value: &str) -> bool {
+    serde_json::from_str::<Released>(value).is_ok()
+}
+
+/// One version of the lock parameter.
+struct Version {
+    number: i64,
+    value: String,
+}
+
 impl Lock {
-    /// Takes the lock, or fails with who holds it. `force` first removes a stale
-    /// lock; a lock whose holder died on this host is taken over without it.
+    /// Takes the lock, or fails with who holds it. `force` takes it whoever holds
+    /// it; a lock whose holder died on this host is taken over without it.
     pub async fn acquire(
         ssm: SsmClient,
         names: &Names,
         command: &str,
         force: bool,
     ) -> Result<Lock> {
-        let parameter = names.lock_parameter();
-        if force {
-            delete_parameter(&ssm, &parameter, "remove the stale lock").await?;
-        }
         let me = Holder {
             holder: whoami(),
             since: now_rfc3339(),
@@ -99,49 +126,62 @@ impl Lock {
             host: hostname(),
             pid: std::process::id(),
         };
-        let lock = Lock { ssm, parameter };
-        if lock.put(names, &me).await? {
+        let lock = Lock {
+            ssm,
+            parameter: names.lock_parameter(),
+        };
+        if lock.create(names, &me).await? {
             return Ok(lock);
         }
-        let current = lock.holder().await;
+        let Some(latest) = lock.latest().await? else {
+            // Deleted (by a `down`) since the create was refused.
+            return Err(locked(names, None));
+        };
+        if is_released(&latest.value) {
+            return lock.claim(names, &me, latest.number).await;
+        }
+        let current = lock.holder().await?;
         match current {
-            // Our own put, whose answer was lost and retried.
+            // Our own write, whose answer was lost and retried.
             Some(h) if h.host == me.host && h.pid == me.pid => Ok(lock),
-            Some(h) if h.is_dead_here() => {
+            Some(h) if force || h.is_dead_here() => {
+                let why = if force {
+                    "--force-unlock".to_string()
+                } else {
+                    "it is no longer running".to_string()
+                };
                 eprintln!(
-                    "note: taking over the lock of stack {}: {} since {} is no longer running",
+                    "note: taking over the lock of stack {}: {} since {} ({why})",
                     names.stack,
                     h.describe(),
                     h.since
                 );
-                delete_parameter(&lock.ssm, &lock.parameter, "remove the stale lock").await?;
-                if lock.put(names, &me).await? {
-                    Ok(lock)
-                } else {
-                    Err(locked(names, lock.holder().await))
-                }
+                lock.claim(names, &me, latest.number).await
             }
+            None if force => lock.claim(names, &me, latest.number).await,
             other => Err(locked(names, other)),
         }
     }
 
     /// Creates the lock parameter; `false` when it exists already.
-    async fn put(&self, names: &Names, me: &Holder) -> Result<bool> {
+    async fn create(&self, names: &Names, me: &Holder) -> Result<bool> {
         let tag = Tag::builder()
             .key(STACK_TAG)
             .value(&names.stack)
             .build()
             .built("the stack tag")?;
-        let res = self
-            .ssm
-            .put_parameter()
-            .name(&self.parameter)
-            .value(serde_json::to_string(me).unwrap_or_default())
-            .r#type(ParameterType::String)
-            .overwrite(false)
-            .tags(tag)
-            .send()
-            .await;
+        let value = serde_json::to_string(me).unwrap_or_default();
+        let res = put_waiting_out_deletion(&self.parameter, || {
+            self.ssm
+                .put_parameter()
+                .name(&self.parameter)
+                .value(&value)
+                .r#type(ParameterType::String)
+                .overwrite(false)
+                .tags(tag.clone())
+                .send()
+        })
+        .await;
         match res {
             Ok(_) => Ok(true),
             Err(err)
@@ -155,17 +195,80 @@ impl Lock {
         }
     }
 
-    /// Who holds the lock now, when that can be read.
-    async fn holder(&self) -> Option<Holder> {
-        self.ssm
+    /// Writes `me` over version `seen` (released, or stale and taken over); holds
+    /// the lock when that write made the next version, else names who did.
+    async fn claim(self, names: &Names, me: &Holder, seen: i64) -> Result<Lock> {
+        let value = serde_json::to_string(me).unwrap_or_default();
+        let out = self
+            .ssm
+            .put_parameter()
+            .name(&self.parameter)
+            .value(&value)
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .aws("take the stack lock", &self.parameter)?;
+        if out.version == seen + 1 {
+            return Ok(self);
+        }
+        // Another run wrote first (or ours was retried): the write after `seen` holds it.
+        let winner = self
+            .history()
+            .await?
+            .into_iter()
+            .find(|v| v.number == seen + 1)
+            .and_then(|v| serde_json::from_str::<Holder>(&v.value).ok());
+        match winner {
+            Some(h) if h.host == me.host && h.pid == me.pid => Ok(self),
+            other => Err(locked(names, other)),
+        }
+    }
+
+    /// The latest version, `None` when there is no lock parameter.
+    async fn latest(&self) -> Result<Option<Version>> {
+        let out = self
+            .ssm
             .get_parameter()
             .name(&self.parameter)
             .send()
             .await
-            .ok()
-            .and_then(|o| o.parameter)
-            .and_then(|p| p.value)
-            .and_then(|v| serde_json::from_str::<Holder>(&v).ok())
+            .or_gone(|e| e.is_parameter_not_found())
+            .aws("read the stack lock", &self.parameter)?;
+        Ok(out.and_then(|o| o.parameter).map(|p| Version {
+            number: p.version,
+            value: p.value.unwrap_or_default(),
+        }))
+    }
+
+    /// Every version SSM keeps (its last 100), oldest first.
+    async fn history(&self) -> Result<Vec<Version>> {
+        let pages: Vec<_> = self
+            .ssm
+            .get_parameter_history()
+            .name(&self.parameter)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<std::result::Result<_, _>>()
+            .aws("read the history of the stack lock", &self.parameter)?;
+        let mut out: Vec<Version> = pages
+            .iter()
+            .flat_map(|p| p.parameters())
+            .map(|p| Version {
+                number: p.version,
+                value: p.value().unwrap_or_default().to_string(),
+            })
+            .collect();
+        out.sort_by_key(|v| v.number);
+        Ok(out)
+    }
+
+    /// Who holds the lock now: the first write after the last release.
+    async fn holder(&self) -> Result<Option<Holder>> {
+        Ok(holder_in(&self.history().await?))
     }
 
     /// Runs `work` while holding the lock, then releases it, whatever the run's
@@ -178,11 +281,46 @@ impl Lock {
         outcome(result, released, &parameter)
     }
 
-    /// Releases the lock.
+    /// As [`Lock::hold`], for `down`: a run that succeeded deletes the lock with
+    /// the rest of the stack; one that failed releases it.
+    pub async fn hold_then_delete<T>(self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let result = work.await;
+        let parameter = self.parameter.clone();
+        let released = if result.is_ok() {
+            delete_parameter(&self.ssm, &self.parameter, "delete the stack lock")
+                .await
+                .map(|_| ())
+        } else {
+            self.release().await
+        };
+        outcome(result, released, &parameter)
+    }
+
+    /// Releases the lock: writes the released marker over it.
     pub async fn release(self) -> Result<()> {
-        delete_parameter(&self.ssm, &self.parameter, "release the stack lock").await?;
+        self.ssm
+            .put_parameter()
+            .name(&self.parameter)
+            .value(released_value())
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .aws("release the stack lock", &self.parameter)?;
         Ok(())
     }
+}
+
+/// The holder a history shows: the first holder written after the last release
+/// (the first version SSM kept when none is a release).
+fn holder_in(history: &[Version]) -> Option<Holder> {
+    let after = history
+        .iter()
+        .rposition(|v| is_released(&v.value))
+        .map_or(0, |i| i + 1);
+    history
+        .get(after)
+        .and_then(|v| serde_json::from_str::<Holder>(&v.value).ok())
 }
 
 /// A run's result after the lock's release: the run's own error wins, and a
@@ -216,6 +354,28 @@ fn locked(names: &Names, holder: Option<Holder>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v(number: i64, value: &str) -> Version {
+        Version {
+            number,
+            value: value.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_holder_is_the_first_write_after_the_last_release() {
+        let a = r#"{"holder":"a","since":"t","command":"up","host":"h","pid":1}"#;
+        let b = r#"{"holder":"b","since":"t","command":"up","host":"h","pid":2}"#;
+        let free = r#"{"released":"t"}"#;
+        assert_eq!(holder_in(&[v(1, a)]).unwrap().holder, "a");
+        assert_eq!(
+            holder_in(&[v(1, a), v(2, free), v(3, b), v(4, a)])
+                .unwrap()
+                .holder,
+            "b"
+        );
+        assert!(holder_in(&[v(1, a), v(2, free)]).is_none());
+    }
 
     #[test]
     fn the_runs_own_error_wins_over_a_failed_release() {

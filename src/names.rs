@@ -260,6 +260,9 @@ pub fn digest(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
+/// Hex digits of the bucket name's per-incarnation suffix.
+const BUCKET_SUFFIX: usize = 8;
+
 /// Names derived from the stack name (and account, for the bucket).
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -273,9 +276,30 @@ impl Names {
         }
     }
 
-    /// The default bucket name: stack name plus account id, so it is globally unique.
-    pub fn bucket(&self, account: &str) -> String {
+    /// The default bucket name's stem: stack name plus account id, so it is globally
+    /// unique. Stacks brought up before buckets had incarnations use it as it is.
+    pub fn bucket_stem(&self, account: &str) -> String {
         format!("colorid-{}-{}", self.stack, account)
+    }
+
+    /// The default bucket name of one incarnation of the stack: the stem and a suffix
+    /// kept in the state, because S3 keeps a deleted bucket's name from being created
+    /// again for hours (409 OperationAborted), so `down` then `up` needs a new name.
+    /// At most 8 + 32 + 1 + 12 + 1 + 8 = 62 characters, within S3's 63.
+    pub fn bucket(&self, account: &str, incarnation: &str) -> String {
+        let suffix: String = incarnation.chars().take(BUCKET_SUFFIX).collect();
+        format!("{}-{suffix}", self.bucket_stem(account))
+    }
+
+    /// Whether `bucket` is a name this stack derives for `account` (any incarnation).
+    pub fn is_derived_bucket(&self, account: &str, bucket: &str) -> bool {
+        let stem = self.bucket_stem(account);
+        bucket == stem
+            || bucket.strip_prefix(&stem).is_some_and(|rest| {
+                rest.strip_prefix('-').is_some_and(|s| {
+                    s.len() == BUCKET_SUFFIX && s.chars().all(|c| c.is_ascii_hexdigit())
+                })
+            })
     }
 
     /// The origin access control's name, unique per account.
@@ -430,6 +454,18 @@ mod tests {
         ] {
             assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn derived_bucket_names_fit_and_are_recognised() {
+        let names = Names::new(&"a".repeat(32));
+        let b = names.bucket("123456789012", "0123456789abcdef");
+        assert!(check_bucket_name(&b).is_ok(), "{b}");
+        assert_eq!(b.len(), 62);
+        assert!(names.is_derived_bucket("123456789012", &b));
+        assert!(names.is_derived_bucket("123456789012", &names.bucket_stem("123456789012")));
+        assert!(!names.is_derived_bucket("123456789012", &format!("{b}0")));
+        assert!(!names.is_derived_bucket("210987654321", &b));
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::error::Result;
 use crate::session;
 use crate::stack::bucket::{self, Reader};
+use crate::stack::bucket_name;
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
+use crate::stack::function_quotas;
 use crate::stack::origin_access::{self, Access};
 use crate::stack::{
     Change, Ctx, FieldChange, Planned, certificate, code, dns, former_domain, function,
@@ -34,6 +36,7 @@ pub async fn plan(
     provider: &crate::discovery::Provider,
 ) -> Result<Vec<Planned>> {
     let code = function_zip.map(code::from_file).transpose()?;
+    function_quotas::check(ctx).await?;
     let mut out = Vec::new();
     let mut push = |resource: &str, name: &str, change: Change| {
         out.push(Planned {
@@ -76,8 +79,12 @@ pub async fn plan(
         );
     }
 
-    let bucket_name = bucket::name(ctx, &account);
-    let found_bucket = bucket::find(ctx, &bucket_name).await?;
+    let known_bucket = bucket_name::known(ctx, &account).await?;
+    let found_bucket = match &known_bucket {
+        Some(b) => bucket::find(ctx, b).await?,
+        None => None,
+    };
+    let bucket_name = known_bucket.unwrap_or_else(|| bucket_name::planned(ctx, &account));
     let (oa_change, access) = origin_access::plan(ctx).await?;
     let found_dist = distribution::find(ctx).await?;
     let reader = match (&access, &found_dist) {

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::publish::{
     self, GeneratedFile, PublishEvent, PublishOptions, PublishReport, PublishTarget,
 };
+use crate::session;
 use crate::stack::Ctx;
-use crate::{session, stack::bucket};
+use crate::stack::{bucket, bucket_name};
 
 /// What the page reads from `/config.json`, deployed or from `colorid dev`.
 /// No secrets.
@@ -104,7 +105,9 @@ pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishRepor
     let account = session::account_id(ctx).await?;
     let bucket = match state.bucket {
         Some(b) => b,
-        None => bucket::name(ctx, &account),
+        None => bucket_name::known(ctx, &account)
+            .await?
+            .unwrap_or_else(|| ctx.names.bucket_stem(&account)),
     };
     if !bucket::exists(ctx, &bucket).await? {
         return Err(Error::conflict_fix(

@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::{Names, STACK_TAG};
+use crate::state_encoding as record;
 
 /// The state record's format. Raise it when a field changes meaning or is added
 /// that an older colorid must not drop (it would write the record back without it),
@@ -92,6 +93,8 @@ impl StateStore {
             .aws("read the state record", &parameter)?
             .and_then(|out| out.parameter)
             .and_then(|p| p.value);
+        // Plain JSON, or gzipped when long (state_encoding); older records are plain.
+        let saved = saved.map(|s| record::decode(&s));
         let state = match saved.as_deref().and_then(|s| serde_json::from_str(s).ok()) {
             Some(record) => read_record(record, &parameter)?,
             None => State {
@@ -120,24 +123,29 @@ impl StateStore {
         if inner.saved.as_deref() == Some(json.as_str()) {
             return Ok(());
         }
-        let mut put = self
-            .ssm
-            .put_parameter()
-            .name(&self.parameter)
-            .value(&json)
-            .r#type(ParameterType::String);
-        if inner.saved.is_none() {
-            put = put.tags(
-                Tag::builder()
-                    .key(STACK_TAG)
-                    .value(&self.stack)
-                    .build()
-                    .built("the state tag")?,
-            );
-        } else {
-            put = put.overwrite(true);
-        }
-        match put.send().await {
+        let tag = Tag::builder()
+            .key(STACK_TAG)
+            .value(&self.stack)
+            .build()
+            .built("the state tag")?;
+        let value = record::encode(&json)?;
+        let create = inner.saved.is_none();
+        let sent = put_waiting_out_deletion(&self.parameter, || {
+            let put = self
+                .ssm
+                .put_parameter()
+                .name(&self.parameter)
+                .value(&value)
+                .r#type(ParameterType::String);
+            let put = if create {
+                put.tags(tag.clone())
+            } else {
+                put.overwrite(true)
+            };
+            put.send()
+        })
+        .await;
+        match sent {
             Ok(_) => {}
             // Written by an earlier attempt whose answer was lost.
             Err(err)
@@ -149,7 +157,7 @@ impl StateStore {
                 self.ssm
                     .put_parameter()
                     .name(&self.parameter)
-                    .value(&json)
+                    .value(&value)
                     .r#type(ParameterType::String)
                     .overwrite(true)
                     .send()
@@ -206,6 +214,46 @@ fn migrate(state: &mut State, format: u64) {
     // 1 → 2: the fields are unchanged; only the format is recorded.
     let _ = format;
     state.format = FORMAT;
+}
+
+/// How long a write waits out SSM's hold on a name deleted moments ago.
+const NAME_HELD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The answer of one PutParameter.
+pub type PutResult = std::result::Result<
+    aws_sdk_ssm::operation::put_parameter::PutParameterOutput,
+    aws_sdk_ssm::error::SdkError<aws_sdk_ssm::operation::put_parameter::PutParameterError>,
+>;
+
+/// Sends a PutParameter that may create `name`. "After deleting a parameter, wait
+/// for at least 30 seconds to create a parameter with the same name"
+/// (API_DeleteParameter): `down` then `up`, or a type change, meets that once;
+/// SSM's answer (TooManyUpdates, "please try again") is retried, with a note, for
+/// up to a minute. colorid deletes no name in a loop (see [`crate::lock`]).
+pub async fn put_waiting_out_deletion<F, Fut>(name: &str, send: F) -> PutResult
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = PutResult>,
+{
+    let start = std::time::Instant::now();
+    let mut noted = false;
+    loop {
+        match send().await {
+            Err(err)
+                if crate::error::code_of(&err) == Some("TooManyUpdates")
+                    && start.elapsed() < NAME_HELD =>
+            {
+                if !noted {
+                    eprintln!(
+                        "  … SSM holds the name {name} for 30 s after it was deleted; waiting"
+                    );
+                    noted = true;
+                }
+                tokio::time::sleep(crate::wait::pause(std::time::Duration::from_secs(2))).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Deletes an SSM parameter; `false` when it was already gone.

@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::names::STACK_TAG;
 use crate::session;
 use crate::stack::{
-    Ctx, bucket, certificate, distribution, dns, former_domain, function, function_url,
-    headers_policy, log_group, origin_access, role, secrets, viewer_function, zone,
+    Ctx, bucket, bucket_name, certificate, distribution, dns, former_domain, function,
+    function_url, headers_policy, log_group, origin_access, role, secrets, viewer_function, zone,
 };
 
 /// What the stack has in the account, found for deletion.
@@ -189,11 +189,15 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     }
 
     let account = session::account_id(ctx).await?;
-    let derived_bucket = bucket::name(ctx, &account);
-    let name = state
-        .bucket
-        .clone()
-        .unwrap_or_else(|| derived_bucket.clone());
+    let name = match state.bucket.clone().or_else(|| ctx.stack.bucket.clone()) {
+        Some(b) => Some(b),
+        None => bucket_name::discover(ctx, &account).await?,
+    };
+    let derived_bucket = match &name {
+        Some(b) if ctx.names.is_derived_bucket(&account, b) => b.clone(),
+        _ => ctx.names.bucket_stem(&account),
+    };
+    let name = name.unwrap_or_else(|| derived_bucket.clone());
     if bucket::presence(ctx, &name).await? == bucket::Presence::Foreign {
         inv.refused.push(format!(
             "S3 bucket {name}: owned by another account (S3 refused a request that expects {account})"

@@ -38,7 +38,7 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<()> {
         .await?;
         Ok(inv)
     };
-    let inv: teardown::Inventory = lock.hold(run).await?;
+    let inv: teardown::Inventory = lock.hold_then_delete(run).await?;
     if json(g.output) {
         print_json(&serde_json::json!({
             "stack": ctx.names.stack,

@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use super::PublishEvent;
 use super::error::{AwsFailure, PublishError};
 use super::settings::PublishSettings;
-use super::upload::encode_path;
 
 /// CloudFront allows at most 15 wildcard paths in progress per distribution.
 pub const MAX_WILDCARDS: usize = 15;
@@ -66,6 +65,25 @@ pub fn invalidation_paths<'a>(
     }
     paths.sort();
     paths
+}
+
+/// A key as browsers send it in a request's path, which is what CloudFront matches
+/// invalidation paths against: "If the path includes non-ASCII characters or unsafe
+/// characters as defined in RFC 1738, URL-encode those characters. Do not URL-encode
+/// any other characters in the path, or CloudFront will not invalidate the old version"
+/// (API_InvalidationBatch). So `logo@2x.png` stays as it is, a space is `%20`, `é`
+/// is `%C3%A9`; `*` is encoded too, being the invalidation wildcard. `~` is RFC 1738's
+/// but browsers send it as it is, so it stays.
+pub fn encode_path(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b <= b' ' || b >= 0x7f || b"\"#%<>?[\\]^`{|}*".contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
 }
 
 /// CloudFront's idempotency token for one invalidation. The same paths with the same
@@ -237,6 +255,14 @@ pub(crate) async fn wait_for_invalidation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_encoded_as_browsers_send_them() {
+        assert_eq!(encode_path("img/logo@2x.png"), "img/logo@2x.png");
+        assert_eq!(encode_path("a b/é.html"), "a%20b/%C3%A9.html");
+        assert_eq!(encode_path("x(1)+y,z;=!$&'~:.js"), "x(1)+y,z;=!$&'~:.js");
+        assert_eq!(encode_path("100%/a*b?#.txt"), "100%25/a%2Ab%3F%23.txt");
+    }
 
     fn paths(keys: &[&str], settings: &PublishSettings) -> Vec<String> {
         invalidation_paths(keys.iter().copied(), settings)

@@ -30,14 +30,6 @@ pub enum Reader {
     OriginAccessIdentity(String),
 }
 
-/// The bucket's name: explicit, or derived from stack and account.
-pub fn name(ctx: &Ctx, account: &str) -> String {
-    ctx.stack
-        .bucket
-        .clone()
-        .unwrap_or_else(|| ctx.names.bucket(account))
-}
-
 /// The bucket's settings as rendered fields.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
@@ -346,24 +338,7 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
             f.fields
         }
         None => {
-            let region = ctx.aws.region();
-            let mut create = s3.create_bucket().bucket(bucket);
-            if region != "us-east-1" {
-                create = create.create_bucket_configuration(
-                    CreateBucketConfiguration::builder()
-                        .location_constraint(BucketLocationConstraint::from(region.as_str()))
-                        .build(),
-                );
-            }
-            match create.send().await {
-                Ok(_) => {}
-                // Made by an earlier run that was killed before it recorded anything.
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(|e| e.is_bucket_already_owned_by_you()) => {}
-                Err(err) => return Err(err).aws("create the bucket", bucket),
-            }
+            create(ctx, bucket).await?;
             did.push("created");
             BTreeMap::new()
         }
@@ -435,6 +410,57 @@ pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
     };
     ctx.progress.step("bucket", &what, start.elapsed());
     Ok(policy)
+}
+
+/// How long `up` waits for S3 to release a recently deleted bucket's name.
+const NAME_RELEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Creates the bucket. A name S3 still holds after its deletion (409
+/// OperationAborted) is retried with progress, then refused with what to do;
+/// a derived name is new per incarnation and meets this only by chance.
+async fn create(ctx: &Ctx, bucket: &str) -> Result<()> {
+    let s3 = ctx.aws.s3();
+    let region = ctx.aws.region();
+    let fix = match &ctx.stack.bucket {
+        Some(_) => format!(
+            "S3 keeps a deleted bucket's name for hours (up to 48-72) before it can be created again: run `colorid up` later, or remove `bucket` from {} so that colorid derives a new name",
+            ctx.stack.file.display()
+        ),
+        None => "run `colorid up` again".to_string(),
+    };
+    wait::until(
+        &ctx.progress,
+        &format!("waiting for S3 to release the name {bucket} (deleted recently)"),
+        NAME_RELEASE,
+        &fix,
+        || async {
+            let mut create = s3.create_bucket().bucket(bucket);
+            if region != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                        .build(),
+                );
+            }
+            match create.send().await {
+                Ok(_) => Ok(Poll::Ready(())),
+                // Made by an earlier run that was killed before it recorded anything.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_bucket_already_owned_by_you()) =>
+                {
+                    Ok(Poll::Ready(()))
+                }
+                Err(err) if err.code() == Some("OperationAborted") => Ok(Poll::Pending(
+                    "S3 answers OperationAborted: the name is still queued for deletion".into(),
+                )),
+                Err(err) => Err(err).aws("create the bucket", bucket),
+            }
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Puts the bucket policy when it differs from `have`, the policy [`ensure`] found.

@@ -313,9 +313,11 @@ async fn wait_for_records(ctx: &Ctx, acm: &AcmClient, arn: &str) -> Result<Found
         Duration::from_secs(120),
         "run `colorid up` again; the certificate request is kept",
         || async {
-            let detail = describe(acm, arn).await?.ok_or_else(|| {
-                Error::conflict(format!("the certificate {arn} disappeared while in use"))
-            })?;
+            // "There is a delay of several seconds before you can retrieve information
+            // about the new certificate" (API_RequestCertificate): not found is "not yet".
+            let Some(detail) = describe(acm, arn).await? else {
+                return Ok(Poll::Pending("not yet visible to ACM's reads".into()));
+            };
             let f = found_from(&detail);
             if f.records_ready {
                 Ok(Poll::Ready(f))

@@ -173,12 +173,23 @@ pub async fn find(lambda: &LambdaClient, name: &str) -> Result<Option<Found>> {
     let Some(c) = out.configuration.as_ref() else {
         return Ok(None);
     };
+    let arn = c.function_arn().unwrap_or_default().to_string();
+    // GetFunction answers Tags only to a caller that may also call ListTags
+    // (configuration-tags.html): read them where they always are.
+    let tags = lambda
+        .list_tags()
+        .resource(&arn)
+        .send()
+        .await
+        .aws("read the tags of", name)?
+        .tags
+        .unwrap_or_default();
     Ok(Some(Found {
-        arn: c.function_arn().unwrap_or_default().to_string(),
+        arn,
         code_sha256: c.code_sha256().unwrap_or_default().to_string(),
         fields: found_fields(c),
-        tagged: out.tags().is_some_and(|t| t.contains_key(STACK_TAG)),
-        stack_tag: out.tags().and_then(|t| t.get(STACK_TAG).cloned()),
+        tagged: tags.contains_key(STACK_TAG),
+        stack_tag: tags.get(STACK_TAG).cloned(),
         ready: c.state() == Some(&State::Active)
             && c.last_update_status() != Some(&LastUpdateStatus::InProgress),
         reserved_concurrency: function_concurrency::of(&out),

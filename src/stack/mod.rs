@@ -12,6 +12,7 @@ use crate::progress::Progress;
 use crate::state::StateStore;
 
 pub mod bucket;
+pub mod bucket_name;
 pub mod certificate;
 pub mod code;
 pub mod distribution;
@@ -20,6 +21,7 @@ pub mod former_domain;
 pub mod function;
 pub mod function_concurrency;
 pub mod function_environment;
+pub mod function_quotas;
 pub mod function_url;
 pub mod headers_policy;
 pub mod log_group;

@@ -23,6 +23,8 @@ use crate::config::SecretSource;
 use crate::error::{AwsContext, Built, Error, Result, code_of};
 use crate::names::STACK_TAG;
 use crate::stack::{Change, Ctx, FieldChange, Planned};
+use crate::state::put_waiting_out_deletion;
+use crate::state_encoding::STANDARD_LIMIT;
 
 /// A secret value. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -167,6 +169,17 @@ fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
         return Err(Error::usage_fix(
             format!("{file}: field `{field}` points at an empty value."),
             format!("supply the secret, or remove `{field}` to let colorid generate it"),
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > STANDARD_LIMIT {
+        return Err(Error::usage_fix(
+            format!(
+                "{file}: field `{field}`: the value is {chars} characters, over the {STANDARD_LIMIT} an SSM standard parameter holds (API_PutParameter), where colorid keeps it."
+            ),
+            format!(
+                "supply a shorter value (a secret needs no more than 64 random bytes; a P-256 key in PEM is about 240 characters), or remove `{field}` to let colorid generate it"
+            ),
         ));
     }
     if let Some(problem) = weak(name, &value) {
@@ -416,7 +429,8 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
             ParameterType::String
         };
         // SSM cannot change a parameter's type in place (HierarchyTypeMismatchException):
-        // a parameter of the other type is deleted and created again.
+        // a parameter of the other type is deleted and created again, once, waiting
+        // out the 30 s SSM holds a deleted name.
         let existing = stored.get(&item.leaf);
         let retype = existing.is_some_and(|s| s.secure != item.secure);
         if retype {
@@ -428,14 +442,20 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
             .await?;
         }
         let overwrite = existing.is_some() && !retype;
-        let first = put_request(
-            &ssm,
-            &name,
-            item,
-            kind.clone(),
-            (!overwrite).then_some(&tag),
-        );
-        match first.send().await {
+        // A name deleted moments ago (by `down`, or for a type change) is held by
+        // SSM for 30 s: the write waits that out.
+        let first = put_waiting_out_deletion(&name, || {
+            put_request(
+                &ssm,
+                &name,
+                item,
+                kind.clone(),
+                (!overwrite).then_some(&tag),
+            )
+            .send()
+        })
+        .await;
+        match first {
             Err(err) if code_of(&err) == Some("HierarchyTypeMismatchException") => {
                 crate::state::delete_parameter(
                     &ssm,
@@ -443,10 +463,11 @@ pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
                     "delete (to change its type) the parameter",
                 )
                 .await?;
-                put_request(&ssm, &name, item, kind, Some(&tag))
-                    .send()
-                    .await
-                    .aws("write the parameter", &name)?;
+                put_waiting_out_deletion(&name, || {
+                    put_request(&ssm, &name, item, kind.clone(), Some(&tag)).send()
+                })
+                .await
+                .aws("write the parameter", &name)?;
             }
             res => {
                 res.aws("write the parameter", &name)?;

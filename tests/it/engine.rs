@@ -113,15 +113,31 @@ async fn bucket_exists(bucket: &str) -> bool {
         .is_ok()
 }
 
-fn bucket_of(stack: &TestStack) -> String {
-    format!("colorid-{}-123456789012", stack.name)
+/// The stack's bucket: its derived name carries a suffix per incarnation (S3 holds
+/// a deleted bucket's name), so it is looked up; the bare stem when there is none.
+async fn bucket_of(stack: &TestStack) -> String {
+    let stem = format!("colorid-{}-123456789012", stack.name);
+    common::s3("eu-west-1")
+        .await
+        .list_buckets()
+        .send()
+        .await
+        .ok()
+        .and_then(|o| {
+            o.buckets
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|b| b.name)
+                .find(|n| n.starts_with(&format!("{stem}-")))
+        })
+        .unwrap_or(stem)
 }
 
 #[tokio::test]
 async fn up_creates_one_of_each_with_the_promised_settings() {
     let stack = TestStack::new("up");
     let report = stack.json(&["up"]);
-    let bucket = bucket_of(&stack);
+    let bucket = bucket_of(&stack).await;
     assert_eq!(report["bucket"], Value::String(bucket.clone()));
 
     // Bucket: private, encrypted, readable by this distribution only, TLS only.
@@ -344,7 +360,7 @@ async fn down_removes_the_stack_and_nothing_else() {
     assert!(distribution_of(&a).await.is_none());
     assert!(certificates_for(&a.domain).await.is_empty());
     assert_eq!(oac_count(&a.name).await, 0);
-    assert!(!bucket_exists(&bucket_of(&a)).await);
+    assert!(!bucket_exists(&bucket_of(&a).await).await);
     let recs = records(&shared_zone).await;
     assert!(
         !recs.iter().any(|r| r.name.contains(&a.name)),
@@ -364,7 +380,7 @@ async fn down_removes_the_stack_and_nothing_else() {
     assert!(distribution_of(&b).await.is_some());
     assert_eq!(certificates_for(&b.domain).await.len(), 1);
     assert_eq!(oac_count(&b.name).await, 1);
-    assert!(bucket_exists(&bucket_of(&b)).await);
+    assert!(bucket_exists(&bucket_of(&b).await).await);
     let b_aliases = recs
         .iter()
         .filter(|r| r.name == format!("{}.", b.domain) && r.alias_target.is_some())
@@ -400,7 +416,7 @@ async fn down_rediscovers_without_the_state_record() {
     assert_eq!(certificates_for(&stack.domain).await.len(), 1);
     stack.ok(&["down", "--yes"]);
     assert!(distribution_of(&stack).await.is_none());
-    assert!(!bucket_exists(&bucket_of(&stack)).await);
+    assert!(!bucket_exists(&bucket_of(&stack).await).await);
 }
 
 #[tokio::test]
@@ -467,7 +483,7 @@ async fn down_refuses_what_the_state_names_but_the_stack_does_not_own() {
 
     // Everything of b is still there, and b converges without a change.
     assert!(distribution_of(&b).await.is_some());
-    assert!(bucket_exists(&bucket_of(&b)).await);
+    assert!(bucket_exists(&bucket_of(&b).await).await);
     let again = b.json(&["up"]);
     assert_eq!(again["calls"]["mutations"], 0, "{again}");
     b.ok(&["down", "--yes"]);

@@ -91,6 +91,9 @@ fn every_wait_has_a_figure() {
         Wait::IamRole,
         Wait::LambdaPending,
         Wait::LambdaUpdate,
+        Wait::S3NameHeld,
+        Wait::SsmNameHeld,
+        Wait::AcmNotFound,
     ] {
         assert!(
             model.wait(wait) > Duration::ZERO,

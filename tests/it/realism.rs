@@ -118,6 +118,35 @@ const RULES: &[(Rule, &str)] = &[
         Rule::CloudFrontInvalidationsInProgress,
         "accounts::quotas_a_plausible_stack_meets",
     ),
+    // Issue 24, items 1-7 (accounts-a).
+    (
+        Rule::S3BucketNameHeld,
+        "down_then_up_at_once_comes_up_again_on_the_modelled_clock",
+    ),
+    (
+        Rule::SsmNameHeld,
+        "the_lock_is_never_deleted_between_runs_and_a_held_name_is_waited_out",
+    ),
+    (
+        Rule::AcmNotFoundAtFirst,
+        "a_new_certificate_not_found_at_first_is_waited_for",
+    ),
+    (
+        Rule::LambdaAccountQuotas,
+        "a_new_accounts_lambda_quotas_are_refused_before_any_change",
+    ),
+    (
+        Rule::CloudFrontInvalidationPaths,
+        "invalidation_paths_are_sent_as_browsers_send_them",
+    ),
+    (
+        Rule::LambdaTagsNeedListTags,
+        "function_tags_are_read_with_list_tags",
+    ),
+    (
+        Rule::SsmStandardSize,
+        "parameters_stay_within_a_standard_parameter",
+    ),
 ];
 
 /// Prints the rule table for scripts/realism (rule, source, test), tab-separated.
@@ -427,13 +456,20 @@ fn a_secret_of_the_other_type_is_replaced() {
             Some("HierarchyTypeMismatchException")
         );
         ssm.delete_parameter().name(&name).send().await.unwrap();
-        ssm.put_parameter()
+        // SSM holds a deleted name for 30 s (rule SsmNameHeld): a user waits it out too.
+        let mut tries = 0;
+        while let Err(err) = ssm
+            .put_parameter()
             .name(&name)
             .value("test-client")
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
             .send()
             .await
-            .unwrap();
+        {
+            tries += 1;
+            assert!(tries < 10, "{err:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     });
     json(&stack, proxy, &["up"]);
     let kind = rt.block_on(async {
@@ -560,12 +596,24 @@ fn a_validation_record_that_was_there_before_is_left() {
             .certificate_arn
             .unwrap();
         let record = loop {
-            let d = acm
+            // A certificate requested moments ago is not found for a few seconds
+            // (rule AcmNotFoundAtFirst): this client waits too.
+            let d = match acm
                 .describe_certificate()
                 .certificate_arn(&arn)
                 .send()
                 .await
-                .unwrap();
+            {
+                Ok(d) => d,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                }
+                Err(e) => panic!("{e:?}"),
+            };
             let rr = d.certificate.and_then(|c| {
                 c.domain_validation_options?
                     .into_iter()
@@ -622,4 +670,346 @@ fn a_validation_record_that_was_there_before_is_left() {
             .any(|r| r.name == record)
     });
     assert!(left, "down deleted the record another certificate uses");
+}
+
+// --- Issue 24, items 1-7: an account as users have it ----------------------
+
+fn ssm_deletes(proxy: &FaultProxy) -> usize {
+    proxy
+        .sequence()
+        .iter()
+        .filter(|k| k.starts_with("ssm.DeleteParameter"))
+        .count()
+}
+
+/// Item 1. S3 holds a deleted bucket's name for hours: `down` then `up` at once, on
+/// AWS's clock, comes up again in a bucket of a new name (a suffix per incarnation),
+/// while the old name is still refused.
+#[test]
+fn down_then_up_at_once_comes_up_again_on_the_modelled_clock() {
+    let scale = 0.02;
+    let proxy = Box::leak(Box::new(FaultProxy::start_modelled(
+        &common::emulator(),
+        common::latency::Model::load(scale),
+        None,
+    )));
+    let stack = TestStack::new("rl-again");
+    let modelled = |args: &[&str]| {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        let out = stack
+            .command_at(&proxy.endpoint(), &all)
+            .env("COLORID_CLOCK_SCALE", scale.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "colorid {args:?}: {}", text(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = modelled(&["up"]);
+    let old = first["bucket"].as_str().unwrap().to_string();
+    assert!(
+        old.starts_with(&format!("colorid-{}-123456789012-", stack.name)),
+        "{old}"
+    );
+    modelled(&["down", "--yes"]);
+    let again = modelled(&["up"]);
+    let new = again["bucket"].as_str().unwrap().to_string();
+    assert_ne!(
+        new, old,
+        "down then up re-created the deleted bucket's name"
+    );
+    assert!(new.len() <= 63, "{new}");
+    // The old name is still held by S3.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refused = rt.block_on(async {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk(proxy, "eu-west-1").await)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.create_bucket()
+            .bucket(&old)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect_err("S3 holds a deleted bucket's name")
+    });
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&refused),
+        Some("OperationAborted")
+    );
+    assert!(hits(proxy, Rule::S3BucketNameHeld) > 0);
+    modelled(&["down", "--yes"]);
+}
+
+/// Item 1, a bucket the user named: `down` then `up` waits, with progress, for S3 to
+/// release the name.
+#[test]
+fn a_chosen_bucket_name_is_waited_for_after_down() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-chosen");
+    let bucket = format!("{}-site", stack.name);
+    stack.write(&format!("bucket = \"{bucket}\""));
+    json(&stack, proxy, &["up"]);
+    json(&stack, proxy, &["down", "--yes"]);
+    let out = run(&stack, proxy, &["up"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("release the name {bucket}")),
+        "{}",
+        text(&out)
+    );
+    assert!(hits(proxy, Rule::S3BucketNameHeld) > 0);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 2. SSM holds a deleted name for 30 s. The lock is written over, never deleted,
+/// between runs (`--force-unlock` included); `down` then `up` waits out the names
+/// `down` deleted.
+#[test]
+fn the_lock_is_never_deleted_between_runs_and_a_held_name_is_waited_out() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-held");
+    let lock = format!("/colorid/{}/lock", stack.name);
+    json(&stack, proxy, &["up"]);
+    json(&stack, proxy, &["up"]);
+    json(&stack, proxy, &["publish"]);
+    assert_eq!(ssm_deletes(proxy), 0, "{:?}", proxy.sequence());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ssm = rt.block_on(async { aws_sdk_ssm::Client::new(&sdk(proxy, "eu-west-1").await) });
+    let value = |ssm: &aws_sdk_ssm::Client| {
+        rt.block_on(async {
+            ssm.get_parameter()
+                .name(&lock)
+                .send()
+                .await
+                .unwrap()
+                .parameter
+                .and_then(|p| p.value)
+                .unwrap_or_default()
+        })
+    };
+    assert!(value(&ssm).contains("released"), "{}", value(&ssm));
+    // A holder on another machine: refused, then taken with --force-unlock.
+    rt.block_on(async {
+        ssm.put_parameter()
+            .name(&lock)
+            .value(r#"{"holder":"someone@elsewhere (pid 1)","since":"2026-01-01T00:00:00Z","command":"up","host":"elsewhere","pid":1}"#)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = run(&stack, proxy, &["up"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("someone@elsewhere"), "{}", text(&out));
+    json(&stack, proxy, &["up", "--force-unlock"]);
+    assert_eq!(ssm_deletes(proxy), 0, "{:?}", proxy.sequence());
+    assert!(value(&ssm).contains("released"));
+    // `down` deletes every name; `up` at once meets SSM's hold and waits it out.
+    json(&stack, proxy, &["down", "--yes"]);
+    let out = run(&stack, proxy, &["up"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SSM holds the name"),
+        "{}",
+        text(&out)
+    );
+    assert!(hits(proxy, Rule::SsmNameHeld) > 0);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 3. A certificate requested moments ago is not found for a few seconds: that
+/// is "not yet", not "disappeared".
+#[test]
+fn a_new_certificate_not_found_at_first_is_waited_for() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-acmnf");
+    json(&stack, proxy, &["up"]);
+    assert!(hits(proxy, Rule::AcmNotFoundAtFirst) > 0);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 4. A new account's Lambda quotas: `plan` and `up` read them and refuse a
+/// reservation (Lambda keeps 100 unreserved of 10) or memory above 3,008 MB before
+/// any change, naming the quota and how to raise it.
+#[test]
+fn a_new_accounts_lambda_quotas_are_refused_before_any_change() {
+    let proxy = proxy();
+    proxy.realism().new_account();
+    let stack = TestStack::new("rl-quota");
+    stack.write("[function]\nreserved_concurrency = 10");
+    for command in ["plan", "up"] {
+        let out = run(&stack, proxy, &[command]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("concurrency quota")
+                && err.contains("is 10")
+                && err.contains("no reservation is possible")
+                && err.contains("reserved_concurrency")
+                && err.contains("Service Quotas"),
+            "{err}"
+        );
+    }
+    stack.write("[function]\nmemory_mb = 4096");
+    let out = run(&stack, proxy, &["up"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("3008 MB") && err.contains("memory_mb"),
+        "{err}"
+    );
+    // Nothing but the lock was written.
+    let others: Vec<String> = proxy
+        .sequence()
+        .into_iter()
+        .filter(|k| k != "ssm.PutParameter")
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+    assert!(hits(proxy, Rule::LambdaAccountQuotas) > 0);
+}
+
+/// Item 5. Invalidation paths as browsers send them: `logo@2x.png` as it is, a space
+/// and non-ASCII percent-encoded.
+#[test]
+fn invalidation_paths_are_sent_as_browsers_send_them() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-inval");
+    json(&stack, proxy, &["up"]);
+    let site = stack.dir.path().join("site");
+    let files = ["logo@2x.png", "a b.png", "é.png"];
+    for f in files {
+        std::fs::write(site.join(f), "one").unwrap();
+    }
+    json(&stack, proxy, &["publish"]);
+    for f in files {
+        std::fs::write(site.join(f), "two, longer").unwrap();
+    }
+    let published = json(&stack, proxy, &["publish"]);
+    let id = published["report"]["summary"]["invalidation_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no invalidation: {published}"))
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (paths, refused) = rt.block_on(async {
+        let cf = aws_sdk_cloudfront::Client::new(&sdk(proxy, "us-east-1").await);
+        let state = state_of(proxy, &stack).await;
+        let dist = state["distribution_id"].as_str().unwrap().to_string();
+        let got = cf
+            .get_invalidation()
+            .distribution_id(&dist)
+            .id(&id)
+            .send()
+            .await
+            .unwrap();
+        let paths: Vec<String> = got
+            .invalidation()
+            .and_then(|i| i.invalidation_batch())
+            .and_then(|b| b.paths())
+            .map(|p| p.items().to_vec())
+            .unwrap_or_default();
+        // An over-encoded path, as a tool that encodes everything would send it.
+        let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
+            .caller_reference(format!("over-{id}"))
+            .paths(
+                aws_sdk_cloudfront::types::Paths::builder()
+                    .quantity(1)
+                    .items("/logo%402x.png")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        cf.create_invalidation()
+            .distribution_id(&dist)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .unwrap();
+        (paths, proxy.realism().over_encoded())
+    });
+    for p in ["/logo@2x.png", "/a%20b.png", "/%C3%A9.png"] {
+        assert!(paths.iter().any(|x| x == p), "{p} not in {paths:?}");
+    }
+    assert_eq!(refused, vec!["/logo%402x.png".to_string()]);
+    assert!(hits(proxy, Rule::CloudFrontInvalidationPaths) > 0);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 6. GetFunction holds no Tags unless the caller may ListTags: read with
+/// ListTags, a second `up` does not tag again and `plan` comes back clean.
+#[test]
+fn function_tags_are_read_with_list_tags() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-tags");
+    json(&stack, proxy, &["up"]);
+    let before = proxy.sequence().len();
+    json(&stack, proxy, &["up"]);
+    let second: Vec<String> = proxy.sequence()[before..].to_vec();
+    assert!(
+        !second.iter().any(|k| k.contains("/tags/")),
+        "the second up tagged again: {second:?}"
+    );
+    let plan = json(&stack, proxy, &["plan"]);
+    assert!(
+        !plan.to_string().contains("\"tag\""),
+        "plan is not clean: {plan}"
+    );
+    assert!(hits(proxy, Rule::LambdaTagsNeedListTags) > 0);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
+/// Item 7. A standard parameter holds 4,096 characters: a longer value is refused
+/// by SSM, a supplied secret that long is a stack-file error before any change, and
+/// the state record is written within the limit.
+#[test]
+fn parameters_stay_within_a_standard_parameter() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-4k");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refused = rt.block_on(async {
+        aws_sdk_ssm::Client::new(&sdk(proxy, "eu-west-1").await)
+            .put_parameter()
+            .name(format!("/colorid/{}/too-long", stack.name))
+            .value("x".repeat(4097))
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send()
+            .await
+            .expect_err("SSM refuses 4,097 characters")
+    });
+    assert_eq!(
+        aws_sdk_ssm::error::ProvideErrorMetadata::code(&refused),
+        Some("ValidationException")
+    );
+    assert!(hits(proxy, Rule::SsmStandardSize) > 0);
+    let secret = stack.dir.path().join("app-secret.txt");
+    std::fs::write(&secret, "s".repeat(5000)).unwrap();
+    stack.write(&format!(
+        "[secrets]\napp_secret = {{ file = \"{}\" }}",
+        secret.display()
+    ));
+    let out = run(&stack, proxy, &["up"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("secrets.app_secret") && err.contains("4096") && err.contains("stack.toml"),
+        "{err}"
+    );
+    assert!(!err.contains(&"s".repeat(100)), "the secret was shown");
+    assert!(
+        proxy.sequence().iter().all(|k| k == "ssm.PutParameter"),
+        "{:?}",
+        proxy.sequence()
+    );
+    stack.write("");
+    json(&stack, proxy, &["up"]);
+    let state = rt.block_on(state_of(proxy, &stack));
+    assert!(state.to_string().len() <= 4096);
+    json(&stack, proxy, &["down", "--yes"]);
 }

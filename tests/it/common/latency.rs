@@ -40,6 +40,9 @@ pub enum Wait {
     IamRole,
     LambdaPending,
     LambdaUpdate,
+    S3NameHeld,
+    SsmNameHeld,
+    AcmNotFound,
 }
 
 impl Wait {
@@ -53,6 +56,9 @@ impl Wait {
             Wait::IamRole => "iam_role",
             Wait::LambdaPending => "lambda_pending",
             Wait::LambdaUpdate => "lambda_update",
+            Wait::S3NameHeld => "s3_name_held",
+            Wait::SsmNameHeld => "ssm_name_held",
+            Wait::AcmNotFound => "acm_not_found",
         }
     }
 }
@@ -151,6 +157,8 @@ pub fn operation(call: &Call, method: &Method, path: &str, query: &str) -> Strin
             ("POST", Some("functions"), Some("policy")) => "AddPermission".into(),
             ("GET", Some("functions"), Some("policy")) => "GetPolicy".into(),
             ("PUT", Some("functions"), Some("concurrency")) => "PutFunctionConcurrency".into(),
+            ("GET", Some("account-settings"), _) => "GetAccountSettings".into(),
+            ("GET", Some("tags"), _) => "ListTags".into(),
             ("GET", _, Some(kind)) | ("GET", Some(kind), None) => format!("Get {kind}"),
             _ => format!("{m} {}", parts.get(1).copied().unwrap_or("")),
         },

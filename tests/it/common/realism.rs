@@ -58,10 +58,18 @@ pub enum Rule {
     S3ExpectedBucketOwner,
     CloudFrontHeaderValueLength,
     CloudFrontInvalidationsInProgress,
+    // Issue 24, items 1-7 (accounts-a): an account as users have it.
+    S3BucketNameHeld,
+    SsmNameHeld,
+    AcmNotFoundAtFirst,
+    LambdaAccountQuotas,
+    CloudFrontInvalidationPaths,
+    LambdaTagsNeedListTags,
+    SsmStandardSize,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 25] = [
+    pub const ALL: [Rule; 32] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -88,6 +96,14 @@ impl Rule {
         Rule::S3ExpectedBucketOwner,
         Rule::CloudFrontHeaderValueLength,
         Rule::CloudFrontInvalidationsInProgress,
+        // Issue 24, items 1-7.
+        Rule::S3BucketNameHeld,
+        Rule::SsmNameHeld,
+        Rule::AcmNotFoundAtFirst,
+        Rule::LambdaAccountQuotas,
+        Rule::CloudFrontInvalidationPaths,
+        Rule::LambdaTagsNeedListTags,
+        Rule::SsmStandardSize,
     ];
 
     /// A short name for tables and messages.
@@ -114,6 +130,14 @@ impl Rule {
             Rule::S3FreshIdentityPrincipal => "s3: fresh OAI is an invalid principal",
             Rule::S3DeleteObjectsErrors => "s3: DeleteObjects fails per key",
             Rule::Route53DuplicateZones => "route53: two zones of one name",
+            // Issue 24, items 1-7.
+            Rule::S3BucketNameHeld => "s3: a deleted bucket's name is held",
+            Rule::SsmNameHeld => "ssm: a deleted name is held 30 s",
+            Rule::AcmNotFoundAtFirst => "acm: a new certificate is not found at first",
+            Rule::LambdaAccountQuotas => "lambda: a new account's quotas",
+            Rule::CloudFrontInvalidationPaths => "cloudfront: invalidation paths as browsers send",
+            Rule::LambdaTagsNeedListTags => "lambda: tags only through ListTags",
+            Rule::SsmStandardSize => "ssm: standard parameters hold 4,096 chars",
             other => accounts::name(other),
         }
     }
@@ -189,6 +213,45 @@ impl Rule {
             // Hosted zones are told apart by id and CallerReference, not by name.
             Rule::Route53DuplicateZones => {
                 "https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html"
+            }
+            // Issue 24, items 1-7.
+            // "After you send a request to delete a bucket, Amazon S3 queues the bucket name
+            // for deletion ... it might take 48-72 hours" (409 OperationAborted "A conflicting
+            // conditional operation is currently in progress against this resource.").
+            Rule::S3BucketNameHeld => {
+                "https://repost.aws/knowledge-center/s3-conflicting-conditional-operation"
+            }
+            // "After deleting a parameter, wait for at least 30 seconds to create a parameter
+            // with the same name." The page names no error; the layer answers PutParameter's
+            // documented TooManyUpdates.
+            Rule::SsmNameHeld => {
+                "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DeleteParameter.html"
+            }
+            // "there is a delay of several seconds before you can retrieve information about
+            // the new certificate": DescribeCertificate answers ResourceNotFoundException.
+            Rule::AcmNotFoundAtFirst => {
+                "https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html"
+            }
+            // "New AWS accounts have reduced concurrency and memory quotas"; Lambda keeps 100
+            // of the account's concurrency unreserved (PutFunctionConcurrency).
+            Rule::LambdaAccountQuotas => {
+                "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+            }
+            // "If the path includes non-ASCII characters or unsafe characters as defined in
+            // RFC 1738, URL-encode those characters. Do not URL-encode any other characters
+            // in the path, or CloudFront will not invalidate the old version of the updated file."
+            Rule::CloudFrontInvalidationPaths => {
+                "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_InvalidationBatch.html"
+            }
+            // "lambda:ListTags ... For tagged functions, this permission is also necessary for
+            // GetFunction": without it GetFunction's answer holds no Tags.
+            Rule::LambdaTagsNeedListTags => {
+                "https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"
+            }
+            // Value: "Standard parameters have a value limit of 4 KB" (ValidationException
+            // "Standard tier parameters support a maximum parameter value of 4096 characters").
+            Rule::SsmStandardSize => {
+                "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html"
             }
             other => accounts::source(other),
         }
@@ -287,6 +350,16 @@ struct World {
     changes: HashMap<String, Instant>,
     /// Issue 24 (accounts-b): names, quotas and owners of the account.
     accounts: accounts::Accounts,
+    // Issue 24, items 1-7.
+    held_buckets: HashMap<String, Window>,
+    held_parameters: HashMap<String, Window>,
+    unknown_certificates: HashMap<String, Window>,
+    /// A new account's Lambda quotas ([`Realism::new_account`]); AWS's defaults otherwise.
+    small_account: bool,
+    /// Function → its reserved concurrency.
+    reserved: HashMap<String, i64>,
+    /// Invalidation paths sent encoded where a browser sends the character as it is.
+    over_encoded: Vec<String>,
 }
 
 /// The rules, what they remember, and how often each fired.
@@ -384,6 +457,16 @@ impl Realism {
         self.world.lock().unwrap().delete_denied.remove(key);
     }
 
+    /// Makes the account a new one: Lambda concurrency 10, memory at most 3,008 MB.
+    pub fn new_account(&self) {
+        self.world.lock().unwrap().small_account = true;
+    }
+
+    /// Invalidation paths CloudFront would not match against what browsers send.
+    pub fn over_encoded(&self) -> Vec<String> {
+        self.world.lock().unwrap().over_encoded.clone()
+    }
+
     fn hit(&self, rule: Rule) {
         *self.hits.lock().unwrap().entry(rule).or_default() += 1;
         // scripts/realism totals the hits of every test's proxy from this file.
@@ -405,10 +488,20 @@ impl Realism {
         }
         match seen.call.service.as_str() {
             "acm" if op == "DeleteCertificate" => self.acm_delete(body),
+            "acm" if op == "DescribeCertificate" => self.acm_not_yet(body),
             "cloudfront" => self.cloudfront_before(seen, body),
-            "lambda" => self.lambda_before(seen, body),
-            "ssm" if op == "PutParameter" => self.ssm_put(body),
-            "s3" => self.s3_before(seen, body),
+            "lambda" => match self.lambda_quotas(seen, body) {
+                Before::Forward => self.lambda_before(seen, body),
+                other => other,
+            },
+            "ssm" if op == "PutParameter" => match self.ssm_put_held(body) {
+                Before::Forward => self.ssm_put(body),
+                other => other,
+            },
+            "s3" => match self.s3_name_held(seen) {
+                Before::Forward => self.s3_before(seen, body),
+                other => other,
+            },
             _ => Before::Forward,
         }
     }
@@ -427,7 +520,10 @@ impl Realism {
         let op = seen.call.operation.as_deref().unwrap_or("");
         match seen.call.service.as_str() {
             "acm" if status.is_success() => match op {
-                "RequestCertificate" => self.acm_requested(body),
+                "RequestCertificate" => {
+                    self.acm_requested(body);
+                    self.acm_unknown_for_a_while(body);
+                }
                 "DescribeCertificate" => self.acm_described(body),
                 _ => {}
             },
@@ -439,9 +535,18 @@ impl Realism {
                         .insert(arn.to_string(), self.window(Wait::IamRole));
                 }
             }
-            "lambda" if status.is_success() => self.lambda_after(seen, request, body),
-            "ssm" if status.is_success() => self.ssm_after(op, request, body),
-            "s3" => self.s3_after(merge, status, body),
+            "lambda" if status.is_success() => {
+                self.lambda_tags(seen, request, body);
+                self.lambda_after(seen, request, body);
+            }
+            "ssm" if status.is_success() => {
+                self.ssm_held_after(op, request);
+                self.ssm_after(op, request, body);
+            }
+            "s3" => {
+                self.s3_held_after(seen, status);
+                self.s3_after(merge, status, body);
+            }
             "route53" if status.is_success() => self.route53_after(seen, request, body),
             _ => {}
         }
@@ -620,6 +725,9 @@ impl Realism {
 
     fn cloudfront_before(&self, seen: &Seen<'_>, body: &mut Bytes) -> Before {
         let route = CloudFront::route(seen.method, seen.path);
+        if let CloudFront::Invalidate(_) = route {
+            return self.invalidation_paths(body);
+        }
         if let CloudFront::Identity(op) = &route {
             if self.on(Rule::CloudFrontOriginAccessIdentityApi) {
                 return Before::Answer(self.identity_api(op, seen, body));
@@ -1263,6 +1371,257 @@ impl Realism {
     }
 }
 
+// --- Issue 24, items 1-7: an account as users have it -----------------------
+
+impl Realism {
+    /// CreateBucket of a name deleted moments ago: 409 OperationAborted while S3
+    /// still holds it.
+    fn s3_name_held(&self, seen: &Seen<'_>) -> Before {
+        let Some(bucket) = bucket_of(seen) else {
+            return Before::Forward;
+        };
+        if seen.method != Method::PUT || !self.on(Rule::S3BucketNameHeld) {
+            return Before::Forward;
+        }
+        if !take(&mut self.world.lock().unwrap().held_buckets, &bucket) {
+            return Before::Forward;
+        }
+        self.hit(Rule::S3BucketNameHeld);
+        Before::Answer(s3_error(
+            409,
+            "OperationAborted",
+            "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+        ))
+    }
+
+    fn s3_held_after(&self, seen: &Seen<'_>, status: StatusCode) {
+        if seen.method == Method::DELETE
+            && status.is_success()
+            && let Some(bucket) = bucket_of(seen)
+        {
+            let window = self.window(Wait::S3NameHeld);
+            self.world
+                .lock()
+                .unwrap()
+                .held_buckets
+                .insert(bucket, window);
+        }
+    }
+
+    /// PutParameter of a name deleted less than 30 s ago, or of a value over the
+    /// standard tier's 4,096 characters.
+    fn ssm_put_held(&self, body: &Bytes) -> Before {
+        let req = json(body);
+        let name = req["Name"].as_str().unwrap_or_default().to_string();
+        let advanced = matches!(
+            req["Tier"].as_str(),
+            Some("Advanced" | "Intelligent-Tiering")
+        );
+        let chars = req["Value"].as_str().map_or(0, |v| v.chars().count());
+        if self.on(Rule::SsmStandardSize) && !advanced && chars > 4096 {
+            self.hit(Rule::SsmStandardSize);
+            return Before::Answer(json_error(
+                400,
+                "ValidationException",
+                "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
+            ));
+        }
+        if self.on(Rule::SsmNameHeld)
+            && take(&mut self.world.lock().unwrap().held_parameters, &name)
+        {
+            self.hit(Rule::SsmNameHeld);
+            return Before::Answer(json_error(
+                400,
+                "TooManyUpdates",
+                "There are concurrent updates for a resource that supports one update at a time.",
+            ));
+        }
+        Before::Forward
+    }
+
+    fn ssm_held_after(&self, op: &str, request: &Bytes) {
+        let req = json(request);
+        let names: Vec<String> = match op {
+            "DeleteParameter" => req["Name"]
+                .as_str()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            "DeleteParameters" => req["Names"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect(),
+            _ => return,
+        };
+        let mut w = self.world.lock().unwrap();
+        for name in names {
+            w.held_parameters
+                .insert(name, self.window(Wait::SsmNameHeld));
+        }
+    }
+
+    fn acm_unknown_for_a_while(&self, body: &Bytes) {
+        if let Some(arn) = json(body)["CertificateArn"].as_str() {
+            let window = self.window(Wait::AcmNotFound);
+            self.world
+                .lock()
+                .unwrap()
+                .unknown_certificates
+                .insert(arn.to_string(), window);
+        }
+    }
+
+    /// DescribeCertificate of a certificate requested moments ago: not found yet.
+    fn acm_not_yet(&self, body: &Bytes) -> Before {
+        let arn = json(body)["CertificateArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !self.on(Rule::AcmNotFoundAtFirst)
+            || !take(&mut self.world.lock().unwrap().unknown_certificates, &arn)
+        {
+            return Before::Forward;
+        }
+        self.hit(Rule::AcmNotFoundAtFirst);
+        Before::Answer(json_error(
+            400,
+            "ResourceNotFoundException",
+            &format!("Could not find certificate with arn {arn}"),
+        ))
+    }
+
+    /// GetAccountSettings answers the account's quotas; a reservation that leaves
+    /// less than 100 unreserved and, on a new account, memory above 3,008 MB are refused.
+    fn lambda_quotas(&self, seen: &Seen<'_>, body: &Bytes) -> Before {
+        if !self.on(Rule::LambdaAccountQuotas) {
+            return Before::Forward;
+        }
+        let route = Lambda::route(seen.method, seen.path);
+        let mut w = self.world.lock().unwrap();
+        let limit: i64 = if w.small_account { 10 } else { 1000 };
+        let refuse = |message: &str| {
+            Before::Answer(lambda_error(400, "InvalidParameterValueException", message))
+        };
+        match route {
+            Lambda::AccountSettings => {
+                let reserved: i64 = w.reserved.values().sum();
+                drop(w);
+                self.hit(Rule::LambdaAccountQuotas);
+                let doc = serde_json::json!({
+                    "AccountLimit": {
+                        "TotalCodeSize": 80530636800u64,
+                        "CodeSizeUnzipped": 262144000,
+                        "CodeSizeZipped": 52428800,
+                        "ConcurrentExecutions": limit,
+                        "UnreservedConcurrentExecutions": limit - reserved,
+                    },
+                    "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0},
+                });
+                Before::Answer(respond(200, "application/json", doc.to_string()))
+            }
+            Lambda::PutConcurrency(name) => {
+                let n = json(body)["ReservedConcurrentExecutions"]
+                    .as_i64()
+                    .unwrap_or(0);
+                let others: i64 = w
+                    .reserved
+                    .iter()
+                    .filter(|(f, _)| **f != name)
+                    .map(|(_, r)| *r)
+                    .sum();
+                if limit - others - n < 100 {
+                    drop(w);
+                    self.hit(Rule::LambdaAccountQuotas);
+                    return refuse(
+                        "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].",
+                    );
+                }
+                w.reserved.insert(name, n);
+                Before::Forward
+            }
+            Lambda::Create | Lambda::UpdateConfig(_) if w.small_account => {
+                let memory = json(body)["MemorySize"].as_i64().unwrap_or(0);
+                if memory > 3008 {
+                    drop(w);
+                    self.hit(Rule::LambdaAccountQuotas);
+                    return refuse(
+                        "'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 3008",
+                    );
+                }
+                Before::Forward
+            }
+            _ => Before::Forward,
+        }
+    }
+
+    /// GetFunction's answer holds no Tags: reading them takes ListTags.
+    fn lambda_tags(&self, seen: &Seen<'_>, _request: &Bytes, body: &mut Bytes) {
+        if !self.on(Rule::LambdaTagsNeedListTags)
+            || !matches!(Lambda::route(seen.method, seen.path), Lambda::Get(_))
+        {
+            return;
+        }
+        let mut doc = json(body);
+        if let Some(map) = doc.as_object_mut()
+            && map.remove("Tags").is_some()
+        {
+            self.hit(Rule::LambdaTagsNeedListTags);
+            *body = Bytes::from(doc.to_string());
+        }
+    }
+
+    /// Invalidation paths are matched against the URI a browser sends: raw spaces
+    /// and non-ASCII are refused; a character encoded that browsers send as it is
+    /// would leave the old version cached (flagged, see [`Realism::over_encoded`]).
+    fn invalidation_paths(&self, body: &Bytes) -> Before {
+        if !self.on(Rule::CloudFrontInvalidationPaths) {
+            return Before::Forward;
+        }
+        let text = String::from_utf8_lossy(body).to_string();
+        let mut flagged = Vec::new();
+        for path in blocks(&text, "Path") {
+            let path = path.replace("&amp;", "&").replace("&apos;", "'");
+            if path.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+                self.hit(Rule::CloudFrontInvalidationPaths);
+                return Before::Answer(cloudfront_error(
+                    400,
+                    "InvalidArgument",
+                    "Your request contains one or more invalid invalidation paths.",
+                ));
+            }
+            let bytes = path.as_bytes();
+            let over = (0..bytes.len()).any(|i| {
+                bytes[i] == b'%'
+                    && std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())])
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .is_some_and(|b| {
+                            b.is_ascii_alphanumeric() || b"-._~!$&'()+,;=:@/".contains(&b)
+                        })
+            });
+            if over {
+                flagged.push(path);
+            }
+        }
+        if !flagged.is_empty() {
+            for _ in &flagged {
+                self.hit(Rule::CloudFrontInvalidationPaths);
+            }
+            self.world.lock().unwrap().over_encoded.extend(flagged);
+        }
+        Before::Forward
+    }
+}
+
+/// The bucket a path-style S3 request addresses as a whole (CreateBucket,
+/// DeleteBucket): one path segment and no query.
+fn bucket_of(seen: &Seen<'_>) -> Option<String> {
+    let name = seen.path.trim_matches('/');
+    (!name.is_empty() && !name.contains('/') && seen.query.is_empty()).then(|| name.to_string())
+}
+
 // --- routes ----------------------------------------------------------------
 
 enum IdentityOp {
@@ -1280,6 +1639,7 @@ enum CloudFront {
     UpdateConfig(String),
     Delete(String),
     Identity(IdentityOp),
+    Invalidate(String),
     Other,
 }
 
@@ -1292,6 +1652,9 @@ impl CloudFront {
             ("GET", [_, "distribution", id, "config"]) => CloudFront::GetConfig(id.to_string()),
             ("PUT", [_, "distribution", id, "config"]) => CloudFront::UpdateConfig(id.to_string()),
             ("DELETE", [_, "distribution", id]) => CloudFront::Delete(id.to_string()),
+            ("POST", [_, "distribution", id, "invalidation"]) => {
+                CloudFront::Invalidate(id.to_string())
+            }
             ("GET", [_, "origin-access-identity", "cloudfront"]) => {
                 CloudFront::Identity(IdentityOp::List)
             }
@@ -1320,6 +1683,8 @@ enum Lambda {
     UpdateConfig(String),
     CreateUrl(String),
     AddPermission(String),
+    PutConcurrency(String),
+    AccountSettings,
     Other,
 }
 
@@ -1335,6 +1700,8 @@ impl Lambda {
             ("PUT", [_, "functions", n, "configuration"]) => Lambda::UpdateConfig(name(n)),
             ("POST", [_, "functions", n, "url"]) => Lambda::CreateUrl(name(n)),
             ("POST", [_, "functions", n, "policy"]) => Lambda::AddPermission(name(n)),
+            ("PUT", [_, "functions", n, "concurrency"]) => Lambda::PutConcurrency(name(n)),
+            ("GET", [_, "account-settings"]) => Lambda::AccountSettings,
             _ => Lambda::Other,
         }
     }

@@ -329,8 +329,9 @@ fn an_environment_over_4_kb_is_a_stack_file_error() {
 }
 
 /// Item 13: every S3 request to the stack's bucket says which account must own it, and
-/// a bucket of the derived name owned by another account is never used: `up` stops
-/// before the distribution exists.
+/// a bucket the stack names that another account owns is never used: `up` stops
+/// before the distribution exists. (A derived name carries a suffix per incarnation,
+/// item 1, so the stack file's `bucket` is how a stack meets someone else's bucket.)
 #[test]
 fn a_bucket_of_another_account_is_never_used() {
     let proxy = proxy();
@@ -355,6 +356,7 @@ fn a_bucket_of_another_account_is_never_used() {
         .expect("the other account's bucket");
     });
     proxy.realism().bucket_owned_by(&bucket, "210987654321");
+    theirs.write(&format!("bucket = \"{bucket}\""));
     let out = run(&theirs, proxy, &["up"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -406,8 +408,8 @@ fn a_bucket_of_another_account_is_never_used() {
     );
     // Every request to a stack's own bucket carries the owner.
     let ours = TestStack::new("rl-owned");
-    let ours_bucket = format!("colorid-{}-123456789012", ours.name);
-    json(&ours, proxy, &["up"]);
+    let up = json(&ours, proxy, &["up"]);
+    let ours_bucket = up["bucket"].as_str().unwrap().to_string();
     std::fs::write(ours.dir.path().join("site/extra.html"), "<p>more</p>").unwrap();
     json(&ours, proxy, &["publish"]);
     json(&ours, proxy, &["down", "--yes"]);
