@@ -135,7 +135,7 @@ pub async fn plan(ctx: &Ctx, function_zip: Option<&Path>) -> Result<Vec<Planned>
     push(
         "function url",
         found_url.url.as_deref().unwrap_or("(new)"),
-        function_url::plan(&found_url),
+        function_url::plan(&found_url, &function_name),
     );
 
     let cf = ctx.aws.cloudfront();

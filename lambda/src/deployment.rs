@@ -43,6 +43,9 @@ pub mod env {
     pub const CUSTOMER_SHARED: &str = "COLORID_CUSTOMER_SHARED";
     /// Origins besides the site's own that may call the API (comma-separated).
     pub const ALLOWED_ORIGINS: &str = "COLORID_ALLOWED_ORIGINS";
+    /// `1` when `up --local` deployed the stack for a plain-http loopback issuer;
+    /// otherwise the function takes https issuers and `jwks_uri`s only.
+    pub const LOOPBACK_ISSUER: &str = "COLORID_LOOPBACK_ISSUER";
 
     /// Every variable production mode reads, kept by the settings cache for each reload.
     pub const ALL: &[&str] = &[
@@ -61,6 +64,7 @@ pub mod env {
         ATTRIBUTE_CLAIMS,
         CUSTOMER_SHARED,
         ALLOWED_ORIGINS,
+        LOOPBACK_ISSUER,
     ];
 }
 
@@ -78,6 +82,8 @@ pub struct Plain {
     pub attribute_claims: BTreeMap<String, String>,
     pub customer_shared: String,
     pub allowed_origins: Vec<String>,
+    /// The stack's issuer is plain http on loopback (only a `--local` stack's can be).
+    pub loopback_issuer: bool,
 }
 
 impl Default for Plain {
@@ -91,6 +97,7 @@ impl Default for Plain {
             attribute_claims: BTreeMap::new(),
             customer_shared: DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
+            loopback_issuer: false,
         }
     }
 }
@@ -133,6 +140,9 @@ impl Plain {
         if !self.allowed_origins.is_empty() {
             out.insert(env::ALLOWED_ORIGINS.into(), self.allowed_origins.join(","));
         }
+        if self.loopback_issuer {
+            out.insert(env::LOOPBACK_ISSUER.into(), "1".into());
+        }
         if !self.attribute_claims.is_empty() {
             out.insert(
                 env::ATTRIBUTE_CLAIMS.into(),
@@ -174,6 +184,7 @@ impl Plain {
         if let Some(v) = env(env::ALLOWED_ORIGINS) {
             p.allowed_origins = list(&v);
         }
+        p.loopback_issuer = env(env::LOOPBACK_ISSUER).as_deref() == Some("1");
         Ok(p)
     }
 

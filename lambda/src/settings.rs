@@ -53,6 +53,10 @@ pub struct Settings {
     pub customer_shared: String,
     /// Origins besides `site_url`'s that browsers may call the API from.
     pub allowed_origins: Vec<String>,
+    /// Refuse a plain-http issuer or `jwks_uri`, even on loopback: set for every
+    /// deployed function but one `up --local` made for a loopback issuer; the
+    /// dev server and tests, which build settings in code, leave it off.
+    pub https_only: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -129,6 +133,7 @@ impl Settings {
             attribute_names: AttributeNames::default(),
             customer_shared: crate::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
+            https_only: false,
         }
     }
 
@@ -148,6 +153,12 @@ impl Settings {
         }
         if self.client_id.is_empty() {
             return invalid("client_id", "empty");
+        }
+        if self.https_only && !self.issuer.starts_with("https://") {
+            return invalid(
+                "issuer",
+                "a deployed function takes an https issuer only (plain http is for `colorid dev` and `--local` stacks)",
+            );
         }
         if !self.skip_origin_verify && self.origin_verify.iter().all(|v| v.is_empty()) {
             return invalid(
@@ -244,6 +255,7 @@ impl Settings {
             origin_verify,
         );
         plain.apply(&mut s)?;
+        s.https_only = !plain.loopback_issuer;
         s.validate()?;
         Ok(s)
     }

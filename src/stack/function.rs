@@ -55,6 +55,8 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
         attribute_claims: stack.api.attribute_claims.clone(),
         customer_shared: stack.api.customer_shared.clone(),
         allowed_origins: stack.api.allowed_origins.clone(),
+        // The stack file refuses plain http unless `--local`: such a function may take it.
+        loopback_issuer: id.issuer.starts_with("http://"),
     }
 }
 

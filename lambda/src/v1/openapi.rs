@@ -83,7 +83,7 @@ fn schemas(settings: &Settings) -> Value {
         "CustomerAttributesResponse": {"type": "object", "required": ["attributes"],
             "properties": {
                 "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
-                "signed_attributes": {"type": "string", "description": "ES256 JWT with each signed attribute as a top-level claim"}
+                "signed_attributes": {"type": "string", "description": "ES256 JWT with each signed AUTHORITATIVE attribute as a top-level claim; every signed value is in its attributes (formula results in formulas), with its pedigree"}
             }},
         "VerifyAttributesRequest": {"type": "object", "required": ["signed_attributes"],
             "properties": {
@@ -94,6 +94,7 @@ fn schemas(settings: &Settings) -> Value {
         "VerifyAttributesResponse": {"type": "object", "required": ["attributes"],
             "properties": {
                 "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
+                "formulas": {"type": "array", "description": "Formula results, never attributes: read each definition.formula", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
                 "sub": {"type": "string"},
                 "audience": {"type": "string"},
                 "nonce": {"type": ["string", "null"]},

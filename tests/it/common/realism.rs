@@ -45,6 +45,7 @@ pub enum Rule {
     IamRolePropagation,
     LambdaPending,
     LambdaUpdateInProgress,
+    LambdaPolicyConditions,
     SsmTypeMismatch,
     S3FreshIdentityPrincipal,
     S3DeleteObjectsErrors,
@@ -61,7 +62,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 25] = [
+    pub const ALL: [Rule; 26] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -75,6 +76,7 @@ impl Rule {
         Rule::IamRolePropagation,
         Rule::LambdaPending,
         Rule::LambdaUpdateInProgress,
+        Rule::LambdaPolicyConditions,
         Rule::SsmTypeMismatch,
         Rule::S3FreshIdentityPrincipal,
         Rule::S3DeleteObjectsErrors,
@@ -110,6 +112,7 @@ impl Rule {
             Rule::IamRolePropagation => "iam: new role not yet assumable",
             Rule::LambdaPending => "lambda: Pending before Active",
             Rule::LambdaUpdateInProgress => "lambda: update in progress conflicts",
+            Rule::LambdaPolicyConditions => "lambda: policy shows URL permissions as conditions",
             Rule::SsmTypeMismatch => "ssm: type change refused",
             Rule::S3FreshIdentityPrincipal => "s3: fresh OAI is an invalid principal",
             Rule::S3DeleteObjectsErrors => "s3: DeleteObjects fails per key",
@@ -173,6 +176,12 @@ impl Rule {
             }
             Rule::LambdaPending | Rule::LambdaUpdateInProgress => {
                 "https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html"
+            }
+            // GetPolicy shows AddPermission's FunctionUrlAuthType and InvokedViaFunctionUrl as
+            // the conditions they grant under (StringEquals lambda:FunctionUrlAuthType,
+            // Bool lambda:InvokedViaFunctionUrl); moto echoes the request's fields instead.
+            Rule::LambdaPolicyConditions => {
+                "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"
             }
             // HierarchyTypeMismatchException: you can't change a parameter's type.
             Rule::SsmTypeMismatch => {
@@ -1035,6 +1044,12 @@ impl Realism {
 
     fn lambda_after(&self, seen: &Seen<'_>, request: &Bytes, body: &mut Bytes) {
         let route = Lambda::route(seen.method, seen.path);
+        if matches!(route, Lambda::GetPolicy) && self.on(Rule::LambdaPolicyConditions) {
+            if policy_conditions(body) {
+                self.hit(Rule::LambdaPolicyConditions);
+            }
+            return;
+        }
         let mut w = self.world.lock().unwrap();
         let (name, config_at): (String, Option<&str>) = match &route {
             Lambda::Create => {
@@ -1320,6 +1335,7 @@ enum Lambda {
     UpdateConfig(String),
     CreateUrl(String),
     AddPermission(String),
+    GetPolicy,
     Other,
 }
 
@@ -1335,12 +1351,45 @@ impl Lambda {
             ("PUT", [_, "functions", n, "configuration"]) => Lambda::UpdateConfig(name(n)),
             ("POST", [_, "functions", n, "url"]) => Lambda::CreateUrl(name(n)),
             ("POST", [_, "functions", n, "policy"]) => Lambda::AddPermission(name(n)),
+            ("GET", [_, "functions", _, "policy"]) => Lambda::GetPolicy,
             _ => Lambda::Other,
         }
     }
 }
 
 // --- shapes ----------------------------------------------------------------
+
+/// Rewrites a GetPolicy answer's statements into AWS's shape: the function URL
+/// fields moto echoes become the conditions AWS shows. True when one changed.
+fn policy_conditions(body: &mut Bytes) -> bool {
+    let mut doc = json(body);
+    let Some(mut policy) = doc["Policy"]
+        .as_str()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+    else {
+        return false;
+    };
+    let mut changed = false;
+    for s in policy["Statement"].as_array_mut().into_iter().flatten() {
+        let Some(o) = s.as_object_mut() else { continue };
+        if let Some(auth) = o.remove("FunctionUrlAuthType") {
+            let c = o.entry("Condition").or_insert_with(|| serde_json::json!({}));
+            c["StringEquals"]["lambda:FunctionUrlAuthType"] = auth;
+            changed = true;
+        }
+        if let Some(via) = o.remove("InvokedViaFunctionUrl") {
+            let c = o.entry("Condition").or_insert_with(|| serde_json::json!({}));
+            let via = via.as_bool().map_or(via.clone(), |b| b.to_string().into());
+            c["Bool"]["lambda:InvokedViaFunctionUrl"] = via;
+            changed = true;
+        }
+    }
+    if changed {
+        doc["Policy"] = policy.to_string().into();
+        *body = Bytes::from(doc.to_string());
+    }
+    changed
+}
 
 const CF_NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
 const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
