@@ -237,10 +237,14 @@ pub fn check_issuer(issuer: &str, allow_loopback_http: bool) -> Result<(), &'sta
     } else if let Some(rest) = issuer.strip_prefix("http://") {
         let host = rest.split(['/', ':']).next().unwrap_or("");
         if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-            return Err("must use https (plain http is allowed only for 127.0.0.1 and localhost, with --local)");
+            return Err(
+                "must use https (plain http is allowed only for 127.0.0.1 and localhost, with --local)",
+            );
         }
         if !allow_loopback_http {
-            return Err("must use https: a plain-http issuer is for the local emulator only (--local)");
+            return Err(
+                "must use https: a plain-http issuer is for the local emulator only (--local)",
+            );
         }
         rest
     } else {

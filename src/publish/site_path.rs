@@ -112,7 +112,10 @@ mod tests {
         assert!(found("docs/a.html"));
         assert!(found("inside.html"), "a link inside the site is published");
         assert!(!found("creds.txt"), "a link out of the site is not");
-        assert!(!found("linked/a.html"), "the walk does not enter linked folders");
+        assert!(
+            !found("linked/a.html"),
+            "the walk does not enter linked folders"
+        );
         assert!(!found("docs"), "a folder is not a file");
         assert!(!found("missing.html"));
         assert!(resolves_inside(&real, &site.join("inside.html")));

@@ -139,10 +139,7 @@ pub async fn find(lambda: &LambdaClient, function: &str) -> Result<Found> {
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or(Value::Null);
-        found.statements = policy["Statement"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        found.statements = policy["Statement"].as_array().cloned().unwrap_or_default();
     }
     Ok(found)
 }
@@ -216,7 +213,10 @@ pub async fn ensure(ctx: &Ctx, function: &str) -> Result<String> {
                 .send()
                 .await
                 .or_gone(|e| e.is_resource_not_found_exception())
-                .aws(&format!("remove the changed permission {sid} from"), function)?;
+                .aws(
+                    &format!("remove the changed permission {sid} from"),
+                    function,
+                )?;
             did.push(format!("replaced changed permission {sid}"));
         }
     }

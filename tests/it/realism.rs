@@ -638,9 +638,7 @@ fn a_widened_function_url_permission_is_repaired() {
     let report = json(&stack, proxy, &["up"]);
     let name = report["function_name"].as_str().unwrap().to_string();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let lambda = rt.block_on(async {
-        aws_sdk_lambda::Client::new(&sdk(proxy, "eu-west-1").await)
-    });
+    let lambda = rt.block_on(async { aws_sdk_lambda::Client::new(&sdk(proxy, "eu-west-1").await) });
     rt.block_on(async {
         lambda
             .remove_permission()
@@ -668,7 +666,11 @@ fn a_widened_function_url_permission_is_repaired() {
     );
     let again = json(&stack, proxy, &["up"]);
     let mutations = &again["calls"]["mutations_by_operation"];
-    assert_eq!(mutations["Lambda.RemovePermission"], 1, "{}", again["calls"]);
+    assert_eq!(
+        mutations["Lambda.RemovePermission"], 1,
+        "{}",
+        again["calls"]
+    );
     assert_eq!(mutations["Lambda.AddPermission"], 1, "{}", again["calls"]);
     let policy = rt.block_on(async {
         lambda

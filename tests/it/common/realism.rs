@@ -1373,12 +1373,16 @@ fn policy_conditions(body: &mut Bytes) -> bool {
     for s in policy["Statement"].as_array_mut().into_iter().flatten() {
         let Some(o) = s.as_object_mut() else { continue };
         if let Some(auth) = o.remove("FunctionUrlAuthType") {
-            let c = o.entry("Condition").or_insert_with(|| serde_json::json!({}));
+            let c = o
+                .entry("Condition")
+                .or_insert_with(|| serde_json::json!({}));
             c["StringEquals"]["lambda:FunctionUrlAuthType"] = auth;
             changed = true;
         }
         if let Some(via) = o.remove("InvokedViaFunctionUrl") {
-            let c = o.entry("Condition").or_insert_with(|| serde_json::json!({}));
+            let c = o
+                .entry("Condition")
+                .or_insert_with(|| serde_json::json!({}));
             let via = via.as_bool().map_or(via.clone(), |b| b.to_string().into());
             c["Bool"]["lambda:InvokedViaFunctionUrl"] = via;
             changed = true;
