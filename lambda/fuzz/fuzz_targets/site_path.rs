@@ -5,6 +5,8 @@
 //! is the CLI's own file, included as it is (it needs only std).
 #![no_main]
 
+// `resolves_inside` serves the walk, not the edge.
+#[allow(dead_code)]
 #[path = "../../../src/publish/site_path.rs"]
 mod site_path;
 
