@@ -209,9 +209,20 @@ function redirectUri() {
   return location.origin + config.redirectPath;
 }
 
-/** Only same-origin paths: never send the user elsewhere after sign-in. */
+/**
+ * Only same-origin paths: never send the user elsewhere after sign-in. The URL
+ * parser decides, as the browser will when it navigates (it drops tabs and
+ * newlines and reads `\\` as `/`, so `/\t/evil.example` is another host).
+ */
 function safePath(p) {
-  return typeof p === 'string' && p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') ? p : '/';
+  if (typeof p !== 'string' || !p.startsWith('/')) return '/';
+  let url;
+  try {
+    url = new URL(p, location.origin);
+  } catch {
+    return '/';
+  }
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
 }
 
 /** Sends the browser to the provider. {acrValues, returnTo, prompt} are optional. */

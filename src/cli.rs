@@ -79,6 +79,9 @@ pub enum Command {
     ///
     /// Content-Type comes from the extension; Cache-Control from
     /// `[[publish.cache_control]]` rules in the stack file (first match wins).
+    /// Hidden files are never published. Symbolic links to files inside the site
+    /// directory are followed; links that lead outside it are skipped, with a
+    /// warning naming each.
     Publish(PublishArgs),
     /// Run the whole application on localhost: the site, /config.json and the
     /// identity function in-process, with a built-in test identity provider.

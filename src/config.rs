@@ -209,8 +209,14 @@ impl Stack {
 /// The level names the function understands, lowest first.
 pub const LEVELS: [&str; 3] = ["AAL1", "AAL2", "AAL3"];
 
-/// Reads and validates a stack file.
+/// Reads and validates a stack file for AWS.
 pub fn load(path: &Path) -> Result<Stack, ConfigError> {
+    load_for(path, false)
+}
+
+/// Reads and validates a stack file; `local` (`--local`, and `dev`, which
+/// deploys nothing) also accepts a plain-http issuer on loopback.
+pub fn load_for(path: &Path, local: bool) -> Result<Stack, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigError::plain(
             path,
@@ -219,14 +225,20 @@ pub fn load(path: &Path) -> Result<Stack, ConfigError> {
             "pass the right file with --stack, or copy the example stack.toml from the colorid repository",
         )
     })?;
-    parse(path, &text)
+    parse_for(path, &text, local)
 }
 
 /// Parses and validates stack file text; `path` names it in errors and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<Stack, ConfigError> {
+    parse_for(path, text, false)
+}
+
+/// [`parse`], for the local emulator when `local` (see [`load_for`]).
+pub fn parse_for(path: &Path, text: &str, local: bool) -> Result<Stack, ConfigError> {
     let mut v = Validator {
         text,
         problems: Vec::new(),
+        local,
     };
     let raw: RawStack = match toml::from_str(text) {
         Ok(raw) => raw,

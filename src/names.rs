@@ -231,13 +231,20 @@ pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Checks an OpenID issuer URL: https, or http on a loopback host for local testing.
-pub fn check_issuer(issuer: &str) -> Result<(), &'static str> {
+pub fn check_issuer(issuer: &str, allow_loopback_http: bool) -> Result<(), &'static str> {
     let rest = if let Some(rest) = issuer.strip_prefix("https://") {
         rest
     } else if let Some(rest) = issuer.strip_prefix("http://") {
         let host = rest.split(['/', ':']).next().unwrap_or("");
         if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-            return Err("must use https (plain http is allowed only for 127.0.0.1 and localhost)");
+            return Err(
+                "must use https (plain http is allowed only for 127.0.0.1 and localhost, with --local)",
+            );
+        }
+        if !allow_loopback_http {
+            return Err(
+                "must use https: a plain-http issuer is for the local emulator only (--local)",
+            );
         }
         rest
     } else {
@@ -470,11 +477,14 @@ mod tests {
 
     #[test]
     fn issuers() {
-        assert!(check_issuer("https://auth.civic.com/oauth/").is_ok());
-        assert!(check_issuer("http://127.0.0.1:9000").is_ok());
-        assert!(check_issuer("http://evil.example.com").is_err());
-        assert!(check_issuer("ftp://x").is_err());
-        assert!(check_issuer("https://").is_err());
+        for local in [false, true] {
+            assert!(check_issuer("https://auth.civic.com/oauth/", local).is_ok());
+            assert!(check_issuer("http://evil.example.com", local).is_err());
+            assert!(check_issuer("ftp://x", local).is_err());
+            assert!(check_issuer("https://", local).is_err());
+        }
+        assert!(check_issuer("http://127.0.0.1:9000", true).is_ok());
+        assert!(check_issuer("http://127.0.0.1:9000", false).is_err());
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub async fn plan(
     push(
         "function url",
         found_url.url.as_deref().unwrap_or("(new)"),
-        function_url::plan(&found_url),
+        function_url::plan(&found_url, &function_name),
     );
 
     let cf = ctx.aws.cloudfront();

@@ -11,7 +11,7 @@ use crate::state::StateStore;
 
 /// Loads and validates the stack (before any AWS call), then builds the context.
 pub async fn open(global: &Global) -> Result<Ctx> {
-    let stack = config::load(&global.stack)?;
+    let stack = config::load_for(&global.stack, global.local)?;
     crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
     let options = AwsOptions {
         profile: global.profile.clone(),

@@ -392,6 +392,15 @@ impl<'a> Profile<'a> {
     }
 }
 
+/// The pedigree a released value carries in its metadata (see [`Profile::release`]).
+pub fn pedigree_of(released: &Value) -> Option<Pedigree> {
+    released["metadata"]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == "pedigree")
+        .and_then(|m| Pedigree::deserialize(&m["value"]).ok())
+}
+
 /// Parses an OIDC `birthdate` (`YYYY-MM-DD`; `0000` years are not usable for age).
 pub fn parse_date(s: &str) -> Option<Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");

@@ -47,6 +47,9 @@ pub mod env {
     pub const ALLOWED_ORIGINS: &str = "COLORID_ALLOWED_ORIGINS";
     /// How long signed attribute sets stay valid, in seconds.
     pub const SIGNED_LIFETIME_SECONDS: &str = "COLORID_SIGNED_LIFETIME_SECONDS";
+    /// `1` when `up --local` deployed the stack for a plain-http loopback issuer;
+    /// otherwise the function takes https issuers and `jwks_uri`s only.
+    pub const LOOPBACK_ISSUER: &str = "COLORID_LOOPBACK_ISSUER";
 
     /// Every variable production mode reads, kept by the settings cache for each reload.
     pub const ALL: &[&str] = &[
@@ -67,6 +70,7 @@ pub mod env {
         CUSTOMER_SHARED,
         ALLOWED_ORIGINS,
         SIGNED_LIFETIME_SECONDS,
+        LOOPBACK_ISSUER,
     ];
 }
 
@@ -86,6 +90,8 @@ pub struct Plain {
     pub customer_shared: String,
     pub allowed_origins: Vec<String>,
     pub signed_lifetime_seconds: u64,
+    /// The stack's issuer is plain http on loopback (only a `--local` stack's can be).
+    pub loopback_issuer: bool,
 }
 
 impl Default for Plain {
@@ -101,6 +107,7 @@ impl Default for Plain {
             customer_shared: DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
             signed_lifetime_seconds: crate::signing::LIFETIME_SECONDS,
+            loopback_issuer: false,
         }
     }
 }
@@ -151,6 +158,8 @@ impl Plain {
                 env::SIGNED_LIFETIME_SECONDS.into(),
                 self.signed_lifetime_seconds.to_string(),
             );
+        if self.loopback_issuer {
+            out.insert(env::LOOPBACK_ISSUER.into(), "1".into());
         }
         if !self.attribute_claims.is_empty() {
             out.insert(
@@ -206,6 +215,7 @@ impl Plain {
                     reason: "a whole number of seconds from 60 to 3600".into(),
                 })?;
         }
+        p.loopback_issuer = env(env::LOOPBACK_ISSUER).as_deref() == Some("1");
         Ok(p)
     }
 

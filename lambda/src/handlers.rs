@@ -205,7 +205,9 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
         AttributesRequest::from_query(&query(req))
     };
     let requested = &request.attributes;
-    let (formulas, mut failures) = match attributes::validate(requested) {
+    // The stack's name table, as /api/v1 reads it: one name check for both APIs.
+    let names = &ready.settings.attribute_names;
+    let (formulas, mut failures) = match attributes::validate_with(requested, names, true) {
         Ok(f) => (f, Vec::new()),
         Err(failures) => (Vec::new(), failures),
     };
@@ -217,7 +219,8 @@ async fn attributes(ready: &Ready, req: &Request, today: Date) -> Outcome {
             "bad_request",
         );
     }
-    let profile = Profile::new(&claims.all, &ready.settings.verified_claims, level);
+    let profile =
+        Profile::new(&claims.all, &ready.settings.verified_claims, level).with_names(names);
     let mut released = Vec::new();
     let mut to_sign = Vec::new();
     let mut formulas_to_sign = Vec::new();

@@ -156,11 +156,19 @@ pub struct JwksCache {
     // Serialises fetches so a burst of unknown kids waits for one fetch instead of starting many.
     fetch: tokio::sync::Mutex<FetchState>,
     fetches: AtomicU64,
+    /// Refuse plain-http URLs even on loopback (a deployed function).
+    https_only: bool,
 }
 
 #[derive(Default)]
 struct FetchState {
     last_attempt: Option<Instant>,
+}
+
+/// True for https URLs and, unless `https_only` (a deployed function), for
+/// http URLs on the loopback interface.
+pub fn is_allowed_url_for(url: &str, https_only: bool) -> bool {
+    url.starts_with("https://") || (!https_only && is_allowed_url(url))
 }
 
 /// True for https URLs and for http URLs on the loopback interface.
@@ -207,6 +215,19 @@ impl JwksCache {
             keys: RwLock::new(None),
             fetch: tokio::sync::Mutex::new(FetchState::default()),
             fetches: AtomicU64::new(0),
+            https_only: false,
+        })
+    }
+
+    /// A cache for a deployed function: `issuer` and the `jwks_uri` its
+    /// discovery document names must be https, loopback or not.
+    pub fn https_only(issuer: &str, penalty: Duration) -> Result<Self, JwksError> {
+        if !is_allowed_url_for(issuer, true) {
+            return Err(JwksError::InsecureUrl(issuer.to_string()));
+        }
+        Ok(Self {
+            https_only: true,
+            ..Self::new(issuer, penalty)?
         })
     }
 
@@ -316,7 +337,7 @@ impl JwksCache {
                 reason: "no jwks_uri in the discovery document".into(),
             })?
             .to_string();
-        if !is_allowed_url(&jwks_uri) {
+        if !is_allowed_url_for(&jwks_uri, self.https_only) {
             return Err(JwksError::InsecureUrl(jwks_uri));
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
@@ -459,6 +480,13 @@ mod tests {
         assert!(!is_allowed_url("http://127.0.0.1.evil.com/"));
         assert!(!is_allowed_url("http://localhost.evil.com:80/"));
         assert!(!is_allowed_url("ftp://127.0.0.1"));
+        // Issue 25, item 6: a deployed function takes https only, loopback or not.
+        assert!(is_allowed_url_for("https://id.example.com/jwks", true));
+        assert!(!is_allowed_url_for("http://127.0.0.1:8080/jwks", true));
+        assert!(!is_allowed_url_for("http://localhost/jwks", true));
+        assert!(is_allowed_url_for("http://127.0.0.1:8080/jwks", false));
+        assert!(JwksCache::https_only("http://127.0.0.1:9/", DEFAULT_PENALTY).is_err());
+        assert!(JwksCache::https_only("https://id.example.com/", DEFAULT_PENALTY).is_ok());
     }
 
     #[test]

@@ -71,13 +71,18 @@ impl Ready {
         let jwks = match previous {
             Some(p)
                 if p.settings.issuer == settings.issuer
+                    && p.settings.https_only == settings.https_only
                     && p.settings.jwks_refetch_penalty == settings.jwks_refetch_penalty =>
             {
                 p.verifier.shared_jwks()
             }
             _ => Arc::new(
-                JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
-                    .map_err(|e| invalid("issuer", &e))?,
+                if settings.https_only {
+                    JwksCache::https_only(&settings.issuer, settings.jwks_refetch_penalty)
+                } else {
+                    JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
+                }
+                .map_err(|e| invalid("issuer", &e))?,
             ),
         };
         let verifier = Verifier::with_shared_jwks(

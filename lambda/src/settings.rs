@@ -58,6 +58,10 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// How long a signed attribute set (`signed_attributes`) stays valid, in seconds.
     pub signed_lifetime_seconds: u64,
+    /// Refuse a plain-http issuer or `jwks_uri`, even on loopback: set for every
+    /// deployed function but one `up --local` made for a loopback issuer; the
+    /// dev server and tests, which build settings in code, leave it off.
+    pub https_only: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -137,6 +141,7 @@ impl Settings {
             customer_shared: crate::deployment::DEFAULT_CUSTOMER_SHARED.into(),
             allowed_origins: Vec::new(),
             signed_lifetime_seconds: crate::signing::LIFETIME_SECONDS,
+            https_only: false,
         }
     }
 
@@ -156,6 +161,12 @@ impl Settings {
         }
         if self.client_id.is_empty() {
             return invalid("client_id", "empty");
+        }
+        if self.https_only && !self.issuer.starts_with("https://") {
+            return invalid(
+                "issuer",
+                "a deployed function takes an https issuer only (plain http is for `colorid dev` and `--local` stacks)",
+            );
         }
         if !self.skip_origin_verify && self.origin_verify.iter().all(|v| v.is_empty()) {
             return invalid(
@@ -255,6 +266,7 @@ impl Settings {
             origin_verify,
         );
         plain.apply(&mut s)?;
+        s.https_only = !plain.loopback_issuer;
         s.validate()?;
         Ok(s)
     }

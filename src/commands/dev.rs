@@ -9,7 +9,9 @@ use crate::stack::bucket::Reader;
 use crate::stack::distribution;
 
 pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
-    let stack = config::load(&g.stack)?;
+    // dev deploys nothing: the stack's issuer may be a loopback http one (its own
+    // provider or --issuer is what it signs in with); `--local` reads it again.
+    let stack = config::load_for(&g.stack, true)?;
     let deployed = if g.local {
         // The deployed stack: the site as published to the emulated bucket, the stored secrets.
         let ctx = session::open(g).await?;

@@ -165,6 +165,31 @@ fn a_secret_written_in_the_file_is_refused_and_never_shown() {
     }
 }
 
+/// Issue 25, item 9: whatever the error (a TOML syntax error included), a line
+/// that may hold a secret is never shown.
+#[test]
+fn a_line_that_may_hold_a_secret_is_never_shown_whatever_the_error() {
+    for tail in [
+        "[secrets]app_secret = \"hunter2-literal-secret-value\"\n",
+        "[secrets]\napp_secret = \"hunter2-literal-secret-value\n",
+        "[secrets]\napp_secret = \"hunter2-literal-secret-value\" junk\n",
+        "[secrets]\nsigning_key = \"\"\"\n-----BEGIN PRIVATE KEY-----\nhunter2 = x\n",
+        "[secrets]\n\"hunter2-literal-secret-value\"\n",
+        "[secrets]\nhunter2 hunter2\n",
+        "secrets = { app_secret = \"hunter2-literal-secret-value\" \n",
+        "[identity.extra]\norigin_verify = hunter2\n",
+    ] {
+        let text = format!("{GOOD}\n{tail}");
+        let err = check(&text).unwrap_err();
+        let shown = err.to_string();
+        assert!(!shown.contains("hunter2"), "{tail:?}:\n{shown}");
+        assert!(err.problems.iter().all(|p| p.line > 0), "{shown}");
+    }
+    // A line far from any secret is still shown.
+    let err = check(&GOOD.replace("region = \"eu-west-1\"", "region = eu-west-1")).unwrap_err();
+    assert!(err.to_string().contains("region = eu-west-1"), "{err}");
+}
+
 #[test]
 fn a_domain_longer_than_acms_64_character_first_name_is_refused_with_its_line() {
     let long = format!("{}.example.com", "a".repeat(52)); // 64 characters: the limit
@@ -196,4 +221,19 @@ fn api_audience_is_optional_and_checked() {
         );
         assert!(err.to_string().contains("remove the field"), "{err}");
     }
+/// Issue 25, item 6: a plain-http issuer (the test provider's shape) is a
+/// stack-file error naming `identity.issuer`, unless the stack goes to the
+/// local emulator.
+#[test]
+fn a_plain_http_issuer_is_refused_unless_local() {
+    let text = GOOD.replace("https://auth.civic.com/oauth/", "http://127.0.0.1:9000");
+    let err = check(&text).unwrap_err();
+    let p = &err.problems[0];
+    assert_eq!((p.field.as_str(), p.line), ("identity.issuer", 8), "{err}");
+    assert!(p.message.contains("--local"), "{err}");
+    let local = parse_for(Path::new("/tmp/stack.toml"), &text, true).expect("local");
+    assert!(crate::stack::function::plain_settings(&local).loopback_issuer);
+    assert!(!crate::stack::function::plain_settings(&check(GOOD).unwrap()).loopback_issuer);
+    let remote = GOOD.replace("https://auth.civic.com/oauth/", "http://auth.example.com");
+    assert!(parse_for(Path::new("/tmp/stack.toml"), &remote, true).is_err());
 }

@@ -21,6 +21,8 @@ const PRICE_CLASSES: [&str; 3] = ["PriceClass_100", "PriceClass_200", "PriceClas
 pub(super) struct Validator<'a> {
     pub(super) text: &'a str,
     pub(super) problems: Vec<Problem>,
+    /// The stack goes to the local emulator (`--local`): a loopback http issuer is allowed.
+    pub(super) local: bool,
 }
 
 impl Validator<'_> {
@@ -65,8 +67,32 @@ impl Validator<'_> {
         }
     }
 
+    /// Whether the line at `offset` may hold a secret: it mentions one (`secrets`,
+    /// `app_secret`, a quoted or dotted key, an inline table), or the last table
+    /// header above it does (a `[secrets]` value, a multi-line PEM). Read from the
+    /// text, not the parse, so a syntax error is covered too.
+    fn may_hold_secret(&self, offset: usize) -> bool {
+        let offset = offset.min(self.text.len());
+        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next().unwrap_or("");
+        let names_secret = |l: &str| {
+            let l = l.to_ascii_lowercase();
+            l.contains("secret") || SECRET_FIELDS.iter().any(|f| l.contains(f))
+        };
+        names_secret(line)
+            || self.text[..start]
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| l.starts_with('[') && !l.contains('='))
+                .is_some_and(names_secret)
+    }
+
     pub(super) fn push(&mut self, span: &Range<usize>, field: &str, message: String, hint: &str) {
-        let (line, column, source_line) = self.position(span.start);
+        let (line, column, mut source_line) = self.position(span.start);
+        if self.may_hold_secret(span.start) {
+            source_line = HIDDEN_LINE.to_string();
+        }
         self.problems.push(Problem {
             line,
             column,
@@ -207,7 +233,7 @@ impl Validator<'_> {
     pub(super) fn validate_identity(&mut self, raw: &Spanned<RawIdentity>) -> Identity {
         let id = raw.get_ref();
         let issuer = id.issuer.get_ref().clone();
-        if let Err(why) = names::check_issuer(&issuer) {
+        if let Err(why) = names::check_issuer(&issuer, self.local) {
             self.push(
                 &id.issuer.span(),
                 "identity.issuer",

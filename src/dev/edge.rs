@@ -16,6 +16,7 @@ use crate::edge::origin::{ApiOrigin, SiteOrigin, SiteStore};
 use crate::edge::{Edge, EdgeConfig};
 use crate::error::Result;
 use crate::names::Names;
+use crate::publish::LocalSite;
 use crate::stack::bucket::{Reader, wanted_policy};
 use crate::stack::distribution::{self, Inputs, SECURITY_HEADERS};
 use crate::stack::origin_access::Access;
@@ -99,7 +100,7 @@ pub fn build(inputs: EdgeInputs<'_>) -> Result<Edge> {
             d.reader.clone(),
         ),
         None => (
-            SiteStore::Dir(stack.site_dir.clone()),
+            SiteStore::Dir(LocalSite::new(stack.site_dir.clone(), &stack.publish)),
             LOCAL_BUCKET.to_string(),
             Reader::Distribution("arn:aws:cloudfront::000000000000:distribution/LOCAL".into()),
         ),

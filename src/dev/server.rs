@@ -214,18 +214,34 @@ impl DevServer {
     }
 }
 
+/// What `--host` off loopback opens to other machines: the site's files and,
+/// without a real issuer, the test provider.
+fn network_warning(opts: &DevOptions) -> Option<String> {
+    if opts.host.is_loopback() {
+        return None;
+    }
+    let served = match &opts.deployed {
+        Some(_) => "the site published to the stack's bucket".to_string(),
+        None => format!(
+            "every file of {} that `publish` would upload",
+            opts.site_dir.display()
+        ),
+    };
+    let idp = if opts.issuer.is_none() {
+        ", and its test identity provider lets anyone sign in as any test user"
+    } else {
+        ""
+    };
+    Some(format!(
+        "warning: listening on {}, not loopback: other machines can reach the dev server and {served}{idp}",
+        opts.host
+    ))
+}
+
 /// Binds, prints where to go, and serves until Ctrl-C.
 pub async fn serve(opts: DevOptions) -> Result<()> {
-    if !opts.host.is_loopback() {
-        eprintln!(
-            "warning: listening on {}, not loopback: other machines can reach the dev server{}",
-            opts.host,
-            if opts.issuer.is_none() {
-                ", and its test identity provider lets anyone sign in as any test user"
-            } else {
-                ""
-            }
-        );
+    if let Some(warning) = network_warning(&opts) {
+        eprintln!("{warning}");
     }
     let site_dir = opts.site_dir.display().to_string();
     let server = bind(opts).await?;
@@ -247,4 +263,31 @@ pub async fn serve(opts: DevOptions) -> Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_warning_says_the_site_files_are_served() {
+        let dir = std::path::Path::new("/srv/site");
+        let text = "name = \"w\"\nregion = \"eu-west-1\"\nsite_dir = \"/srv/site\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n";
+        let stack = crate::config::parse(&dir.join("stack.toml"), text).unwrap();
+        let mut opts = DevOptions {
+            stack: "w".into(),
+            function: crate::stack::function::plain_settings(&stack),
+            stack_config: stack,
+            site_dir: dir.to_path_buf(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            issuer: None,
+            deployed: None,
+        };
+        assert_eq!(network_warning(&opts), None);
+        opts.host = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let warning = network_warning(&opts).unwrap();
+        assert!(warning.contains("every file of /srv/site"), "{warning}");
+        assert!(warning.contains("test identity provider"), "{warning}");
+    }
 }

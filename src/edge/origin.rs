@@ -2,7 +2,6 @@
 //! bucket with `--local`) answering as S3 answers CloudFront, and the
 //! identity function, called in-process as its function URL would be.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_sdk_s3::Client as S3Client;
@@ -12,11 +11,14 @@ use axum::response::Response;
 use colorid_lambda::App;
 use serde_json::Value;
 
+use crate::publish::LocalSite;
+use crate::publish::site_path::decode;
+
 /// Where the site's objects come from.
 #[derive(Clone)]
 pub enum SiteStore {
-    /// The working copy (`colorid dev`).
-    Dir(PathBuf),
+    /// The working copy (`colorid dev`): only what `publish` would upload.
+    Dir(LocalSite),
     /// The bucket `publish` filled (`colorid --local dev`).
     Bucket { s3: S3Client, bucket: String },
 }
@@ -82,27 +84,6 @@ pub fn denied(policy: &Value, bucket: &str, key: &str) -> bool {
     })
 }
 
-fn decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl SiteOrigin {
     /// GET of a URI: the object, or 403 when it is missing (CloudFront has no
     /// `s3:ListBucket`), when it is a "folder" or when the policy denies it.
@@ -122,14 +103,18 @@ impl SiteOrigin {
             return resp;
         }
         match &self.store {
-            SiteStore::Dir(dir) => read_file(dir, &key).await,
+            SiteStore::Dir(site) => read_file(site, &key).await,
             SiteStore::Bucket { s3, bucket } => read_object(s3, bucket, &key).await,
         }
     }
 }
 
-async fn read_file(dir: &std::path::Path, key: &str) -> Response {
-    let path = dir.join(key);
+async fn read_file(site: &LocalSite, key: &str) -> Response {
+    // An absolute or climbing key, a dotfile, or a link out of the site: as missing.
+    let (site, owned) = (site.clone(), key.to_string());
+    let Ok(Some(path)) = tokio::task::spawn_blocking(move || site.file(&owned)).await else {
+        return s3_error("AccessDenied");
+    };
     match tokio::fs::read(&path).await {
         Ok(bytes) => {
             let mut resp = Response::new(Body::from(bytes));

@@ -35,9 +35,11 @@ mod error;
 mod headers;
 mod invalidation;
 mod large_copy;
+mod local_site;
 mod remote;
 mod report;
 mod settings;
+pub mod site_path;
 mod sorted;
 mod upload;
 mod walk;
@@ -51,6 +53,7 @@ use futures::{StreamExt, TryStreamExt};
 pub use error::PublishError;
 pub use headers::{ObjectHeaders, content_type, is_fingerprinted};
 pub use invalidation::{caller_reference, invalidation_paths};
+pub use local_site::LocalSite;
 pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX, UNFINISHED_KEY};
 pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
 pub use settings::{CacheRule, PublishSettings, SettingsProblem};
@@ -138,6 +141,8 @@ pub async fn publish(
 /// many files it had to read.
 struct Planned {
     plan: diff::Plan,
+    /// Links to files outside the site directory, not published.
+    outside_links: Vec<String>,
     manifest: Manifest,
     hashed: usize,
     racy: usize,
@@ -168,7 +173,7 @@ async fn plan(
 
     // The walk needs nothing remote; what to hash needs the manifest (and the
     // listing, when the manifest cannot be trusted).
-    let (walked, manifest, unfinished) = tokio::try_join!(
+    let ((walked, outside_links), manifest, unfinished) = tokio::try_join!(
         walk::scan(target.site_dir.clone(), ignore.clone(), {
             let rules = rules.clone();
             move |key| rules.headers(key, false)
@@ -176,6 +181,9 @@ async fn plan(
         remote::read_manifest(s3, bucket),
         remote::unfinished(s3, bucket),
     )?;
+    for key in &outside_links {
+        progress(PublishEvent::SkippedLink { key: key.clone() });
+    }
     let trusted = manifest.is_some() && !unfinished && !options.force && !options.verify;
     let manifest = manifest.unwrap_or_default();
     let listing = if trusted {
@@ -265,6 +273,7 @@ async fn plan(
     });
     Ok(Planned {
         plan,
+        outside_links,
         manifest,
         hashed,
         racy: resolved.racy,
@@ -312,6 +321,7 @@ fn report(
         target.distribution_id.as_deref(),
         options.dry_run,
     );
+    report.skipped_links = planned.outside_links.clone();
     for c in &plan.uploads {
         report.push(&c.file.key, Action::Upload, c.reason, c.file.size);
     }

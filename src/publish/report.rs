@@ -47,12 +47,19 @@ pub struct PublishReport {
     pub distribution_id: Option<String>,
     pub dry_run: bool,
     pub files: Vec<FileReport>,
+    /// Symbolic links to files outside the site directory, left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_links: Vec<String>,
     pub summary: PublishSummary,
 }
 
 /// Progress while publishing, for one human line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishEvent {
+    /// A symbolic link to a file outside the site directory, not published.
+    SkippedLink {
+        key: String,
+    },
     /// Local files found; `hashed` of them had to be read to know their MD5.
     Hashed {
         files: usize,
@@ -92,6 +99,10 @@ pub enum PublishEvent {
 impl std::fmt::Display for PublishEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::SkippedLink { key } => write!(
+                f,
+                "warning: skipped {key}: a symbolic link to a file outside the site directory, never published"
+            ),
             Self::Hashed {
                 files,
                 bytes,
@@ -135,6 +146,7 @@ impl PublishReport {
             distribution_id: distribution_id.map(str::to_string),
             dry_run,
             files: Vec::new(),
+            skipped_links: Vec::new(),
             summary: PublishSummary::default(),
         }
     }

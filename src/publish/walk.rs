@@ -18,6 +18,7 @@ use super::diff::Bucket;
 use super::error::PublishError;
 use super::remote::Manifest;
 use super::settings::KeyGlobs;
+use super::site_path;
 use super::sorted::SortedLookup;
 
 /// A file modified this close to (or after) the start of the publish that recorded it
@@ -93,15 +94,21 @@ pub(crate) fn nanos(time: SystemTime) -> u64 {
 }
 
 /// Lists the files under `site_dir` with size and modification time, sorted by key,
-/// skipping hidden and ignored ones. Symbolic links to files are followed; links to
-/// directories are not, so a link cycle cannot loop.
+/// skipping hidden and ignored ones. Symbolic links to files inside `site_dir` are
+/// followed; links to files outside it are skipped and listed apart (the second
+/// list, sorted), so `~/.aws/credentials` never reaches the public site; links to
+/// directories are not followed, so a link cycle cannot loop.
 #[cfg(test)]
-pub(crate) fn walk(site_dir: &Path, ignore: &KeyGlobs) -> Result<Vec<Walked>, PublishError> {
-    Ok(walk_described(site_dir, ignore, &|_| ())?
-        .into_iter()
-        .map(|(w, ())| w)
-        .collect())
+pub(crate) fn walk(
+    site_dir: &Path,
+    ignore: &KeyGlobs,
+) -> Result<(Vec<Walked>, Vec<String>), PublishError> {
+    let (found, outside) = walk_described(site_dir, ignore, &|_| ())?;
+    Ok((found.into_iter().map(|(w, ())| w).collect(), outside))
 }
+
+/// Files found, and the keys of links that lead out of the site directory.
+type WalkOutcome<T> = (Vec<(Walked, T)>, Vec<String>);
 
 /// Directories still to read, and how many workers are reading one (and may add more).
 struct Pending {
@@ -117,7 +124,12 @@ fn walk_described<T: Send>(
     site_dir: &Path,
     ignore: &KeyGlobs,
     describe: &(dyn Fn(&str) -> T + Sync),
-) -> Result<Vec<(Walked, T)>, PublishError> {
+) -> Result<WalkOutcome<T>, PublishError> {
+    let real_dir = std::fs::canonicalize(site_dir).map_err(|e| PublishError::ReadSite {
+        path: site_dir.to_path_buf(),
+        source: e,
+    })?;
+    let real_dir = real_dir.as_path();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let pending = Mutex::new(Pending {
         dirs: vec![(site_dir.to_path_buf(), String::new())],
@@ -125,32 +137,38 @@ fn walk_described<T: Send>(
         failed: None,
     });
     let changed = std::sync::Condvar::new();
-    let worker = || -> Vec<(Walked, T)> {
+    let worker = || -> WalkOutcome<T> {
         let mut found = Vec::new();
+        let mut outside = Vec::new();
         loop {
             let (dir, prefix) = {
                 let Ok(mut p) = pending.lock() else {
-                    return found;
+                    return (found, outside);
                 };
                 loop {
                     if p.failed.is_some() {
-                        return found;
+                        return (found, outside);
                     }
                     if let Some(next) = p.dirs.pop() {
                         p.reading += 1;
                         break next;
                     }
                     if p.reading == 0 {
-                        return found;
+                        return (found, outside);
                     }
                     p = match changed.wait(p) {
                         Ok(p) => p,
-                        Err(_) => return found,
+                        Err(_) => return (found, outside),
                     };
                 }
             };
             let mut subdirs = Vec::new();
-            let read = read_dir(&dir, &prefix, ignore, describe, &mut found, &mut subdirs);
+            let into = Into {
+                found: &mut found,
+                subdirs: &mut subdirs,
+                outside: &mut outside,
+            };
+            let read = read_dir(&dir, &prefix, real_dir, ignore, describe, into);
             if let Ok(mut p) = pending.lock() {
                 p.reading -= 1;
                 p.dirs.append(&mut subdirs);
@@ -161,13 +179,15 @@ fn walk_described<T: Send>(
             changed.notify_all();
         }
     };
-    let mut found: Vec<(Walked, T)> = std::thread::scope(|scope| {
+    let (mut found, mut outside) = std::thread::scope(|scope| {
         let handles: Vec<_> = (1..workers).map(|_| scope.spawn(worker)).collect();
-        let mut found = worker();
+        let (mut found, mut outside) = worker();
         for h in handles {
-            found.extend(h.join().unwrap_or_default());
+            let (more, links) = h.join().unwrap_or_default();
+            found.extend(more);
+            outside.extend(links);
         }
-        found
+        (found, outside)
     });
     let pending = pending
         .into_inner()
@@ -176,19 +196,33 @@ fn walk_described<T: Send>(
         return Err(e);
     }
     found.sort_unstable_by(|a, b| a.0.key.cmp(&b.0.key));
-    Ok(found)
+    outside.sort_unstable();
+    Ok((found, outside))
+}
+
+/// Where one directory's read puts what it finds.
+struct Into<'a, T> {
+    found: &'a mut Vec<(Walked, T)>,
+    subdirs: &'a mut Vec<(PathBuf, String)>,
+    outside: &'a mut Vec<String>,
 }
 
 /// Reads one directory: its files (described) into `found`, its subdirectories into
-/// `subdirs`, each with its key prefix.
+/// `subdirs`, each with its key prefix, and links to files out of `real_dir` into
+/// `outside`.
 fn read_dir<T>(
     dir: &Path,
     prefix: &str,
+    real_dir: &Path,
     ignore: &KeyGlobs,
     describe: &(dyn Fn(&str) -> T + Sync),
-    found: &mut Vec<(Walked, T)>,
-    subdirs: &mut Vec<(PathBuf, String)>,
+    into: Into<'_, T>,
 ) -> Result<(), PublishError> {
+    let Into {
+        found,
+        subdirs,
+        outside,
+    } = into;
     let read_err = |path: &Path, source| PublishError::ReadSite {
         path: path.to_path_buf(),
         source,
@@ -216,6 +250,12 @@ fn read_dir<T>(
         }
         let meta = if file_type.is_symlink() {
             match std::fs::metadata(entry.path()) {
+                Ok(meta) if !site_path::resolves_inside(real_dir, &entry.path()) => {
+                    if meta.is_file() {
+                        outside.push(key);
+                    }
+                    continue;
+                }
                 Ok(meta) => meta,
                 Err(_) => continue,
             }
@@ -244,7 +284,7 @@ pub(crate) async fn scan<T: Send + 'static>(
     site_dir: PathBuf,
     ignore: KeyGlobs,
     describe: impl Fn(&str) -> T + Send + Sync + 'static,
-) -> Result<Vec<(Walked, T)>, PublishError> {
+) -> Result<WalkOutcome<T>, PublishError> {
     tokio::task::spawn_blocking(move || walk_described(&site_dir, &ignore, &describe))
         .await
         .map_err(|e| PublishError::Internal(format!("walking task failed: {e}")))?
@@ -429,7 +469,7 @@ mod tests {
             ("empty.txt", ""),
         ]);
         let ignore = KeyGlobs::new(["*.map"]).unwrap();
-        let files = walk(dir.path(), &ignore).unwrap();
+        let (files, _) = walk(dir.path(), &ignore).unwrap();
         let keys: Vec<&str> = files.iter().map(|w| w.key.as_str()).collect();
         assert_eq!(keys, ["docs/index.html", "empty.txt", "index.html"]);
         assert!(files.iter().all(|w| w.mtime_ns > 0));
@@ -452,7 +492,7 @@ mod tests {
             ("touched.html", "t"),
             ("new.html", "n"),
         ]);
-        let walked = walk(dir.path(), &KeyGlobs::default()).unwrap();
+        let (walked, _) = walk(dir.path(), &KeyGlobs::default()).unwrap();
         let record = |w: &Walked, mtime_ns| ObjectRecord {
             etag: "e".into(),
             md5: "00112233445566778899aabbccddeeff".into(),
@@ -525,6 +565,27 @@ mod tests {
         let later = now + 2 * RACY_WINDOW_NS;
         let r = resolve_listed(&manifest, false, later).await;
         assert_eq!((r.hashed, r.racy), (2, 1));
+    }
+
+    /// Issue 25, item 5: a link to a file outside the site is skipped and named;
+    /// a link inside it is published.
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_site_are_skipped_and_named() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let site = root.path().join("site");
+        std::fs::create_dir_all(site.join("docs")).unwrap();
+        std::fs::write(site.join("index.html"), "i").unwrap();
+        std::fs::write(root.path().join("credentials"), "secret").unwrap();
+        symlink(root.path().join("credentials"), site.join("docs/creds.txt")).unwrap();
+        symlink(site.join("index.html"), site.join("home.html")).unwrap();
+        symlink("../index.html", site.join("docs/relative.html")).unwrap();
+        symlink(root.path(), site.join("up")).unwrap();
+        let (files, outside) = walk(&site, &KeyGlobs::default()).unwrap();
+        let keys: Vec<&str> = files.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["docs/relative.html", "home.html", "index.html"]);
+        assert_eq!(outside, ["docs/creds.txt"]);
     }
 
     #[test]

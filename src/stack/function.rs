@@ -57,6 +57,8 @@ pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
         customer_shared: stack.api.customer_shared.clone(),
         allowed_origins: stack.api.allowed_origins.clone(),
         signed_lifetime_seconds: stack.api.signed_attributes_lifetime_seconds,
+        // The stack file refuses plain http unless `--local`: such a function may take it.
+        loopback_issuer: id.issuer.starts_with("http://"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use aws_sdk_lambda::Client as LambdaClient;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::{AwsContext, OrGone, Result};
 use crate::stack::{Change, Ctx, FieldChange};
@@ -21,7 +21,78 @@ pub const INVOKE_STATEMENT: &str = "colorid-function-url-invoke";
 pub struct Found {
     pub url: Option<String>,
     pub auth_type: Option<String>,
-    pub statements: Vec<String>,
+    /// The statements of the function's policy, whole.
+    pub statements: Vec<Value>,
+}
+
+/// What one of colorid's statements grants; anything else under its Sid, wider
+/// or not, is put back. The shapes AWS returns for `AddPermission` with
+/// `FunctionUrlAuthType` and `InvokedViaFunctionUrl`
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html>).
+fn wanted(sid: &str) -> (&'static str, Value) {
+    if sid == URL_STATEMENT {
+        (
+            "lambda:InvokeFunctionUrl",
+            json!({"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}),
+        )
+    } else {
+        (
+            "lambda:InvokeFunction",
+            json!({"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}),
+        )
+    }
+}
+
+/// A policy value as IAM compares it: a one-element list is its element, and
+/// scalars are strings.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Array(a) if a.len() == 1 => canonical(&a[0]),
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), canonical(v))).collect(),
+        Value::Bool(b) => Value::String(b.to_string()),
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
+/// The state of colorid's statement `sid` in the found policy.
+fn statement_state(found: &Found, sid: &str, function: &str) -> Statement {
+    let Some(s) = found.statements.iter().find(|s| s["Sid"] == sid) else {
+        return Statement::Missing;
+    };
+    let (action, condition) = wanted(sid);
+    let principal = canonical(&s["Principal"]);
+    let resource = canonical(&s["Resource"]);
+    let ours = s["Effect"] == "Allow"
+        && canonical(&s["Action"]) == action
+        && (principal == "*" || principal == json!({"AWS": "*"}))
+        && resource
+            .as_str()
+            .is_some_and(|r| r.ends_with(&format!(":function:{function}")))
+        && canonical(&s["Condition"]) == canonical(&condition)
+        && s.as_object().is_some_and(|o| {
+            o.keys().all(|k| {
+                matches!(
+                    k.as_str(),
+                    "Sid" | "Effect" | "Principal" | "Action" | "Resource" | "Condition"
+                )
+            })
+        });
+    if ours {
+        Statement::Right
+    } else {
+        Statement::Changed
+    }
+}
+
+/// One of colorid's two statements as found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statement {
+    Missing,
+    Right,
+    /// Present under colorid's Sid with other content (widened by hand, or old).
+    Changed,
 }
 
 /// The host name of a function URL (`https://<id>.lambda-url.<region>.on.aws/`).
@@ -68,18 +139,13 @@ pub async fn find(lambda: &LambdaClient, function: &str) -> Result<Found> {
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or(Value::Null);
-        found.statements = policy["Statement"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["Sid"].as_str().map(str::to_string))
-            .collect();
+        found.statements = policy["Statement"].as_array().cloned().unwrap_or_default();
     }
     Ok(found)
 }
 
 /// What `up` would do to the URL and its permissions.
-pub fn plan(found: &Found) -> Change {
+pub fn plan(found: &Found, function: &str) -> Change {
     if found.url.is_none() {
         return Change::Create;
     }
@@ -92,13 +158,16 @@ pub fn plan(found: &Found) -> Change {
         });
     }
     for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
-        if !found.statements.iter().any(|s| s == sid) {
-            fields.push(FieldChange {
-                field: format!("permission {sid}"),
-                old: "(none)".into(),
-                new: "added".into(),
-            });
-        }
+        let old = match statement_state(found, sid, function) {
+            Statement::Right => continue,
+            Statement::Missing => "(none)",
+            Statement::Changed => "(other content)",
+        };
+        fields.push(FieldChange {
+            field: format!("permission {sid}"),
+            old: old.into(),
+            new: "added".into(),
+        });
     }
     Change::from_fields(fields)
 }
@@ -134,7 +203,24 @@ pub async fn ensure(ctx: &Ctx, function: &str) -> Result<String> {
         }
         Some(url) => url.clone(),
     };
-    if !found.statements.iter().any(|s| s == URL_STATEMENT) {
+    for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
+        if statement_state(&found, sid, function) == Statement::Changed {
+            // Same Sid, other content: AddPermission would conflict, so it goes first.
+            lambda
+                .remove_permission()
+                .function_name(function)
+                .statement_id(sid)
+                .send()
+                .await
+                .or_gone(|e| e.is_resource_not_found_exception())
+                .aws(
+                    &format!("remove the changed permission {sid} from"),
+                    function,
+                )?;
+            did.push(format!("replaced changed permission {sid}"));
+        }
+    }
+    if statement_state(&found, URL_STATEMENT, function) != Statement::Right {
         lambda
             .add_permission()
             .function_name(function)
@@ -147,7 +233,7 @@ pub async fn ensure(ctx: &Ctx, function: &str) -> Result<String> {
             .aws("allow public calls to the function URL of", function)?;
         did.push(format!("added permission {URL_STATEMENT}"));
     }
-    if !found.statements.iter().any(|s| s == INVOKE_STATEMENT) {
+    if statement_state(&found, INVOKE_STATEMENT, function) != Statement::Right {
         lambda
             .add_permission()
             .function_name(function)
@@ -208,16 +294,59 @@ mod tests {
         assert_eq!(host("abc.on.aws"), "abc.on.aws");
     }
 
+    fn statement(sid: &str, action: &str, condition: Value) -> Value {
+        json!({"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": action,
+               "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+               "Condition": condition})
+    }
+
     #[test]
     fn plan_lists_missing_statements() {
+        let (action, condition) = wanted(URL_STATEMENT);
         let found = Found {
             url: Some("https://x.on.aws/".into()),
             auth_type: Some("NONE".into()),
-            statements: vec![URL_STATEMENT.into()],
+            statements: vec![statement(URL_STATEMENT, action, condition)],
         };
-        let text = plan(&found).to_string();
+        let text = plan(&found, "f").to_string();
         assert!(text.contains(INVOKE_STATEMENT), "{text}");
         assert!(!text.contains(&format!("permission {URL_STATEMENT}:")));
-        assert_eq!(plan(&Found::default()), Change::Create);
+        assert_eq!(plan(&Found::default(), "f"), Change::Create);
+    }
+
+    /// Issue 25, item 7: a statement is compared by what it grants, not by its Sid.
+    #[test]
+    fn a_widened_statement_under_colorids_sid_is_a_change() {
+        let right = |sid| {
+            let (action, condition) = wanted(sid);
+            statement(sid, action, condition)
+        };
+        let mut found = Found {
+            url: Some("https://x.on.aws/".into()),
+            auth_type: Some("NONE".into()),
+            statements: vec![right(URL_STATEMENT), right(INVOKE_STATEMENT)],
+        };
+        assert_eq!(plan(&found, "f"), Change::Unchanged);
+        let widened = [
+            statement(INVOKE_STATEMENT, "lambda:*", wanted(INVOKE_STATEMENT).1),
+            statement(INVOKE_STATEMENT, "lambda:InvokeFunction", Value::Null),
+            json!({"Sid": INVOKE_STATEMENT, "Effect": "Allow", "Principal": "*",
+                   "Action": "lambda:InvokeFunction", "Resource": "*",
+                   "Condition": wanted(INVOKE_STATEMENT).1}),
+        ];
+        for w in widened {
+            found.statements[1] = w.clone();
+            let text = plan(&found, "f").to_string();
+            assert!(
+                text.contains(&format!("permission {INVOKE_STATEMENT}")),
+                "{w}: {text}"
+            );
+        }
+        // AWS's list and boolean spellings of the same grant are the same grant.
+        found.statements[1] = json!({"Sid": INVOKE_STATEMENT, "Effect": "Allow",
+            "Principal": {"AWS": "*"}, "Action": ["lambda:InvokeFunction"],
+            "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+            "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": true}}});
+        assert_eq!(plan(&found, "f"), Change::Unchanged);
     }
 }

@@ -45,7 +45,9 @@ pub fn trust_policy() -> Value {
     })
 }
 
-/// What the function may do: its own logs, the stack's parameters, KMS via SSM.
+/// What the function may do: its own logs, the stack's parameters, KMS via SSM
+/// for those parameters only (SSM's encryption context names the parameter:
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html>).
 pub fn inline_policy(ctx: &Ctx, account: &str) -> Value {
     let region = ctx.aws.region();
     let group = format!(
@@ -75,7 +77,13 @@ pub fn inline_policy(ctx: &Ctx, account: &str) -> Value {
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": format!("ssm.{region}.amazonaws.com")}}
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": format!("ssm.{region}.amazonaws.com")},
+                    "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": format!(
+                        "arn:aws:ssm:{region}:{account}:parameter{}/*",
+                        ctx.names.parameter_path()
+                    )}
+                }
             }
         ]
     })

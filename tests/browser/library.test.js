@@ -128,3 +128,34 @@ test('a cancelled sign-in fires the cancel event', async () => {
   assert.deepEqual(await page.evaluate(() => window.__events), ['cancel: sign-in failed: sign-in was cancelled or refused']);
   await context.close();
 });
+
+// Issue 25, item 4: the page a sign-in returns to is resolved as the browser
+// resolves it, and only a same-origin one is kept (an open redirect otherwise:
+// browsers drop tabs and newlines, so "/\t/evil.example" is another host).
+test('the return path after sign-in never leaves the origin', async () => {
+  const { context, page } = await newPage();
+  await page.goto(BASE + '/');
+  const r = await page.evaluate(async () => {
+    const m = await import('/colorid.js');
+    const back = async (path) => {
+      sessionStorage.setItem('colorid_state', 'st');
+      sessionStorage.setItem('colorid_return_to', path);
+      sessionStorage.setItem('colorid_silent', '1');
+      const to = await m.handleCallback(location.origin + '/callback.html?state=st&error=login_required');
+      return { path, to, origin: new URL(to, location.origin).origin };
+    };
+    const evil = ['/\t/evil.example', '/\n/evil.example', '/\r\n/evil.example', '//evil.example',
+      '/\\evil.example', '/\\/evil.example', '/\t\\evil.example', 'https://evil.example/',
+      'https:evil.example', '\t//evil.example', 'javascript:alert(1)', ''];
+    const out = [];
+    for (const p of evil) out.push(await back(p));
+    const kept = await back('/docs/?a=1#top');
+    return { origin: location.origin, out, kept };
+  });
+  for (const { path, to, origin } of r.out) {
+    assert.equal(origin, r.origin, `${JSON.stringify(path)} led to ${to}`);
+    assert.equal(to, '/', JSON.stringify(path));
+  }
+  assert.equal(r.kept.to, '/docs/?a=1#top');
+  await context.close();
+});

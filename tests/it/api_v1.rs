@@ -172,7 +172,9 @@ fn assert_guide_attributes_answer(body: &Value) {
         json!({"source": "FORMULA", "pedigree": "SELF_ASSERTED", "signed": false, "formula": "Age >= 65"})
     );
     let signed = payload(body["signed_attributes"].as_str().unwrap());
-    assert_eq!(signed["GivenName"], json!("Bob"));
+    // A SELF_ASSERTED value is signed with its pedigree, never as a top-level claim.
+    assert!(signed.get("GivenName").is_none(), "{signed}");
+    assert_eq!(signed["attributes"][0]["name"], json!("GivenName"));
     assert!(signed.get("Senior").is_none(), "{signed}");
 }
 
@@ -214,10 +216,11 @@ async fn get_with_the_three_query_parameters() {
         got["Email"]["definition"],
         json!({"source": "ATTRIBUTE", "pedigree": "AUTHORITATIVE", "signed": true})
     );
-    // Each signed attribute is a top-level claim of the signed attributes.
+    // Each signed AUTHORITATIVE attribute is a top-level claim of the signed
+    // attributes; a SELF_ASSERTED one only in `attributes`, with its pedigree.
     let signed = payload(body["signed_attributes"].as_str().unwrap());
     assert_eq!(signed["DateOfBirth"], json!("1950-01-01"));
-    assert_eq!(signed["FirstName"], json!("Bob"));
+    assert!(signed.get("FirstName").is_none(), "{signed}");
     assert_eq!(signed["Email"], json!("bob@example.test"));
     assert!(signed.get("QID").is_none());
 

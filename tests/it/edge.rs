@@ -207,6 +207,40 @@ async fn the_manifest_is_not_served() {
     assert!(got.body.contains(NOT_FOUND_PAGE));
 }
 
+/// Issue 25, item 1: the edge serves only what `publish` would upload, never
+/// another file of the machine.
+#[cfg(unix)]
+#[tokio::test]
+async fn only_what_publish_would_upload_is_served() {
+    let dev = start(None, None).await;
+    let root = dev._dir.path();
+    let site = root.join("site");
+    let outside = root.join("credentials");
+    std::fs::write(&outside, "aws_secret_access_key = OUTSIDE").unwrap();
+    std::fs::write(site.join(".env"), "TOKEN=DOTFILE").unwrap();
+    std::os::unix::fs::symlink(&outside, site.join("creds.txt")).unwrap();
+    std::os::unix::fs::symlink(site.join("index.html"), site.join("inside.html")).unwrap();
+    let absolute = outside.to_str().unwrap().replace('/', "%2F");
+    for path in [
+        format!("/{absolute}"),
+        format!("/%2F{}", &absolute[3..]),
+        "/..%2Fcredentials".to_string(),
+        "/%2E%2E/credentials".to_string(),
+        "/..%5Ccredentials".to_string(),
+        "/.env".to_string(),
+        "/%2Eenv".to_string(),
+        "/creds.txt".to_string(),
+    ] {
+        let got = dev.get(&path).await;
+        assert_eq!(got.status, 404, "{path}: {}", got.body);
+        assert!(!got.body.contains("OUTSIDE"), "{path}");
+        assert!(!got.body.contains("DOTFILE"), "{path}");
+    }
+    // A link inside the site is published, so it is served.
+    let got = dev.get("/inside.html").await;
+    assert_eq!(got.status, 200);
+}
+
 #[tokio::test]
 async fn security_headers_are_on_every_response() {
     let dev = start(None, None).await;
@@ -333,7 +367,10 @@ async fn the_default_root_object_applies_to_the_root_only() {
         b.headers_policy = None;
     }
     let site = colorid::edge::origin::SiteOrigin {
-        store: colorid::edge::origin::SiteStore::Dir(site),
+        store: colorid::edge::origin::SiteStore::Dir(colorid::publish::LocalSite::new(
+            site,
+            &Default::default(),
+        )),
         generated: Vec::new(),
         bucket: "b".into(),
         policy: json!({"Statement": []}),
@@ -388,7 +425,10 @@ async fn the_function_checks_the_origin_header() {
     settings.skip_origin_verify = false;
     let app = colorid_lambda::App::new(settings).unwrap();
     let site = colorid::edge::origin::SiteOrigin {
-        store: colorid::edge::origin::SiteStore::Dir(site),
+        store: colorid::edge::origin::SiteStore::Dir(colorid::publish::LocalSite::new(
+            site,
+            &Default::default(),
+        )),
         generated: Vec::new(),
         bucket: "b".into(),
         policy: json!({"Statement": []}),

@@ -389,8 +389,12 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
                     {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": format!("{group}:*")},
                     {"Sid": "ReadStackParameters", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters"],
                      "Resource": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/colorid/{}/*", fx.stack)},
+                    // Issue 25, item 8: only the stack's own parameters may be decrypted.
                     {"Sid": "DecryptThroughSsm", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
-                     "Condition": {"StringEquals": {"kms:ViaService": format!("ssm.{REGION}.amazonaws.com")}}}
+                     "Condition": {
+                         "StringEquals": {"kms:ViaService": format!("ssm.{REGION}.amazonaws.com")},
+                         "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/colorid/{}/*", fx.stack)}
+                     }}
                 ]
             })
         );

@@ -70,6 +70,10 @@ const RULES: &[(Rule, &str)] = &[
         "a_function_update_in_progress_is_waited_for",
     ),
     (
+        Rule::LambdaPolicyConditions,
+        "a_widened_function_url_permission_is_repaired",
+    ),
+    (
         Rule::SsmTypeMismatch,
         "a_secret_of_the_other_type_is_replaced",
     ),
@@ -1011,5 +1015,78 @@ fn parameters_stay_within_a_standard_parameter() {
     json(&stack, proxy, &["up"]);
     let state = rt.block_on(state_of(proxy, &stack));
     assert!(state.to_string().len() <= 4096);
+/// Issue 25, item 7: the function URL's permissions were checked by Sid only,
+/// so a statement widened by hand under colorid's Sid stayed. Now its content
+/// is compared (in the shape AWS shows it) and the statement put back.
+#[test]
+fn a_widened_function_url_permission_is_repaired() {
+    let proxy = proxy();
+    let stack = TestStack::new("rl-perm");
+    let report = json(&stack, proxy, &["up"]);
+    let name = report["function_name"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lambda = rt.block_on(async { aws_sdk_lambda::Client::new(&sdk(proxy, "eu-west-1").await) });
+    rt.block_on(async {
+        lambda
+            .remove_permission()
+            .function_name(&name)
+            .statement_id("colorid-function-url-invoke")
+            .send()
+            .await
+            .expect("remove the statement");
+        // Same Sid, anyone may invoke the function any way.
+        lambda
+            .add_permission()
+            .function_name(&name)
+            .statement_id("colorid-function-url-invoke")
+            .action("lambda:InvokeFunction")
+            .principal("*")
+            .send()
+            .await
+            .expect("widen the statement");
+    });
+    let plan = run(&stack, proxy, &["plan"]);
+    assert!(
+        String::from_utf8_lossy(&plan.stdout).contains("colorid-function-url-invoke"),
+        "{}",
+        text(&plan)
+    );
+    let again = json(&stack, proxy, &["up"]);
+    let mutations = &again["calls"]["mutations_by_operation"];
+    assert_eq!(
+        mutations["Lambda.RemovePermission"], 1,
+        "{}",
+        again["calls"]
+    );
+    assert_eq!(mutations["Lambda.AddPermission"], 1, "{}", again["calls"]);
+    let policy = rt.block_on(async {
+        lambda
+            .get_policy()
+            .function_name(&name)
+            .send()
+            .await
+            .expect("policy")
+    });
+    let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let invoke = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "colorid-function-url-invoke")
+        .expect("the statement is back")
+        .clone();
+    assert_eq!(
+        invoke["Condition"],
+        serde_json::json!({"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}),
+        "{invoke}"
+    );
+    assert!(hits(proxy, Rule::LambdaPolicyConditions) > 0);
+    // Right again: the next run changes nothing.
+    let third = json(&stack, proxy, &["up"]);
+    assert!(
+        third["calls"]["mutations_by_operation"]["Lambda.AddPermission"].is_null(),
+        "{}",
+        third["calls"]
+    );
     json(&stack, proxy, &["down", "--yes"]);
 }

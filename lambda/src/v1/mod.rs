@@ -4,7 +4,7 @@
 //! OpenAPI document.
 
 pub mod openapi;
-mod request;
+pub mod request;
 pub mod shape;
 pub mod swagger;
 
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use time::Date;
 
 use crate::Ready;
-use crate::attributes::{self, Profile, Source, ValidationFailure};
+use crate::attributes::{self, Pedigree, Profile, Source, ValidationFailure};
 use crate::handlers::{MAX_BODY, Outcome, authenticate, done, query};
 use crate::identity;
 use crate::response;
@@ -143,9 +143,13 @@ async fn customer_attributes(ready: &Ready, req: &Request, today: Date) -> Outco
                 // Formula results stay out of the top level: none may pass for an attribute.
                 statement.formulas.push(v.clone());
             } else {
-                statement
-                    .top_level
-                    .insert(r.name.clone(), v["value"].clone());
+                // Only what the issuer vouched for stands alone at the top level; the
+                // rest keeps its pedigree beside it in `attributes`.
+                if attributes::pedigree_of(&v) == Some(Pedigree::Authoritative) {
+                    statement
+                        .top_level
+                        .insert(r.name.clone(), v["value"].clone());
+                }
                 statement.attributes.push(v.clone());
             }
         }
@@ -207,9 +211,10 @@ fn verify(ready: &Ready, req: &Request) -> Outcome {
         });
     match verified {
         Ok(c) => {
-            let attributes: Vec<Value> = c.attributes.into_iter().chain(c.formulas).collect();
+            // Formula results stay apart: none may pass for a configured attribute.
             let body = json!({
-                "attributes": attributes,
+                "attributes": c.attributes,
+                "formulas": c.formulas,
                 "sub": c.sub,
                 "audience": c.aud,
                 "nonce": c.nonce,

@@ -103,7 +103,7 @@ fn schemas(settings: &Settings) -> Value {
             "properties": {
                 "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
                 "signed_attributes": {"type": "string", "description": format!(
-                    "ES256 JWT with each signed attribute as a top-level claim; valid for {} seconds from its iat (the stack's [api] signed_attributes_lifetime_seconds)",
+                    "ES256 JWT with each signed AUTHORITATIVE attribute as a top-level claim; every signed value is in its attributes (formula results in formulas), with its pedigree; valid for {} seconds from its iat (the stack's [api] signed_attributes_lifetime_seconds)",
                     settings.signed_lifetime_seconds)}
             }},
         "VerifyAttributesRequest": {"type": "object", "required": ["signed_attributes"],
@@ -115,6 +115,7 @@ fn schemas(settings: &Settings) -> Value {
         "VerifyAttributesResponse": {"type": "object", "required": ["attributes"],
             "properties": {
                 "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
+                "formulas": {"type": "array", "description": "Formula results, never attributes: read each definition.formula", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
                 "sub": {"type": "string"},
                 "audience": {"type": "string"},
                 "nonce": {"type": ["string", "null"]},

@@ -368,3 +368,28 @@ async fn unconfigured_function_answers_503() {
     // The reason stays in the log, not in the response.
     assert!(!body.to_string().contains("app-secret"));
 }
+
+/// Issue 25, item 10: SECURITY.md and the example stack.toml name the status
+/// the function really answers without the origin header (421), never 403.
+#[tokio::test]
+async fn the_documents_name_the_status_a_missing_origin_header_gets() {
+    let idp = Idp::fast().await;
+    let app = idp.app();
+    let bare = http::Request::builder()
+        .uri("/api/health")
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let (status, _) = call(&app, bare).await;
+    assert_eq!(status, 421);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for file in ["docs/SECURITY.md", "stack.toml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for wrong in ["get 403", "gets a 403", "gets 403"] {
+            assert!(!text.contains(wrong), "{file} says {wrong:?}");
+        }
+        assert!(
+            text.contains(&format!("get {status}")) || text.contains(&format!("gets a {status}")),
+            "{file} does not say {status}"
+        );
+    }
+}

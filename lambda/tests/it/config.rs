@@ -98,6 +98,8 @@ fn env_for(issuer_param: &str) -> HashMap<&'static str, String> {
         ),
         ("COLORID_CLIENT_ID_PARAM", "/colorid/t/client-id".into()),
         ("COLORID_ISSUER_PARAM", issuer_param.into()),
+        // The test provider is plain http on loopback, as an `up --local` stack's may be.
+        ("COLORID_LOOPBACK_ISSUER", "1".into()),
         ("COLORID_SITE_URL", SITE.into()),
         ("COLORID_REQUIRED_LEVEL", "AAL2".into()),
         ("COLORID_LEVEL_MAP", r#"{"mfa":"AAL2"}"#.into()),
@@ -157,6 +159,24 @@ async fn settings_come_from_one_decrypting_get_parameters_call() {
     assert!(head.contains("x-amz-security-token: session"), "{head}");
     // Secrets never show in Debug output.
     assert!(!format!("{s:?}").contains(SECRET));
+}
+
+/// Issue 25, item 6: a deployed function refuses a plain-http issuer, even on
+/// loopback, unless `up --local` marked the stack as using one.
+#[tokio::test]
+async fn a_deployed_function_refuses_a_plain_http_issuer() {
+    let idp = Idp::fast().await;
+    let (url, _) = fake_ssm(params(&idp)).await;
+    let mut env = env_for("/colorid/t/issuer");
+    env.remove("COLORID_LOOPBACK_ISSUER");
+    let lookup = |k: &str| env.get(k).cloned();
+    let err = colorid_lambda::Settings::from_env_and_ssm(&lookup, &client(&url))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("issuer"), "{err}");
+    let app = App::from_lookup_and_ssm(&lookup, client(&url)).await;
+    let (status, _) = call(&app, request("GET", "/api/health", None, None)).await;
+    assert_eq!(status, 503);
 }
 
 #[tokio::test]

@@ -132,6 +132,7 @@ fn env() -> HashMap<&'static str, String> {
         ),
         ("COLORID_CLIENT_ID_PARAM", "/colorid/t/client-id".into()),
         ("COLORID_ISSUER_PARAM", "/colorid/t/issuer".into()),
+        ("COLORID_LOOPBACK_ISSUER", "1".into()),
         ("COLORID_SITE_URL", SITE.into()),
     ])
 }

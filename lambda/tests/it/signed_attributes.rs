@@ -171,3 +171,112 @@ async fn signed_attributes_are_bound_to_the_requested_audience_and_nonce() {
         (400, &json!("nonce"))
     );
 }
+
+fn payload(jwt: &str) -> Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Issue 25, item 2: a stack that configures `QID` (`[api.attribute_claims]`)
+/// gets one name check on both APIs, so no formula named `QID` is signed, and
+/// verification never lists a formula result among the attributes.
+#[tokio::test]
+async fn a_formula_cannot_pose_as_a_configured_attribute_on_either_api() {
+    let idp = Idp::fast().await;
+    let mut s = idp.settings();
+    s.verified_claims = vec!["birthdate".into()];
+    let claims = std::collections::BTreeMap::from([("QID".to_string(), "qid".to_string())]);
+    s.attribute_names =
+        colorid_lambda::attribute_names::AttributeNames::with_overrides(&claims).unwrap();
+    let app = App::new(s).unwrap().with_today(date!(2025 - 01 - 01));
+    let token = token(&idp);
+    let forged = json!({"attributes": [formula("QID", "Age >= 18")]});
+    for path in ["/api/attributes", "/api/v1/customer_attributes"] {
+        let (status, resp) = call(
+            &app,
+            request("POST", path, Some(&token), Some(forged.clone())),
+        )
+        .await;
+        assert_eq!(status, 400, "{path}: {resp}");
+        assert!(resp.get("signed_attributes").is_none(), "{path}");
+    }
+    // The legacy API reads the stack's table too: QID is an attribute there.
+    let mut c = idp.claims("mallory");
+    c["qid"] = json!("Q-1");
+    let with_qid = sign(Algorithm::ES256, Some("ec-1"), &c);
+    let (status, resp) = call(
+        &app,
+        request(
+            "GET",
+            "/api/attributes?self_asserted_attributes=QID",
+            Some(&with_qid),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(resp["attributes"][0]["value"], json!("Q-1"));
+
+    // Signed formula results verify apart from attributes on /api/v1 too.
+    let body = json!({"attributes": [formula("Adult", "Age >= 18")]});
+    let (status, resp) = call(
+        &app,
+        request("POST", "/api/attributes", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    let jwt = resp["signed_attributes"].as_str().unwrap();
+    let (status, verified) = call(
+        &app,
+        request(
+            "POST",
+            "/api/v1/verify_customer_attributes",
+            None,
+            Some(json!({"signed_attributes": jwt})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["attributes"], json!([]), "{verified}");
+    assert_eq!(verified["formulas"][0]["name"], json!("Adult"));
+}
+
+/// Issue 25, item 3: only AUTHORITATIVE values become top-level claims of
+/// `/api/v1` signed attributes; an unverified email asked for as
+/// SELF_ASSERTED stays in `attributes`, with its pedigree.
+#[tokio::test]
+async fn only_authoritative_values_are_top_level_signed_claims() {
+    let idp = Idp::fast().await;
+    let app = app(&idp);
+    let mut c = idp.claims("mallory");
+    c["email"] = json!("victim@example.com");
+    c["email_verified"] = json!(false);
+    c["birthdate"] = json!("1960-06-15");
+    let token = sign(Algorithm::ES256, Some("ec-1"), &c);
+    let (status, resp) = call(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customer_attributes?self_asserted_attributes=Email,DateOfBirth&sign=true",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    let signed = payload(resp["signed_attributes"].as_str().unwrap());
+    assert!(signed.get("Email").is_none(), "{signed}");
+    // birthdate is a verified claim of this stack: AUTHORITATIVE, at the top level.
+    assert_eq!(signed["DateOfBirth"], json!("1960-06-15"));
+    let email = signed["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Email")
+        .expect("the email stays in attributes");
+    assert_eq!(email["metadata"][0]["value"], json!("SELF_ASSERTED"));
+}

@@ -45,6 +45,7 @@ pub enum Rule {
     IamRolePropagation,
     LambdaPending,
     LambdaUpdateInProgress,
+    LambdaPolicyConditions,
     SsmTypeMismatch,
     S3FreshIdentityPrincipal,
     S3DeleteObjectsErrors,
@@ -69,7 +70,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 32] = [
+    pub const ALL: [Rule; 33] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -83,6 +84,7 @@ impl Rule {
         Rule::IamRolePropagation,
         Rule::LambdaPending,
         Rule::LambdaUpdateInProgress,
+        Rule::LambdaPolicyConditions,
         Rule::SsmTypeMismatch,
         Rule::S3FreshIdentityPrincipal,
         Rule::S3DeleteObjectsErrors,
@@ -126,6 +128,7 @@ impl Rule {
             Rule::IamRolePropagation => "iam: new role not yet assumable",
             Rule::LambdaPending => "lambda: Pending before Active",
             Rule::LambdaUpdateInProgress => "lambda: update in progress conflicts",
+            Rule::LambdaPolicyConditions => "lambda: policy shows URL permissions as conditions",
             Rule::SsmTypeMismatch => "ssm: type change refused",
             Rule::S3FreshIdentityPrincipal => "s3: fresh OAI is an invalid principal",
             Rule::S3DeleteObjectsErrors => "s3: DeleteObjects fails per key",
@@ -197,6 +200,12 @@ impl Rule {
             }
             Rule::LambdaPending | Rule::LambdaUpdateInProgress => {
                 "https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html"
+            }
+            // GetPolicy shows AddPermission's FunctionUrlAuthType and InvokedViaFunctionUrl as
+            // the conditions they grant under (StringEquals lambda:FunctionUrlAuthType,
+            // Bool lambda:InvokedViaFunctionUrl); moto echoes the request's fields instead.
+            Rule::LambdaPolicyConditions => {
+                "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"
             }
             // HierarchyTypeMismatchException: you can't change a parameter's type.
             Rule::SsmTypeMismatch => {
@@ -1143,6 +1152,12 @@ impl Realism {
 
     fn lambda_after(&self, seen: &Seen<'_>, request: &Bytes, body: &mut Bytes) {
         let route = Lambda::route(seen.method, seen.path);
+        if matches!(route, Lambda::GetPolicy) && self.on(Rule::LambdaPolicyConditions) {
+            if policy_conditions(body) {
+                self.hit(Rule::LambdaPolicyConditions);
+            }
+            return;
+        }
         let mut w = self.world.lock().unwrap();
         let (name, config_at): (String, Option<&str>) = match &route {
             Lambda::Create => {
@@ -1685,6 +1700,7 @@ enum Lambda {
     AddPermission(String),
     PutConcurrency(String),
     AccountSettings,
+    GetPolicy,
     Other,
 }
 
@@ -1702,12 +1718,49 @@ impl Lambda {
             ("POST", [_, "functions", n, "policy"]) => Lambda::AddPermission(name(n)),
             ("PUT", [_, "functions", n, "concurrency"]) => Lambda::PutConcurrency(name(n)),
             ("GET", [_, "account-settings"]) => Lambda::AccountSettings,
+            ("GET", [_, "functions", _, "policy"]) => Lambda::GetPolicy,
             _ => Lambda::Other,
         }
     }
 }
 
 // --- shapes ----------------------------------------------------------------
+
+/// Rewrites a GetPolicy answer's statements into AWS's shape: the function URL
+/// fields moto echoes become the conditions AWS shows. True when one changed.
+fn policy_conditions(body: &mut Bytes) -> bool {
+    let mut doc = json(body);
+    let Some(mut policy) = doc["Policy"]
+        .as_str()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+    else {
+        return false;
+    };
+    let mut changed = false;
+    for s in policy["Statement"].as_array_mut().into_iter().flatten() {
+        let Some(o) = s.as_object_mut() else { continue };
+        if let Some(auth) = o.remove("FunctionUrlAuthType") {
+            let c = o
+                .entry("Condition")
+                .or_insert_with(|| serde_json::json!({}));
+            c["StringEquals"]["lambda:FunctionUrlAuthType"] = auth;
+            changed = true;
+        }
+        if let Some(via) = o.remove("InvokedViaFunctionUrl") {
+            let c = o
+                .entry("Condition")
+                .or_insert_with(|| serde_json::json!({}));
+            let via = via.as_bool().map_or(via.clone(), |b| b.to_string().into());
+            c["Bool"]["lambda:InvokedViaFunctionUrl"] = via;
+            changed = true;
+        }
+    }
+    if changed {
+        doc["Policy"] = policy.to_string().into();
+        *body = Bytes::from(doc.to_string());
+    }
+    changed
+}
 
 const CF_NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
 const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
