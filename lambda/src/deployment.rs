@@ -158,6 +158,7 @@ impl Plain {
                 env::SIGNED_LIFETIME_SECONDS.into(),
                 self.signed_lifetime_seconds.to_string(),
             );
+        }
         if self.loopback_issuer {
             out.insert(env::LOOPBACK_ISSUER.into(), "1".into());
         }

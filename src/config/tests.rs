@@ -221,6 +221,8 @@ fn api_audience_is_optional_and_checked() {
         );
         assert!(err.to_string().contains("remove the field"), "{err}");
     }
+}
+
 /// Issue 25, item 6: a plain-http issuer (the test provider's shape) is a
 /// stack-file error naming `identity.issuer`, unless the stack goes to the
 /// local emulator.

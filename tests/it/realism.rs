@@ -1015,6 +1015,9 @@ fn parameters_stay_within_a_standard_parameter() {
     json(&stack, proxy, &["up"]);
     let state = rt.block_on(state_of(proxy, &stack));
     assert!(state.to_string().len() <= 4096);
+    json(&stack, proxy, &["down", "--yes"]);
+}
+
 /// Issue 25, item 7: the function URL's permissions were checked by Sid only,
 /// so a statement widened by hand under colorid's Sid stayed. Now its content
 /// is compared (in the shape AWS shows it) and the statement put back.
