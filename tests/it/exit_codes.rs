@@ -24,10 +24,7 @@ async fn plan_exits_2_with_changes_0_without_and_1_on_errors() {
     assert!(out.contains("to create or update"), "{out}");
 
     // --output json names each change: resource, name and action.
-    let (c, out, _) = code(
-        &stack,
-        &["--output", "json", "plan", "--detailed-exitcode"],
-    );
+    let (c, out, _) = code(&stack, &["--output", "json", "plan", "--detailed-exitcode"]);
     assert_eq!(c, Some(2));
     let plan: Value = serde_json::from_str(&out).unwrap();
     let steps = plan["steps"].as_array().unwrap();
@@ -46,10 +43,7 @@ async fn plan_exits_2_with_changes_0_without_and_1_on_errors() {
     // Without the flag a pending change is still exit 0.
     stack.write("price_class = \"PriceClass_All\"");
     assert_eq!(code(&stack, &["plan"]).0, Some(0));
-    let (c, out, _) = code(
-        &stack,
-        &["--output", "json", "plan", "--detailed-exitcode"],
-    );
+    let (c, out, _) = code(&stack, &["--output", "json", "plan", "--detailed-exitcode"]);
     assert_eq!(c, Some(2), "{out}");
     let plan: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(plan["changes"], 1, "{plan}");
@@ -96,7 +90,10 @@ async fn publish_dry_run_exits_2_with_changes_0_without_and_1_on_errors() {
     std::fs::write(stack.dir.path().join("site/new.html"), "<p>new</p>").unwrap();
     let (c, out, err) = code(&stack, &dry);
     assert_eq!(c, Some(2), "{out}\n{err}");
-    assert!(out.contains("index.html") && out.contains("new.html"), "{out}");
+    assert!(
+        out.contains("index.html") && out.contains("new.html"),
+        "{out}"
+    );
     // The dry run changed nothing: the same answer again, and JSON names each file.
     let mut json = vec!["--output", "json"];
     json.extend_from_slice(&dry);

@@ -29,7 +29,16 @@ fn run(proxy: &FaultProxy, stack: &TestStack, args: &[&str]) -> String {
 /// `colorid policy [--for publish]` for `stack`, as JSON (through the shared
 /// proxy, so its own look-ups are not among the recorded calls).
 fn policy(stack: &TestStack, scope: &str) -> Value {
-    let stdout = stack.ok(&["policy", "--for", scope]);
+    // Not `stack.ok`: it gives `--function-zip` to any command line holding "up".
+    let out = common::command(
+        &stack.file(),
+        &common::endpoint(),
+        &["policy", "--for", scope],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
@@ -93,7 +102,10 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
         "route53:ChangeResourceRecordSets",
         "logs:FilterLogEvents",
     ] {
-        assert!(actions.contains(needed), "{needed} never called: {actions:?}");
+        assert!(
+            actions.contains(needed),
+            "{needed} never called: {actions:?}"
+        );
     }
 
     // A site-only pipeline: publish in each mode under the narrower policy.
@@ -115,8 +127,15 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
         );
     }
     let actions: BTreeSet<&str> = publish.iter().map(|r| r.action.as_str()).collect();
-    for needed in ["s3:PutObject", "s3:DeleteObject", "cloudfront:CreateInvalidation"] {
-        assert!(actions.contains(needed), "{needed} never called: {actions:?}");
+    for needed in [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "cloudfront:CreateInvalidation",
+    ] {
+        assert!(
+            actions.contains(needed),
+            "{needed} never called: {actions:?}"
+        );
     }
     // The publish policy is narrower: it cannot change the stack.
     let redeploy: Vec<&Request> = deploy
@@ -166,7 +185,11 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
         })
         .collect();
     assert!(!tagged.is_empty());
-    assert!(tagged.iter().all(|r| !allows(&other_policy, r)), "{}", list(&tagged));
+    assert!(
+        tagged.iter().all(|r| !allows(&other_policy, r)),
+        "{}",
+        list(&tagged)
+    );
 
     proxy.record();
     run(proxy, &stack, &["down", "--yes"]);
@@ -185,7 +208,10 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
         "lambda:DeleteFunction",
         "iam:DeleteRole",
     ] {
-        assert!(actions.contains(needed), "{needed} never called: {actions:?}");
+        assert!(
+            actions.contains(needed),
+            "{needed} never called: {actions:?}"
+        );
     }
 }
 
@@ -193,21 +219,29 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
 /// with a domain: no finding above LOW.
 #[test]
 fn parliament_finds_nothing_above_low() {
-    let parliament = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/parliament");
+    let parliament =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/parliament");
     assert!(
         parliament.exists(),
         "parliament is not installed: .venv/bin/pip install -r requirements.txt"
     );
     let stack = TestStack::new("lint");
     for scope in ["up", "publish"] {
-        let file = stack.dir.path().join(format!("{scope}.json"));
-        std::fs::write(&file, policy(&stack, scope).to_string()).unwrap();
-        let out = std::process::Command::new(&parliament)
+        // parliament reads the policy from stdin (it refuses --file when stdin is not a terminal).
+        let mut child = std::process::Command::new(&parliament)
             .arg("--json")
-            .arg("--file")
-            .arg(&file)
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("run parliament");
+        let text = policy(&stack, scope).to_string();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        let out = child.wait_with_output().expect("wait for parliament");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)) && out.stderr.is_empty(),
+            "parliament did not run: {out:?}"
+        );
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         eprintln!(
             "parliament --for {scope}: exit {:?}, {} finding(s)\n{stdout}{}",
@@ -222,6 +256,10 @@ fn parliament_finds_nothing_above_low() {
                 !matches!(finding["severity"].as_str(), Some("LOW" | "INFO"))
             })
             .collect();
-        assert!(above_low.is_empty(), "--for {scope}:\n{}", above_low.join("\n"));
+        assert!(
+            above_low.is_empty(),
+            "--for {scope}:\n{}",
+            above_low.join("\n")
+        );
     }
 }

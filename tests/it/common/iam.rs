@@ -76,7 +76,10 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -200,7 +203,10 @@ impl Mapper {
         let body: Value = serde_json::from_slice(&rec.body).unwrap_or(Value::Null);
         let arn = |name: &str| {
             let name = name.strip_prefix('/').unwrap_or(name);
-            format!("arn:aws:ssm:{}:{}:parameter/{name}", rec.region, self.account)
+            format!(
+                "arn:aws:ssm:{}:{}:parameter/{name}",
+                rec.region, self.account
+            )
         };
         let names: Vec<String> = match op.as_str() {
             "GetParametersByPath" => strings(&body["Path"]),
@@ -350,7 +356,11 @@ impl Mapper {
             Some((b, k)) if !k.is_empty() => (b.to_string(), Some(decode(k))),
             _ => (path.trim_end_matches('/').to_string(), None),
         };
-        let q = query_keys(&rec.query);
+        // `x-id` names the SDK's operation; it is not one of S3's subresources.
+        let q: Vec<String> = query_keys(&rec.query)
+            .into_iter()
+            .filter(|k| k != "x-id")
+            .collect();
         let has = |k: &str| q.iter().any(|x| x == k);
         let m = &rec.method;
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
@@ -365,7 +375,10 @@ impl Mapper {
                     } else {
                         "s3:DeleteObject"
                     };
-                    out.push(Request::new(action, format!("{bucket_arn}/{}", unxml(&key))));
+                    out.push(Request::new(
+                        action,
+                        format!("{bucket_arn}/{}", unxml(&key)),
+                    ));
                 }
                 return Ok(out);
             }
@@ -410,7 +423,10 @@ impl Mapper {
         if let Some(source) = rec.headers.get("x-amz-copy-source") {
             let source = decode(source.to_str().unwrap_or_default().trim_start_matches('/'));
             let source = source.split('?').next().unwrap_or_default().to_string();
-            out.push(Request::new("s3:GetObject", format!("arn:aws:s3:::{source}")));
+            out.push(Request::new(
+                "s3:GetObject",
+                format!("arn:aws:s3:::{source}"),
+            ));
         }
         Ok(out)
     }
@@ -419,14 +435,18 @@ impl Mapper {
         let parts: Vec<&str> = rec.path.trim_matches('/').split('/').skip(1).collect();
         let q = query(&rec.query);
         let m = &rec.method;
-        let arn = |kind: &str, id: &str| format!("arn:aws:cloudfront::{}:{kind}/{id}", self.account);
+        let arn =
+            |kind: &str, id: &str| format!("arn:aws:cloudfront::{}:{kind}/{id}", self.account);
         let text = String::from_utf8_lossy(&rec.body).to_string();
         let answer = String::from_utf8_lossy(&rec.answer).to_string();
         let request_tags = xml_tags(&text);
         let (action, resource) = match (parts.as_slice(), m) {
             (["distribution"], &Method::GET) => ("ListDistributions", "*".to_string()),
             (["distribution"], &Method::POST) => {
-                let id = xml_all(&answer, "Id").into_iter().next().unwrap_or_default();
+                let id = xml_all(&answer, "Id")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 let resource = arn("distribution", &id);
                 self.tags.insert(resource.clone(), request_tags.clone());
                 let create = Request::new("cloudfront:CreateDistribution", resource.clone())
@@ -460,9 +480,7 @@ impl Mapper {
                 ("GetInvalidation", arn("distribution", id))
             }
             (["origin-access-control"], &Method::GET) => ("ListOriginAccessControls", "*".into()),
-            (["origin-access-control"], &Method::POST) => {
-                ("CreateOriginAccessControl", "*".into())
-            }
+            (["origin-access-control"], &Method::POST) => ("CreateOriginAccessControl", "*".into()),
             (["origin-access-control", id], &Method::GET) => {
                 ("GetOriginAccessControl", arn("origin-access-control", id))
             }
@@ -470,17 +488,22 @@ impl Mapper {
                 "GetOriginAccessControlConfig",
                 arn("origin-access-control", id),
             ),
-            (["origin-access-control", id, "config"], &Method::PUT) => {
-                ("UpdateOriginAccessControl", arn("origin-access-control", id))
-            }
-            (["origin-access-control", id], &Method::DELETE) => {
-                ("DeleteOriginAccessControl", arn("origin-access-control", id))
-            }
+            (["origin-access-control", id, "config"], &Method::PUT) => (
+                "UpdateOriginAccessControl",
+                arn("origin-access-control", id),
+            ),
+            (["origin-access-control", id], &Method::DELETE) => (
+                "DeleteOriginAccessControl",
+                arn("origin-access-control", id),
+            ),
             (["origin-access-identity", "cloudfront"], &Method::GET) => {
                 ("ListCloudFrontOriginAccessIdentities", "*".into())
             }
             (["origin-access-identity", "cloudfront"], &Method::POST) => {
-                let id = xml_all(&answer, "Id").into_iter().next().unwrap_or_default();
+                let id = xml_all(&answer, "Id")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 (
                     "CreateCloudFrontOriginAccessIdentity",
                     arn("origin-access-identity", &id),
@@ -498,15 +521,19 @@ impl Mapper {
                 ("ListResponseHeadersPolicies", "*".into())
             }
             (["response-headers-policy"], &Method::POST) => {
-                let id = xml_all(&answer, "Id").into_iter().next().unwrap_or_default();
+                let id = xml_all(&answer, "Id")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 (
                     "CreateResponseHeadersPolicy",
                     arn("response-headers-policy", &id),
                 )
             }
-            (["response-headers-policy", id], &Method::GET) => {
-                ("GetResponseHeadersPolicy", arn("response-headers-policy", id))
-            }
+            (["response-headers-policy", id], &Method::GET) => (
+                "GetResponseHeadersPolicy",
+                arn("response-headers-policy", id),
+            ),
             (["response-headers-policy", id, "config"], &Method::GET) => (
                 "GetResponseHeadersPolicyConfig",
                 arn("response-headers-policy", id),
@@ -520,7 +547,10 @@ impl Mapper {
                 arn("response-headers-policy", id),
             ),
             (["function"], &Method::POST) => {
-                let name = xml_all(&text, "Name").into_iter().next().unwrap_or_default();
+                let name = xml_all(&text, "Name")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 ("CreateFunction", arn("function", &name))
             }
             (["function", name], &Method::GET) => ("GetFunction", arn("function", name)),
@@ -591,16 +621,14 @@ pub fn decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
