@@ -108,12 +108,51 @@ pub enum Command {
     /// security headers, /config.json matches the stack, and the function answers
     /// /api/v1/health through the distribution. Exit 1 on any failure.
     Check(CheckArgs),
+    /// Print the IAM policy (JSON) a deployer needs for this stack: its resources
+    /// by name or tag wherever AWS allows it. Attach it to the role CI assumes.
+    ///
+    /// By default for `up`, `down`, `plan`, `status`, `logs` and `publish`; with
+    /// `--for publish` only what `publish` needs (a site-only pipeline). Reads
+    /// the account id (STS) and the hosted zone's id (Route53); changes nothing.
+    Policy(PolicyArgs),
     /// Print a shell completion script: `colorid completions bash > /etc/bash_completion.d/colorid`,
     /// `colorid completions zsh > "${fpath[1]}/_colorid"`, `colorid completions fish > ~/.config/fish/completions/colorid.fish`.
     Completions(CompletionsArgs),
     /// Print the man page (roff), as `scripts/dist` ships it.
     #[command(hide = true)]
     Man,
+}
+
+impl Command {
+    /// Whether the command was asked for Terraform's exit codes (0 clean,
+    /// 2 changes pending, 1 any error).
+    pub fn detailed_exitcode(&self) -> bool {
+        match self {
+            Command::Plan(args) => args.detailed_exitcode,
+            Command::Publish(args) => args.detailed_exitcode,
+            _ => false,
+        }
+    }
+}
+
+/// The flag that asks for Terraform's exit codes, as typed.
+pub const DETAILED_EXITCODE: &str = "--detailed-exitcode";
+
+/// Options of `policy`.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Which commands the policy allows.
+    #[arg(long = "for", value_enum, default_value_t = PolicyFor::Up, value_name = "COMMANDS")]
+    pub scope: PolicyFor,
+}
+
+/// The commands a deployer policy is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFor {
+    /// up, down, plan, status, logs and publish.
+    Up,
+    /// publish only.
+    Publish,
 }
 
 /// Options of `init`.
@@ -141,6 +180,24 @@ pub struct InitArgs {
     /// The client id registered at the issuer.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// Also write a CI workflow: `github` writes .github/workflows/colorid.yml (plan on pull
+    /// requests, up and publish on the default branch, AWS through OIDC; see docs/deploying-from-ci.md).
+    #[arg(long, value_enum, requires_all = ["archive_url", "archive_sha256"])]
+    pub ci: Option<CiProvider>,
+    /// With --ci: the https URL of the release archive the workflow installs
+    /// (colorid-<version>-x86_64-unknown-linux-gnu.tar.gz, as scripts/dist names it).
+    #[arg(long, value_name = "URL", requires = "ci")]
+    pub archive_url: Option<String>,
+    /// With --ci: the archive's SHA-256 (from its .tar.gz.sha256 file); the workflow checks it.
+    #[arg(long, value_name = "HEX", requires = "ci")]
+    pub archive_sha256: Option<String>,
+}
+
+/// The CI services `init --ci` writes a workflow for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiProvider {
+    /// GitHub Actions.
+    Github,
 }
 
 /// Options of `check`.
@@ -223,6 +280,10 @@ pub struct PlanArgs {
     /// Compare this zip with the deployed function code (without it, code is compared by `up`).
     #[arg(long, value_name = "PATH")]
     pub function_zip: Option<PathBuf>,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on any error
+    /// (Terraform's `-detailed-exitcode`; usage and stack-file errors exit 1 too).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 /// Options of `down`.
@@ -264,4 +325,8 @@ pub struct PublishArgs {
     /// Remove a lock left by a run that died, then proceed.
     #[arg(long)]
     pub force_unlock: bool,
+    /// With --dry-run: exit 0 when the bucket matches the site, 2 when a publish
+    /// would change something, 1 on any error (usage and stack-file errors too).
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
 }

@@ -42,6 +42,15 @@ pub struct Answers {
     pub client_id: Option<String>,
     /// No domain: the site is served on the distribution's own *.cloudfront.net name.
     pub no_domain: bool,
+    /// Also write a GitHub Actions workflow installing this release archive.
+    pub ci: Option<CiArchive>,
+}
+
+/// The release archive a CI workflow installs colorid from.
+#[derive(Debug, Clone, Default)]
+pub struct CiArchive {
+    pub url: String,
+    pub sha256: String,
 }
 
 /// What `init` wrote and what it left alone.
@@ -193,6 +202,19 @@ pub fn init(dir: &Path, answers: &Answers) -> Result<InitReport> {
         .map_err(|e| Error::io(format!("create {}", dir.join("site").display()), e))?;
     let ask = std::io::stdin().is_terminal();
     let values = complete(answers, dir, ask)?;
+    // Checked before anything is written.
+    let workflow = match &answers.ci {
+        Some(ci) => {
+            let name = values[0].1.clone().unwrap_or_default();
+            Some(crate::ci::Workflow::new(
+                &name,
+                &example("region"),
+                &ci.url,
+                &ci.sha256,
+            )?)
+        }
+        None => None,
+    };
     let mut report = InitReport {
         dir: dir.to_path_buf(),
         ..Default::default()
@@ -211,6 +233,14 @@ pub fn init(dir: &Path, answers: &Answers) -> Result<InitReport> {
         write_new(&path, text, &mut report)?;
     }
     write_new(&dir.join(".gitignore"), GITIGNORE.as_bytes(), &mut report)?;
+    if let Some(workflow) = workflow {
+        let path = dir.join(crate::ci::GITHUB_WORKFLOW);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("create {}", parent.display()), e))?;
+        }
+        write_new(&path, workflow.text().as_bytes(), &mut report)?;
+    }
     Ok(report)
 }
 

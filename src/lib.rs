@@ -4,6 +4,7 @@
 pub mod advice;
 pub mod aws;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod logs;
 pub mod names;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod progress;
 pub mod publish;
 pub mod session;

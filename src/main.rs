@@ -11,7 +11,13 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // Under Terraform's exit codes 2 means "changes pending", so a usage error is 1.
+            let detailed = std::env::args_os().any(|a| a == colorid::cli::DETAILED_EXITCODE);
+            let code = match (e.use_stderr(), detailed) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            };
             let _ = e.print();
             std::process::exit(code);
         }
@@ -41,9 +47,15 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(err) = runtime.block_on(colorid::commands::run(cli)) {
-        eprintln!("error: {}", err.report());
-        std::process::exit(err.exit_code());
+    let detailed = cli.command.detailed_exitcode();
+    match runtime.block_on(colorid::commands::run(cli)) {
+        Ok(colorid::commands::Outcome::Pending) if detailed => std::process::exit(2),
+        Ok(_) => {}
+        Err(err) => {
+            eprintln!("error: {}", err.report());
+            // Terraform's convention: every error is 1, so 2 means only "changes pending".
+            std::process::exit(if detailed { 1 } else { err.exit_code() });
+        }
     }
 }
 

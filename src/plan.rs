@@ -27,6 +27,14 @@ fn gone(field: &str, old: &str) -> Change {
     }
 }
 
+/// How many of the planned resources `up` would create, update or delete.
+pub fn changes(steps: &[Planned]) -> usize {
+    steps
+        .iter()
+        .filter(|s| s.change != Change::Unchanged)
+        .count()
+}
+
 /// Surveys the account and says what `up` would do, for the provider whose
 /// discovery document `provider` is. The function's code is compared only
 /// when `function_zip` is given (otherwise `up` builds it).

@@ -3,7 +3,7 @@
 use crate::cli::{Global, InitArgs};
 use crate::commands::{json, print_json};
 use crate::error::Result;
-use crate::init::{Answers, init};
+use crate::init::{Answers, CiArchive, init};
 
 pub fn run(g: &Global, args: &InitArgs) -> Result<()> {
     let answers = Answers {
@@ -13,6 +13,10 @@ pub fn run(g: &Global, args: &InitArgs) -> Result<()> {
         issuer: args.issuer.clone(),
         client_id: args.client_id.clone(),
         no_domain: args.no_domain,
+        ci: args.ci.map(|_| CiArchive {
+            url: args.archive_url.clone().unwrap_or_default(),
+            sha256: args.archive_sha256.clone().unwrap_or_default(),
+        }),
     };
     let report = init(&args.dir, &answers)?;
     if json(g.output) {

@@ -6,6 +6,7 @@ pub mod down;
 pub mod init;
 pub mod logs;
 pub mod plan;
+pub mod policy;
 pub mod publish;
 pub mod status;
 pub mod up;
@@ -13,19 +14,49 @@ pub mod up;
 use crate::cli::{Cli, Command, Output};
 use crate::error::Result;
 
+/// How a command ended, for the exit code: `plan` and `publish --dry-run`
+/// say whether anything would change (exit 2 under `--detailed-exitcode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, or nothing would change.
+    Done,
+    /// Something would change.
+    Pending,
+}
+
+impl Outcome {
+    /// `Pending` when `pending`, else `Done`.
+    pub fn pending_if(pending: bool) -> Outcome {
+        if pending {
+            Outcome::Pending
+        } else {
+            Outcome::Done
+        }
+    }
+}
+
 /// Runs the parsed command.
-pub async fn run(cli: Cli) -> Result<()> {
+pub async fn run(cli: Cli) -> Result<Outcome> {
     let g = &cli.global;
+    let done = |r: Result<()>| r.map(|()| Outcome::Done);
     match cli.command {
         Command::Plan(args) => plan::run(g, &args).await,
+        Command::Publish(args) => publish::run(g, &args).await,
+        other => done(run_other(g, other).await),
+    }
+}
+
+async fn run_other(g: &crate::cli::Global, command: Command) -> Result<()> {
+    match command {
+        Command::Plan(_) | Command::Publish(_) => Ok(()),
         Command::Up(args) => up::run(g, &args).await,
         Command::Down(args) => down::run(g, &args).await,
         Command::Status => status::run(g).await,
-        Command::Publish(args) => publish::run(g, &args).await,
         Command::Dev(args) => dev::run(g, &args).await,
         Command::Logs(args) => logs::run(g, &args).await,
         Command::Init(args) => init::run(g, &args),
         Command::Check(args) => check::run(g, &args).await,
+        Command::Policy(args) => policy::run(g, &args).await,
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "colorid", &mut std::io::stdout());

@@ -1,18 +1,21 @@
 //! `colorid plan`.
 
 use crate::cli::{Global, PlanArgs};
-use crate::commands::{json, print_json};
+use crate::commands::{Outcome, json, print_json};
 use crate::error::Result;
-use crate::stack::Change;
 use crate::{discovery, plan, session};
 
-pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
+pub async fn run(g: &Global, args: &PlanArgs) -> Result<Outcome> {
     let ctx = session::open(g).await?;
     let provider = discovery::read(&ctx.stack.identity.issuer, &ctx.stack.file).await?;
     let steps = plan::plan(&ctx, args.function_zip.as_deref(), &provider).await?;
+    let changes = plan::changes(&steps);
+    let outcome = Outcome::pending_if(changes > 0);
     if json(g.output) {
-        print_json(&serde_json::json!({ "stack": ctx.names.stack, "steps": steps }));
-        return Ok(());
+        print_json(
+            &serde_json::json!({ "stack": ctx.names.stack, "changes": changes, "steps": steps }),
+        );
+        return Ok(outcome);
     }
     let dist = ctx.state.get().await.distribution_domain;
     crate::out!(
@@ -23,14 +26,10 @@ pub async fn run(g: &Global, args: &PlanArgs) -> Result<()> {
     for s in &steps {
         crate::out!("  {:<14} {:<40} {}", s.resource, s.name, s.change);
     }
-    let changes = steps
-        .iter()
-        .filter(|s| s.change != Change::Unchanged)
-        .count();
     if changes == 0 {
         crate::out!("nothing to do: the stack is up to date");
     } else {
         crate::out!("{changes} resource(s) to create or update; run `colorid up` to apply");
     }
-    Ok(())
+    Ok(outcome)
 }

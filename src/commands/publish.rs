@@ -1,13 +1,13 @@
 //! `colorid publish`.
 
 use crate::cli::{Global, PublishArgs};
-use crate::commands::{json, print_json};
+use crate::commands::{Outcome, json, print_json};
 use crate::error::Result;
 use crate::lock::Lock;
 use crate::publish::{Action, PublishOptions};
 use crate::{session, site};
 
-pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
+pub async fn run(g: &Global, args: &PublishArgs) -> Result<Outcome> {
     let ctx = session::open(g).await?;
     ctx.stack.require_site_dir()?;
     let options = PublishOptions {
@@ -30,9 +30,10 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
         .await?;
         lock.hold(run).await?
     };
+    let outcome = Outcome::pending_if(report.dry_run && report.changes());
     if json(g.output) {
         print_json(&serde_json::json!({ "report": report, "calls": ctx.aws.counts() }));
-        return Ok(());
+        return Ok(outcome);
     }
     if args.dry_run {
         for f in &report.files {
@@ -50,5 +51,5 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<()> {
         }
     }
     crate::out!("{}", report.summary_line());
-    Ok(())
+    Ok(outcome)
 }

@@ -170,6 +170,13 @@ impl PublishReport {
         });
     }
 
+    /// Whether the publish changes (or, dry, would change) the bucket or the cache:
+    /// an object to upload, re-head or delete, or a path to invalidate.
+    pub fn changes(&self) -> bool {
+        self.files.iter().any(|f| f.action != Action::Unchanged)
+            || !self.summary.invalidation_paths.is_empty()
+    }
+
     /// Keys with the given action, in report order.
     pub fn keys(&self, action: Action) -> Vec<&str> {
         self.files

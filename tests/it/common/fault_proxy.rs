@@ -70,6 +70,22 @@ pub fn classify(method: &Method, headers: &HeaderMap, body: &[u8]) -> Call {
     }
 }
 
+/// One call as the proxy passed it on, for the policy test (common/iam.rs):
+/// enough to name its IAM action and resource.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub call: Call,
+    /// The region of the signature scope.
+    pub region: String,
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub status: u16,
+    pub answer: Bytes,
+}
+
 /// An injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -227,6 +243,8 @@ struct Shared {
     realism: Realism,
     client: reqwest::Client,
     control: Mutex<Control>,
+    /// Every call passed on, while recording.
+    recording: Mutex<Option<Vec<Recorded>>>,
     changed: Condvar,
     released: tokio::sync::Notify,
 }
@@ -284,6 +302,7 @@ impl FaultProxy {
                 seen: HashMap::new(),
                 lose_answer: None,
             }),
+            recording: Mutex::new(None),
             changed: Condvar::new(),
             released: tokio::sync::Notify::new(),
         });
@@ -329,6 +348,21 @@ impl FaultProxy {
         c.lose_answer = None;
         c.seen.clear();
         c.release = Release::Hold;
+    }
+
+    /// Records every call passed on from now on (see [`Recorded`]).
+    pub fn record(&self) {
+        *self.shared.recording.lock().unwrap() = Some(Vec::new());
+    }
+
+    /// The calls recorded so far, in the order answered.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.shared
+            .recording
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Holds the `k`-th mutation's answer and every request after it.
@@ -617,7 +651,14 @@ async fn pass(
     };
     let mut body = request.clone();
     let merge = match shared.realism.before(&seen, &mut body) {
-        Before::Answer(response) => return response,
+        Before::Answer(response) => {
+            let (head, answer) = response.into_parts();
+            let answer = axum::body::to_bytes(answer, usize::MAX)
+                .await
+                .unwrap_or_default();
+            record(shared, &seen, &request, head.status, &answer);
+            return Response::from_parts(head, Body::from(answer));
+        }
         Before::Forward => None,
         Before::ForwardMerging(m) => Some(m),
     };
@@ -640,7 +681,34 @@ async fn pass(
         head.headers.remove("content-length");
         head.headers.remove("content-md5");
     }
+    record(shared, &seen, &request, head.status, &answer);
     Response::from_parts(head, Body::from(answer))
+}
+
+fn record(shared: &Shared, seen: &Seen, request: &Bytes, status: StatusCode, answer: &Bytes) {
+    let mut recording = shared.recording.lock().unwrap();
+    let Some(calls) = recording.as_mut() else {
+        return;
+    };
+    let region = seen
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|cred| cred.split('/').nth(2))
+        .unwrap_or("")
+        .to_string();
+    calls.push(Recorded {
+        call: seen.call.clone(),
+        region,
+        method: seen.method.clone(),
+        path: seen.path.to_string(),
+        query: seen.query.to_string(),
+        headers: seen.headers.clone(),
+        body: request.clone(),
+        status: status.as_u16(),
+        answer: answer.clone(),
+    });
 }
 
 /// `rewritten`: the realism layer changed the body, so its checksums no longer hold.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod iam;
 pub mod issuer;
 pub mod latency;
 pub mod moto;
