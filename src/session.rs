@@ -11,8 +11,18 @@ use crate::state::StateStore;
 
 /// Loads and validates the stack (before any AWS call), then builds the context.
 pub async fn open(global: &Global) -> Result<Ctx> {
+    open_checked(global, |_| Ok(())).await
+}
+
+/// As [`open`], with a command's own check of the stack (e.g. that the site
+/// directory exists) made before any AWS call.
+pub async fn open_checked(
+    global: &Global,
+    check: impl FnOnce(&config::Stack) -> Result<()>,
+) -> Result<Ctx> {
     let stack = config::load_for(&global.stack, global.local)?;
     crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
+    check(&stack)?;
     let options = AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
