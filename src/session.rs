@@ -22,7 +22,6 @@ pub async fn open_checked(
 ) -> Result<Ctx> {
     let stack = config::load_for(&global.stack, global.local)?;
     crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
-    check(&stack)?;
     let options = AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -32,6 +31,7 @@ pub async fn open_checked(
     if let Some(region) = &options.region {
         check_region_override(region, &stack)?;
     }
+    check(&stack)?;
     let aws = Aws::load(&options, &stack.region).await?;
     let names = Names::new(&stack.name);
     let progress = Progress::new(global.output == Output::Json);
