@@ -342,7 +342,12 @@ async function finishCallback(url) {
     }),
   });
   const body = await resp.json().catch(() => ({}));
-  if (!resp.ok || !body.id_token) throw new Error(`sign-in failed: ${body.error ?? resp.status} ${body.error_description ?? ''}`);
+  if (!resp.ok || !body.id_token) {
+    // The provider's error_description is never shown, here as on the callback URL; verbose logs have it.
+    log('the token endpoint answered', resp.status, body.error, body.error_description);
+    const code = /^[a-z_]{1,64}$/.test(body.error ?? '') ? body.error : resp.status;
+    throw new Error(`sign-in failed: the identity provider refused the sign-in (${code})`);
+  }
   const claims = decodePayload(body.id_token);
   if (claims.nonce !== expected.nonce) throw new Error('sign-in failed: the nonce does not match');
   if (claims.iss !== config.issuer) throw new Error('sign-in failed: the token comes from another issuer');

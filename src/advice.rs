@@ -148,7 +148,7 @@ pub fn for_credentials(err: &CredentialsError) -> Problem {
     Problem {
         problem,
         fix: format!(
-            "run `{}` (or `aws sso login --profile P` and pass --profile P); to try colorid without AWS, use --local with the emulator (scripts/demo)",
+            "run `{}` (or `aws sso login --profile P` and pass --profile P); to try colorid without AWS, use --local with the local emulator (`colorid --help` says how to start it)",
             sign_in()
         ),
     }
@@ -252,7 +252,7 @@ pub const RUN_AGAIN: &str =
     "fix the cause above and run the same command again: it resumes where it stopped";
 
 /// The advice for an endpoint that could not be reached.
-pub const UNREACHABLE: &str = "AWS could not be reached: check the network, the region and any endpoint override (with --local: is the emulator running? scripts/demo starts it)";
+pub const UNREACHABLE: &str = "AWS could not be reached: check the network, the region and any endpoint override (with --local: is the emulator running at COLORID_LOCAL_ENDPOINT, default http://127.0.0.1:4566? `colorid --help` says how to start it)";
 
 /// The advice for `code`, falling back to [`RUN_AGAIN`].
 pub fn remedy_for(code: Option<&str>, message: Option<&str>) -> String {

@@ -10,7 +10,7 @@ mod tls;
 
 pub use tls::Resolve;
 
-use crate::config::Dns;
+use crate::config::{Dns, Stack};
 use crate::site::SiteConfig;
 use crate::stack::{Ctx, distribution};
 
@@ -106,32 +106,43 @@ impl Options {
     }
 }
 
-/// Runs every probe against the stack's site URL (its domain, or with no
-/// domain the distribution's own name) or `opts.url`.
-pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>> {
-    let given = opts
-        .url
+/// The `--url` given, parsed.
+fn given_url(opts: &Options) -> crate::error::Result<Option<reqwest::Url>> {
+    opts.url
         .as_deref()
         .map(|u| {
             reqwest::Url::parse(u.trim_end_matches('/'))
                 .map_err(|e| crate::error::Error::usage(format!("--url {u:?} is not a URL: {e}")))
         })
-        .transpose()?;
-    // The stack's own name (also behind --url, e.g. on another port): the
-    // name must lead to the stack's distribution.
-    let ours = given.as_ref().is_none_or(|u| {
+        .transpose()
+}
+
+/// Whether the probes need the account: the stack's own name (also behind
+/// `--url`, e.g. on another port) must lead to the stack's distribution. Any
+/// other `--url` (such as `colorid dev`'s) is probed without AWS credentials.
+pub fn needs_account(stack: &Stack, opts: &Options) -> crate::error::Result<bool> {
+    Ok(given_url(opts)?.as_ref().is_none_or(|u| {
         u.host_str()
-            .is_some_and(|h| ctx.stack.domain.as_deref() == Some(h))
-    });
-    let dist = if ours {
-        distribution::find(ctx).await?
-    } else {
-        None
+            .is_some_and(|h| stack.domain.as_deref() == Some(h))
+    }))
+}
+
+/// Runs every probe against the stack's site URL (its domain, or with no
+/// domain the distribution's own name) or `opts.url`. `account` is needed
+/// when [`needs_account`] says so.
+pub async fn check(
+    stack: &Stack,
+    account: Option<&Ctx>,
+    opts: &Options,
+) -> crate::error::Result<Vec<Probe>> {
+    let ours = needs_account(stack, opts)?;
+    let dist = match account {
+        Some(ctx) if ours => distribution::find(ctx).await?,
+        _ => None,
     };
     let base = match &opts.url {
         Some(u) => u.trim_end_matches('/').to_string(),
-        None => ctx
-            .stack
+        None => stack
             .site_url(dist.as_ref().map(|d| d.domain.as_str()))
             .ok_or_else(|| {
                 crate::error::Error::conflict_fix(
@@ -144,7 +155,7 @@ pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>
         .map_err(|e| crate::error::Error::usage(format!("{base:?} is not a URL: {e}")))?;
     let host = parsed.host_str().unwrap_or_default().to_string();
     let https = parsed.scheme() == "https";
-    let mut out = vec![dns_probe(ctx, opts, &host, ours, dist.as_ref()).await];
+    let mut out = vec![dns_probe(stack, opts, &host, ours, dist.as_ref()).await];
 
     // TLS: the handshake checks the chain and the name; the served certificate its expiry.
     let http = opts.client()?;
@@ -181,7 +192,7 @@ pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>
     }
 
     // `/config.json`: what this stack publishes.
-    let wanted = serde_json::to_value(SiteConfig::of(&ctx.stack)).unwrap_or_default();
+    let wanted = serde_json::to_value(SiteConfig::of(stack)).unwrap_or_default();
     match http.get(format!("{base}/config.json")).send().await {
         Ok(resp) => {
             let status = resp.status().as_u16();
@@ -234,7 +245,7 @@ pub async fn check(ctx: &Ctx, opts: &Options) -> crate::error::Result<Vec<Probe>
 
 /// The name resolves; for the stack's own name, to its distribution.
 async fn dns_probe(
-    ctx: &Ctx,
+    stack: &Stack,
     opts: &Options,
     host: &str,
     ours: bool,
@@ -256,11 +267,11 @@ async fn dns_probe(
     match dist {
         _ if !ours => resolves(""),
         None => probe("dns", false, "no distribution: run `colorid up`"),
-        Some(_) if ctx.stack.domain.is_none() => resolves(" (the distribution's own name)"),
+        Some(_) if stack.domain.is_none() => resolves(" (the distribution's own name)"),
         Some(d) => {
             let (theirs, _) = opts.addresses(&d.domain).await;
             let ok = !found.is_empty() && !found.is_disjoint(&theirs);
-            let fix = match ctx.stack.dns {
+            let fix = match stack.dns {
                 Dns::Route53 => "run `colorid up` to write its alias records".to_string(),
                 Dns::External => {
                     format!(

@@ -11,8 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// SSM secrets and the identity function, then publishes your site. Every
 /// command converges: run it again and it changes only what differs.
 ///
-/// Try it without an AWS account: `scripts/demo` starts the local emulator
-/// and runs `colorid --local up`.
+/// Try it without an AWS account, against the local emulator (moto):
+/// `python3 -m venv ~/.colorid-emulator && ~/.colorid-emulator/bin/pip install 'moto[server]==5.2.5'`,
+/// `~/.colorid-emulator/bin/moto_server -p 4566 &`, then `colorid --local up`
+/// (in a colorid checkout, `scripts/demo` does all of it).
 #[derive(Debug, Parser)]
 #[command(name = "colorid", version, propagate_version = true)]
 pub struct Cli {
@@ -62,10 +64,13 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or update everything in the stack, then publish the site.
     ///
-    /// Order: hosted zone, then certificate, bucket, origin access, secrets and
-    /// the function's role at once; the function when its role and secrets are
-    /// ready, then its URL; the distribution when the certificate and the URL
-    /// are ready; the bucket policy and DNS records last. A second run changes nothing.
+    /// Order: at once, the certificate (requested first, validated through the
+    /// hosted zone, waited for), the bucket, the origin access, the response
+    /// headers policy and viewer-request function, and the identity function
+    /// (role, secrets and log group at once, then the function, then its URL);
+    /// the distribution when all of them are ready; then the bucket policy and
+    /// DNS records; then the site is published. A second run changes nothing.
+    /// The site folder must exist: checked before any AWS call.
     Up(UpArgs),
     /// Remove everything the stack created, and nothing else.
     ///

@@ -64,6 +64,7 @@ pub fn bucket_domain(bucket: &str, region: &str) -> String {
 /// Converges the stack.
 pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     // Everything that can fail locally fails here, before any change.
+    ctx.stack.require_site_dir()?;
     secrets::check_sources(ctx)?;
     // The zone is looked up before any change: a CNAME where the aliases go is refused here.
     let (code, found_zone) =

@@ -11,6 +11,15 @@ use crate::state::StateStore;
 
 /// Loads and validates the stack (before any AWS call), then builds the context.
 pub async fn open(global: &Global) -> Result<Ctx> {
+    open_checked(global, |_| Ok(())).await
+}
+
+/// As [`open`], with a command's own check of the stack (e.g. that the site
+/// directory exists) made before any AWS call.
+pub async fn open_checked(
+    global: &Global,
+    check: impl FnOnce(&config::Stack) -> Result<()>,
+) -> Result<Ctx> {
     let stack = config::load_for(&global.stack, global.local)?;
     crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
     let options = AwsOptions {
@@ -22,6 +31,7 @@ pub async fn open(global: &Global) -> Result<Ctx> {
     if let Some(region) = &options.region {
         check_region_override(region, &stack)?;
     }
+    check(&stack)?;
     let aws = Aws::load(&options, &stack.region).await?;
     let names = Names::new(&stack.name);
     let progress = Progress::new(global.output == Output::Json);

@@ -8,8 +8,7 @@ use crate::publish::{Action, PublishOptions};
 use crate::{session, site};
 
 pub async fn run(g: &Global, args: &PublishArgs) -> Result<Outcome> {
-    let ctx = session::open(g).await?;
-    ctx.stack.require_site_dir()?;
+    let ctx = session::open_checked(g, |stack| Ok(stack.require_site_dir()?)).await?;
     let options = PublishOptions {
         dry_run: args.dry_run,
         force: args.force,

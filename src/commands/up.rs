@@ -10,7 +10,8 @@ use crate::lock::Lock;
 use crate::{discovery, session};
 
 pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
-    let ctx = session::open(g).await?;
+    // A missing site folder would fail only at the publish, after every change.
+    let ctx = session::open_checked(g, |stack| Ok(stack.require_site_dir()?)).await?;
     // Before the lock and every other change: a provider that cannot be read stops `up` here.
     let provider = discovery::read(&ctx.stack.identity.issuer, &ctx.stack.file).await?;
     let dist = ctx.state.get().await.distribution_domain;

@@ -32,6 +32,25 @@ fn the_example_stack_is_valid() {
     check(text).expect("the example stack.toml must be valid");
 }
 
+/// The example's `[publish]` section names every key `PublishSettings` reads,
+/// each with the default the code uses, so the documented defaults cannot drift.
+#[test]
+fn the_example_documents_every_publish_setting_with_its_default() {
+    let text = include_str!("../../stack.toml");
+    let example: toml::Table = toml::from_str(text).expect("the example parses");
+    let documented = example
+        .get("publish")
+        .and_then(toml::Value::as_table)
+        .expect("the example stack.toml has a [publish] section");
+    let defaults = toml::Table::try_from(crate::publish::PublishSettings::default())
+        .expect("the defaults serialize");
+    let keys = |t: &toml::Table| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(documented), keys(&defaults), "keys of [publish]");
+    assert_eq!(documented, &defaults, "values of [publish]");
+    let stack = check(text).expect("the example stack.toml must be valid");
+    assert_eq!(stack.publish, crate::publish::PublishSettings::default());
+}
+
 #[test]
 fn errors_name_line_column_and_field() {
     let text = GOOD.replace("color.example.com", "color.example.org");

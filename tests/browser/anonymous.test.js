@@ -30,8 +30,9 @@ test('with scopes = ["openid"] the site shows only the pseudonymous identity and
   page.on('response', async (resp) => {
     const url = new URL(resp.url());
     if (url.pathname === '/idp/authorize') return;
-    const text = await resp.text().catch(() => '');
-    seen.push({ url: url.pathname, text });
+    // An unreadable body is recorded as such, never as an empty (and so clean) one.
+    const text = await resp.text().catch(() => null);
+    seen.push({ url: url.pathname, type: resp.headers()['content-type'] ?? '', text });
   });
   await page.goto(BASE + '/');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -48,10 +49,13 @@ test('with scopes = ["openid"] the site shows only the pseudonymous identity and
   assert.match(await page.textContent('#color-hex'), /^#[0-9a-f]{6}$/);
   const shown = await page.textContent('body');
   const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
+  // Every JSON answer (token, userinfo, API, config) carries claims if any does: each must be read.
+  const unread = seen.filter((r) => r.text === null && r.type.includes('json')).map((r) => r.url);
+  assert.deepEqual(unread, [], 'JSON responses whose body could not be read');
   for (const leak of LEAKS) {
     assert.ok(!shown.includes(leak), `${leak} is shown`);
     assert.ok(!stored.includes(leak), `${leak} is stored`);
-    for (const r of seen) assert.ok(!r.text.includes(leak), `${leak} in the response of ${r.url}`);
+    for (const r of seen) assert.ok(!(r.text ?? '').includes(leak), `${leak} in the response of ${r.url}`);
   }
   assert.ok(seen.some((r) => r.url === '/idp/token'), 'the token response was checked');
   assert.ok(seen.some((r) => r.url === '/api/color'), 'the colour response was checked');

@@ -275,6 +275,7 @@ fn report(scenario: &str, results: Vec<(String, Result<(), String>)>) {
         .collect();
     let passed = runs - failures.len();
     println!("chaos: {scenario}: {passed}/{runs} passed");
+    assert!(runs > 0, "{scenario}: no case ran (0/0 is not a pass)");
     if let Ok(path) = std::env::var("COLORID_CHAOS_REPORT") {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -330,10 +331,13 @@ fn up_killed_then(rig: &Rig, k: u32, finish: &str) -> (String, Result<(), String
     (call, finish_after_kill(rig, &stack, finish))
 }
 
+/// Finishes through the proxy (disarmed), so the runs after a kill meet the
+/// realism layer as the killed one did.
 fn finish_after_kill(rig: &Rig, stack: &TestStack, finish: &str) -> Result<(), String> {
+    rig.proxy.disarm();
     if finish == "up" {
-        succeeded("the second up", &rig.direct(stack, &["up"]))?;
-        let again = rig.direct(stack, &["--output", "json", "up"]);
+        succeeded("the second up", &rig.proxied(stack, &["up"]))?;
+        let again = rig.proxied(stack, &["--output", "json", "up"]);
         succeeded("the third up", &again)?;
         let n = mutations_of(&again)?;
         if n != 0 {
@@ -344,7 +348,7 @@ fn finish_after_kill(rig: &Rig, stack: &TestStack, finish: &str) -> Result<(), S
         }
         same("after up", &rig.inventory(), &converged())
     } else {
-        succeeded("down", &rig.direct(stack, &["down", "--yes"]))?;
+        succeeded("down", &rig.proxied(stack, &["down", "--yes"]))?;
         same("after down", &rig.inventory(), &nothing())
     }
 }
@@ -352,9 +356,14 @@ fn finish_after_kill(rig: &Rig, stack: &TestStack, finish: &str) -> Result<(), S
 fn kill_matrix(finish: &str, scenario: &str) {
     let rig = Rig::new(1);
     let k_total = mutations_of_full_up(&rig);
-    let only: Option<u32> = std::env::var("COLORID_CHAOS_K")
-        .ok()
-        .and_then(|k| k.parse().ok());
+    let only: Option<u32> = std::env::var("COLORID_CHAOS_K").ok().map(|k| {
+        k.parse()
+            .ok()
+            .filter(|k| (1..=k_total).contains(k))
+            .unwrap_or_else(|| {
+                panic!("COLORID_CHAOS_K={k:?}: a full `up` makes {k_total} mutating calls; use 1 to {k_total}")
+            })
+    });
     let results = (1..=k_total)
         .filter(|k| only.is_none_or(|o| o == *k))
         .map(|k| {

@@ -19,8 +19,17 @@ impl Drop for Dev {
 }
 
 pub(crate) fn start_dev(stack: &TestStack) -> (Dev, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_colorid"))
-        .args(["--local", "--stack"])
+    spawn_dev(stack, true)
+}
+
+/// `colorid dev` on the stack with the stack's own provider; `local`: the deployed stack on the emulator.
+fn spawn_dev(stack: &TestStack, local: bool) -> (Dev, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_colorid"));
+    if local {
+        command.arg("--local");
+    }
+    let mut child = command
+        .arg("--stack")
         .arg(stack.file())
         // The stack's own provider, so /config.json is what `up` published.
         .args([
@@ -97,4 +106,35 @@ fn check_passes_against_the_dev_edge_and_fails_on_a_stale_config() {
     // Nothing listens here: every network probe fails.
     let out = stack.run(&["check", "--url", "http://127.0.0.1:9"]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// Probing another site than the stack's own name (here `colorid dev`, not
+/// deployed anywhere) makes no AWS call, so it works with no credentials at all.
+#[test]
+fn check_of_a_dev_server_needs_no_aws_credentials() {
+    let stack = TestStack::new("checkdev");
+    let (_dev, url) = spawn_dev(&stack, false);
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .arg("--stack")
+        .arg(stack.file())
+        .args(["check", "--url", &url])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in ["ok    dns", "ok    /config.json", "ok    /api/v1/health"] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
 }

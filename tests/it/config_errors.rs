@@ -277,3 +277,42 @@ fn a_missing_stack_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/stack.toml"));
 }
+
+/// `up` and `publish` need the site folder: a missing one is refused before any
+/// AWS call, so `up` changes nothing (it used to fail only at the publish, after
+/// every resource was made).
+#[test]
+fn a_missing_site_dir_is_refused_before_any_aws_call() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.toml");
+    let text = GOOD.replacen(
+        "price_class = \"PriceClass_100\"",
+        "price_class = \"PriceClass_100\"\nsite_dir = \"no-such-site\"",
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    for command in ["up", "publish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+            .arg("--stack")
+            .arg(&file)
+            .args(["--endpoint-url", &endpoint, command])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("site_dir") && stderr.contains("no-such-site"),
+            "{command}: {stderr}"
+        );
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("colorid contacted the endpoint: {other:?}"),
+    }
+}

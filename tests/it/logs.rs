@@ -243,6 +243,12 @@ async fn follow_prints_lines_as_they_arrive() {
     let stack = TestStack::new("logsf");
     let group = group_of(&stack);
     stack.ok(&["up"]);
+    put_lines(
+        &group,
+        "2026/11/29/[$LATEST]follow",
+        &[(now_ms(), REQUEST_LINE)],
+    )
+    .await;
     let mut child = stack
         .command_at(&common::endpoint(), &["logs", "--follow"])
         .stdout(std::process::Stdio::piped())
@@ -256,18 +262,27 @@ async fn follow_prints_lines_as_they_arrive() {
             let _ = tx.send(line);
         }
     });
-    // Written after `logs --follow` started: it must still show up, once.
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    let wait_for = |route: &str| loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no line with {route}"));
+        if line.contains(route) {
+            return line;
+        }
+    };
+    // The backlog first: once its line is printed, `logs --follow` has made its
+    // first read, so the next line can only reach it by following.
+    wait_for("route=/api/color");
     put_lines(
         &group,
-        "2026/11/29/[$LATEST]follow",
-        &[(now_ms(), REQUEST_LINE)],
+        "2026/11/29/[$LATEST]follow-2",
+        &[(
+            now_ms(),
+            &REQUEST_LINE.replace("/api/color", "/api/v1/health"),
+        )],
     )
     .await;
-    let line = rx
-        .recv_timeout(std::time::Duration::from_secs(20))
-        .expect("a followed line");
-    assert!(line.contains("route=/api/color"), "{line}");
+    wait_for("route=/api/v1/health");
     assert!(
         rx.recv_timeout(std::time::Duration::from_secs(5)).is_err(),
         "each line is printed once"

@@ -17,8 +17,9 @@ use common::fault_proxy::FaultProxy;
 use common::realism::Rule;
 use serde_json::Value;
 
-/// Which test exercises which rule (the Route53 rule needs no rewrite: moto
-/// already keeps two zones of one name apart; its test is in tests/it/engine.rs).
+/// Which test exercises which rule (the Route53 rule rewrites nothing: moto
+/// already keeps two zones of one name apart; it counts the listings that show
+/// two, and its test is in tests/it/engine.rs).
 const RULES: &[(Rule, &str)] = &[
     (
         Rule::AcmRecordsLate,
@@ -43,6 +44,10 @@ const RULES: &[(Rule, &str)] = &[
     ),
     (
         Rule::CloudFrontNotDisabledOnce,
+        "down_waits_out_cloudfront_and_acm",
+    ),
+    (
+        Rule::CloudFrontDeleteWhileEnabled,
         "down_waits_out_cloudfront_and_acm",
     ),
     (
@@ -158,7 +163,7 @@ const RULES: &[(Rule, &str)] = &[
 #[ignore]
 fn rule_table() {
     for (rule, test) in RULES {
-        println!("RULE\t{}\t{}\t{test}", rule.name(), rule.source());
+        println!("RULE\t{}\t{}\t{test}\t{rule:?}", rule.name(), rule.source());
     }
     for rule in Rule::ALL {
         assert!(
@@ -303,15 +308,48 @@ fn down_waits_out_cloudfront_and_acm() {
     let stack = TestStack::new("rl-down");
     let report = json(&stack, proxy, &["up"]);
     let arn = report["certificate_arn"].as_str().unwrap().to_string();
-    json(&stack, proxy, &["down", "--yes"]);
+    let id = report["distribution_id"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // AWS refuses to delete an enabled (or still deploying) distribution; moto deletes it.
+    assert_eq!(
+        rt.block_on(delete_distribution_now(proxy, &id)).as_deref(),
+        Some("DistributionNotDisabled")
+    );
+    assert!(hits(proxy, Rule::CloudFrontDeleteWhileEnabled) > 0);
+    // A `down` that skipped the disable, or the wait for Deployed, meets that
+    // refusal until the window's bound (60 s), past this wait timeout.
+    json(&stack, proxy, &["down", "--yes", "--wait-timeout", "30"]);
     assert!(hits(proxy, Rule::CloudFrontNotDisabledOnce) > 0);
     assert!(hits(proxy, Rule::CloudFrontInProgress) > 0);
     assert!(hits(proxy, Rule::AcmDeleteInUse) > 0);
-    let rt = tokio::runtime::Runtime::new().unwrap();
     assert!(
         !rt.block_on(certificate_exists(proxy, &arn)),
         "the certificate is left"
     );
+}
+
+/// Deletes a distribution with its current ETag, as `down` would without the
+/// disable; the error code when refused.
+async fn delete_distribution_now(proxy: &FaultProxy, id: &str) -> Option<String> {
+    use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+    let cf = aws_sdk_cloudfront::Client::new(&sdk(proxy, "us-east-1").await);
+    let etag = cf
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .expect("the distribution's config")
+        .e_tag;
+    match cf
+        .delete_distribution()
+        .id(id)
+        .set_if_match(etag)
+        .send()
+        .await
+    {
+        Ok(_) => None,
+        Err(e) => Some(e.code().unwrap_or("no code").to_string()),
+    }
 }
 
 /// Defect: the caller reference was fixed per stack, so a create retried after a lost

@@ -42,10 +42,13 @@ fn a_supplied_secret_shorter_than_32_bytes_is_refused_before_any_change() {
         assert!(stderr.contains("32 bytes"), "{stderr}");
         assert!(!stderr.contains(weak), "the value leaked: {stderr}");
     }
+    // Nothing at all was made: no parameter under the stack's path (not even the
+    // lock), no role, no bucket of the stack.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let stored = rt.block_on(async {
+    let (parameters, role, buckets) = rt.block_on(async {
         let ssm = common::ssm("eu-west-1").await;
-        ssm.get_parameters_by_path()
+        let parameters: Vec<String> = ssm
+            .get_parameters_by_path()
             .path(format!("/colorid/{}/", stack.name))
             .recursive(true)
             .send()
@@ -54,10 +57,34 @@ fn a_supplied_secret_shorter_than_32_bytes_is_refused_before_any_change() {
             .parameters()
             .iter()
             .filter_map(|p| p.name().map(str::to_string))
-            .filter(|n| n.ends_with("app-secret"))
-            .count()
+            .collect();
+        let iam = aws_sdk_iam::Client::new(&common::sdk("us-east-1").await);
+        let role = iam
+            .get_role()
+            .role_name(format!("colorid-{}-identity", stack.name))
+            .send()
+            .await
+            .ok()
+            .and_then(|r| r.role.map(|r| r.role_name));
+        let buckets: Vec<String> = common::s3("eu-west-1")
+            .await
+            .list_buckets()
+            .send()
+            .await
+            .unwrap()
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_string))
+            .filter(|n| n.contains(&stack.name))
+            .collect();
+        (parameters, role, buckets)
     });
-    assert_eq!(stored, 0, "nothing was written");
+    assert!(
+        parameters.is_empty(),
+        "parameters were written: {parameters:?}"
+    );
+    assert_eq!(role, None, "the role was made");
+    assert!(buckets.is_empty(), "a bucket was made: {buckets:?}");
 }
 
 #[test]

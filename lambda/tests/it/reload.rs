@@ -249,7 +249,7 @@ async fn a_failed_reload_keeps_the_settings_last_loaded() {
 #[tokio::test]
 async fn a_reload_keeps_the_issuer_keys() {
     let idp = Idp::fast().await;
-    let (url, _fake) = fake_ssm(params(&idp.issuer), &[]).await;
+    let (url, fake) = fake_ssm(params(&idp.issuer), &[]).await;
     let app = start(&url)
         .await
         .with_reload_timing(Duration::from_millis(50), Duration::from_millis(10));
@@ -263,6 +263,13 @@ async fn a_reload_keeps_the_issuer_keys() {
         assert_eq!(status, 200, "{body}");
         sleep(80).await;
     }
+    // The settings were loaded again between the two calls (the 50 ms reload
+    // interval passed), so the one JWKS fetch is a cache that survived a reload.
+    assert!(
+        fake.lock().unwrap().calls >= 2,
+        "no reload happened: {} load(s)",
+        fake.lock().unwrap().calls
+    );
     assert_eq!(
         idp.fetches(),
         1,

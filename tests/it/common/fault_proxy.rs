@@ -392,6 +392,18 @@ impl FaultProxy {
         c.tripped
     }
 
+    /// After a kill: drops the requests held since the k-th mutation (their
+    /// client is gone) and lets later requests through, keeping what the realism
+    /// layer knows, so the next run meets what is left of AWS's windows, as a run
+    /// after a crash does.
+    pub fn disarm(&self) {
+        let mut c = self.shared.control.lock().unwrap();
+        c.generation += 1;
+        self.shared.released.notify_waiters();
+        c.stop_after = None;
+        c.tripped = false;
+    }
+
     /// Lets held requests through to the emulator (pause mode).
     pub fn resume(&self) {
         let mut c = self.shared.control.lock().unwrap();

@@ -39,6 +39,7 @@ pub enum Rule {
     CloudFrontInProgress,
     CloudFrontFreshCertificate,
     CloudFrontNotDisabledOnce,
+    CloudFrontDeleteWhileEnabled,
     CloudFrontCallerReference,
     CloudFrontOriginAccessIdentityApi,
     CloudFrontDefaultCertificatePolicy,
@@ -70,7 +71,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 34] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -78,6 +79,7 @@ impl Rule {
         Rule::CloudFrontInProgress,
         Rule::CloudFrontFreshCertificate,
         Rule::CloudFrontNotDisabledOnce,
+        Rule::CloudFrontDeleteWhileEnabled,
         Rule::CloudFrontCallerReference,
         Rule::CloudFrontOriginAccessIdentityApi,
         Rule::CloudFrontDefaultCertificatePolicy,
@@ -118,6 +120,7 @@ impl Rule {
             Rule::CloudFrontInProgress => "cloudfront: InProgress after a change",
             Rule::CloudFrontFreshCertificate => "cloudfront: fresh certificate refused",
             Rule::CloudFrontNotDisabledOnce => "cloudfront: delete says not disabled once",
+            Rule::CloudFrontDeleteWhileEnabled => "cloudfront: no delete while enabled/deploying",
             Rule::CloudFrontCallerReference => "cloudfront: a used CallerReference",
             Rule::CloudFrontOriginAccessIdentityApi => {
                 "cloudfront: OAI API; configs echo S3OriginConfig"
@@ -174,7 +177,9 @@ impl Rule {
                 "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/troubleshooting-distributions.html"
             }
             // DistributionNotDisabled: "The distribution you are trying to delete has not been disabled."
-            Rule::CloudFrontNotDisabledOnce => {
+            // "you must first disable the distribution [...] and wait for the status to
+            // change to Deployed" (moto deletes an enabled distribution at once).
+            Rule::CloudFrontNotDisabledOnce | Rule::CloudFrontDeleteWhileEnabled => {
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteDistribution.html"
             }
             // "If CallerReference is a value that you already sent in a previous request to create
@@ -341,6 +346,8 @@ struct World {
     /// Distribution id → the `<Origin>` blocks last sent, by origin id.
     sent_origins: HashMap<String, HashMap<String, String>>,
     in_progress: HashMap<String, Window>,
+    /// Distribution id → whether the config last sent enables it.
+    enabled: HashMap<String, bool>,
     delete_refused: HashSet<String>,
     caller_references: HashMap<String, String>,
     identities: BTreeMap<String, Identity>,
@@ -683,8 +690,23 @@ impl Realism {
     /// Notes when records were written and changes made; a change reads PENDING
     /// for `route53_insync`.
     fn route53_after(&self, seen: &Seen<'_>, request: &Bytes, body: &mut Bytes) {
-        let Some(model) = &self.model else { return };
         let text = String::from_utf8_lossy(body).to_string();
+        // moto, as AWS, keeps zones of one name apart: the rule rewrites nothing, and
+        // counts the answers that list two public zones of one name.
+        if seen.method == Method::GET && seen.path.ends_with("/hostedzonesbyname") {
+            let mut public = HashMap::<&str, u32>::new();
+            for zone in blocks(&text, "HostedZone") {
+                if !zone.contains("<PrivateZone>true</PrivateZone>")
+                    && let Some(name) = xml_value(zone, "Name")
+                {
+                    *public.entry(name).or_default() += 1;
+                }
+            }
+            if public.values().any(|n| *n > 1) {
+                self.hit(Rule::Route53DuplicateZones);
+            }
+        }
+        let Some(model) = &self.model else { return };
         let mut w = self.world.lock().unwrap();
         if seen.method == Method::POST && seen.path.ends_with("/rrset") {
             let sent = String::from_utf8_lossy(request).to_string();
@@ -784,6 +806,18 @@ impl Realism {
                 if let Some(answer) = self.check_etag(&w, id, &if_match) {
                     return Before::Answer(answer);
                 }
+                // Peeked, not taken: only reading the status moves a deployment on.
+                let enabled = w.enabled.get(id).copied().unwrap_or(false);
+                let deploying = w.in_progress.get(id).is_some_and(Window::open);
+                if self.on(Rule::CloudFrontDeleteWhileEnabled) && (enabled || deploying) {
+                    drop(w);
+                    self.hit(Rule::CloudFrontDeleteWhileEnabled);
+                    return Before::Answer(cloudfront_error(
+                        409,
+                        "DistributionNotDisabled",
+                        "The distribution you are trying to delete has not been disabled.",
+                    ));
+                }
                 if self.on(Rule::CloudFrontNotDisabledOnce) && w.delete_refused.insert(id.clone()) {
                     drop(w);
                     self.hit(Rule::CloudFrontNotDisabledOnce);
@@ -854,6 +888,7 @@ impl Realism {
             }
             CloudFront::Delete(id) => {
                 w.etag_versions.remove(id);
+                w.enabled.remove(id);
                 if let Some(arn) = w.certificate_of.remove(id) {
                     w.released_certificates.insert(arn, Window::new());
                 }
@@ -891,10 +926,10 @@ impl Realism {
                 .filter_map(|o| Some((xml_value(o, "Id")?.to_string(), o.to_string())))
                 .collect();
             w.sent_origins.insert(id.clone(), origins);
+            w.enabled.insert(id.clone(), top_level_enabled(&sent));
             if matches!(route, CloudFront::UpdateConfig(_)) && self.on(Rule::CloudFrontEtagChanges)
             {
                 *w.etag_versions.entry(id.clone()).or_default() += 1;
-                self.hit(Rule::CloudFrontEtagChanges);
             }
             if self.on(Rule::CloudFrontInProgress) {
                 w.in_progress
@@ -904,6 +939,11 @@ impl Realism {
         if self.on(Rule::CloudFrontEtagChanges) && headers.contains_key("etag") {
             let etag = Self::etag(&w, &id);
             headers.insert("etag", HeaderValue::from_str(&etag).unwrap());
+            // A hit when the answer carries an ETag the emulator (whose ETag never
+            // changes) would not have given: one after a change.
+            if w.etag_versions.get(&id).copied().unwrap_or(0) > 0 {
+                self.hit(Rule::CloudFrontEtagChanges);
+            }
         }
         // AWS echoes each origin as it was sent; the emulator drops S3OriginConfig (the
         // origin access identity) and OriginAccessControlId.
@@ -1898,4 +1938,14 @@ fn lambda_error(status: u16, code: &str, message: &str) -> Response {
     r.headers_mut()
         .insert("x-amzn-errortype", HeaderValue::from_str(code).unwrap());
     r
+}
+
+/// The `Enabled` of a sent `DistributionConfig` itself, not of a nested block
+/// (Logging, TrustedSigners, ...): the SDK writes members in the shape's order,
+/// and the distribution's own `Enabled` follows `PriceClass`.
+fn top_level_enabled(config: &str) -> bool {
+    let rest = config
+        .find("</PriceClass>")
+        .map_or(config, |i| &config[i..]);
+    xml_value(rest, "Enabled") == Some("true")
 }
