@@ -268,7 +268,7 @@ pub fn digest(parts: &[&str]) -> String {
 }
 
 /// Hex digits of the bucket name's per-incarnation suffix.
-const BUCKET_SUFFIX: usize = 8;
+pub const BUCKET_SUFFIX: usize = 8;
 
 /// Names derived from the stack name (and account, for the bucket).
 #[derive(Debug, Clone)]

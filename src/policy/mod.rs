@@ -36,6 +36,8 @@ pub struct Target {
     /// The stack's region (bucket, parameters, function, log group).
     pub region: String,
     pub bucket: String,
+    /// `bucket` is the stack file's choice; otherwise it is the derived name's stem.
+    pub bucket_chosen: bool,
     /// The stack writes records into this Route53 zone (`None`: no Route53).
     pub zone: Option<Zone>,
     /// The stack has an ACM certificate (it has a domain).
@@ -144,7 +146,12 @@ pub async fn target(ctx: &crate::stack::Ctx) -> crate::error::Result<Target> {
     };
     Ok(Target {
         names: ctx.names.clone(),
-        bucket: crate::stack::bucket::name(ctx, &account),
+        bucket: ctx
+            .stack
+            .bucket
+            .clone()
+            .unwrap_or_else(|| ctx.names.bucket_stem(&account)),
+        bucket_chosen: ctx.stack.bucket.is_some(),
         account,
         region: ctx.aws.region(),
         zone,
@@ -170,6 +177,7 @@ mod tests {
             account: "123456789012".into(),
             region: "eu-west-1".into(),
             bucket: "colorid-demo-123456789012".into(),
+            bucket_chosen: false,
             zone: Some(Zone::Id("Z0123".into())),
             certificate: true,
             local: false,

@@ -10,12 +10,32 @@ use crate::names::STACK_TAG;
 /// CloudFront's and ACM's ARNs live in us-east-1 (ACM) or no region (CloudFront).
 const GLOBAL_REGION: &str = "us-east-1";
 
-fn bucket(t: &Target) -> String {
-    format!("arn:aws:s3:::{}", t.bucket)
+/// The stack's bucket names: the stack file's `bucket`, else the derived name of
+/// any incarnation (`colorid-<stack>-<account>` and that with an 8-hex suffix, one
+/// `?` per character, so no other stack's name matches).
+fn bucket_names(t: &Target) -> Vec<String> {
+    if t.bucket_chosen {
+        vec![t.bucket.clone()]
+    } else {
+        vec![
+            t.bucket.clone(),
+            format!("{}-{}", t.bucket, "?".repeat(crate::names::BUCKET_SUFFIX)),
+        ]
+    }
 }
 
-fn objects(t: &Target) -> String {
-    format!("arn:aws:s3:::{}/*", t.bucket)
+fn bucket(t: &Target) -> Vec<String> {
+    bucket_names(t)
+        .iter()
+        .map(|b| format!("arn:aws:s3:::{b}"))
+        .collect()
+}
+
+fn objects(t: &Target) -> Vec<String> {
+    bucket_names(t)
+        .iter()
+        .map(|b| format!("arn:aws:s3:::{b}/*"))
+        .collect()
 }
 
 /// The parameter path itself (`GetParametersByPath` is authorized on it) and everything below.
@@ -71,7 +91,7 @@ pub fn up(t: &Target) -> Vec<Statement> {
                 "s3:GetBucketPublicAccessBlock",
                 "s3:PutBucketPublicAccessBlock",
             ],
-            vec![bucket(t)],
+            bucket(t),
         ),
         Statement::allow(
             "StackBucketObjects",
@@ -82,7 +102,7 @@ pub fn up(t: &Target) -> Vec<Statement> {
                 "s3:DeleteObjectVersion",
                 "s3:AbortMultipartUpload",
             ],
-            vec![objects(t)],
+            objects(t),
         ),
         Statement::allow(
             "StackParameters",
@@ -337,7 +357,7 @@ pub fn publish(t: &Target) -> Vec<Statement> {
         t.names.lock_parameter()
     );
     vec![
-        Statement::allow("StackBucket", &["s3:ListBucket"], vec![bucket(t)]),
+        Statement::allow("StackBucket", &["s3:ListBucket"], bucket(t)),
         Statement::allow(
             "StackBucketObjects",
             &[
@@ -346,7 +366,7 @@ pub fn publish(t: &Target) -> Vec<Statement> {
                 "s3:DeleteObject",
                 "s3:AbortMultipartUpload",
             ],
-            vec![objects(t)],
+            objects(t),
         ),
         Statement::allow(
             "StackParameters",
