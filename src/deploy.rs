@@ -65,7 +65,7 @@ pub fn bucket_domain(bucket: &str, region: &str) -> String {
 pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     // Everything that can fail locally fails here, before any change.
     ctx.stack.require_site_dir()?;
-    secrets::check_sources(ctx)?;
+    secrets::check_sources(&ctx.stack)?;
     // The zone is looked up before any change: a CNAME where the aliases go is refused here.
     let (code, found_zone) =
         tokio::try_join!(code::load(ctx, options.function_zip.as_deref()), async {

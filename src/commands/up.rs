@@ -10,8 +10,13 @@ use crate::lock::Lock;
 use crate::{discovery, session};
 
 pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
-    // A missing site folder would fail only at the publish, after every change.
-    let ctx = session::open_checked(g, |stack| Ok(stack.require_site_dir()?)).await?;
+    // A missing site folder or an unreadable secret would fail only after the lock
+    // (a change) or, for the site, after every change: both are checked first.
+    let ctx = session::open_checked(g, |stack| {
+        stack.require_site_dir()?;
+        crate::stack::secrets::check_sources(stack)
+    })
+    .await?;
     // Before the lock and every other change: a provider that cannot be read stops `up` here.
     let provider = discovery::read(&ctx.stack.identity.issuer, &ctx.stack.file).await?;
     let dist = ctx.state.get().await.distribution_domain;

@@ -223,7 +223,13 @@ pub fn up(t: &Target) -> Vec<Statement> {
         "cloudfront:ListCloudFrontOriginAccessIdentities",
         "cloudfront:ListResponseHeadersPolicies",
         "logs:DescribeLogGroups",
+        // The account's concurrency, read before a reservation or a large memory size.
+        "lambda:GetAccountSettings",
     ];
+    if !t.bucket_chosen {
+        // A derived bucket lost from the state is found by listing the stem's buckets.
+        lists.push("s3:ListAllMyBuckets");
+    }
     if t.certificate {
         lists.push("acm:ListCertificates");
     }

@@ -244,7 +244,11 @@ pub async fn ensure(
     let zone_id = zone_id.as_deref();
     match zone_id {
         Some(zone_id) => ensure_validation_records(ctx, zone_id, &detail).await?,
-        None if detail.status != "ISSUED" => print_validation_records(ctx, &detail),
+        // A certificate requested now gets its records printed even if ACM issued it
+        // already (records of an earlier certificate of the name may be in place).
+        None if detail.status != "ISSUED" || what == "requested" => {
+            print_validation_records(ctx, &detail)
+        }
         None => {}
     }
 

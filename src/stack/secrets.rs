@@ -89,8 +89,8 @@ impl SecretName {
         }
     }
 
-    fn source(self, ctx: &Ctx) -> &SecretSource {
-        let s = &ctx.stack.secrets;
+    fn source(self, stack: &crate::config::Stack) -> &SecretSource {
+        let s = &stack.secrets;
         match self {
             SecretName::AppSecret => &s.app_secret,
             SecretName::SigningKey => &s.signing_key,
@@ -152,10 +152,10 @@ pub struct Outcome {
 }
 
 /// Reads the value a user supplied through stack.toml, `None` when it is to be generated.
-fn supplied(ctx: &Ctx, name: SecretName) -> Result<Option<Secret>> {
+fn supplied(stack: &crate::config::Stack, name: SecretName) -> Result<Option<Secret>> {
     let field = format!("secrets.{}", name.field());
-    let file = ctx.stack.file.display();
-    let value = match name.source(ctx) {
+    let file = stack.file.display();
+    let value = match name.source(stack) {
         SecretSource::Generate => return Ok(None),
         SecretSource::Env(var) => std::env::var(var).map_err(|_| {
             Error::usage_fix(format!("{file}: field `{field}` names the environment variable {var}, which is not set (or not UTF-8)."), format!("export {var} before `colorid up`, or remove `{field}` to let colorid generate the secret"))
@@ -244,9 +244,9 @@ fn weak(name: SecretName, value: &str) -> Option<String> {
 }
 
 /// Reads every user-supplied secret once, so a missing one fails before any change.
-pub fn check_sources(ctx: &Ctx) -> Result<()> {
+pub fn check_sources(stack: &crate::config::Stack) -> Result<()> {
     for name in SecretName::ALL {
-        supplied(ctx, name)?;
+        supplied(stack, name)?;
     }
     Ok(())
 }
@@ -296,7 +296,7 @@ fn decide(ctx: &Ctx, stored: &HashMap<String, Stored>, rotate: &[SecretName]) ->
     // Read every user-supplied value first, so a missing one changes nothing.
     let mut supplied_values = Vec::new();
     for name in SecretName::ALL {
-        supplied_values.push((name, supplied(ctx, name)?));
+        supplied_values.push((name, supplied(&ctx.stack, name)?));
     }
     let mut items = Vec::new();
     for (name, given) in supplied_values {
@@ -381,7 +381,7 @@ fn compare(current: Option<&Stored>, value: &Secret, secure: bool, new_label: &s
 pub async fn plan(ctx: &Ctx) -> Result<(Vec<Planned>, Option<Secret>)> {
     let stored = read_stored(ctx).await?;
     let items = decide(ctx, &stored, &[])?;
-    let generated = SecretName::OriginVerify.source(ctx) == &SecretSource::Generate;
+    let generated = SecretName::OriginVerify.source(&ctx.stack) == &SecretSource::Generate;
     let origin_verify = items
         .iter()
         .find(|i| i.leaf == SecretName::OriginVerify.leaf())
@@ -402,7 +402,7 @@ pub async fn plan(ctx: &Ctx) -> Result<(Vec<Planned>, Option<Secret>)> {
 pub async fn ensure(ctx: &Ctx, rotate: &[SecretName]) -> Result<Outcome> {
     let start = Instant::now();
     for name in rotate {
-        if name.source(ctx) != &SecretSource::Generate {
+        if name.source(&ctx.stack) != &SecretSource::Generate {
             ctx.progress.note(&format!(
                 "  note: secrets.{} is supplied through stack.toml; it is rotated by changing the value there",
                 name.field()

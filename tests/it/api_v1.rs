@@ -28,7 +28,7 @@ impl Drop for Dev {
     }
 }
 
-/// `colorid dev` with `api` as the stack's `[api]` table; birthdate is a verified claim.
+/// `colorid dev` with `api` as the stack's `[api]` table; birthdate and email are verified claims.
 async fn start(api: &str) -> Dev {
     let site = tempfile::tempdir().unwrap();
     std::fs::write(site.path().join("index.html"), "<h1>index</h1>").unwrap();
@@ -40,7 +40,7 @@ async fn start(api: &str) -> Dev {
         stack: "api-v1".into(),
         function: colorid_lambda::deployment::Plain {
             required_level: None,
-            verified_claims: vec!["birthdate".into()],
+            verified_claims: vec!["birthdate".into(), "email".into()],
             ..colorid::stack::function::plain_settings(&stack_config)
         },
         stack_config,

@@ -93,7 +93,23 @@ fn message(out: &Output, code: i32) -> String {
 
 fn setup() -> (tempfile::TempDir, common::TestStack) {
     let home = tempfile::tempdir().unwrap();
-    (home, common::TestStack::new("creds"))
+    let stack = common::TestStack::new("creds");
+    // Real-AWS settings (no --local) take only an https issuer; these runs stop at
+    // the credentials, before the provider is read.
+    let text = std::fs::read_to_string(stack.file()).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("issuer = ") {
+                "issuer = \"https://issuer.example.com/\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(stack.file(), text).unwrap();
+    (home, stack)
 }
 
 const STATIC_KEYS: [(&str, &str); 2] = [

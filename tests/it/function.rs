@@ -294,6 +294,8 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
             ("COLORID_LEVEL_MAP".into(), r#"{"urn:loa:high":"AAL2"}"#.into()),
             ("COLORID_VERIFIED_CLAIMS".into(), "email,birthdate".into()),
             ("COLORID_LEEWAY_SECONDS".into(), "30".into()),
+            // The test stacks name a loopback http issuer, which only `--local` allows.
+            ("COLORID_LOOPBACK_ISSUER".into(), "1".into()),
         ]);
         assert_eq!(env, expected);
         for v in env.values() {
@@ -301,8 +303,16 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
                 assert!(!v.contains(s.as_str()), "a secret is in the environment");
             }
         }
+        // Lambda answers a function's tags through ListTags (GetFunction leaves them
+        // out for a caller without lambda:ListTags; the realism layer does too).
+        let tags = lambda
+            .list_tags()
+            .resource(c.function_arn().expect("arn"))
+            .send()
+            .await
+            .expect("tags");
         assert_eq!(
-            f.tags().and_then(|t| t.get("colorid:stack")),
+            tags.tags().and_then(|t| t.get("colorid:stack")),
             Some(&fx.stack)
         );
 

@@ -327,11 +327,13 @@ impl Mapper {
             ([_, "functions", _, "concurrency"], &Method::GET) => "GetFunctionConcurrency",
             ([_, "functions", _, "concurrency"], &Method::PUT) => "PutFunctionConcurrency",
             ([_, "functions", _, "concurrency"], &Method::DELETE) => "DeleteFunctionConcurrency",
+            ([_, "account-settings"], &Method::GET) => "GetAccountSettings",
             ([_, "tags", ..], &Method::GET) => "ListTags",
             ([_, "tags", ..], &Method::POST) => "TagResource",
             _ => return Err(String::new()),
         };
         let arn = match parts.as_slice() {
+            [_, "account-settings"] => "*".to_string(),
             [_, "functions"] => function(body["FunctionName"].as_str().unwrap_or_default()),
             [_, "tags", rest @ ..] => decode(&rest.join("/")),
             [_, "functions", name, ..] => function(name),
@@ -364,6 +366,9 @@ impl Mapper {
         let has = |k: &str| q.iter().any(|x| x == k);
         let m = &rec.method;
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
+        if bucket.is_empty() && *m == Method::GET {
+            return Ok(vec![Request::new("s3:ListAllMyBuckets", "*".to_string())]);
+        }
         let Some(key) = key else {
             if *m == Method::POST && has("delete") {
                 let text = String::from_utf8_lossy(&rec.body).to_string();
