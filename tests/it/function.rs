@@ -33,7 +33,9 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// A stack file with a unique name; `secrets` is the `[secrets]` table's body.
+    /// A stack file with a unique name, at the apex of a zone of its own (a zone
+    /// shared by tests running at once is deleted by the first `down` that made
+    /// it); `secrets` is the `[secrets]` table's body.
     fn new(prefix: &str, secrets: &str) -> Fixture {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -44,7 +46,7 @@ impl Fixture {
             dir.path().join("stack.toml"),
             format!(
                 "name = \"{stack}\"\nregion = \"{REGION}\"\ndomain = \"{stack}.example.com\"\n\
-                 hosted_zone = \"example.com\"\n\
+                 hosted_zone = \"{stack}.example.com\"\n\
                  [identity]\nissuer = \"{issuer}\"\nclient_id = \"client-{stack}\"\n\
                  required_level = \"AAL2\"\nverified_claims = [\"email\", \"birthdate\"]\n\
                  [identity.level_map]\n\"urn:loa:high\" = \"AAL2\"\n\
