@@ -86,7 +86,8 @@
 
   /** The token the page may hand to its server: colorid.js's access token when it has one, else the ID token. */
   function accessToken() {
-    if (colorid && typeof colorid.accessToken === 'function') return colorid.accessToken() || null;
+    // colorid.js has an access token only for a stack with `api_audience`; else the ID token.
+    if (colorid && typeof colorid.accessToken === 'function' && colorid.accessToken()) return colorid.accessToken();
     if (colorid) return colorid.token();
     if (!user()) return null;
     return sessionStorage.getItem(PREFIX + 'access_token') || sessionStorage.getItem(PREFIX + 'id_token');
