@@ -27,9 +27,17 @@ test('with scopes = ["openid"] the site shows only the pseudonymous identity and
   await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
   const page = await context.newPage();
   const seen = [];
+  // The callback page leaves as soon as the token arrives, so the token response's body
+  // is read here, on its way to the page, not after (when it may be gone).
+  await context.route(/\/idp\/token$/, async (route) => {
+    const resp = await route.fetch();
+    const text = await resp.text();
+    seen.push({ url: '/idp/token', type: resp.headers()['content-type'] ?? '', text });
+    await route.fulfill({ response: resp, body: text });
+  });
   page.on('response', async (resp) => {
     const url = new URL(resp.url());
-    if (url.pathname === '/idp/authorize') return;
+    if (url.pathname === '/idp/authorize' || url.pathname === '/idp/token') return;
     // An unreadable body is recorded as such, never as an empty (and so clean) one.
     const text = await resp.text().catch(() => null);
     seen.push({ url: url.pathname, type: resp.headers()['content-type'] ?? '', text });
