@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::token::{Header, Reason};
+use crate::token_refusal::{Header, Reason};
 
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

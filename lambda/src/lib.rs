@@ -22,6 +22,7 @@ pub mod signing;
 pub mod ssm;
 mod tls;
 pub mod token;
+pub mod token_refusal;
 pub mod v1;
 
 use std::sync::Arc;
