@@ -215,6 +215,115 @@ async fn every_call_of_a_stack_is_allowed_by_its_policy_and_not_by_another_stack
     }
 }
 
+/// A stack's whole life through its own recording proxy: plan, up, status,
+/// publish, down; every call must be allowed by the stack's `up` policy, and
+/// publish's by its `publish` policy. Returns the actions called.
+fn whole_life_is_allowed(stack: &TestStack) -> BTreeSet<String> {
+    let proxy = common::proxy_for(&common::emulator());
+    let mut mapper = Mapper::new(ACCOUNT);
+    let up_policy = policy(stack, "up");
+    let publish_policy = policy(stack, "publish");
+
+    proxy.record();
+    run(proxy, stack, &["plan"]);
+    run(proxy, stack, &["up"]);
+    run(proxy, stack, &["status"]);
+    run(proxy, stack, &["plan", "--detailed-exitcode"]);
+    let mut calls = authorizations(&mut mapper, proxy);
+    proxy.record();
+    std::fs::write(stack.dir.path().join("site/index.html"), "<h1>life</h1>").unwrap();
+    run(proxy, stack, &["publish", "--wait"]);
+    let publish = authorizations(&mut mapper, proxy);
+    let not_allowed = denied(&publish_policy, &publish);
+    assert!(
+        not_allowed.is_empty(),
+        "{}: calls of publish the publish policy does not allow:\n  {}\npolicy: {publish_policy:#}",
+        stack.name,
+        list(&not_allowed)
+    );
+    calls.extend(publish);
+    proxy.record();
+    run(proxy, stack, &["down", "--yes"]);
+    calls.extend(authorizations(&mut mapper, proxy));
+    let not_allowed = denied(&up_policy, &calls);
+    assert!(
+        not_allowed.is_empty(),
+        "{}: calls the up policy does not allow:\n  {}\npolicy: {up_policy:#}",
+        stack.name,
+        list(&not_allowed)
+    );
+    calls.into_iter().map(|r| r.action).collect()
+}
+
+/// A stack without a domain (the distribution's own name): no certificate,
+/// no records, and the policy still covers everything it calls.
+#[test]
+fn a_stack_without_a_domain_is_covered_by_its_policy() {
+    let stack = TestStack::new("polnd");
+    std::fs::write(
+        stack.file(),
+        format!(
+            "name = \"{}\"\nregion = \"eu-west-1\"\n\n[identity]\nissuer = \"{}\"\nclient_id = \"test-client\"\n",
+            stack.name,
+            common::issuer::shared()
+        ),
+    )
+    .unwrap();
+    let actions = whole_life_is_allowed(&stack);
+    assert!(
+        actions.contains("cloudfront:CreateDistribution"),
+        "{actions:?}"
+    );
+    assert!(!actions.contains("acm:RequestCertificate"), "{actions:?}");
+}
+
+/// A stack whose DNS is the user's elsewhere (`dns = "external"`): the
+/// certificate without Route53 records.
+#[test]
+fn a_stack_with_external_dns_is_covered_by_its_policy() {
+    let stack = TestStack::new("polext");
+    std::fs::write(
+        stack.file(),
+        format!(
+            "name = \"{n}\"\nregion = \"eu-west-1\"\ndomain = \"{n}.elsewhere.example.net\"\ndns = \"external\"\n\n[identity]\nissuer = \"{}\"\nclient_id = \"test-client\"\n",
+            common::issuer::shared(),
+            n = stack.name,
+        ),
+    )
+    .unwrap();
+    let actions = whole_life_is_allowed(&stack);
+    assert!(actions.contains("acm:RequestCertificate"), "{actions:?}");
+    assert!(
+        !actions.contains("route53:ChangeResourceRecordSets"),
+        "{actions:?}"
+    );
+}
+
+/// The legacy origin access identity (`origin_access = "identity"`): the
+/// emulator has no OAI API (tests/it/origin_access_identity.rs mocks it), so
+/// the actions of its four calls are checked against the stack's policy here.
+#[test]
+fn an_origin_access_identity_stack_is_allowed_its_identity_calls() {
+    let stack = TestStack::new("poloai");
+    stack.write("origin_access = \"identity\"");
+    let p = policy(&stack, "up");
+    for action in [
+        "cloudfront:ListCloudFrontOriginAccessIdentities",
+        "cloudfront:CreateCloudFrontOriginAccessIdentity",
+        "cloudfront:GetCloudFrontOriginAccessIdentity",
+        "cloudfront:DeleteCloudFrontOriginAccessIdentity",
+    ] {
+        let id = action.rsplit(':').next().unwrap();
+        let resource = if id.starts_with("List") {
+            "*".to_string()
+        } else {
+            format!("arn:aws:cloudfront::{ACCOUNT}:origin-access-identity/E2OURS")
+        };
+        let r = Request::new(action, &resource);
+        assert!(allows(&p, &r), "{r} denied by: {p:#}");
+    }
+}
+
 /// `parliament` (PyPI, pinned in requirements.txt) on both policies of a stack
 /// with a domain: no finding above LOW.
 #[test]

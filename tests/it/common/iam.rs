@@ -26,7 +26,7 @@ pub struct Request {
 }
 
 impl Request {
-    fn new(action: &str, resource: impl Into<String>) -> Request {
+    pub fn new(action: &str, resource: impl Into<String>) -> Request {
         Request {
             action: action.to_string(),
             resource: resource.into(),
