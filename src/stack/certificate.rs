@@ -142,13 +142,46 @@ pub async fn find_tagged(ctx: &Ctx) -> Result<Vec<Found>> {
             };
             // Deleted since the listing (by another stack's `down`, say): not ours to find.
             if tagged_for_stack(ctx, arn).await? == Some(true)
-                && let Some(detail) = describe(&acm, arn).await?
+                && let Some(detail) = describe_listed(ctx, &acm, arn).await?
             {
                 out.push(found_from(&detail));
             }
         }
     }
     Ok(out)
+}
+
+/// Describes a certificate the listing showed and its tags name: one requested
+/// moments ago (by an `up` that was stopped before it kept the ARN) is listed
+/// but not yet described — "a delay of several seconds before you can retrieve
+/// information about the new certificate" (API_RequestCertificate) — so not
+/// found is "not yet" while its tags are still readable; `None` once they are
+/// gone too (deleted since the listing).
+async fn describe_listed(
+    ctx: &Ctx,
+    acm: &AcmClient,
+    arn: &str,
+) -> Result<Option<CertificateDetail>> {
+    if let Some(detail) = describe(acm, arn).await? {
+        return Ok(Some(detail));
+    }
+    let (detail, _) = wait::until(
+        &ctx.progress,
+        "waiting for a new certificate to be readable",
+        Duration::from_secs(60),
+        "run the command again in a minute; ACM has not yet made the certificate readable",
+        || async {
+            if let Some(detail) = describe(acm, arn).await? {
+                return Ok(Poll::Ready(Some(detail)));
+            }
+            if tagged_for_stack(ctx, arn).await?.is_none() {
+                return Ok(Poll::Ready(None));
+            }
+            Ok(Poll::Pending("listed, not yet readable".into()))
+        },
+    )
+    .await?;
+    Ok(detail)
 }
 
 /// Finds the certificate that covers exactly the wanted names.
