@@ -72,25 +72,35 @@ fn moto_server() -> PathBuf {
 
 impl Moto {
     /// Starts a server whose certificates are issued `acm_wait` seconds after their request.
+    /// A server that exits at once (its free port taken meanwhile) is started again on
+    /// another; a slow start on a loaded machine is waited for up to two minutes.
     pub fn start(acm_wait: u32) -> Moto {
-        let port = free_port();
-        let child = Command::new(moto_server())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_ACM_VALIDATION_WAIT", acm_wait.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server (run the tests with scripts/test, which installs it)");
-        let moto = Moto { port, child };
-        let start = Instant::now();
-        while moto.post("/moto-api/reset", "").is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..3 {
+            let port = free_port();
+            let child = Command::new(moto_server())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_ACM_VALIDATION_WAIT", acm_wait.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server (run the tests with scripts/test, which installs it)");
+            let mut moto = Moto { port, child };
+            let start = Instant::now();
+            loop {
+                if moto.post("/moto-api/reset", "").is_ok() {
+                    return moto;
+                }
+                if moto.child.try_wait().ok().flatten().is_some() {
+                    break; // exited: try another port
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(120),
+                    "moto_server did not answer on 127.0.0.1:{port} within 120 s"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
-        moto
+        panic!("moto_server exited at start three times")
     }
 
     pub fn endpoint(&self) -> String {
