@@ -114,8 +114,8 @@ pub const UNSCOPED: &[(&str, &str)] = &[
         "acm:RequestCertificate: no resource type (the certificate does not exist yet); allowed only with the stack's tag on the request",
     ),
     (
-        "LocalZone",
-        "only against the emulator (`--local`): route53:CreateHostedZone and DeleteHostedZone, which colorid never calls on AWS",
+        "LocalZoneCreate",
+        "only against the emulator (`--local`): route53:CreateHostedZone (no resource type), which colorid never calls on AWS",
     ),
 ];
 

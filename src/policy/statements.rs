@@ -247,10 +247,16 @@ pub fn up(t: &Target) -> Vec<Statement> {
         vec!["*".into()],
     ));
     if t.local && t.zone.is_some() {
+        // On the emulator colorid creates the zone it is given, and `down` deletes it.
         out.push(Statement::allow(
-            "LocalZone",
-            &["route53:CreateHostedZone", "route53:DeleteHostedZone"],
+            "LocalZoneCreate",
+            &["route53:CreateHostedZone"],
             vec!["*".into()],
+        ));
+        out.push(Statement::allow(
+            "LocalZoneDelete",
+            &["route53:DeleteHostedZone"],
+            vec!["arn:aws:route53:::hostedzone/*".into()],
         ));
     }
     out
