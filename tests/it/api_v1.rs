@@ -820,3 +820,72 @@ fn bad_api_and_scope_settings_name_their_field() {
         assert_eq!(fields, [field], "{extra}");
     }
 }
+
+/// The statuses site/docs/api.html lists in "Errors" (the numbers before the `;`).
+fn documented_error_statuses() -> std::collections::BTreeSet<u16> {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/site/docs/api.html"))
+        .unwrap();
+    let errors = &page[page
+        .find("id=\"errors\"")
+        .expect("api.html has an Errors section")..];
+    let open = errors.find("answers (").expect("the status list") + "answers (".len();
+    let list = &errors[open..open + errors[open..].find(';').unwrap()];
+    list.split(',').map(|s| s.trim().parse().unwrap()).collect()
+}
+
+/// Docs and code together (issue 30): api.html's status list is the set of
+/// error statuses the OpenAPI document gives its routes (which
+/// `the_openapi_document_describes_what_the_code_sends` checks against the
+/// code), and each error a client can provoke is one of them, with the four
+/// fields api.html promises and a link to a section api.html has.
+#[tokio::test]
+async fn api_html_lists_the_error_statuses_the_function_answers() {
+    let documented = documented_error_statuses();
+    let dev = start("").await;
+    let (_, doc) = dev.get("/api/v1/openapi.json", None).await;
+    let mut described = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for status in op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|r| r.0)
+            {
+                let status: u16 = status.parse().unwrap();
+                if status >= 400 {
+                    described.insert(status);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        documented, described,
+        "site/docs/api.html's Errors list and /api/v1/openapi.json disagree"
+    );
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/site/docs/api.html"))
+        .unwrap();
+    let bob = dev.token("bob").await;
+    let provoked = [
+        dev.post("/api/v1/customer_attributes", Some(&bob), "[]")
+            .await,
+        dev.get("/api/v1/customer_shared", None).await,
+        dev.get("/api/v1/no_such_route", Some(&bob)).await,
+        dev.post("/api/v1/health", None, "{}").await,
+    ];
+    let statuses: Vec<u16> = provoked.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [400, 401, 404, 405]);
+    for (status, body) in &provoked {
+        assert!(documented.contains(status), "{status} is not in api.html");
+        for field in ["code", "message", "description", "link"] {
+            assert!(body[field].is_string(), "{status} without {field}: {body}");
+        }
+        let link = body["link"].as_str().unwrap();
+        let anchor = link.rsplit_once('#').map(|(_, a)| a).unwrap_or_default();
+        assert!(
+            link.starts_with(&format!("{}/docs/api.html#", dev.origin))
+                && page.contains(&format!("id=\"{anchor}\"")),
+            "{status}: {link} is not a section of api.html"
+        );
+    }
+}
