@@ -3,28 +3,19 @@
 // colour; no response the site, the API or the token endpoint sends carries the
 // user's name or email. (The test provider's own user chooser lists its users'
 // claims, as a provider's sign-in page would; it is not the site, so it is left out.)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext } from './chromium.js';
 
 const BASE = process.env.COLORID_URL_ANON;
 assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_ANON)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 const LEAKS = ['Alice', 'Liddell', 'alice@example.test', '1990-05-04'];
 
 test('with scopes = ["openid"] the site shows only the pseudonymous identity and colour', async () => {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext();
   const page = await context.newPage();
   const seen = [];
   // The callback page leaves as soon as the token arrives, so the token response's body

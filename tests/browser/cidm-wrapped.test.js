@@ -3,28 +3,19 @@
 // call the guide shows — initialise, the widget's sign-in, _onLogin/_onLogout, the element
 // callbacks ($ and $jc), profile.attributes, searchAttribute, the storage helpers,
 // session_expired, the Level_2 step-up, logout — with 0 page errors and 0 CSP violations.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext } from './chromium.js';
 
 const BASE = process.env.COLORID_URL_CIDM;
 assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_CIDM)');
 const PAGE = BASE + '/guide.html';
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 /** A page that records page errors, console output and CSP violations across navigations. */
 async function watchedPage() {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext();
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       console.warn(`CSP-VIOLATION ${e.violatedDirective} ${e.blockedURI}`);

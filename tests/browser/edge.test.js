@@ -3,9 +3,9 @@
 // `colorid --local dev` on a stack `colorid --local up` deployed (the site from
 // the emulated bucket, the function checking the deployed origin header).
 // scripts/test-browser sets COLORID_URL_AAL2 and COLORID_URL_LOCAL (both AAL2).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext, chooseUser } from './chromium.js';
 
 const TARGETS = [
   ['wanted config', process.env.COLORID_URL_AAL2],
@@ -13,20 +13,11 @@ const TARGETS = [
 ];
 assert.ok(TARGETS.every(([, url]) => url), 'run through scripts/test-browser (COLORID_URL_AAL2, COLORID_URL_LOCAL)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 /** A page that records console errors, page errors and CSP violations. */
 async function watchedPage() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext({ viewport: { width: 1000, height: 760 } });
   await context.addInitScript(() => {
     window.__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -56,10 +47,7 @@ for (const [name, BASE] of TARGETS) {
     assert.ok(h['referrer-policy']);
     assert.ok(h['permissions-policy']);
 
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL(/\/idp\/authorize\?/);
-    await page.getByRole('button', { name: 'Sign in as alice' }).click();
-    await page.waitForURL(BASE + '/');
+    await chooseUser(page, BASE, 'alice');
     // alice is AAL1: the API's own 401 JSON reaches the page, which offers step-up.
     await page.locator('#step-up').waitFor();
     assert.equal(await page.textContent('#required-level'), 'AAL2');

@@ -2,41 +2,18 @@
 // (COLORID_URL): searchAttribute and profile.attributes, the colorid_ storage
 // helpers, the config getter, verbose logging, per-element and global
 // onLogin/onLogout callbacks, sessionExpired, and the cancel event.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, newPage, signIn } from './chromium.js';
 
 const BASE = process.env.COLORID_URL;
 assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
-
-async function newPage() {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
-  return { context, page: await context.newPage() };
-}
-
-async function signIn(page, user) {
-  await page.goto(BASE + '/');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/idp\/authorize\?/);
-  await page.getByRole('button', { name: `Sign in as ${user}` }).click();
-  await page.waitForURL(BASE + '/');
-  await page.locator('#signed-in').waitFor();
-}
+useChromium();
 
 test('searchAttribute, profile.attributes, storage helpers, config getter and verbose', async () => {
   const { context, page } = await newPage();
-  await signIn(page, 'alice');
+  await signIn(page, BASE, 'alice');
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
   const r = await page.evaluate(async () => {
@@ -77,7 +54,7 @@ test('searchAttribute, profile.attributes, storage helpers, config getter and ve
 
 test('per-element and global callbacks run on login and logout; sessionExpired signs out', async () => {
   const { context, page } = await newPage();
-  await signIn(page, 'bob');
+  await signIn(page, BASE, 'bob');
   // After a reload the library calls onLogin with the attributes already loaded.
   await page.reload();
   await page.locator('#signed-in').waitFor();

@@ -6,13 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
-import { chromium } from 'playwright-core';
 import Provider from 'oidc-provider';
+import { useChromium, newPage } from './chromium.js';
 
 const BIN = process.env.COLORID_BIN;
 const STACK = process.env.COLORID_STACK;
 const CLIENT_ID = 'colorid-oidc-test';
-let browser, idpServer, dev, devUrl, issuer;
+let idpServer, dev, devUrl, issuer;
 
 /** Starts `colorid dev` with the given issuer; resolves to its URL. */
 function startDev(args) {
@@ -37,6 +37,7 @@ async function freePort() {
   return port;
 }
 
+// The provider and dev start first, then Chromium (useChromium's hook, registered after).
 before(async () => {
   assert.ok(BIN && STACK, 'run through scripts/test-browser (COLORID_BIN, COLORID_STACK)');
   idpServer = createServer();
@@ -65,24 +66,17 @@ before(async () => {
   idpServer.on('request', provider.callback());
   devUrl = await startDev(['--port', String(devPort), '--issuer', issuer, '--client-id', CLIENT_ID]);
   assert.equal(devUrl, devOrigin);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
 });
 
 after(async () => {
-  await browser?.close();
   dev?.kill();
   idpServer?.close();
 });
+useChromium();
 
 test('sign-in through oidc-provider paints the page in the colour /api/color returns', async () => {
-  const context = await browser.newContext();
   // Nothing may leave loopback (the provider's pages import a web font).
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
-  const page = await context.newPage();
+  const { context, page } = await newPage();
   await page.goto(devUrl + '/');
   assert.ok(!(await page.locator('#test-idp').isVisible()), 'no test-provider banner for a real issuer');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();

@@ -1,25 +1,16 @@
 // Sign-in offered on page load (`[identity] sign_in_on_load = true`, COLORID_URL_ONLOAD)
 // and the favicon, as the original site had them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext, newPage } from './chromium.js';
 
 const BASE = process.env.COLORID_URL_ONLOAD;
 assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_ONLOAD)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 test('a visitor without a session is sent to sign in once; after signing out the page stays', async () => {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext();
   const page = await context.newPage();
   await page.goto(BASE + '/');
   await page.waitForURL(/\/idp\/authorize\?/);
@@ -40,8 +31,7 @@ test('a visitor without a session is sent to sign in once; after signing out the
 });
 
 test('the favicon is color.png', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const { context, page } = await newPage();
   const resp = await page.request.get(BASE + '/color.png');
   assert.equal(resp.status(), 200);
   assert.equal(resp.headers()['content-type'], 'image/png');

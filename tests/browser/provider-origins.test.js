@@ -5,27 +5,18 @@
 // scripts/test-browser sets COLORID_URL_TOKEN_ORIGIN: `colorid dev` with
 // COLORID_DEV_SEPARATE_TOKEN_ORIGIN=1, scopes with offline_access,
 // required_level = "AAL2" and [identity.level_map] gold = "AAL2".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext, chooseUser } from './chromium.js';
 
 const BASE = process.env.COLORID_URL_TOKEN_ORIGIN;
 assert.ok(BASE, 'run through scripts/test-browser (COLORID_URL_TOKEN_ORIGIN)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 /** A page whose CSP violations (the DOM event and the console's report) are all recorded. */
 async function watchedPage() {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext();
   const violations = [];
   await context.exposeBinding('__cspViolation', (_source, v) => violations.push(v));
   await context.addInitScript(() => {
@@ -57,10 +48,7 @@ test('sign-in and sign-out through a token endpoint on another origin: 0 CSP vio
   const csp = first.headers()['content-security-policy'];
   assert.match(csp, new RegExp(`connect-src 'self' ${BASE} ${tokenOrigin};`));
 
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/idp\/authorize\?/);
-  await page.getByRole('button', { name: 'Sign in as bob' }).click();
-  await page.waitForURL(BASE + '/');
+  await chooseUser(page, BASE, 'bob');
   await page.locator('#signed-in').waitFor();
   assert.ok(posts.includes(d.token_endpoint), `the code went to ${d.token_endpoint}: ${posts.join(', ')}`);
   assert.equal(await page.textContent('#level'), 'AAL2');
@@ -88,10 +76,7 @@ test('sign-in and sign-out through a token endpoint on another origin: 0 CSP vio
 test('step-up asks the provider for its own value of the required level (level_map read backwards)', async () => {
   const { context, page, violations } = await watchedPage();
   await page.goto(BASE + '/');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/idp\/authorize\?/);
-  await page.getByRole('button', { name: 'Sign in as alice' }).click();
-  await page.waitForURL(BASE + '/');
+  await chooseUser(page, BASE, 'alice');
   await page.locator('#step-up').waitFor();
   assert.equal(await page.textContent('#required-level'), 'AAL2');
   await page.getByRole('button', { name: 'Sign in again with a stronger method' }).click();

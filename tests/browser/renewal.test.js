@@ -3,23 +3,15 @@
 // issues 8-second id tokens (COLORID_DEV_TOKEN_SECONDS=8):
 //   COLORID_URL_RENEW_REFRESH  scopes include offline_access: renewal by refresh token, rotated
 //   COLORID_URL_RENEW_SILENT   no offline_access: renewal by a prompt=none sign-in
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium, loopbackContext, chooseUser } from './chromium.js';
 
 const REFRESH = process.env.COLORID_URL_RENEW_REFRESH;
 const SILENT = process.env.COLORID_URL_RENEW_SILENT;
 assert.ok(REFRESH && SILENT, 'run through scripts/test-browser (COLORID_URL_RENEW_REFRESH, COLORID_URL_RENEW_SILENT)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
 const session = (page) =>
   page.evaluate(() => ({
@@ -29,17 +21,13 @@ const session = (page) =>
   }));
 
 async function signInAndOutlive(base) {
-  const context = await browser.newContext();
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+  const context = await loopbackContext();
   const page = await context.newPage();
   const visited = [];
   // Navigation requests, redirects included (the provider answers prompt=none with a 303).
   page.on('request', (r) => { if (r.isNavigationRequest()) visited.push(r.url()); });
   await page.goto(base + '/');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/idp\/authorize\?/);
-  await page.getByRole('button', { name: 'Sign in as alice' }).click();
-  await page.waitForURL(base + '/');
+  await chooseUser(page, base, 'alice');
   await page.locator('#signed-in').waitFor();
   const first = await session(page);
   assert.ok(first.exp - Date.now() / 1000 <= 8, 'a short-lived first token');

@@ -3,11 +3,11 @@
 //   COLORID_URL       a stack with no required level
 //   COLORID_URL_AAL2  the same site with required_level = "AAL2"
 //   COLORID_TEST_OUTPUT  where screenshots go; COLORID_DOCS_SCREENSHOT  the README's screenshot
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { useChromium, newPage } from './chromium.js';
 
 const BASE = process.env.COLORID_URL;
 const BASE_AAL2 = process.env.COLORID_URL_AAL2;
@@ -15,23 +15,10 @@ const OUT = process.env.COLORID_TEST_OUTPUT ?? 'test-output';
 const DOCS_SHOT = process.env.COLORID_DOCS_SCREENSHOT;
 assert.ok(BASE && BASE_AAL2, 'run through scripts/test-browser (COLORID_URL, COLORID_URL_AAL2)');
 
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => browser?.close());
+useChromium();
 
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  const page = await context.newPage();
-  // Nothing may leave loopback.
-  await context.route(/^(?!http:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
-  return { context, page };
-}
+/** A page (nothing may leave loopback) at the size of the README's screenshot. */
+const sitePage = () => newPage({ viewport: { width: 1000, height: 760 } });
 
 /** Signs in from the start page as `user` on the test provider; returns the id token. */
 async function signIn(page, base, user) {
@@ -68,7 +55,7 @@ function screenshotPath(name) {
 }
 
 test('alice signs in, the page is painted in her colour and shows who she is; a reload keeps her signed in', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   const token = await signIn(page, BASE, 'alice');
   assert.ok(token, 'an id token in sessionStorage');
   await page.locator('#signed-in').waitFor();
@@ -98,7 +85,7 @@ test('alice signs in, the page is painted in her colour and shows who she is; a 
   await page.waitForFunction((rgb) => getComputedStyle(document.body).backgroundColor === rgb, rgbOf(hex));
 
   // Another browser context shares nothing: it is signed out.
-  const other = await newPage();
+  const other = await sitePage();
   await other.page.goto(BASE + '/');
   await other.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
   assert.deepEqual(await coloridKeys(other.page), []);
@@ -112,7 +99,7 @@ test('alice signs in, the page is painted in her colour and shows who she is; a 
 });
 
 test('sign-out clears every colorid_ key and ends the provider session', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   await signIn(page, BASE, 'carol');
   await page.locator('#signed-in').waitFor();
   assert.ok((await coloridKeys(page)).length >= 3);
@@ -130,7 +117,7 @@ test('sign-out clears every colorid_ key and ends the provider session', async (
 });
 
 test('an expired token signs the user out with a message', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   await signIn(page, BASE, 'alice');
   await page.locator('#signed-in').waitFor();
   // Let the token run out three seconds from now, with the provider's session gone,
@@ -148,7 +135,7 @@ test('an expired token signs the user out with a message', async () => {
 });
 
 test('a forged callback (wrong state, HTML in error_description) leaves the sign-in under way alone and shows none of its text', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   await page.goto(BASE + '/');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(/\/idp\/authorize\?/);
@@ -181,7 +168,7 @@ test('a forged callback (wrong state, HTML in error_description) leaves the sign
 });
 
 test('a provider error with the right state shows a fixed message, never the provider text', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   await page.goto(BASE + '/');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL(/\/idp\/authorize\?/);
@@ -195,7 +182,7 @@ test('a provider error with the right state shows a fixed message, never the pro
 });
 
 test('below the required level the site offers step-up; bob at AAL2 gets in and is 65 or over', async () => {
-  const { context, page } = await newPage();
+  const { context, page } = await sitePage();
   const aliceToken = await signIn(page, BASE_AAL2, 'alice');
   const refused = await api(BASE_AAL2, '/api/color', aliceToken);
   assert.equal(refused.status, 401); // RFC 9470 step-up

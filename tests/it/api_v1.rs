@@ -3,106 +3,24 @@
 //! guide's Swagger definition, CORS, and the OpenAPI document checked
 //! against the responses the code really sends.
 
-use crate::common;
+use crate::common::dev::{self, Dev};
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use colorid::dev::server::{self, DevOptions};
 use serde_json::{Value, json};
-
-struct Dev {
-    origin: String,
-    http: reqwest::Client,
-    _site: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
 
 /// `colorid dev` with `api` as the stack's `[api]` table; birthdate and email are verified claims.
 async fn start(api: &str) -> Dev {
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(site.path().join("index.html"), "<h1>index</h1>").unwrap();
-    let text = format!(
-        "name = \"api-v1\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n[api]\n{api}\n"
-    );
-    let stack_config = colorid::config::parse(&site.path().join("stack.toml"), &text).unwrap();
-    let opts = DevOptions {
-        stack: "api-v1".into(),
-        function: colorid_lambda::deployment::Plain {
-            required_level: None,
-            verified_claims: vec!["birthdate".into(), "email".into()],
-            ..colorid::stack::function::plain_settings(&stack_config)
-        },
-        stack_config,
-        site_dir: site.path().to_path_buf(),
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        issuer: None,
-        deployed: None,
-    };
-    let dev = server::bind(opts).await.unwrap();
-    let origin = dev.origin.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(dev.run(async {
-        let _ = rx.await;
-    }));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Dev {
-        origin,
-        http,
-        _site: site,
-        stop: Some(tx),
-    }
-}
-
-impl Dev {
-    async fn token(&self, user: &str) -> String {
-        common::test_idp_token(&self.http, &self.origin, user).await
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.get(format!("{}{path}", self.origin));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        read(req.send().await.unwrap()).await
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.origin))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        read(req.send().await.unwrap()).await
-    }
-}
-
-async fn read(resp: reqwest::Response) -> (u16, Value) {
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-    };
-    (status, body)
+    dev::start(dev::Options {
+        name: "api-v1",
+        stack_lines: format!("[api]\n{api}"),
+        files: vec![("index.html", "<h1>index</h1>")],
+        verified_claims: vec!["birthdate", "email"],
+        ..Default::default()
+    })
+    .await
 }
 
 fn payload(jwt: &str) -> Value {
@@ -183,7 +101,7 @@ async fn get_with_the_three_query_parameters() {
     let dev = start("").await;
     let bob = dev.token("bob").await;
     let (status, body) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?authoritative_attributes=QID,DateOfBirth,Email\
              &self_asserted_attributes=Name,UserId,AuthenticationMethod,Picture,FirstName,FamilyName,Nickname&sign=true",
             Some(&bob),
@@ -226,14 +144,14 @@ async fn get_with_the_three_query_parameters() {
 
     // Nothing with a value: 204; no token: 401.
     let (status, _) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=QID,Picture",
             Some(&bob),
         )
         .await;
     assert_eq!(status, 204);
     let (status, _) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=Email",
             None,
         )
@@ -247,7 +165,7 @@ async fn get_with_url_encoded_attributes() {
     let bob = dev.token("bob").await;
     let encoded: String = url_encode(GUIDE_ATTRIBUTES);
     let (status, body) = dev
-        .get(
+        .get_json(
             &format!("/api/v1/customer_attributes?attributes={encoded}"),
             Some(&bob),
         )
@@ -256,7 +174,7 @@ async fn get_with_url_encoded_attributes() {
     assert_guide_attributes_answer(&body);
 
     let (status, body) = dev
-        .get("/api/v1/customer_attributes?attributes=%7B", Some(&bob))
+        .get_json("/api/v1/customer_attributes?attributes=%7B", Some(&bob))
         .await;
     assert_eq!(status, 400);
     assert_eq!(
@@ -270,14 +188,14 @@ async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
     let dev = start("").await;
     let bob = dev.token("bob").await;
     let (status, body) = dev
-        .post("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
+        .post_json("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
         .await;
     assert_eq!(status, 200, "{body}");
     assert_guide_attributes_answer(&body);
 
     // No definition at all, and `forumla` as the Swagger definition spells it.
     let (status, body) = dev
-        .post(
+        .post_json(
             "/api/v1/customer_attributes",
             Some(&bob),
             r#"{"attributes": [{"name": "Email"},
@@ -301,7 +219,7 @@ async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
 
     // A bad formula and no attributes: ValidationError with description and link.
     let (status, body) = dev
-        .post(
+        .post_json(
             "/api/v1/customer_attributes",
             Some(&bob),
             r#"{"attributes": [{"name": "X", "definition": {"source": "FORMULA", "formula": "Age >>"}}]}"#,
@@ -324,7 +242,7 @@ async fn post_customer_attributes_with_defaults_and_the_guides_spelling() {
         json!(format!("{}/docs/api.html#formulas", dev.origin))
     );
     let (status, body) = dev
-        .post(
+        .post_json(
             "/api/v1/customer_attributes",
             Some(&bob),
             r#"{"attributes": []}"#,
@@ -342,7 +260,7 @@ async fn verify_customer_attributes_round_trip_and_tampering() {
     let dev = start("").await;
     let alice = dev.token("alice").await;
     let (status, body) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?authoritative_attributes=Email&self_asserted_attributes=FirstName&sign=true",
             Some(&alice),
         )
@@ -351,7 +269,7 @@ async fn verify_customer_attributes_round_trip_and_tampering() {
     let jwt = body["signed_attributes"].as_str().unwrap().to_string();
     let request = json!({"signed_attributes": jwt}).to_string();
     let (status, verified) = dev
-        .post("/api/v1/verify_customer_attributes", None, &request)
+        .post_json("/api/v1/verify_customer_attributes", None, &request)
         .await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["attributes"], body["attributes"]);
@@ -360,11 +278,11 @@ async fn verify_customer_attributes_round_trip_and_tampering() {
     tampered.insert(jwt.find('.').unwrap() + 2, 'x');
     let request = json!({"signed_attributes": tampered}).to_string();
     let (status, _) = dev
-        .post("/api/v1/verify_customer_attributes", None, &request)
+        .post_json("/api/v1/verify_customer_attributes", None, &request)
         .await;
     assert_eq!(status, 401);
     let (status, body) = dev
-        .post("/api/v1/verify_customer_attributes", None, "{}")
+        .post_json("/api/v1/verify_customer_attributes", None, "{}")
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["validation_failures"][0]["property"], json!("body"));
@@ -374,16 +292,16 @@ async fn verify_customer_attributes_round_trip_and_tampering() {
 async fn customer_shared_comes_from_the_stack() {
     let dev = start("").await;
     let carol = dev.token("carol").await;
-    let (status, body) = dev.get("/api/v1/customer_shared", Some(&carol)).await;
+    let (status, body) = dev.get_json("/api/v1/customer_shared", Some(&carol)).await;
     assert_eq!((status, body), (200, json!({"share": "NOT_ALWAYS"})));
-    let (status, _) = dev.get("/api/v1/customer_shared", None).await;
+    let (status, _) = dev.get_json("/api/v1/customer_shared", None).await;
     assert_eq!(status, 401);
 
     let dev = start("customer_shared = \"ALWAYS\"").await;
     let carol = dev.token("carol").await;
-    let (status, body) = dev.get("/api/v1/customer_shared", Some(&carol)).await;
+    let (status, body) = dev.get_json("/api/v1/customer_shared", Some(&carol)).await;
     assert_eq!((status, body), (200, json!({"share": "ALWAYS"})));
-    let (status, body) = dev.get("/api/v1/health", None).await;
+    let (status, body) = dev.get_json("/api/v1/health", None).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
 }
 
@@ -392,7 +310,7 @@ async fn the_claim_table_is_the_stacks() {
     let dev = start("[api.attribute_claims]\nQID = \"sub\"\nFirstName = \"\"").await;
     let bob = dev.token("bob").await;
     let (status, body) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=QID,FirstName",
             Some(&bob),
         )
@@ -523,7 +441,7 @@ fn check_against(doc: &Value, schema: &Value, value: &Value, at: &str) {
 #[tokio::test]
 async fn the_openapi_document_describes_what_the_code_sends() {
     let dev = start("").await;
-    let (status, doc) = dev.get("/api/v1/openapi.json", None).await;
+    let (status, doc) = dev.get_json("/api/v1/openapi.json", None).await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], json!("3.1.0"));
     assert_eq!(
@@ -533,7 +451,7 @@ async fn the_openapi_document_describes_what_the_code_sends() {
     let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let bob = dev.token("bob").await;
     let (_, attrs) = dev
-        .post("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
+        .post_json("/api/v1/customer_attributes", Some(&bob), GUIDE_ATTRIBUTES)
         .await;
     check_against(
         &doc,
@@ -543,7 +461,7 @@ async fn the_openapi_document_describes_what_the_code_sends() {
     );
     let request = json!({"signed_attributes": attrs["signed_attributes"]}).to_string();
     let (_, verified) = dev
-        .post("/api/v1/verify_customer_attributes", None, &request)
+        .post_json("/api/v1/verify_customer_attributes", None, &request)
         .await;
     check_against(
         &doc,
@@ -552,37 +470,22 @@ async fn the_openapi_document_describes_what_the_code_sends() {
         "verify",
     );
     let (_, invalid) = dev
-        .post("/api/v1/customer_attributes", Some(&bob), "[]")
+        .post_json("/api/v1/customer_attributes", Some(&bob), "[]")
         .await;
     check_against(&doc, &schema("ValidationError"), &invalid, "invalid");
-    let (_, shared) = dev.get("/api/v1/customer_shared", Some(&bob)).await;
+    let (_, shared) = dev.get_json("/api/v1/customer_shared", Some(&bob)).await;
     check_against(
         &doc,
         &schema("CustomerSharingPreference"),
         &shared,
         "shared",
     );
-    let (_, refused) = dev.get("/api/v1/customer_shared", None).await;
+    let (_, refused) = dev.get_json("/api/v1/customer_shared", None).await;
     check_against(&doc, &schema("Error"), &refused, "refused");
-    let (_, health) = dev.get("/api/v1/health", None).await;
+    let (_, health) = dev.get_json("/api/v1/health", None).await;
     check_against(&doc, &schema("HealthResponse"), &health, "health");
     // Valid OpenAPI 3.1 by the pinned validator from PyPI (requirements.txt, installed by scripts/setup).
-    let validator =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/openapi-spec-validator");
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("openapi.json");
-    std::fs::write(&file, doc.to_string()).unwrap();
-    let out = std::process::Command::new(&validator)
-        .args(["--schema", "3.1"])
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", validator.display()));
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    validate_with_pinned_validator(&doc, "3.1");
     // The request example is a CustomerAttributesRequest.
     let guide = json!({"attributes": [{"name": "GivenName", "definition": {"pedigree": "SELF_ASSERTED", "signed": true}}]});
     check_against(
@@ -616,7 +519,7 @@ fn validate_with_pinned_validator(doc: &Value, schema: &str) {
 #[tokio::test]
 async fn the_swagger_2_document_validates_and_describes_the_same_api() {
     let dev = start("signed_attributes_lifetime_seconds = 120").await;
-    let (status, doc) = dev.get("/api/v1/swagger.json", None).await;
+    let (status, doc) = dev.get_json("/api/v1/swagger.json", None).await;
     assert_eq!(status, 200);
     assert_eq!(doc["swagger"], json!("2.0"));
     assert_eq!(doc["basePath"], json!("/api/v1"));
@@ -628,7 +531,7 @@ async fn the_swagger_2_document_validates_and_describes_the_same_api() {
         ),
         dev.origin
     );
-    let (_, openapi) = dev.get("/api/v1/openapi.json", None).await;
+    let (_, openapi) = dev.get_json("/api/v1/openapi.json", None).await;
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&doc["paths"]), keys(&openapi["paths"]));
     assert!(doc["paths"]["/swagger.json"]["get"].is_object());
@@ -656,7 +559,7 @@ async fn the_swagger_2_document_validates_and_describes_the_same_api() {
     // The signed set lives as long as the stack says.
     let bob = dev.token("bob").await;
     let (_, attrs) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=Email&sign=True",
             Some(&bob),
         )
@@ -670,7 +573,7 @@ async fn through_the_edge_unknown_names_and_bad_sign_are_400_naming_them() {
     let dev = start("").await;
     let bob = dev.token("bob").await;
     let (status, body) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=Email,Qidd",
             Some(&bob),
         )
@@ -678,14 +581,14 @@ async fn through_the_edge_unknown_names_and_bad_sign_are_400_naming_them() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["validation_failures"][0]["property"], json!("Qidd"));
     let (status, body) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=Email&sign=yes",
             Some(&bob),
         )
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["validation_failures"][0]["property"], json!("sign"));
-    let (status, body) = dev.get("/api/v1/no_such_route", None).await;
+    let (status, body) = dev.get_json("/api/v1/no_such_route", None).await;
     assert_eq!(status, 404);
     for field in ["code", "message", "description", "link"] {
         assert!(body[field].is_string(), "{field}: {body}");
@@ -696,13 +599,13 @@ async fn through_the_edge_unknown_names_and_bad_sign_are_400_naming_them() {
     );
 }
 
+/// Percent-encodes every byte but RFC 3986's unreserved characters.
 fn url_encode(s: &str) -> String {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
     s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+        .map(|b| match unreserved(b) {
+            true => (b as char).to_string(),
+            false => format!("%{b:02X}"),
         })
         .collect()
 }
@@ -720,45 +623,11 @@ async fn anonymous_sign_in_releases_no_name_or_email() {
     assert_eq!(published["signInOnLoad"], json!(true));
     let dev = start("").await;
     // What the site's config.json tells the page to ask for, by default.
-    let (_, config) = dev.get("/config.json", None).await;
+    let (_, config) = dev.get_json("/config.json", None).await;
     assert_eq!(config["scopes"], json!(["openid", "profile", "email"]));
 
     // The code flow asking for `openid` alone, as the site does with scopes = ["openid"].
-    let redirect = format!("{}/callback.html", dev.origin);
-    let challenge = colorid::dev::test_idp::challenge_of(common::VERIFIER);
-    let form = [
-        ("response_type", "code"),
-        ("client_id", "colorid-dev"),
-        ("redirect_uri", redirect.as_str()),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-        ("scope", "openid"),
-        ("user", "alice"),
-    ];
-    let resp = dev
-        .http
-        .post(format!("{}/idp/authorize", dev.origin))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let to = resp.headers()["location"].to_str().unwrap().to_string();
-    let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect.as_str()),
-        ("client_id", "colorid-dev"),
-        ("code_verifier", common::VERIFIER),
-    ];
-    let resp = dev
-        .http
-        .post(format!("{}/idp/token", dev.origin))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let text = resp.text().await.unwrap();
+    let text = dev.sign_in("alice", &[("scope", "openid")]).await.body;
     for leak in ["Alice", "alice@example.test", "1990-05-04"] {
         assert!(!text.contains(leak), "{leak} in {text}");
     }
@@ -768,11 +637,11 @@ async fn anonymous_sign_in_releases_no_name_or_email() {
     let claims = payload(token);
     assert_eq!(claims["sub"], json!("test-alice"));
     assert!(claims.get("email").is_none() && claims.get("name").is_none());
-    let (status, color) = dev.get("/api/color", Some(token)).await;
+    let (status, color) = dev.get_json("/api/color", Some(token)).await;
     assert_eq!(status, 200, "{color}");
     assert!(color["yourUserIdentity"].is_string());
     let (status, _) = dev
-        .get(
+        .get_json(
             "/api/v1/customer_attributes?self_asserted_attributes=Name,FirstName,Email,DateOfBirth",
             Some(token),
         )

@@ -4,61 +4,28 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use common::TestStack;
+use common::dev::Dev;
 
-pub(crate) struct Dev(Child);
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
+/// `colorid dev` on the deployed stack (`--local`) with the stack's own provider,
+/// so /config.json is what `up` published; and its URL.
 pub(crate) fn start_dev(stack: &TestStack) -> (Dev, String) {
     spawn_dev(stack, true)
 }
 
 /// `colorid dev` on the stack with the stack's own provider; `local`: the deployed stack on the emulator.
 fn spawn_dev(stack: &TestStack, local: bool) -> (Dev, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_colorid"));
-    if local {
-        command.arg("--local");
-    }
-    let mut child = command
-        .arg("--stack")
-        .arg(stack.file())
-        // The stack's own provider, so /config.json is what `up` published.
-        .args([
-            "dev",
-            "--port",
-            "0",
-            "--issuer",
-            common::issuer::shared(),
-            "--client-id",
-            "test-client",
-        ])
-        .env("COLORID_LOCAL_ENDPOINT", common::endpoint())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(u) = line.trim().strip_prefix("open:") {
-                let _ = tx.send(u.trim().trim_end_matches('/').to_string());
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("colorid dev printed no URL");
-    (Dev(child), url)
+    let args = [
+        "--issuer",
+        common::issuer::shared(),
+        "--client-id",
+        "test-client",
+    ];
+    let dev = common::dev::spawn(stack, local, &args);
+    let url = dev.origin.clone();
+    (dev, url)
 }
 
 #[test]

@@ -2,9 +2,29 @@
 //! code 2, and no AWS request is made (the endpoint is a listener that counts
 //! connections).
 
-use std::io::ErrorKind;
-use std::net::TcpListener;
+use std::path::Path;
 use std::process::Command;
+
+use crate::common::loopback::Untouched;
+
+/// `colorid --stack <file> --endpoint-url <endpoint> <args>` with static keys:
+/// its exit code and stderr.
+fn run(file: &Path, endpoint: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
+        .arg("--stack")
+        .arg(file)
+        .args(["--endpoint-url", endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
 
 const GOOD: &str = r#"name = "demo"
 region = "eu-west-1"
@@ -183,9 +203,7 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
 
 #[test]
 fn every_bad_stack_file_is_refused_before_any_aws_call() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let aws = Untouched::new();
     let dir = tempfile::tempdir().unwrap();
     assert!(CASES.len() >= 15);
     for (what, from, to, line, field) in CASES {
@@ -194,17 +212,8 @@ fn every_bad_stack_file_is_refused_before_any_aws_call() {
         let file = dir.path().join("stack.toml");
         std::fs::write(&file, text).unwrap();
         for command in ["plan", "up", "down", "status"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
-                .arg("--stack")
-                .arg(&file)
-                .args(["--endpoint-url", &endpoint, command])
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .stdin(std::process::Stdio::null())
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
+            let (code, stderr) = run(&file, &aws.endpoint, &[command]);
+            assert_eq!(code, Some(2), "{what} ({command}): {stderr}");
             let location = format!("stack.toml:{line}:");
             assert!(
                 stderr.contains(&location),
@@ -217,18 +226,13 @@ fn every_bad_stack_file_is_refused_before_any_aws_call() {
             assert!(stderr.contains("help:"), "{what}: no help in:\n{stderr}");
         }
     }
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("colorid contacted the endpoint: {other:?}"),
-    }
+    aws.assert_untouched();
 }
 
 /// `--region` replaces the stack's region, so it is refused for the same reasons, before any AWS call.
 #[test]
 fn a_region_override_gets_the_stack_files_region_checks() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let aws = Untouched::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stack.toml");
     let identity = GOOD.replacen(
@@ -244,17 +248,8 @@ fn a_region_override_gets_the_stack_files_region_checks() {
     ] {
         std::fs::write(&file, text).unwrap();
         for command in ["plan", "up", "down", "status"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
-                .arg("--stack")
-                .arg(&file)
-                .args(["--endpoint-url", &endpoint, "--region", region, command])
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .stdin(std::process::Stdio::null())
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{what} ({command}): {stderr}");
+            let (code, stderr) = run(&file, &aws.endpoint, &["--region", region, command]);
+            assert_eq!(code, Some(2), "{what} ({command}): {stderr}");
             assert!(
                 stderr.contains("--region") && stderr.contains(expected),
                 "{what} ({command}): expected --region and {expected} in:\n{stderr}"
@@ -262,10 +257,7 @@ fn a_region_override_gets_the_stack_files_region_checks() {
             assert!(stderr.contains("what to do:"), "{what}: {stderr}");
         }
     }
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("colorid contacted the endpoint: {other:?}"),
-    }
+    aws.assert_untouched();
 }
 
 #[test]
@@ -283,9 +275,7 @@ fn a_missing_stack_file_is_a_usage_error() {
 /// every resource was made).
 #[test]
 fn a_missing_site_dir_is_refused_before_any_aws_call() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let aws = Untouched::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stack.toml");
     let text = GOOD.replacen(
@@ -295,24 +285,12 @@ fn a_missing_site_dir_is_refused_before_any_aws_call() {
     );
     std::fs::write(&file, text).unwrap();
     for command in ["up", "publish"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_colorid"))
-            .arg("--stack")
-            .arg(&file)
-            .args(["--endpoint-url", &endpoint, command])
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        let (code, stderr) = run(&file, &aws.endpoint, &[command]);
+        assert_eq!(code, Some(2), "{command}: {stderr}");
         assert!(
             stderr.contains("site_dir") && stderr.contains("no-such-site"),
             "{command}: {stderr}"
         );
     }
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("colorid contacted the endpoint: {other:?}"),
-    }
+    aws.assert_untouched();
 }

@@ -4,43 +4,10 @@
 //! bodies). Each message is at most three plain lines and names its fix.
 
 use crate::common;
+use crate::common::loopback::aws_answering;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// Answers every request with `status` and the awsJson error `code`/`message`,
-/// as SSM (the first service colorid calls) does. Returns its endpoint.
-fn aws_answering(status: u16, code: &'static str, message: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let answer = serde_json::json!({"__type": code, "message": message}).to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} Error\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 5e1a\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    endpoint
-}
 
 /// `colorid <args>` against real-AWS settings (no --local), with `home` as HOME and
 /// nothing else to find credentials in.
@@ -120,18 +87,38 @@ const STATIC_KEYS: [(&str, &str); 2] = [
     ),
 ];
 
+/// `colorid <args>` with no credentials but `home`'s, against an endpoint it must
+/// not reach: the message of its exit code 2.
+fn refused_before_aws(home: &Path, stack: &common::TestStack, args: &[&str]) -> String {
+    let endpoint = aws_answering(500, "InternalFailure", "must not be reached".into());
+    let out = colorid(home, &stack.file(), &endpoint, args, &[]);
+    let err = message(&out, 2);
+    assert!(!err.contains("must not be reached"), "{err}");
+    err
+}
+
+/// `colorid <args>` with static keys against an endpoint that answers every call
+/// with `status`, `code` and `text`: the message of its exit code 1.
+fn refused_by_aws(
+    home: &Path,
+    stack: &common::TestStack,
+    args: &[&str],
+    (status, code, text): (u16, &'static str, String),
+) -> String {
+    let endpoint = aws_answering(status, code, text);
+    let out = colorid(home, &stack.file(), &endpoint, args, &STATIC_KEYS);
+    message(&out, 1)
+}
+
 #[test]
 fn no_credentials_says_aws_configure_or_local() {
     let (home, stack) = setup();
-    let endpoint = aws_answering(500, "InternalFailure", "must not be reached".into());
-    let out = colorid(home.path(), &stack.file(), &endpoint, &["plan"], &[]);
-    let err = message(&out, 2);
+    let err = refused_before_aws(home.path(), &stack, &["plan"]);
     assert!(err.contains("no AWS credentials found"), "{err}");
     assert!(
         err.contains("`aws configure`") && err.contains("--local"),
         "{err}"
     );
-    assert!(!err.contains("must not be reached"), "{err}");
 }
 
 #[test]
@@ -143,15 +130,7 @@ fn an_unknown_profile_names_the_profiles_there_are() {
         "[default]\nregion = eu-west-1\n[profile staging]\nregion = eu-west-1\n",
     )
     .unwrap();
-    let endpoint = aws_answering(500, "InternalFailure", "must not be reached".into());
-    let out = colorid(
-        home.path(),
-        &stack.file(),
-        &endpoint,
-        &["--profile", "prod", "plan"],
-        &[],
-    );
-    let err = message(&out, 2);
+    let err = refused_before_aws(home.path(), &stack, &["--profile", "prod", "plan"]);
     assert!(err.contains("\"prod\" is not in ~/.aws/config"), "{err}");
     assert!(err.contains("default, staging"), "{err}");
     assert!(err.contains("aws configure --profile prod"), "{err}");
@@ -174,15 +153,7 @@ fn an_expired_sso_session_says_aws_sso_login() {
         r#"{"accessToken":"expired-token","expiresAt":"2024-01-01T00:00:00Z","region":"eu-west-1","startUrl":"https://corp.awsapps.com/start"}"#,
     )
     .unwrap();
-    let endpoint = aws_answering(500, "InternalFailure", "must not be reached".into());
-    let out = colorid(
-        home.path(),
-        &stack.file(),
-        &endpoint,
-        &["--profile", "work", "status"],
-        &[],
-    );
-    let err = message(&out, 2);
+    let err = refused_before_aws(home.path(), &stack, &["--profile", "work", "status"]);
     assert!(
         err.contains("SSO session of profile work has expired"),
         "{err}"
@@ -201,21 +172,12 @@ fn access_denied_names_the_action_and_the_resource() {
         "arn:aws:ssm:eu-west-1:123456789012:parameter/colorid/{}/state",
         stack.name
     );
-    let endpoint = aws_answering(
-        400,
+    let answer = (400,
         "AccessDeniedException",
         format!(
             "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ssm:GetParameter on resource: {resource} because no identity-based policy allows the ssm:GetParameter action"
-        ),
-    );
-    let out = colorid(
-        home.path(),
-        &stack.file(),
-        &endpoint,
-        &["plan"],
-        &STATIC_KEYS,
-    );
-    let err = message(&out, 1);
+        ));
+    let err = refused_by_aws(home.path(), &stack, &["plan"], answer);
     assert!(
         err.contains(&format!(
             "arn:aws:iam::123456789012:user/dev may not ssm:GetParameter on {resource}"
@@ -231,19 +193,10 @@ fn access_denied_names_the_action_and_the_resource() {
 #[test]
 fn expired_credentials_say_how_to_refresh_them() {
     let (home, stack) = setup();
-    let endpoint = aws_answering(
-        400,
+    let answer = (400,
         "ExpiredTokenException",
-        "The security token included in the request is expired".into(),
-    );
-    let out = colorid(
-        home.path(),
-        &stack.file(),
-        &endpoint,
-        &["plan"],
-        &STATIC_KEYS,
-    );
-    let err = message(&out, 1);
+        "The security token included in the request is expired".into());
+    let err = refused_by_aws(home.path(), &stack, &["plan"], answer);
     assert!(err.contains("credentials have expired"), "{err}");
     assert!(err.contains("`aws configure`"), "{err}");
 }
@@ -252,19 +205,10 @@ fn expired_credentials_say_how_to_refresh_them() {
 fn a_region_not_enabled_for_the_account_says_pick_another() {
     let (home, stack) = setup();
     // What AWS answers in an opt-in region the account has not enabled.
-    let endpoint = aws_answering(
-        400,
+    let answer = (400,
         "UnrecognizedClientException",
-        "The security token included in the request is invalid.".into(),
-    );
-    let out = colorid(
-        home.path(),
-        &stack.file(),
-        &endpoint,
-        &["--region", "ap-east-1", "plan"],
-        &STATIC_KEYS,
-    );
-    let err = message(&out, 1);
+        "The security token included in the request is invalid.".into());
+    let err = refused_by_aws(home.path(), &stack, &["--region", "ap-east-1", "plan"], answer);
     assert!(err.contains("region not enabled"), "{err}");
     assert!(err.contains("--region"), "{err}");
 }

@@ -4,136 +4,51 @@
 //! (src/edge/mod.rs); the same checks against a deployed stack are in
 //! tests/it/dev_local.rs.
 
-use crate::common;
-
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-use colorid::dev::server::{self, DevOptions};
 use colorid::edge::{Edge, EdgeConfig};
 use serde_json::{Value, json};
 
-struct Running {
-    origin: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
+use crate::common::dev::{self, Dev};
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+const MANIFEST: &str = r#"{"the":"manifest"}"#;
 
 /// A copy of the repository's site, with a stray manifest in it.
 fn site_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("site"), &site);
+    let (dir, site) = dev::site_copy();
     std::fs::create_dir_all(site.join(".colorid")).unwrap();
-    std::fs::write(site.join(".colorid/manifest.json"), r#"{"the":"manifest"}"#).unwrap();
+    std::fs::write(site.join(".colorid/manifest.json"), MANIFEST).unwrap();
     (dir, site)
 }
 
 fn stack(dir: &Path) -> colorid::config::Stack {
-    let text = "name = \"edge-test\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \"site\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n";
-    colorid::config::parse(&dir.join("stack.toml"), text).unwrap()
+    dev::stack(dir, "edge-test", "")
 }
 
-async fn start(required_level: Option<&str>, issuer: Option<(String, String)>) -> Running {
-    let (dir, site) = site_copy();
-    let opts = DevOptions {
-        stack: "edge-test".into(),
-        stack_config: stack(dir.path()),
-        site_dir: site,
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
+async fn start(required_level: Option<&'static str>, issuer: Option<(String, String)>) -> Dev {
+    dev::start(dev::Options {
+        name: "edge-test",
+        repository_site: true,
+        files: vec![(".colorid/manifest.json", MANIFEST)],
+        required_level,
+        verified_claims: vec!["email", "birthdate"],
         issuer,
-        function: colorid_lambda::deployment::Plain {
-            required_level: required_level.map(String::from),
-            verified_claims: vec!["email".into(), "birthdate".into()],
-            ..Default::default()
-        },
-        deployed: None,
-    };
-    let dev = server::bind(opts).await.unwrap();
-    let origin = dev.origin.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(dev.run(async {
-        let _ = rx.await;
-    }));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Running {
-        origin,
-        http,
-        _dir: dir,
-        stop: Some(tx),
-    }
+        ..Default::default()
+    })
+    .await
 }
 
-struct Got {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-impl Running {
-    async fn send(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> Got {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.origin))
-            .body(body.to_string());
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        Got {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            body: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Got {
-        self.send("GET", path, None, "").await
-    }
-
-    /// Signs in as `user` on the test provider; the id token.
-    async fn token_of(&self, user: &str) -> String {
-        common::test_idp_token(&self.http, &self.origin, user).await
+/// The repository's site in `site` as the edge's S3 origin.
+fn site_origin(site: PathBuf) -> colorid::edge::origin::SiteOrigin {
+    colorid::edge::origin::SiteOrigin {
+        store: colorid::edge::origin::SiteStore::Dir(colorid::publish::LocalSite::new(
+            site,
+            &Default::default(),
+        )),
+        generated: Vec::new(),
+        bucket: "b".into(),
+        policy: json!({"Statement": []}),
     }
 }
 
@@ -142,16 +57,16 @@ const NOT_FOUND_PAGE: &str = "<h1>Page not found</h1>";
 #[tokio::test]
 async fn api_paths_reach_the_function_and_the_rest_the_bucket() {
     let dev = start(None, None).await;
-    let health = dev.get("/api/health").await;
+    let health = dev.get("/api/health", None).await;
     assert_eq!(
         (health.status, health.json()),
         (200, json!({"status": "ok"}))
     );
     // "/api" does not match "/api/*": the default behaviour, S3, the 404 page.
-    let bare = dev.get("/api").await;
+    let bare = dev.get("/api", None).await;
     assert_eq!(bare.status, 404);
     assert!(bare.body.contains(NOT_FOUND_PAGE), "{}", bare.body);
-    let script = dev.get("/color.js").await;
+    let script = dev.get("/color.js", None).await;
     assert_eq!(script.status, 200);
     assert!(script.header("content-type").starts_with("text/javascript"));
 }
@@ -173,7 +88,7 @@ async fn methods_a_behaviour_does_not_allow_are_refused() {
 async fn a_missing_page_is_the_404_page_with_404() {
     let dev = start(None, None).await;
     for path in ["/missing", "/no/such/page.html", "/docs"] {
-        let got = dev.get(path).await;
+        let got = dev.get(path, None).await;
         assert_eq!(got.status, 404, "{path}");
         assert!(got.body.contains(NOT_FOUND_PAGE), "{path}: {}", got.body);
         assert!(
@@ -186,14 +101,14 @@ async fn a_missing_page_is_the_404_page_with_404() {
 #[tokio::test]
 async fn directories_serve_their_index_through_the_function() {
     let dev = start(None, None).await;
-    let docs = dev.get("/docs/").await;
+    let docs = dev.get("/docs/", None).await;
     assert_eq!(docs.status, 200);
     assert!(
         docs.body.contains("<h1>About colorid</h1>"),
         "{}",
         docs.body
     );
-    let root = dev.get("/").await;
+    let root = dev.get("/", None).await;
     assert_eq!(root.status, 200);
     assert!(root.body.contains("<title>colorid — your colour</title>"));
 }
@@ -201,7 +116,7 @@ async fn directories_serve_their_index_through_the_function() {
 #[tokio::test]
 async fn the_manifest_is_not_served() {
     let dev = start(None, None).await;
-    let got = dev.get("/.colorid/manifest.json").await;
+    let got = dev.get("/.colorid/manifest.json", None).await;
     assert_eq!(got.status, 404);
     assert!(!got.body.contains("the manifest"), "{}", got.body);
     assert!(got.body.contains(NOT_FOUND_PAGE));
@@ -213,7 +128,7 @@ async fn the_manifest_is_not_served() {
 #[tokio::test]
 async fn only_what_publish_would_upload_is_served() {
     let dev = start(None, None).await;
-    let root = dev._dir.path();
+    let root = dev.dir.as_ref().unwrap().path();
     let site = root.join("site");
     let outside = root.join("credentials");
     std::fs::write(&outside, "aws_secret_access_key = OUTSIDE").unwrap();
@@ -231,13 +146,13 @@ async fn only_what_publish_would_upload_is_served() {
         "/%2Eenv".to_string(),
         "/creds.txt".to_string(),
     ] {
-        let got = dev.get(&path).await;
+        let got = dev.get(&path, None).await;
         assert_eq!(got.status, 404, "{path}: {}", got.body);
         assert!(!got.body.contains("OUTSIDE"), "{path}");
         assert!(!got.body.contains("DOTFILE"), "{path}");
     }
     // A link inside the site is published, so it is served.
-    let got = dev.get("/inside.html").await;
+    let got = dev.get("/inside.html", None).await;
     assert_eq!(got.status, 200);
 }
 
@@ -245,7 +160,7 @@ async fn only_what_publish_would_upload_is_served() {
 async fn security_headers_are_on_every_response() {
     let dev = start(None, None).await;
     for path in ["/", "/missing", "/api/health", "/docs/", "/config.json"] {
-        let got = dev.get(path).await;
+        let got = dev.get(path, None).await;
         let csp = got.header("content-security-policy");
         assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
@@ -268,8 +183,8 @@ async fn security_headers_are_on_every_response() {
 #[tokio::test]
 async fn every_api_status_reaches_the_browser_unchanged() {
     let dev = start(Some("AAL2"), None).await;
-    let alice = dev.token_of("alice").await; // AAL1
-    let bob = dev.token_of("bob").await; // AAL2
+    let alice = dev.token("alice").await; // AAL1
+    let bob = dev.token("bob").await; // AAL2
 
     // Step-up (RFC 9470): the function's own 401, JSON and challenge.
     let step_up = dev.send("GET", "/api/color", Some(&alice), "").await;
@@ -307,7 +222,7 @@ async fn every_api_status_reaches_the_browser_unchanged() {
         (bad.status, bad.json()["code"].clone()),
         (400, json!("invalid_request"))
     );
-    let unknown = dev.get("/api/no-such-route").await;
+    let unknown = dev.get("/api/no-such-route", None).await;
     assert_eq!(unknown.status, 404, "a JSON 404, not the 404 page");
     assert_eq!(unknown.json()["code"], json!("not_found"));
     let method = dev.send("PUT", "/api/color", Some(&bob), "").await;
@@ -315,7 +230,7 @@ async fn every_api_status_reaches_the_browser_unchanged() {
     assert_eq!(method.header("allow"), "GET");
     // 204: nothing to release (carol has no email), on a stack with no level.
     let plain = start(None, None).await;
-    let carol = plain.token_of("carol").await;
+    let carol = plain.token("carol").await;
     let none = plain
         .send(
             "GET",
@@ -366,15 +281,7 @@ async fn the_default_root_object_applies_to_the_root_only() {
         b.viewer_function = None;
         b.headers_policy = None;
     }
-    let site = colorid::edge::origin::SiteOrigin {
-        store: colorid::edge::origin::SiteStore::Dir(colorid::publish::LocalSite::new(
-            site,
-            &Default::default(),
-        )),
-        generated: Vec::new(),
-        bucket: "b".into(),
-        policy: json!({"Statement": []}),
-    };
+    let site = site_origin(site);
     let edge = Edge::new(config, HashMap::new(), site, None).unwrap();
     let get = |path: &'static str| {
         let req = axum::http::Request::get(path)
@@ -424,15 +331,7 @@ async fn the_function_checks_the_origin_header() {
     );
     settings.skip_origin_verify = false;
     let app = colorid_lambda::App::new(settings).unwrap();
-    let site = colorid::edge::origin::SiteOrigin {
-        store: colorid::edge::origin::SiteStore::Dir(colorid::publish::LocalSite::new(
-            site,
-            &Default::default(),
-        )),
-        generated: Vec::new(),
-        bucket: "b".into(),
-        policy: json!({"Statement": []}),
-    };
+    let site = site_origin(site);
     let api = colorid::edge::origin::ApiOrigin {
         app: std::sync::Arc::new(app),
     };

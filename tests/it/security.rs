@@ -5,9 +5,8 @@
 
 use crate::common;
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use common::TestStack;
+use common::dev;
 use sha2::{Digest, Sha256};
 
 /// The 8 hex characters `plan` once printed for a secret: the start of
@@ -186,34 +185,14 @@ fn reserved_concurrency_out_of_range_is_a_config_error() {
 
 #[tokio::test]
 async fn dev_answers_only_loopback_host_names() {
-    let site = tempfile::tempdir().unwrap();
-    std::fs::write(site.path().join("index.html"), "<h1>the index</h1>").unwrap();
-    let stack_config = colorid::config::parse(
-        &site.path().join("stack.toml"),
-        "name = \"dev-host\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\nhosted_zone = \"example.com\"\nsite_dir = \".\"\n[identity]\nissuer = \"https://issuer.example.com/\"\nclient_id = \"c\"\n",
-    )
-    .unwrap();
-    let opts = colorid::dev::server::DevOptions {
-        stack: "dev-host".into(),
-        stack_config,
-        site_dir: site.path().to_path_buf(),
-        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port: 0,
-        issuer: None,
-        function: colorid_lambda::deployment::Plain {
-            required_level: None,
-            verified_claims: Vec::new(),
-            ..Default::default()
-        },
-        deployed: None,
-    };
-    let dev = colorid::dev::server::bind(opts).await.unwrap();
+    let dev = dev::start(dev::Options {
+        name: "dev-host",
+        files: vec![("index.html", "<h1>the index</h1>")],
+        ..Default::default()
+    })
+    .await;
     let origin = dev.origin.clone();
     let port = origin.rsplit(':').next().unwrap().to_string();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(dev.run(async {
-        let _ = rx.await;
-    }));
     let http = reqwest::Client::new();
     let status = |host: String, path: &'static str| {
         let req = http
@@ -247,5 +226,4 @@ async fn dev_answers_only_loopback_host_names() {
             "{host}"
         );
     }
-    let _ = tx.send(());
 }

@@ -3,10 +3,12 @@
 //! what the emulator holds afterwards.
 #![allow(dead_code)]
 
+pub mod dev;
 pub mod fault_proxy;
 pub mod iam;
 pub mod issuer;
 pub mod latency;
+pub mod loopback;
 pub mod moto;
 pub mod realism;
 
@@ -234,47 +236,4 @@ pub async fn acm() -> aws_sdk_acm::Client {
 
 pub async fn ssm(region: &str) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&sdk(region).await)
-}
-
-/// The PKCE verifier the tests sign in with.
-pub const VERIFIER: &str = "a-verifier-that-is-at-least-forty-three-characters-long-0123";
-
-/// Signs in as `user` on `colorid dev`'s test identity provider at `origin` (code
-/// flow with PKCE); the id token. `http` must not follow redirects.
-pub async fn test_idp_token(http: &reqwest::Client, origin: &str, user: &str) -> String {
-    let redirect = format!("{origin}/callback.html");
-    let challenge = colorid::dev::test_idp::challenge_of(VERIFIER);
-    let form = [
-        ("response_type", "code"),
-        ("client_id", "colorid-dev"),
-        ("redirect_uri", redirect.as_str()),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-        ("user", user),
-    ];
-    let resp = http
-        .post(format!("{origin}/idp/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let to = resp.headers()["location"].to_str().unwrap().to_string();
-    let code = to.split("code=").nth(1).unwrap().split('&').next().unwrap();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect.as_str()),
-        ("client_id", "colorid-dev"),
-        ("code_verifier", VERIFIER),
-    ];
-    let body: serde_json::Value = http
-        .post(format!("{origin}/idp/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["id_token"].as_str().unwrap().to_string()
 }
