@@ -149,11 +149,12 @@ fn tls_and_dns_probes_over_a_loopback_https_front() {
     let ca_file = tmp.path().join("ca.pem");
     std::fs::write(&ca_file, ca.cert.pem()).unwrap();
     let domain = stack.domain.clone();
-    let check = |port: u16, dist_addr: &str| {
+    // `check` of the name on `port`, the distribution's name pinned to `dist_addr`, trusting `cacert`.
+    let run_check = |port: u16, dist_addr: &str, cacert: Option<&std::path::Path>| {
         let url = format!("https://{domain}:{port}");
         let name_pin = format!("{domain}:127.0.0.1");
         let dist_pin = format!("{dist}:{dist_addr}");
-        let out = stack.run(&[
+        let mut args = vec![
             "check",
             "--url",
             &url,
@@ -161,9 +162,14 @@ fn tls_and_dns_probes_over_a_loopback_https_front() {
             &name_pin,
             "--resolve",
             &dist_pin,
-            "--cacert",
-            ca_file.to_str().unwrap(),
-        ]);
+        ];
+        if let Some(file) = cacert {
+            args.extend(["--cacert", file.to_str().unwrap()]);
+        }
+        stack.run(&args)
+    };
+    let check = |port: u16, dist_addr: &str| {
+        let out = run_check(port, dist_addr, Some(&ca_file));
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         (out.status.code(), format!("{stdout}\n{stderr}"))
@@ -189,15 +195,7 @@ fn tls_and_dns_probes_over_a_loopback_https_front() {
     );
 
     // Without --cacert the test CA is not trusted.
-    let out = stack.run(&[
-        "check",
-        "--url",
-        &format!("https://{domain}:{good}"),
-        "--resolve",
-        &format!("{domain}:127.0.0.1"),
-        "--resolve",
-        &format!("{dist}:127.0.0.1"),
-    ]);
+    let out = run_check(good, "127.0.0.1", None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  tls"), "{stdout}");
@@ -239,17 +237,7 @@ fn tls_and_dns_probes_over_a_loopback_https_front() {
     // A --cacert file with no certificate: a usage error naming the file.
     let not_pem = tmp.path().join("not.pem");
     std::fs::write(&not_pem, "not a certificate\n").unwrap();
-    let out = stack.run(&[
-        "check",
-        "--url",
-        &format!("https://{domain}:{good}"),
-        "--resolve",
-        &format!("{domain}:127.0.0.1"),
-        "--resolve",
-        &format!("{dist}:127.0.0.1"),
-        "--cacert",
-        not_pem.to_str().unwrap(),
-    ]);
+    let out = run_check(good, "127.0.0.1", Some(&not_pem));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

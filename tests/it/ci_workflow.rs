@@ -61,20 +61,20 @@ fn lint(ci: &Path, file: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// `init`'s arguments for a GitHub workflow of the release at `URL`.
+const GITHUB: [&str; 6] = [
+    "--ci",
+    "github",
+    "--archive-url",
+    URL,
+    "--archive-sha256",
+    SHA,
+];
+
 #[test]
 fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
     let dir = tempfile::tempdir().unwrap();
-    let out = init(
-        dir.path(),
-        &[
-            "--ci",
-            "github",
-            "--archive-url",
-            URL,
-            "--archive-sha256",
-            SHA,
-        ],
-    );
+    let out = init(dir.path(), &GITHUB);
     assert!(out.status.success(), "{out:?}");
     let file = dir.path().join(".github/workflows/colorid.yml");
     let text = std::fs::read_to_string(&file).unwrap();
@@ -127,17 +127,7 @@ fn init_writes_a_github_workflow_that_actionlint_finds_clean() {
 
     // A second init keeps the workflow as it is.
     std::fs::write(&file, "# edited\n").unwrap();
-    let out = init(
-        dir.path(),
-        &[
-            "--ci",
-            "github",
-            "--archive-url",
-            URL,
-            "--archive-sha256",
-            SHA,
-        ],
-    );
+    let out = init(dir.path(), &GITHUB);
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "# edited\n");
 }

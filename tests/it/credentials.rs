@@ -172,11 +172,13 @@ fn access_denied_names_the_action_and_the_resource() {
         "arn:aws:ssm:eu-west-1:123456789012:parameter/colorid/{}/state",
         stack.name
     );
-    let answer = (400,
+    let answer = (
+        400,
         "AccessDeniedException",
         format!(
             "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ssm:GetParameter on resource: {resource} because no identity-based policy allows the ssm:GetParameter action"
-        ));
+        ),
+    );
     let err = refused_by_aws(home.path(), &stack, &["plan"], answer);
     assert!(
         err.contains(&format!(
@@ -193,9 +195,11 @@ fn access_denied_names_the_action_and_the_resource() {
 #[test]
 fn expired_credentials_say_how_to_refresh_them() {
     let (home, stack) = setup();
-    let answer = (400,
+    let answer = (
+        400,
         "ExpiredTokenException",
-        "The security token included in the request is expired".into());
+        "The security token included in the request is expired".into(),
+    );
     let err = refused_by_aws(home.path(), &stack, &["plan"], answer);
     assert!(err.contains("credentials have expired"), "{err}");
     assert!(err.contains("`aws configure`"), "{err}");
@@ -205,10 +209,17 @@ fn expired_credentials_say_how_to_refresh_them() {
 fn a_region_not_enabled_for_the_account_says_pick_another() {
     let (home, stack) = setup();
     // What AWS answers in an opt-in region the account has not enabled.
-    let answer = (400,
+    let answer = (
+        400,
         "UnrecognizedClientException",
-        "The security token included in the request is invalid.".into());
-    let err = refused_by_aws(home.path(), &stack, &["--region", "ap-east-1", "plan"], answer);
+        "The security token included in the request is invalid.".into(),
+    );
+    let err = refused_by_aws(
+        home.path(),
+        &stack,
+        &["--region", "ap-east-1", "plan"],
+        answer,
+    );
     assert!(err.contains("region not enabled"), "{err}");
     assert!(err.contains("--region"), "{err}");
 }

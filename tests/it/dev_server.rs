@@ -74,7 +74,9 @@ async fn serves_the_site_config_and_the_test_provider() {
                "requiredLevel": null, "stack": "dev-test", "testIdentityProvider": true,
                "scopes": ["openid", "profile", "email"], "signInOnLoad": false})
     );
-    let (_, body) = dev.get_text("/idp/.well-known/openid-configuration", None).await;
+    let (_, body) = dev
+        .get_text("/idp/.well-known/openid-configuration", None)
+        .await;
     let discovery: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(discovery["issuer"], json!(issuer));
     assert_eq!(
@@ -83,7 +85,7 @@ async fn serves_the_site_config_and_the_test_provider() {
     );
 
     let (status, page) = dev
-        .get(
+        .get_text(
             &format!(
                 "/idp/authorize?response_type=code&client_id=colorid-dev&redirect_uri={}/callback.html&code_challenge=x&code_challenge_method=S256&state=%22%3Cb%3E",
                 dev.origin
@@ -168,7 +170,7 @@ async fn required_level_is_enforced_by_the_function() {
     let code = sign_in(&dev, "bob").await;
     let (_, body) = token(&dev, &code, VERIFIER).await;
     let (status, _) = dev
-        .get("/api/color", Some(body["id_token"].as_str().unwrap()))
+        .get_text("/api/color", Some(body["id_token"].as_str().unwrap()))
         .await;
     assert_eq!(status, 200);
 }

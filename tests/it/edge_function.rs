@@ -95,6 +95,17 @@ fn missing() -> DescribeFunctionError {
     )
 }
 
+/// PublishFunction of the development stage whose ETag is `etag`: `comment` is live.
+fn publish_of(etag: &'static str, comment: &'static str) -> aws_smithy_mocks::Rule {
+    mock!(Client::publish_function)
+        .match_requests(move |r| r.if_match() == Some(etag))
+        .then_output(move || {
+            PublishFunctionOutput::builder()
+                .function_summary(summary(comment, FunctionStage::Live))
+                .build()
+        })
+}
+
 #[tokio::test]
 async fn a_new_function_is_created_with_the_source_then_published() {
     let live = mock!(Client::describe_function)
@@ -121,13 +132,7 @@ async fn a_new_function_is_created_with_the_source_then_published() {
                 .e_tag("E-CREATED")
                 .build()
         });
-    let publish = mock!(Client::publish_function)
-        .match_requests(|r| r.if_match() == Some("E-CREATED"))
-        .then_output(|| {
-            PublishFunctionOutput::builder()
-                .function_summary(summary("v1", FunctionStage::Live))
-                .build()
-        });
+    let publish = publish_of("E-CREATED", "v1");
     let cf = mock_client!(
         aws_sdk_cloudfront,
         RuleMode::Sequential,
@@ -167,13 +172,7 @@ async fn a_changed_source_is_updated_with_its_etag_and_published() {
                 .e_tag("E-UPDATED")
                 .build()
         });
-    let publish = mock!(Client::publish_function)
-        .match_requests(|r| r.if_match() == Some("E-UPDATED"))
-        .then_output(|| {
-            PublishFunctionOutput::builder()
-                .function_summary(summary("new", FunctionStage::Live))
-                .build()
-        });
+    let publish = publish_of("E-UPDATED", "new");
     let cf = mock_client!(
         aws_sdk_cloudfront,
         RuleMode::Sequential,
@@ -213,13 +212,7 @@ async fn created_but_unpublished_after_a_crash_is_published_by_the_next_run() {
             .e_tag("E-DEV")
             .build()
     });
-    let publish = mock!(Client::publish_function)
-        .match_requests(|r| r.if_match() == Some("E-DEV"))
-        .then_output(|| {
-            PublishFunctionOutput::builder()
-                .function_summary(summary("v1", FunctionStage::Live))
-                .build()
-        });
+    let publish = publish_of("E-DEV", "v1");
     let cf = mock_client!(
         aws_sdk_cloudfront,
         RuleMode::Sequential,

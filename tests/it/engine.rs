@@ -133,6 +133,16 @@ async fn bucket_of(stack: &TestStack) -> String {
         .unwrap_or(stem)
 }
 
+/// The steps of a plan that change something.
+fn changes(plan: &Value) -> Vec<&Value> {
+    plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] != "unchanged")
+        .collect()
+}
+
 #[tokio::test]
 async fn up_creates_one_of_each_with_the_promised_settings() {
     let stack = TestStack::new("up");
@@ -301,22 +311,12 @@ async fn second_up_changes_nothing_and_a_price_class_change_is_one_update() {
     assert_eq!(before, after, "the state record was rewritten");
 
     let plan = stack.json(&["plan"]);
-    let changed: Vec<&Value> = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["action"] != "unchanged")
-        .collect();
+    let changed = changes(&plan);
     assert!(changed.is_empty(), "{plan}");
 
     stack.write("price_class = \"PriceClass_All\"");
     let plan = stack.json(&["plan"]);
-    let changed: Vec<&Value> = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["action"] != "unchanged")
-        .collect();
+    let changed = changes(&plan);
     assert_eq!(changed.len(), 1, "{plan}");
     assert_eq!(changed[0]["resource"], "distribution");
     let fields = changed[0]["fields"].as_array().unwrap();

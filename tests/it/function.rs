@@ -117,6 +117,21 @@ impl Fixture {
     fn function(&self) -> String {
         format!("colorid-{}-identity", self.stack)
     }
+
+    /// GetFunction of the stack's function, as the emulator answers it.
+    async fn get_function(
+        &self,
+    ) -> Result<
+        aws_sdk_lambda::operation::get_function::GetFunctionOutput,
+        aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::get_function::GetFunctionError>,
+    > {
+        let lambda = aws_sdk_lambda::Client::new(&sdk(REGION).await);
+        lambda
+            .get_function()
+            .function_name(self.function())
+            .send()
+            .await
+    }
 }
 
 // ---------------------------------------------------------------- SDK clients
@@ -252,13 +267,8 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
     ];
 
     rt.block_on(async {
+        let f = fx.get_function().await.expect("function exists");
         let lambda = aws_sdk_lambda::Client::new(&sdk(REGION).await);
-        let f = lambda
-            .get_function()
-            .function_name(fx.function())
-            .send()
-            .await
-            .expect("function exists");
         let c = f.configuration().expect("configuration");
         assert_eq!(c.runtime().map(|r| r.as_str()), Some("provided.al2023"));
         assert_eq!(
@@ -366,14 +376,9 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
         let role = role.role().expect("role");
         assert_eq!(
             document(role.assume_role_policy_document().expect("trust")),
-            json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole"
-                }]
-            })
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"
+            }]})
         );
         let names = iam
             .list_role_policies()
@@ -465,13 +470,7 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
         json!({"Lambda.UpdateFunctionCode": 1})
     );
     let sha = rt.block_on(async {
-        let lambda = aws_sdk_lambda::Client::new(&sdk(REGION).await);
-        let f = lambda
-            .get_function()
-            .function_name(fx.function())
-            .send()
-            .await
-            .expect("function");
+        let f = fx.get_function().await.expect("function");
         f.configuration()
             .and_then(|c| c.code_sha256())
             .unwrap_or_default()
@@ -487,13 +486,8 @@ fn up_builds_least_privilege_function_behind_the_distribution_and_down_removes_i
     // Down leaves nothing of the stack.
     fx.ok(&["down", "--yes", "--wait-timeout", "120"]);
     rt.block_on(async {
+        let err = fx.get_function().await.expect_err("function deleted");
         let lambda = aws_sdk_lambda::Client::new(&sdk(REGION).await);
-        let err = lambda
-            .get_function()
-            .function_name(fx.function())
-            .send()
-            .await
-            .expect_err("function deleted");
         assert!(
             err.as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception())
@@ -670,15 +664,7 @@ fn unreadable_secret_source_is_a_usage_error_that_changes_nothing() {
                 .await
                 .is_err()
         );
-        let lambda = aws_sdk_lambda::Client::new(&sdk(REGION).await);
-        assert!(
-            lambda
-                .get_function()
-                .function_name(fx.function())
-                .send()
-                .await
-                .is_err()
-        );
+        assert!(fx.get_function().await.is_err());
     });
 
     let out = fx.run(&[

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::process::{Command, Stdio};
 
-use common::{endpoint, s3, unique};
+use common::{endpoint, unique};
 
 fn colorid(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_colorid"))
@@ -173,16 +173,9 @@ async fn up_publish_and_down(dir: &std::path::Path) -> String {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let site_url = report["site_url"].as_str().unwrap_or_default().to_string();
     let bucket = report["bucket"].as_str().unwrap();
-    let objects = s3("eu-west-1")
-        .await
-        .list_objects_v2()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    let keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    let keys = common::bucket_keys("eu-west-1", bucket).await;
     for k in ["index.html", "colorid.js", "config.json"] {
-        assert!(keys.contains(&k), "{k} published: {keys:?}");
+        assert!(keys.iter().any(|key| key == k), "{k} published: {keys:?}");
     }
     let down = Command::new(env!("CARGO_BIN_EXE_colorid"))
         .current_dir(dir)

@@ -8,7 +8,7 @@ use crate::common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{endpoint, s3, sdk, unique};
+use common::{endpoint, sdk, unique};
 
 fn run(bin: &Path, dir: &Path, home: &Path, args: &[&str]) -> Output {
     Command::new(bin.join("colorid"))
@@ -58,12 +58,13 @@ async fn an_installed_binary_inits_and_deploys_with_no_toolchain() {
     let name = project.file_name().unwrap().to_str().unwrap().to_string();
     let zone = format!("{name}.example.com");
     let domain = format!("www.{zone}");
+    // `up` reads the issuer's discovery document: a loopback one.
+    let issuer = common::issuer::shared();
     ok(
         run(
             &bin,
             &project,
             tmp.path(),
-            // `up` reads the issuer's discovery document: a loopback one.
             &[
                 "init",
                 "--domain",
@@ -71,7 +72,7 @@ async fn an_installed_binary_inits_and_deploys_with_no_toolchain() {
                 "--hosted-zone",
                 &zone,
                 "--issuer",
-                common::issuer::shared(),
+                issuer,
             ],
         ),
         "init",
@@ -105,16 +106,11 @@ async fn an_installed_binary_inits_and_deploys_with_no_toolchain() {
         "the packaged function, re-packed reproducibly"
     );
     let bucket = report["bucket"].as_str().unwrap();
-    let objects = s3("eu-west-1")
-        .await
-        .list_objects_v2()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    let keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    let keys = common::bucket_keys("eu-west-1", bucket).await;
     assert!(
-        keys.contains(&"index.html") && keys.contains(&"colorid.js"),
+        ["index.html", "colorid.js"]
+            .iter()
+            .all(|k| keys.iter().any(|key| key == k)),
         "{keys:?}"
     );
 

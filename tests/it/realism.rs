@@ -9,6 +9,7 @@
 use crate::common;
 
 mod accounts;
+mod setup;
 
 use std::process::Output;
 
@@ -340,16 +341,15 @@ async fn delete_distribution_now(proxy: &FaultProxy, id: &str) -> Option<String>
         .await
         .expect("the distribution's config")
         .e_tag;
-    match cf
+    let deleted = cf
         .delete_distribution()
         .id(id)
         .set_if_match(etag)
         .send()
-        .await
-    {
-        Ok(_) => None,
-        Err(e) => Some(e.code().unwrap_or("no code").to_string()),
-    }
+        .await;
+    deleted
+        .err()
+        .map(|e| e.code().unwrap_or("no code").to_string())
 }
 
 /// Defect: the caller reference was fixed per stack, so a create retried after a lost
@@ -617,16 +617,7 @@ fn a_validation_record_that_was_there_before_is_left() {
     let (zone_id, record) = rt.block_on(async {
         let conf = sdk(proxy, "us-east-1").await;
         let r53 = aws_sdk_route53::Client::new(&conf);
-        let zone = r53
-            .create_hosted_zone()
-            .name(&stack.zone)
-            .caller_reference(format!("rl-cname-{}", stack.name))
-            .send()
-            .await
-            .unwrap()
-            .hosted_zone
-            .unwrap()
-            .id;
+        let zone = setup::create_zone(&r53, &stack.zone, format!("rl-cname-{}", stack.name)).await;
         let acm = aws_sdk_acm::Client::new(&conf);
         let arn = acm
             .request_certificate()
@@ -667,32 +658,12 @@ fn a_validation_record_that_was_there_before_is_left() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         };
-        let set = aws_sdk_route53::types::ResourceRecordSet::builder()
-            .name(record.name())
-            .r#type(aws_sdk_route53::types::RrType::Cname)
-            .ttl(300)
-            .resource_records(
-                aws_sdk_route53::types::ResourceRecord::builder()
-                    .value(record.value())
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap();
         r53.change_resource_record_sets()
             .hosted_zone_id(&zone)
-            .change_batch(
-                aws_sdk_route53::types::ChangeBatch::builder()
-                    .changes(
-                        aws_sdk_route53::types::Change::builder()
-                            .action(aws_sdk_route53::types::ChangeAction::Create)
-                            .resource_record_set(set)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
+            .change_batch(setup::change(
+                aws_sdk_route53::types::ChangeAction::Create,
+                setup::cname(record.name(), record.value()),
+            ))
             .send()
             .await
             .unwrap();
@@ -763,23 +734,9 @@ fn down_then_up_at_once_comes_up_again_on_the_modelled_clock() {
     assert!(new.len() <= 63, "{new}");
     // The old name is still held by S3.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let refused = rt.block_on(async {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk(proxy, "eu-west-1").await)
-                .force_path_style(true)
-                .build(),
-        );
-        s3.create_bucket()
-            .bucket(&old)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect_err("S3 holds a deleted bucket's name")
-    });
+    let refused = rt
+        .block_on(setup::create_bucket(proxy, &old))
+        .expect_err("S3 holds a deleted bucket's name");
     assert_eq!(
         aws_sdk_s3::error::ProvideErrorMetadata::code(&refused),
         Some("OperationAborted")

@@ -42,7 +42,11 @@ async fn refresh(dev: &Dev, token: &str) -> (u16, Value) {
 }
 
 /// `GET /idp/authorize` with `form` as its query, and `cookie` when given.
-async fn authorize_get(dev: &Dev, form: &[(String, String)], cookie: Option<&str>) -> reqwest::Response {
+async fn authorize_get(
+    dev: &Dev,
+    form: &[(String, String)],
+    cookie: Option<&str>,
+) -> reqwest::Response {
     let mut req = dev
         .http
         .get(format!("{}/idp/authorize", dev.origin))

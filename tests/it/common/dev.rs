@@ -16,7 +16,7 @@ use super::TestStack;
 /// The PKCE verifier the tests sign in with.
 pub const VERIFIER: &str = "a-verifier-that-is-at-least-forty-three-characters-long-0123";
 
-/// A running `colorid dev`, stopped on drop.
+/// A running `colorid dev`, stopped on drop (by its `stop`).
 pub struct Dev {
     /// `http://127.0.0.1:<port>`, no trailing slash.
     pub origin: String,
@@ -32,9 +32,9 @@ enum Stop {
     Process(Child),
 }
 
-impl Drop for Dev {
+impl Drop for Stop {
     fn drop(&mut self) {
-        match &mut self.stop {
+        match self {
             Stop::Task(tx) => {
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(());
@@ -170,15 +170,17 @@ pub fn spawn(stack: &TestStack, local: bool, args: &[&str]) -> Dev {
             }
         }
     });
-    let dev = Dev {
-        origin: String::new(),
+    let origin = rx.recv_timeout(std::time::Duration::from_secs(60));
+    let stop = Stop::Process(child);
+    let Ok(origin) = origin else {
+        drop(stop);
+        panic!("colorid dev printed no URL");
+    };
+    Dev {
+        origin,
         http: client(),
         dir: None,
-        stop: Stop::Process(child),
-    };
-    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
-        Ok(origin) => Dev { origin, ..dev },
-        Err(_) => panic!("colorid dev printed no URL"),
+        stop,
     }
 }
 

@@ -222,6 +222,22 @@ pub async fn s3(region: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// The keys of the objects in `bucket` (one listing: the tests' buckets are small).
+pub async fn bucket_keys(region: &str, bucket: &str) -> Vec<String> {
+    let objects = s3(region)
+        .await
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    objects
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(String::from))
+        .collect()
+}
+
 pub async fn cloudfront() -> aws_sdk_cloudfront::Client {
     aws_sdk_cloudfront::Client::new(&sdk("us-east-1").await)
 }

@@ -5,10 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{AliasTarget, ChangeAction, ResourceRecordSet, RrType};
 
+use super::setup::{change, cname, create_bucket, create_zone};
 use super::{hits, json, proxy, run, sdk, text};
 use crate::common::TestStack;
 use crate::common::fault_proxy::FaultProxy;
@@ -16,29 +15,6 @@ use crate::common::realism::Rule;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
-}
-
-fn change(action: ChangeAction, set: ResourceRecordSet) -> ChangeBatch {
-    ChangeBatch::builder()
-        .changes(
-            Change::builder()
-                .action(action)
-                .resource_record_set(set)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
-}
-
-fn cname(name: &str, value: &str) -> ResourceRecordSet {
-    ResourceRecordSet::builder()
-        .name(name)
-        .r#type(RrType::Cname)
-        .ttl(300)
-        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
-        .build()
-        .unwrap()
 }
 
 async fn state_record(proxy: &FaultProxy, stack: &TestStack) -> Option<String> {
@@ -73,16 +49,7 @@ fn a_cname_where_the_aliases_go_is_named_and_left() {
     let rt = rt();
     let zone = rt.block_on(async {
         let r53 = aws_sdk_route53::Client::new(&sdk(proxy, "us-east-1").await);
-        let zone = r53
-            .create_hosted_zone()
-            .name(&stack.zone)
-            .caller_reference(format!("rl-cname8-{}", stack.name))
-            .send()
-            .await
-            .unwrap()
-            .hosted_zone
-            .unwrap()
-            .id;
+        let zone = create_zone(&r53, &stack.zone, format!("rl-cname8-{}", stack.name)).await;
         let zone = zone.trim_start_matches("/hostedzone/").to_string();
         r53.change_resource_record_sets()
             .hosted_zone_id(&zone)
@@ -338,23 +305,8 @@ fn a_bucket_of_another_account_is_never_used() {
     let theirs = TestStack::new("rl-owner");
     let bucket = format!("colorid-{}-123456789012", theirs.name);
     let rt = rt();
-    rt.block_on(async {
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk(proxy, "eu-west-1").await)
-                .force_path_style(true)
-                .build(),
-        )
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
+    rt.block_on(create_bucket(proxy, &bucket))
         .expect("the other account's bucket");
-    });
     proxy.realism().bucket_owned_by(&bucket, "210987654321");
     theirs.write(&format!("bucket = \"{bucket}\""));
     let out = run(&theirs, proxy, &["up"]);
