@@ -46,11 +46,7 @@ fn the_javascript_meets_every_shared_case() {
         .args(["-e", &script])
         .output()
         .expect("node runs (Node.js 20 is part of the test tools)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let got: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     for ((input, want), js) in cases.iter().zip(&got) {
         assert_eq!(js, want, "JavaScript on {input}");

@@ -165,11 +165,7 @@ async fn up_publish_and_down(dir: &std::path::Path) -> String {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let site_url = report["site_url"].as_str().unwrap_or_default().to_string();
     let bucket = report["bucket"].as_str().unwrap();

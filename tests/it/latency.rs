@@ -126,11 +126,7 @@ fn up_waits_on_the_modelled_clock() {
         .env("COLORID_CLOCK_SCALE", scale.to_string())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let took = start.elapsed();
     assert!(
         took >= Duration::from_secs_f64(180.0 * scale),

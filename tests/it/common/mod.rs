@@ -176,6 +176,15 @@ client_id = "test-client"
     }
 }
 
+/// Asserts that a run succeeded, showing its stderr if not.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs the real binary against the emulator with dummy credentials.
 pub fn colorid(stack: &Path, args: &[&str]) -> Output {
     command(stack, &endpoint(), args)
