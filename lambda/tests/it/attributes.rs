@@ -31,6 +31,16 @@ fn formula_body(formula: &str, pedigree: &str, signed: bool) -> Value {
         {"source": "FORMULA", "pedigree": pedigree, "signed": signed, "formula": formula}}]})
 }
 
+/// `POST /api/verify_attributes` of `jwt`.
+fn verify(jwt: &str) -> lambda_http::Request {
+    request(
+        "POST",
+        "/api/verify_attributes",
+        None,
+        Some(json!({"signed_attributes": jwt})),
+    )
+}
+
 #[tokio::test]
 async fn get_releases_by_pedigree() {
     let idp = Idp::fast().await;
@@ -234,14 +244,6 @@ async fn signed_attributes_round_trip_and_tampering_fails() {
     assert_eq!(header["alg"], json!("ES256"));
     assert_eq!(header["kid"].as_str().unwrap().len(), 43);
 
-    let verify = |jwt: &str| {
-        request(
-            "POST",
-            "/api/verify_attributes",
-            None,
-            Some(json!({"signed_attributes": jwt})),
-        )
-    };
     let (status, verified) = call(&app, verify(&jwt)).await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["attributes"], body["attributes"]);
@@ -277,14 +279,6 @@ async fn expired_or_foreign_signed_attributes_are_401() {
     let old = signer
         .sign("u", vec![json!({"name": "Email"})], now() - 601)
         .unwrap();
-    let verify = |jwt: &str| {
-        request(
-            "POST",
-            "/api/verify_attributes",
-            None,
-            Some(json!({"signed_attributes": jwt})),
-        )
-    };
     let (status, resp) = call(&app, verify(&old)).await;
     assert_eq!((status, &resp["reason"]), (401, &json!("expired")));
     // Signed by another key (another stack): its kid is unknown here.

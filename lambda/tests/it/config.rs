@@ -84,28 +84,16 @@ fn client(url: &str) -> SsmClient {
     .unwrap()
 }
 
+/// [`parameter_env`] of an AAL2 stack with a level map, verified claims and a leeway.
 fn env_for(issuer_param: &str) -> HashMap<&'static str, String> {
-    HashMap::from([
-        (
-            "COLORID_APP_SECRET_PARAM",
-            "/colorid/t/app-secret".to_string(),
-        ),
-        ("COLORID_SIGNING_KEY_PARAM", "/colorid/t/signing-key".into()),
-        ("COLORID_ORIGIN_VERIFY_PARAM", "/colorid/t/origin".into()),
-        (
-            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
-            "/colorid/t/origin-previous".into(),
-        ),
-        ("COLORID_CLIENT_ID_PARAM", "/colorid/t/client-id".into()),
-        ("COLORID_ISSUER_PARAM", issuer_param.into()),
-        // The test provider is plain http on loopback, as an `up --local` stack's may be.
-        ("COLORID_LOOPBACK_ISSUER", "1".into()),
-        ("COLORID_SITE_URL", SITE.into()),
+    let mut env = parameter_env(issuer_param);
+    env.extend([
         ("COLORID_REQUIRED_LEVEL", "AAL2".into()),
         ("COLORID_LEVEL_MAP", r#"{"mfa":"AAL2"}"#.into()),
         ("COLORID_VERIFIED_CLAIMS", "email, birthdate".into()),
         ("COLORID_LEEWAY_SECONDS", "10".into()),
-    ])
+    ]);
+    env
 }
 
 fn params(idp: &Idp) -> HashMap<String, String> {

@@ -118,25 +118,6 @@ fn client(url: &str) -> SsmClient {
         .with_retry(FAST)
 }
 
-fn env() -> HashMap<&'static str, String> {
-    HashMap::from([
-        (
-            "COLORID_APP_SECRET_PARAM",
-            "/colorid/t/app-secret".to_string(),
-        ),
-        ("COLORID_SIGNING_KEY_PARAM", "/colorid/t/signing-key".into()),
-        ("COLORID_ORIGIN_VERIFY_PARAM", "/colorid/t/origin".into()),
-        (
-            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
-            "/colorid/t/origin-previous".into(),
-        ),
-        ("COLORID_CLIENT_ID_PARAM", "/colorid/t/client-id".into()),
-        ("COLORID_ISSUER_PARAM", "/colorid/t/issuer".into()),
-        ("COLORID_LOOPBACK_ISSUER", "1".into()),
-        ("COLORID_SITE_URL", SITE.into()),
-    ])
-}
-
 fn params(issuer: &str) -> HashMap<String, String> {
     HashMap::from([
         ("/colorid/t/app-secret".to_string(), SECRET.to_string()),
@@ -149,7 +130,7 @@ fn params(issuer: &str) -> HashMap<String, String> {
 }
 
 async fn start(url: &str) -> App {
-    let env = env();
+    let env = common::parameter_env("/colorid/t/issuer");
     let lookup = |k: &str| env.get(k).cloned();
     App::from_lookup_and_ssm(&lookup, client(url)).await
 }

@@ -36,6 +36,17 @@ async fn verify(app: &App, body: Value) -> (u16, Value) {
     .await
 }
 
+/// `POST /api/attributes` of `body` with `token`, which must answer 200: its signed set.
+async fn signed_set(app: &App, token: &str, body: Value) -> String {
+    let (status, resp) = call(
+        app,
+        request("POST", "/api/attributes", Some(token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 200, "{resp}");
+    resp["signed_attributes"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn constant_formulas_cannot_forge_authoritative_signed_attributes() {
     let idp = Idp::fast().await;
@@ -116,13 +127,7 @@ async fn signed_attributes_are_bound_to_the_requested_audience_and_nonce() {
         "audience": rp,
         "nonce": "n-0001",
     });
-    let (status, resp) = call(
-        &app,
-        request("POST", "/api/attributes", Some(&token), Some(body)),
-    )
-    .await;
-    assert_eq!(status, 200, "{resp}");
-    let jwt = resp["signed_attributes"].as_str().unwrap();
+    let jwt = signed_set(&app, &token, body).await;
 
     // Presented to a verifier that expects the default audience (another relying party): refused.
     let (status, r) = verify(&app, json!({"signed_attributes": jwt})).await;
@@ -223,13 +228,7 @@ async fn a_formula_cannot_pose_as_a_configured_attribute_on_either_api() {
 
     // Signed formula results verify apart from attributes on /api/v1 too.
     let body = json!({"attributes": [formula("Adult", "Age >= 18")]});
-    let (status, resp) = call(
-        &app,
-        request("POST", "/api/attributes", Some(&token), Some(body)),
-    )
-    .await;
-    assert_eq!(status, 200, "{resp}");
-    let jwt = resp["signed_attributes"].as_str().unwrap();
+    let jwt = signed_set(&app, &token, body).await;
     let (status, verified) = call(
         &app,
         request(

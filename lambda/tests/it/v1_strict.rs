@@ -73,14 +73,14 @@ async fn sign_takes_each_boolean_form_and_refuses_others() {
     let idp = Idp::fast().await;
     let app = idp.app();
     let t = token(&idp, json!({}));
-    for (form, signed) in [
-        ("true", true),
-        ("True", true),
-        ("1", true),
-        ("false", false),
-        ("False", false),
-        ("0", false),
-    ] {
+    let forms = [
+        (true, ["true", "True", "1"]),
+        (false, ["false", "False", "0"]),
+    ];
+    for (form, signed) in forms
+        .iter()
+        .flat_map(|(s, f)| f.iter().map(move |f| (*f, *s)))
+    {
         let uri = format!("/api/v1/customer_attributes?self_asserted_attributes=Email&sign={form}");
         let (status, body) = call(&app, request("GET", &uri, Some(&t), None)).await;
         assert_eq!(status, 200, "{form}: {body}");

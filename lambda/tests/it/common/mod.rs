@@ -53,6 +53,28 @@ pub struct RsaKey {
     pub jwk: Value,
 }
 
+/// The environment of a function whose parameters live under `/colorid/t/` (the
+/// issuer's at `issuer_param`), serving `SITE`. The test provider is plain http on
+/// loopback, as an `up --local` stack's may be.
+pub fn parameter_env(issuer_param: &str) -> std::collections::HashMap<&'static str, String> {
+    std::collections::HashMap::from([
+        (
+            "COLORID_APP_SECRET_PARAM",
+            "/colorid/t/app-secret".to_string(),
+        ),
+        ("COLORID_SIGNING_KEY_PARAM", "/colorid/t/signing-key".into()),
+        ("COLORID_ORIGIN_VERIFY_PARAM", "/colorid/t/origin".into()),
+        (
+            "COLORID_ORIGIN_VERIFY_PREVIOUS_PARAM",
+            "/colorid/t/origin-previous".into(),
+        ),
+        ("COLORID_CLIENT_ID_PARAM", "/colorid/t/client-id".into()),
+        ("COLORID_ISSUER_PARAM", issuer_param.into()),
+        ("COLORID_LOOPBACK_ISSUER", "1".into()),
+        ("COLORID_SITE_URL", SITE.into()),
+    ])
+}
+
 pub fn rsa_key() -> &'static RsaKey {
     static KEY: OnceLock<RsaKey> = OnceLock::new();
     KEY.get_or_init(|| {
@@ -94,6 +116,42 @@ pub fn keys() -> &'static Keys {
     })
 }
 
+/// The function's refusal of an opaque access token: 401, saying only its issuer can check it.
+pub fn assert_opaque_refused(status: u16, body: &Value) {
+    assert_eq!((status, &body["reason"]), (401, &json!("opaque_token")));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be verified here"),
+        "{body}"
+    );
+}
+
+/// Reads a request's head from `sock`: its path (`None` if the peer left first).
+pub async fn request_path(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    Some(head.split_whitespace().nth(1).unwrap_or("/").to_string())
+}
+
+/// Answers with `status` (`"200 OK"`), `extra` header lines and a JSON `body`, then closes.
+pub async fn answer_json(sock: &mut tokio::net::TcpStream, status: &str, extra: &str, body: &str) {
+    let resp = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = sock.write_all(resp.as_bytes()).await;
+    let _ = sock.shutdown().await;
+}
+
 /// A discovery + JWKS server on 127.0.0.1 that counts JWKS fetches.
 pub struct Idp {
     pub issuer: String,
@@ -131,16 +189,9 @@ impl Idp {
                 let (j, f, b, iss) = (j.clone(), f.clone(), b.clone(), iss.clone());
                 let (ma, di) = (ma.clone(), di.clone());
                 tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match sock.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&buf);
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let Some(path) = request_path(&mut sock).await else {
+                        return;
+                    };
                     let mut extra = String::new();
                     let (status, body) = if b.load(Ordering::SeqCst) {
                         ("500 Internal Server Error", "{}".to_string())
@@ -160,12 +211,7 @@ impl Idp {
                     } else {
                         ("404 Not Found", "{}".to_string())
                     };
-                    let resp = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = sock.write_all(resp.as_bytes()).await;
-                    let _ = sock.shutdown().await;
+                    answer_json(&mut sock, status, &extra, &body).await;
                 });
             }
         });
