@@ -4,6 +4,8 @@
 //! create/update/publish calls, which the emulator lacks (no UpdateFunction,
 //! no PublishFunction), answered by the SDK's replay client.
 
+use crate::common;
+
 use std::process::Command;
 
 use aws_sdk_cloudfront::Client;

@@ -14,7 +14,6 @@ use colorid_lambda::{App, Settings};
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// The client id another relying party of the same provider has.
