@@ -5,7 +5,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use super::sdk;
+use crate::common;
 use crate::common::fault_proxy::FaultProxy;
 
 /// A change batch of one change.
@@ -59,7 +59,7 @@ pub(super) async fn create_bucket(
     aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::create_bucket::CreateBucketError>,
 > {
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk(proxy, "eu-west-1").await)
+        aws_sdk_s3::config::Builder::from(&common::sdk_at(&proxy.endpoint(), "eu-west-1").await)
             .force_path_style(true)
             .build(),
     );
