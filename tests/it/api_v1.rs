@@ -711,7 +711,7 @@ fn documented_error_statuses() -> std::collections::BTreeSet<u16> {
 async fn api_html_lists_the_error_statuses_the_function_answers() {
     let documented = documented_error_statuses();
     let dev = start("").await;
-    let (_, doc) = dev.get("/api/v1/openapi.json", None).await;
+    let (_, doc) = dev.get_json("/api/v1/openapi.json", None).await;
     let mut described = std::collections::BTreeSet::new();
     for item in doc["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
@@ -736,11 +736,11 @@ async fn api_html_lists_the_error_statuses_the_function_answers() {
         .unwrap();
     let bob = dev.token("bob").await;
     let provoked = [
-        dev.post("/api/v1/customer_attributes", Some(&bob), "[]")
+        dev.post_json("/api/v1/customer_attributes", Some(&bob), "[]")
             .await,
-        dev.get("/api/v1/customer_shared", None).await,
-        dev.get("/api/v1/no_such_route", Some(&bob)).await,
-        dev.post("/api/v1/health", None, "{}").await,
+        dev.get_json("/api/v1/customer_shared", None).await,
+        dev.get_json("/api/v1/no_such_route", Some(&bob)).await,
+        dev.post_json("/api/v1/health", None, "{}").await,
     ];
     let statuses: Vec<u16> = provoked.iter().map(|(s, _)| *s).collect();
     assert_eq!(statuses, [400, 401, 404, 405]);
