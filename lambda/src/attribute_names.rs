@@ -1,11 +1,93 @@
-//! The attribute-name → OpenID Connect claim table of the `/api/v1` Customer
-//! Attributes API: the defaults (the names of the CIDM guide and of
-//! `/api/attributes`), overridden per stack by `[api.attribute_claims]`.
+//! Attribute names: the attribute-name → OpenID Connect claim table both
+//! APIs read (the defaults, the names of the CIDM guide, overridden per stack
+//! by `[api.attribute_claims]`), the pseudo-attributes `Level` and `Age`, and
+//! the checks that keep a configured or formula name from taking another's.
 
 use std::collections::BTreeMap;
 
-use crate::attributes::{AGE, CLAIMS, LEVEL};
 use crate::formula::Type;
+
+/// Attribute names and the claims they come from. `Level` is the assurance level.
+pub const CLAIMS: &[(&str, &str)] = &[
+    ("GivenName", "given_name"),
+    ("FamilyName", "family_name"),
+    ("MiddleName", "middle_name"),
+    ("Name", "name"),
+    ("Nickname", "nickname"),
+    ("PreferredUsername", "preferred_username"),
+    ("Email", "email"),
+    ("PhoneNumber", "phone_number"),
+    ("DateOfBirth", "birthdate"),
+    ("Picture", "picture"),
+    ("Locale", "locale"),
+    ("UserId", "sub"),
+    ("AuthenticationMethod", "amr"),
+];
+
+/// The pseudo-attribute holding the assurance level.
+pub const LEVEL: &str = "Level";
+/// The formula-only value: whole years since DateOfBirth.
+pub const AGE: &str = "Age";
+
+/// Claim names of the identity token beyond those in [`CLAIMS`]; a formula may
+/// not take any of them as its name either.
+const OTHER_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "azp",
+    "nonce",
+    "acr",
+    "auth_time",
+    "email_verified",
+    "phone_number_verified",
+    "address",
+    "gender",
+    "zoneinfo",
+    "updated_at",
+    "website",
+    "profile",
+];
+
+/// Whether `name` has the shape of an attribute or formula name: 1 to 64
+/// ASCII letters, digits, `_` or `-`.
+fn well_formed(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Whether a formula may be called `name`: 1 to 64 ASCII letters, digits, `_`
+/// or `-`, and not the name of an attribute, a claim, `Level` or `Age` in any
+/// case, so a formula result can never pass for a released attribute.
+pub fn formula_name_problem(name: &str) -> Option<String> {
+    if !well_formed(name) {
+        return Some("a formula needs a name of 1 to 64 ASCII letters, digits, '_' or '-'".into());
+    }
+    let taken = [LEVEL, AGE]
+        .iter()
+        .chain(OTHER_CLAIMS)
+        .chain(CLAIMS.iter().flat_map(|(a, c)| [a, c]))
+        .any(|n| n.eq_ignore_ascii_case(name));
+    taken.then(|| {
+        format!("'{name}' is an attribute or claim name; choose another name for the formula")
+    })
+}
+
+/// The type a formula sees for an attribute name.
+pub fn formula_type(name: &str) -> Option<Type> {
+    if name == AGE {
+        Some(Type::Int)
+    } else if name == LEVEL || CLAIMS.iter().any(|(n, _)| *n == name) {
+        Some(Type::Str)
+    } else {
+        None
+    }
+}
 
 /// The environment variable carrying the stack's overrides, a JSON object of
 /// attribute name → claim name (`""`: the name has no claim).
@@ -49,12 +131,7 @@ const RESERVED: &[&str] = &[
 
 /// Why a configured name or claim is unusable.
 pub fn name_problem(name: &str) -> Option<String> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if !well_formed(name) {
         return Some(format!(
             "{name:?}: an attribute name has 1 to 64 ASCII letters, digits, '_' or '-'"
         ));

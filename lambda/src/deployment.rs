@@ -3,12 +3,12 @@
 //! both ends: `up` renders a [`Deployment`] into the environment with
 //! [`Deployment::to_env`]; the function reads it back with
 //! [`Deployment::from_env`]; `colorid dev` hands the same [`Plain`] settings to
-//! its in-process function with [`Plain::apply`].
+//! its in-process function with [`Plain::apply`] (defined beside
+//! `Settings`, which is built on this contract and so stands above it).
 
 use std::collections::BTreeMap;
 
-use crate::attribute_names::AttributeNames;
-use crate::settings::{ConfigError, Settings};
+use crate::config_error::ConfigError;
 use crate::token::MAX_LEEWAY_SECONDS;
 
 /// The environment variables' names.
@@ -218,27 +218,6 @@ impl Plain {
         }
         p.loopback_issuer = env(env::LOOPBACK_ISSUER).as_deref() == Some("1");
         Ok(p)
-    }
-
-    /// Puts the settings into `settings`.
-    pub fn apply(&self, settings: &mut Settings) -> Result<(), ConfigError> {
-        settings.required_level = self.required_level.clone();
-        settings.level_claim = self.level_claim.clone();
-        settings.level_map = self.level_map.clone().into_iter().collect();
-        settings.verified_claims = self.verified_claims.clone();
-        settings.leeway = self.leeway_seconds;
-        settings.api_audience = self.api_audience.clone();
-        settings.attribute_names =
-            AttributeNames::with_overrides(&self.attribute_claims).map_err(|reason| {
-                ConfigError::InvalidEnv {
-                    name: env::ATTRIBUTE_CLAIMS,
-                    reason,
-                }
-            })?;
-        settings.customer_shared = self.customer_shared.clone();
-        settings.allowed_origins = self.allowed_origins.clone();
-        settings.signed_lifetime_seconds = self.signed_lifetime_seconds;
-        Ok(())
     }
 }
 

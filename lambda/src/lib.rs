@@ -7,23 +7,33 @@
 pub mod access;
 pub mod attribute_names;
 pub mod attributes;
+mod authenticate;
+mod config_error;
 mod cors;
 pub mod deployment;
+mod door;
+mod exchange;
 pub mod formula;
-mod handlers;
 pub mod identity;
 pub mod jwks;
+mod legacy;
 pub mod level;
 mod loader;
+pub mod profile;
+mod ready;
+mod release;
 pub mod request;
 mod response;
+mod routes;
 pub mod settings;
+mod signed_check;
 pub mod signing;
 pub mod ssm;
 mod tls;
 pub mod token;
 pub mod token_refusal;
 pub mod v1;
+pub mod validation;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,10 +44,7 @@ use time::Date;
 pub use loader::SETTINGS_TTL;
 pub use settings::{ConfigError, Settings};
 
-use crate::jwks::JwksCache;
-use crate::level::Level;
-use crate::signing::Signer;
-use crate::token::Verifier;
+use crate::ready::Ready;
 
 /// The configured function, ready to serve; or, while configuration cannot
 /// be loaded, a function that answers every request with 503.
@@ -51,60 +58,6 @@ enum Config {
     Fixed(Result<Arc<Ready>, String>),
     /// Production: loaded from SSM, reloaded after a TTL, retried after a failure.
     Loaded(Box<loader::Loader>),
-}
-
-struct Ready {
-    settings: Settings,
-    verifier: Verifier,
-    signer: Signer,
-    required_level: Option<Level>,
-}
-
-impl Ready {
-    /// Builds the serving state; the issuer's key cache is taken over from
-    /// `previous` when the issuer has not changed, so a reload refetches nothing.
-    fn build(settings: Settings, previous: Option<&Ready>) -> Result<Ready, ConfigError> {
-        settings.validate()?;
-        let invalid = |name, e: &dyn std::fmt::Display| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        };
-        let jwks = match previous {
-            Some(p)
-                if p.settings.issuer == settings.issuer
-                    && p.settings.https_only == settings.https_only
-                    && p.settings.jwks_refetch_penalty == settings.jwks_refetch_penalty =>
-            {
-                p.verifier.shared_jwks()
-            }
-            _ => Arc::new(
-                if settings.https_only {
-                    JwksCache::https_only(&settings.issuer, settings.jwks_refetch_penalty)
-                } else {
-                    JwksCache::new(&settings.issuer, settings.jwks_refetch_penalty)
-                }
-                .map_err(|e| invalid("issuer", &e))?,
-            ),
-        };
-        let verifier = Verifier::with_shared_jwks(
-            &settings.issuer,
-            &settings.client_id,
-            settings.leeway,
-            settings.algorithms.clone(),
-            jwks,
-        )
-        .with_api_audience(settings.api_audience.clone());
-        let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
-            .map_err(|e| invalid("signing_key", &e))?
-            .with_lifetime(settings.signed_lifetime_seconds);
-        let required_level = settings.required_level.as_deref().and_then(Level::parse);
-        Ok(Ready {
-            settings,
-            verifier,
-            signer,
-            required_level,
-        })
-    }
 }
 
 impl App {
@@ -205,7 +158,7 @@ impl App {
         let start = Instant::now();
         let method = req.method().to_string();
         let mut route: String = req.uri().path().chars().take(100).collect();
-        if !handlers::is_route(&route) {
+        if !routes::is_route(&route) {
             route = "other".into();
         }
         let api_v1 = req.uri().path().starts_with(v1::PREFIX);
@@ -226,7 +179,7 @@ impl App {
                 let today = self
                     .today
                     .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-                handlers::route(&ready, req, today).await
+                routes::route(&ready, req, today).await
             }
         };
         // Every error /api/v1 sends has the definition's Error shape.

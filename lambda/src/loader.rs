@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::Ready;
+use crate::ready::Ready;
 use crate::settings::{PRODUCTION_ENV, Settings};
 use crate::ssm::SsmClient;
 

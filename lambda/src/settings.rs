@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::attribute_names::AttributeNames;
-use crate::deployment::{Deployment, Plain};
+pub use crate::config_error::ConfigError;
+use crate::deployment::{Deployment, Plain, env};
 use crate::level::Level;
 use crate::token::MAX_LEEWAY_SECONDS;
 
 /// The environment variables production mode reads (parameter names and
 /// plain settings), kept by the settings cache for each reload.
-pub const PRODUCTION_ENV: &[&str] = crate::deployment::env::ALL;
+pub const PRODUCTION_ENV: &[&str] = env::ALL;
 
 /// The values `customer_shared` may take.
 pub const SHARING_PREFERENCES: [&str; 2] = ["ALWAYS", "NOT_ALWAYS"];
@@ -78,36 +79,6 @@ impl std::fmt::Debug for Settings {
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
-}
-
-/// Why configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A required environment variable is not set.
-    #[error("environment variable {0} is not set")]
-    MissingEnv(&'static str),
-    /// An environment variable has an unusable value.
-    #[error("environment variable {name} is invalid: {reason}")]
-    InvalidEnv {
-        /// The variable.
-        name: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A parameter could not be read from SSM.
-    #[error("SSM parameter {0} is missing or unreadable")]
-    MissingParameter(String),
-    /// The SSM call failed.
-    #[error("reading parameters from SSM failed: {0}")]
-    Ssm(String),
-    /// A setting is invalid.
-    #[error("invalid setting {name}: {reason}")]
-    Invalid {
-        /// The setting.
-        name: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
 }
 
 impl Settings {
@@ -269,5 +240,30 @@ impl Settings {
         s.https_only = !plain.loopback_issuer;
         s.validate()?;
         Ok(s)
+    }
+}
+
+/// `up`'s plain settings onto [`Settings`]: the function's own start-up and
+/// `colorid dev`, which hands its in-process function the same [`Plain`].
+impl Plain {
+    /// Puts the settings into `settings`.
+    pub fn apply(&self, settings: &mut Settings) -> Result<(), ConfigError> {
+        settings.required_level = self.required_level.clone();
+        settings.level_claim = self.level_claim.clone();
+        settings.level_map = self.level_map.clone().into_iter().collect();
+        settings.verified_claims = self.verified_claims.clone();
+        settings.leeway = self.leeway_seconds;
+        settings.api_audience = self.api_audience.clone();
+        settings.attribute_names =
+            AttributeNames::with_overrides(&self.attribute_claims).map_err(|reason| {
+                ConfigError::InvalidEnv {
+                    name: env::ATTRIBUTE_CLAIMS,
+                    reason,
+                }
+            })?;
+        settings.customer_shared = self.customer_shared.clone();
+        settings.allowed_origins = self.allowed_origins.clone();
+        settings.signed_lifetime_seconds = self.signed_lifetime_seconds;
+        Ok(())
     }
 }

@@ -4,15 +4,15 @@
 #![no_main]
 
 use colorid_lambda::attribute_names::AttributeNames;
-use colorid_lambda::attributes::validate_with;
+use colorid_lambda::validation::{NameRule, validate_with};
 use colorid_lambda::request::AttributesRequest;
 use colorid_lambda::v1::request::{from_json, from_query};
 use libfuzzer_sys::fuzz_target;
 
 fn check(req: &AttributesRequest, names: &AttributeNames) {
     let _ = req.binding_failures();
-    for unknown_fails in [false, true] {
-        if let Ok(formulas) = validate_with(&req.attributes, names, unknown_fails) {
+    for rule in [NameRule::InTable, NameRule::WithClaim] {
+        if let Ok(formulas) = validate_with(&req.attributes, names, rule) {
             assert_eq!(formulas.len(), req.attributes.len());
             // A formula that passed never carries an attribute's or claim's name.
             for (r, f) in req.attributes.iter().zip(&formulas) {

@@ -1,7 +1,7 @@
 //! Untrusted formulas through the parser, type checker and evaluator.
 #![no_main]
 
-use colorid_lambda::attributes::{formula_name_problem, formula_type};
+use colorid_lambda::attribute_names::{formula_name_problem, formula_type};
 use colorid_lambda::formula::{self, Value};
 use libfuzzer_sys::fuzz_target;
 

@@ -1,6 +1,6 @@
-//! The `/api/v1` response shapes of the Swagger definition: attribute values
-//! as strings, and `ValidationError` with a description and a link to the
-//! API's documentation page for each failure.
+//! The `/api/v1` response shapes of the Swagger definition: `ValidationError`
+//! with a description and a link to the API's documentation page for each
+//! failure, and the `Error` shape every error status gets.
 
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -10,23 +10,6 @@ use crate::response;
 
 /// The documentation page of the API, under the site.
 pub const DOCS_PATH: &str = "/docs/api.html";
-
-/// A released attribute in the definition's `CustomerAttributeResponse`
-/// shape: `value` is a string (`true`, `65`; a list is space-separated).
-pub fn attribute(mut released: Value) -> Value {
-    let text = match released.get("value") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
-    released["value"] = Value::String(text);
-    released
-}
 
 /// The docs anchor and the fix for a failing property.
 fn explain(property: &str) -> (&'static str, &'static str) {
@@ -225,15 +208,5 @@ mod tests {
         }
         let ok = conform(response::json(200, &json!({"a": 1})), "");
         assert_eq!(ok.body().as_ref(), br#"{"a":1}"#);
-    }
-
-    #[test]
-    fn values_become_strings() {
-        let a = attribute(json!({"name": "Senior", "value": false}));
-        assert_eq!(a["value"], json!("false"));
-        let a = attribute(json!({"name": "AuthenticationMethod", "value": ["pwd", "otp"]}));
-        assert_eq!(a["value"], json!("pwd otp"));
-        let a = attribute(json!({"name": "Email", "value": "a@b.c"}));
-        assert_eq!(a["value"], json!("a@b.c"));
     }
 }

@@ -1,4 +1,6 @@
 use super::*;
+use crate::attributes::Definition;
+use crate::validation::validate;
 use time::macros::date;
 
 fn profile_claims() -> Map<String, Value> {

@@ -1,0 +1,65 @@
+//! What every route shares about one exchange: the outcome it answers with
+//! (the response and the reason code the request log records), and reading
+//! the request's query and body.
+
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::attributes::ValidationFailure;
+
+/// Largest request body read.
+pub(crate) const MAX_BODY: usize = 64 * 1024;
+
+/// A response and the reason code logged with it (`-` when all went well).
+pub(crate) type Outcome = (Response<Body>, String);
+
+/// The outcome of `resp`, logged with `reason`.
+pub(crate) fn done(resp: Response<Body>, reason: &str) -> Outcome {
+    (resp, reason.to_string())
+}
+
+/// A request a route cannot read: the 400's message and its failures.
+pub(crate) struct Unreadable {
+    /// What the 400 says.
+    pub message: &'static str,
+    /// Each property at fault.
+    pub failures: Vec<ValidationFailure>,
+}
+
+impl Unreadable {
+    /// The body is not what the route reads.
+    pub(crate) fn body(reason: String) -> Self {
+        Self {
+            message: "the request body is not valid",
+            failures: vec![ValidationFailure {
+                property: "body".into(),
+                failure_reason: reason,
+            }],
+        }
+    }
+}
+
+/// The request's query string.
+pub(crate) fn query(req: &Request) -> String {
+    if let Some(q) = req.uri().query() {
+        return q.to_string();
+    }
+    // Events whose URI lacks the query still carry it in the lambda extension.
+    let params = req.query_string_parameters_ref();
+    params
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default()
+}
+
+/// The request's body, at most [`MAX_BODY`] bytes.
+pub(crate) fn body(req: &Request) -> Result<&[u8], Unreadable> {
+    let body = req.body().as_ref();
+    if body.len() > MAX_BODY {
+        return Err(Unreadable::body(format!("larger than {MAX_BODY} bytes")));
+    }
+    Ok(body)
+}
