@@ -5,6 +5,7 @@ mod common;
 
 mod access_tokens;
 mod attributes;
+mod both_apis;
 mod config;
 mod emulator;
 mod events;

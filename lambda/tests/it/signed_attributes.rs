@@ -109,7 +109,7 @@ async fn formula_results_are_signed_apart_from_released_attributes() {
     };
     assert_eq!(names("attributes"), ["Email"]);
     assert_eq!(names("formulas"), ["Senior"]);
-    assert_eq!(verified["formulas"][0]["value"], json!(true));
+    assert_eq!(verified["formulas"][0]["value"], json!("true"));
     assert_eq!(
         verified["formulas"][0]["metadata"][1],
         json!({"name": "source", "value": "FORMULA"})
