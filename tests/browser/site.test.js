@@ -211,7 +211,7 @@ test('below the required level the site offers step-up; bob at AAL2 gets in and 
   };
   const senior = await api(BASE_AAL2, '/api/attributes', token, { method: 'POST', body: JSON.stringify(formula) });
   assert.equal(senior.status, 200);
-  assert.equal(senior.body.attributes[0].value, true);
+  assert.equal(senior.body.attributes[0].value, 'true');
   await page.getByRole('button', { name: 'Check: aged 65 or over?' }).click();
   await page.locator('#age-result', { hasText: 'Age >= 65: true' }).waitFor();
   await page.screenshot({ path: screenshotPath('step-up-bob.png') });

@@ -758,3 +758,55 @@ async fn api_html_lists_the_error_statuses_the_function_answers() {
         );
     }
 }
+
+/// Issue 27: through the edge of `colorid dev`, `/api/attributes` and
+/// `/api/v1/customer_attributes` are two doors onto one pipeline: the same
+/// request gets the same values (strings; the stack's `[api.attribute_claims]`
+/// read by both) and a signed set that states the same.
+#[tokio::test]
+async fn the_first_api_and_v1_give_the_same_values_for_the_same_request() {
+    let dev = start("[api.attribute_claims]\nQID = \"sub\"").await;
+    let bob = dev.token("bob").await;
+    let statement = |jwt: &str| {
+        let mut p = payload(jwt);
+        let m = p.as_object_mut().unwrap();
+        m.remove("iat");
+        m.remove("exp");
+        p
+    };
+    let query = "?authoritative_attributes=DateOfBirth,Email\
+                 &self_asserted_attributes=FirstName,QID,AuthenticationMethod,FamilyName&sign=true&nonce=n-1";
+    let (legacy_status, legacy) = dev
+        .get_json(&format!("/api/attributes{query}"), Some(&bob))
+        .await;
+    let (v1_status, v1) = dev
+        .get_json(&format!("/api/v1/customer_attributes{query}"), Some(&bob))
+        .await;
+    assert_eq!((legacy_status, v1_status), (200, 200), "{legacy} / {v1}");
+    assert_eq!(legacy["attributes"], v1["attributes"]);
+    let got = by_name(&legacy);
+    assert_eq!(got["FirstName"]["value"], json!("Bob"));
+    assert_eq!(got["QID"]["value"], json!("test-bob"));
+    assert_eq!(got["AuthenticationMethod"]["value"], json!("pwd otp"));
+    assert!(got.values().all(|a| a["value"].is_string()), "{legacy}");
+    assert_eq!(
+        statement(legacy["signed_attributes"].as_str().unwrap()),
+        statement(v1["signed_attributes"].as_str().unwrap())
+    );
+
+    let body = r#"{"attributes": [
+        {"name": "Senior", "definition": {"source": "FORMULA", "pedigree": "AUTHORITATIVE", "signed": true, "formula": "Age >= 65"}},
+        {"name": "Email", "definition": {"pedigree": "AUTHORITATIVE", "signed": true}}
+    ]}"#;
+    let (legacy_status, legacy) = dev.post_json("/api/attributes", Some(&bob), body).await;
+    let (v1_status, v1) = dev
+        .post_json("/api/v1/customer_attributes", Some(&bob), body)
+        .await;
+    assert_eq!((legacy_status, v1_status), (200, 200), "{legacy} / {v1}");
+    assert_eq!(legacy["attributes"], v1["attributes"]);
+    assert_eq!(by_name(&legacy)["Senior"]["value"], json!("true"));
+    assert_eq!(
+        statement(legacy["signed_attributes"].as_str().unwrap()),
+        statement(v1["signed_attributes"].as_str().unwrap())
+    );
+}
