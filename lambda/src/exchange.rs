@@ -17,6 +17,12 @@ pub(crate) fn done(resp: Response<Body>, reason: &str) -> Outcome {
     (resp, reason.to_string())
 }
 
+/// The methods `path` answers in a table of routes (for `Allow` and CORS
+/// preflights), or `None` when it is not one of them.
+pub(crate) fn methods_of(routes: &[(&str, &'static str)], path: &str) -> Option<&'static str> {
+    routes.iter().find(|(p, _)| *p == path).map(|(_, m)| *m)
+}
+
 /// A request a route cannot read: the 400's message and its failures.
 pub(crate) struct Unreadable {
     /// What the 400 says.

@@ -18,23 +18,13 @@ use crate::response;
 use crate::signed_check;
 use crate::validation::NameRule;
 
-/// The routes.
-pub(crate) const ROUTES: &[&str] = &[
-    "/api/health",
-    "/api/color",
-    "/api/attributes",
-    "/api/verify_attributes",
+/// The routes and the methods each answers.
+pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("/api/health", "GET"),
+    ("/api/color", "GET"),
+    ("/api/attributes", "GET, POST"),
+    ("/api/verify_attributes", "POST"),
 ];
-
-/// The methods a route answers.
-pub(crate) fn methods_of(path: &str) -> Option<&'static str> {
-    match path {
-        "/api/health" | "/api/color" => Some("GET"),
-        "/api/attributes" => Some("GET, POST"),
-        "/api/verify_attributes" => Some("POST"),
-        _ => None,
-    }
-}
 
 /// How `/api/attributes` reads requests and words its 400s.
 const DOOR: Door = Door {
@@ -63,7 +53,7 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
         ("/api/color", "GET") => color(ready, &req).await,
         ("/api/attributes", "GET" | "POST") => release::serve(ready, &req, today, &DOOR).await,
         ("/api/verify_attributes", "POST") => signed_check::serve(ready, &req, &DOOR),
-        (path, _) => match methods_of(path) {
+        (path, _) => match exchange::methods_of(ROUTES, path) {
             Some(allow) => done(response::method_not_allowed(allow), "method"),
             None => done(
                 response::error(404, "not_found", "no such route"),

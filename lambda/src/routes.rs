@@ -4,7 +4,7 @@
 use lambda_http::Request;
 use time::Date;
 
-use crate::exchange::{Outcome, done};
+use crate::exchange::{self, Outcome, done};
 use crate::legacy;
 use crate::ready::Ready;
 use crate::response;
@@ -12,12 +12,12 @@ use crate::v1;
 
 /// Whether `path` is one of the function's routes.
 pub(crate) fn is_route(path: &str) -> bool {
-    legacy::ROUTES.contains(&path) || v1::ROUTES.contains(&path)
+    methods_of(path).is_some()
 }
 
-/// The methods a route answers, for `Allow` and CORS preflights.
+/// The methods a route answers, for CORS preflights.
 fn methods_of(path: &str) -> Option<&'static str> {
-    legacy::methods_of(path).or_else(|| v1::methods_of(path))
+    exchange::methods_of(legacy::ROUTES, path).or_else(|| exchange::methods_of(v1::ROUTES, path))
 }
 
 /// Constant-time comparison, so the origin secret cannot be guessed byte by byte from timing.

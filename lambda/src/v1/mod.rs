@@ -26,28 +26,15 @@ use crate::validation::NameRule;
 /// Where the API lives.
 pub const PREFIX: &str = "/api/v1/";
 
-/// The API's routes.
-pub const ROUTES: &[&str] = &[
-    "/api/v1/health",
-    "/api/v1/customer_attributes",
-    "/api/v1/verify_customer_attributes",
-    "/api/v1/customer_shared",
-    "/api/v1/openapi.json",
-    "/api/v1/swagger.json",
+/// The API's routes and the methods each answers.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("/api/v1/health", "GET"),
+    ("/api/v1/customer_attributes", "GET, POST"),
+    ("/api/v1/verify_customer_attributes", "POST"),
+    ("/api/v1/customer_shared", "GET"),
+    ("/api/v1/openapi.json", "GET"),
+    ("/api/v1/swagger.json", "GET"),
 ];
-
-/// The methods a route answers.
-pub fn methods_of(path: &str) -> Option<&'static str> {
-    match path {
-        "/api/v1/health"
-        | "/api/v1/customer_shared"
-        | "/api/v1/openapi.json"
-        | "/api/v1/swagger.json" => Some("GET"),
-        "/api/v1/customer_attributes" => Some("GET, POST"),
-        "/api/v1/verify_customer_attributes" => Some("POST"),
-        _ => None,
-    }
-}
 
 /// How `/api/v1` reads requests and words its 400s.
 const DOOR: Door = Door {
@@ -91,7 +78,7 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
             release::serve(ready, &req, today, &DOOR).await
         }
         ("/api/v1/verify_customer_attributes", "POST") => signed_check::serve(ready, &req, &DOOR),
-        _ => match methods_of(&path) {
+        _ => match exchange::methods_of(ROUTES, &path) {
             Some(allow) => done(response::method_not_allowed(allow), "method"),
             None => done(
                 shape::error(site, 404, "not_found", "no such route"),

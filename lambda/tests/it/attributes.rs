@@ -8,7 +8,8 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use time::macros::date;
 
-fn profile_token(idp: &Idp) -> String {
+/// Ada's claims: names, a verified email, a birthdate and two methods.
+pub(crate) fn profile_claims(idp: &Idp) -> Value {
     let mut c = idp.claims("alice");
     c["given_name"] = json!("Ada");
     c["family_name"] = json!("Lovelace");
@@ -16,7 +17,11 @@ fn profile_token(idp: &Idp) -> String {
     c["email_verified"] = json!(true);
     c["birthdate"] = json!("1960-06-15");
     c["amr"] = json!(["pwd", "otp"]);
-    sign(Algorithm::ES256, Some("ec-1"), &c)
+    c
+}
+
+fn profile_token(idp: &Idp) -> String {
+    sign(Algorithm::ES256, Some("ec-1"), &profile_claims(idp))
 }
 
 /// An app whose issuer vouches for birthdate, on a fixed "today".

@@ -26,13 +26,7 @@ fn app(idp: &Idp) -> App {
 }
 
 fn token(idp: &Idp) -> String {
-    let mut c = idp.claims("ada");
-    c["given_name"] = json!("Ada");
-    c["family_name"] = json!("Lovelace");
-    c["email"] = json!("ada@example.com");
-    c["email_verified"] = json!(true);
-    c["birthdate"] = json!("1960-06-15");
-    c["amr"] = json!(["pwd", "otp"]);
+    let mut c = crate::attributes::profile_claims(idp);
     c["acr"] = json!("AAL2");
     c["qid"] = json!("Q-7");
     sign(Algorithm::ES256, Some("ec-1"), &c)
