@@ -511,13 +511,19 @@ export async function getAttributes(names) {
   return body ? body.attributes : [];
 }
 
-/** Evaluates `formula` (e.g. "Age >= 65") over authoritative attributes; its value, or undefined when none. */
+/**
+ * Evaluates `formula` (e.g. "Age >= 65") over authoritative attributes: true or false, or
+ * undefined when the attributes it needs were not released. (Both APIs answer every value as
+ * a string, "true" or "false" for a formula; this gives the boolean, so `if (await evaluate(…))`
+ * means what it says.)
+ */
 export async function evaluate(name, formula, pedigree = 'AUTHORITATIVE') {
   const body = await api('/attributes', {
     method: 'POST',
     body: JSON.stringify({ attributes: [{ name, definition: { source: 'FORMULA', pedigree, formula } }] }),
   });
-  return body ? body.attributes[0]?.value : undefined;
+  const value = body ? body.attributes[0]?.value : undefined;
+  return value === 'true' ? true : value === 'false' ? false : value;
 }
 
 /** Fills `el` with a small profile widget: the picture when there is one, else initials, and the name. */

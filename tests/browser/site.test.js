@@ -214,6 +214,12 @@ test('below the required level the site offers step-up; bob at AAL2 gets in and 
   assert.equal(senior.body.attributes[0].value, 'true');
   await page.getByRole('button', { name: 'Check: aged 65 or over?' }).click();
   await page.locator('#age-result', { hasText: 'Age >= 65: true' }).waitFor();
+  // The API answers "true" (a string, as /api/v1 does); colorid.evaluate() gives the boolean.
+  const evaluated = await page.evaluate(async () => {
+    const colorid = await import('/colorid.js');
+    return [await colorid.evaluate('Senior', 'Age >= 65'), await colorid.evaluate('Young', 'Age < 18')];
+  });
+  assert.deepEqual(evaluated, [true, false]);
   await page.screenshot({ path: screenshotPath('step-up-bob.png') });
   await context.close();
 });
