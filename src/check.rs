@@ -8,8 +8,7 @@ use serde::Serialize;
 
 mod tls;
 
-pub use tls::Resolve;
-
+use crate::cli::Resolve;
 use crate::config::{Dns, Stack};
 use crate::site::SiteConfig;
 use crate::stack::{Ctx, distribution};
@@ -58,7 +57,7 @@ pub struct Options {
     /// Another base URL than the stack's site.
     pub url: Option<String>,
     /// Names pinned to addresses instead of DNS (`--resolve`).
-    pub resolve: Vec<tls::Resolve>,
+    pub resolve: Vec<Resolve>,
     /// Trust these roots instead of the public ones (`--cacert`).
     pub ca_file: Option<std::path::PathBuf>,
 }

@@ -1,6 +1,8 @@
 //! The command line.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -216,11 +218,39 @@ pub struct CheckArgs {
     /// used); repeatable. E.g. check a new distribution before moving DNS:
     /// `--resolve color.example.com:<an address of dxxxx.cloudfront.net>`.
     #[arg(long, value_name = "NAME:ADDR")]
-    pub resolve: Vec<crate::check::Resolve>,
+    pub resolve: Vec<Resolve>,
     /// Trust the CA certificates in this PEM file instead of the public roots, as curl's --cacert
     /// (a private CA, or a test certificate).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+}
+
+/// `NAME:ADDR`: connect to ADDR for NAME instead of asking DNS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolve {
+    pub name: String,
+    pub addr: IpAddr,
+}
+
+impl FromStr for Resolve {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let usage = || {
+            format!(
+                "{s:?} is not NAME:ADDR, e.g. color.example.com:192.0.2.10 or color.example.com:[2001:db8::1] (no port: the URL's is used)"
+            )
+        };
+        // Names hold no ':'; an IPv6 address may, bracketed or not.
+        let (name, addr) = s.split_once(':').ok_or_else(usage)?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(usage());
+        }
+        let addr = addr.parse().map_err(|_| usage())?;
+        Ok(Resolve { name, addr })
+    }
 }
 
 /// Options of `completions`.
@@ -253,7 +283,7 @@ pub struct DevArgs {
     pub port: u16,
     /// The address to listen on. Anything but loopback exposes the test identity provider.
     #[arg(long, default_value = "127.0.0.1")]
-    pub host: std::net::IpAddr,
+    pub host: IpAddr,
     /// Use this OpenID provider instead of the built-in test one (needs --client-id).
     #[arg(long, value_name = "URL", requires = "client_id")]
     pub issuer: Option<String>,
@@ -334,4 +364,28 @@ pub struct PublishArgs {
     /// would change something, 1 on any error (usage and stack-file errors too).
     #[arg(long, requires = "dry_run")]
     pub detailed_exitcode: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_takes_a_name_and_an_address() {
+        let r: Resolve = "Color.Example.com.:127.0.0.1".parse().unwrap();
+        assert_eq!(r.name, "color.example.com");
+        assert_eq!(r.addr, IpAddr::from([127, 0, 0, 1]));
+        let r: Resolve = "a.example.com:[::1]".parse().unwrap();
+        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
+        let r: Resolve = "a.example.com:::1".parse().unwrap();
+        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
+        for bad in [
+            "a.example.com",
+            ":127.0.0.1",
+            "a.example.com:443:127.0.0.1",
+            "a:b",
+        ] {
+            assert!(bad.parse::<Resolve>().is_err(), "{bad}");
+        }
+    }
 }

@@ -1,42 +1,12 @@
 //! What `check` needs of TLS beyond the handshake: the served certificate's
-//! expiry, trust roots from a PEM file (`--cacert`), and names pinned to
-//! addresses (`--resolve`), as curl's options of the same names do.
+//! expiry and trust roots from a PEM file (`--cacert`, as curl's option of
+//! the same name).
 
-use std::net::IpAddr;
 use std::path::Path;
-use std::str::FromStr;
 
 use simple_asn1::ASN1Block;
 
 use crate::error::{Error, Result};
-
-/// `NAME:ADDR`: connect to ADDR for NAME instead of asking DNS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolve {
-    pub name: String,
-    pub addr: IpAddr,
-}
-
-impl FromStr for Resolve {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let usage = || {
-            format!(
-                "{s:?} is not NAME:ADDR, e.g. color.example.com:192.0.2.10 or color.example.com:[2001:db8::1] (no port: the URL's is used)"
-            )
-        };
-        // Names hold no ':'; an IPv6 address may, bracketed or not.
-        let (name, addr) = s.split_once(':').ok_or_else(usage)?;
-        let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
-        if name.is_empty() {
-            return Err(usage());
-        }
-        let addr = addr.parse().map_err(|_| usage())?;
-        Ok(Resolve { name, addr })
-    }
-}
 
 /// The certificates of a PEM file, to be trusted instead of the public roots.
 pub fn roots_from(path: &Path) -> Result<Vec<reqwest::Certificate>> {
@@ -76,25 +46,6 @@ pub fn not_after(der: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resolve_takes_a_name_and_an_address() {
-        let r: Resolve = "Color.Example.com.:127.0.0.1".parse().unwrap();
-        assert_eq!(r.name, "color.example.com");
-        assert_eq!(r.addr, IpAddr::from([127, 0, 0, 1]));
-        let r: Resolve = "a.example.com:[::1]".parse().unwrap();
-        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
-        let r: Resolve = "a.example.com:::1".parse().unwrap();
-        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
-        for bad in [
-            "a.example.com",
-            ":127.0.0.1",
-            "a.example.com:443:127.0.0.1",
-            "a:b",
-        ] {
-            assert!(bad.parse::<Resolve>().is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn the_expiry_is_read_from_the_certificate() {
