@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Validator;
+use super::validator::{Validator, is_claim_name};
 use colorid_lambda::attribute_names;
 use colorid_lambda::settings::SHARING_PREFERENCES;
 
@@ -85,8 +85,7 @@ impl Validator<'_> {
         for (name, claim) in &raw.attribute_claims {
             let c = claim.get_ref();
             let problem = attribute_names::name_problem(name).or_else(|| {
-                (!c.is_empty() && !super::validate::is_claim_name(c))
-                    .then(|| format!("{c:?} is not a claim name"))
+                (!c.is_empty() && !is_claim_name(c)).then(|| format!("{c:?} is not a claim name"))
             });
             if let Some(p) = problem {
                 self.push(

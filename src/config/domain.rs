@@ -3,7 +3,8 @@
 //! distribution's own `*.cloudfront.net` name, which takes none of them.
 
 use super::raw::RawStack;
-use super::{Dns, Validator};
+use super::stack::Dns;
+use super::validator::Validator;
 use crate::names;
 
 /// The longest name ACM takes as a certificate's first (common) name.

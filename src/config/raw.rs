@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::api::RawApi;
 use super::secret_entry::RawSecret;
-use super::{Dns, OriginAccess};
+use super::stack::{Dns, OriginAccess};
 use crate::publish::PublishSettings;
 
 #[derive(Deserialize)]
@@ -33,7 +34,7 @@ pub(super) struct RawStack {
     #[serde(default)]
     pub(super) publish: Option<Spanned<PublishSettings>>,
     #[serde(default)]
-    pub(super) api: super::api::RawApi,
+    pub(super) api: RawApi,
 }
 
 #[derive(Deserialize)]
@@ -59,18 +60,6 @@ pub(super) struct RawSecrets {
     pub(super) app_secret: Option<Spanned<RawSecret>>,
     pub(super) signing_key: Option<Spanned<RawSecret>>,
     pub(super) origin_verify: Option<Spanned<RawSecret>>,
-}
-
-/// The fields under `[secrets]`, whose lines are never shown in an error.
-pub(super) const SECRET_FIELDS: [&str; 3] = ["app_secret", "signing_key", "origin_verify"];
-/// Shown instead of a line that may hold a secret.
-pub(super) const HIDDEN_LINE: &str = "(line not shown: it may hold a secret)";
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSecretSource {
-    pub(super) env: Option<String>,
-    pub(super) file: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
