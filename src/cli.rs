@@ -306,7 +306,7 @@ pub struct UpArgs {
     pub function_zip: Option<PathBuf>,
     /// Replace these stored secrets with new generated values (app_secret, signing_key, origin_verify).
     #[arg(long, value_enum, num_args = 1.., value_delimiter = ',', value_name = "NAME")]
-    pub rotate_secrets: Vec<crate::stack::secrets::SecretName>,
+    pub rotate_secrets: Vec<crate::stack::secret_value::SecretName>,
 }
 
 /// Options of `plan`.

@@ -8,12 +8,14 @@ use serde::Serialize;
 use crate::aws::CallCounts;
 use crate::error::Result;
 use crate::session;
-use crate::stack::bucket::{self, Reader};
+use crate::stack::bucket;
 use crate::stack::bucket_name;
+use crate::stack::bucket_policy::{self, Reader};
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::function_quotas;
 use crate::stack::origin_access::{self, Access};
-use crate::stack::secrets::{self, SecretName};
+use crate::stack::secret_value::{self, SecretName};
+use crate::stack::secrets;
 use crate::stack::{
     Ctx, certificate, code, dns, former_domain, function, function_url, headers_policy, log_group,
     role, viewer_function, zone,
@@ -65,7 +67,7 @@ pub fn bucket_domain(bucket: &str, region: &str) -> String {
 pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
     // Everything that can fail locally fails here, before any change.
     ctx.stack.require_site_dir()?;
-    secrets::check_sources(&ctx.stack)?;
+    secret_value::check_sources(&ctx.stack)?;
     // The zone is looked up before any change: a CNAME where the aliases go is refused here.
     let (code, found_zone) =
         tokio::try_join!(code::load(ctx, options.function_zip.as_deref()), async {
@@ -203,7 +205,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         Access::Identity(id) => Reader::OriginAccessIdentity(id.clone()),
     };
     tokio::try_join!(
-        bucket::ensure_policy(ctx, &bucket_name, bucket_policy.as_ref(), &reader),
+        bucket_policy::ensure_policy(ctx, &bucket_name, bucket_policy.as_ref(), &reader),
         async {
             match &zone_id {
                 Some(zone_id) => dns::ensure_aliases(ctx, zone_id, &dist.domain).await,

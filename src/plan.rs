@@ -5,8 +5,9 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::session;
-use crate::stack::bucket::{self, Reader};
+use crate::stack::bucket;
 use crate::stack::bucket_name;
+use crate::stack::bucket_policy::Reader;
 use crate::stack::distribution::{self, ApiOrigin, Inputs};
 use crate::stack::function_quotas;
 use crate::stack::origin_access::{self, Access};

@@ -5,7 +5,7 @@ use crate::config::{self, OriginAccess};
 use crate::dev::{self, DevOptions, deployed};
 use crate::error::{Error, Result};
 use crate::session;
-use crate::stack::bucket::Reader;
+use crate::stack::bucket_policy::Reader;
 use crate::stack::distribution;
 
 pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
@@ -59,7 +59,7 @@ pub async fn run(g: &Global, args: &DevArgs) -> Result<()> {
         host: args.host,
         port: args.port,
         issuer: args.issuer.clone().zip(args.client_id.clone()),
-        function: crate::stack::function::plain_settings(&stack),
+        function: crate::stack::function_environment::plain_settings(&stack),
         deployed,
     };
     dev::serve(opts).await

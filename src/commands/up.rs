@@ -14,7 +14,7 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<()> {
     // (a change) or, for the site, after every change: both are checked first.
     let ctx = session::open_checked(g, |stack| {
         stack.require_site_dir()?;
-        crate::stack::secrets::check_sources(stack)
+        crate::stack::secret_value::check_sources(stack)
     })
     .await?;
     // Before the lock and every other change: a provider that cannot be read stops `up` here.

@@ -253,8 +253,10 @@ fn a_plain_http_issuer_is_refused_unless_local() {
     assert_eq!((p.field.as_str(), p.line), ("identity.issuer", 8), "{err}");
     assert!(p.message.contains("--local"), "{err}");
     let local = parse_for(Path::new("/tmp/stack.toml"), &text, true).expect("local");
-    assert!(crate::stack::function::plain_settings(&local).loopback_issuer);
-    assert!(!crate::stack::function::plain_settings(&check(GOOD).unwrap()).loopback_issuer);
+    assert!(crate::stack::function_environment::plain_settings(&local).loopback_issuer);
+    assert!(
+        !crate::stack::function_environment::plain_settings(&check(GOOD).unwrap()).loopback_issuer
+    );
     let remote = GOOD.replace("https://auth.civic.com/oauth/", "http://auth.example.com");
     assert!(parse_for(Path::new("/tmp/stack.toml"), &remote, true).is_err());
 }

@@ -8,8 +8,8 @@ use aws_sdk_s3::Client as S3Client;
 
 use crate::error::{AwsContext, Error, Result};
 use crate::stack::Ctx;
-use crate::stack::bucket::Reader;
-use crate::stack::secrets::SecretName;
+use crate::stack::bucket_policy::Reader;
+use crate::stack::secret_value::SecretName;
 
 /// Where the deployed site lives.
 #[derive(Clone)]

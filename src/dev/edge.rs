@@ -17,7 +17,7 @@ use crate::edge::{Edge, EdgeConfig};
 use crate::error::Result;
 use crate::names::Names;
 use crate::publish::LocalSite;
-use crate::stack::bucket::{Reader, wanted_policy};
+use crate::stack::bucket_policy::{Reader, wanted_policy};
 use crate::stack::distribution::{self, Inputs, SECURITY_HEADERS};
 use crate::stack::origin_access::Access;
 use crate::stack::{headers_policy, viewer_function};

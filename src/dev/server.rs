@@ -34,7 +34,7 @@ pub struct DevOptions {
     pub port: u16,
     /// A real provider's issuer and client id; `None` serves the test provider.
     pub issuer: Option<(String, String)>,
-    /// The function's plain settings (`stack::function::plain_settings` of
+    /// The function's plain settings (`stack::function_environment::plain_settings` of
     /// the stack; tests change them).
     pub function: Plain,
     /// With `--local`: the deployed secrets `(app secret, signing key PEM)`
@@ -276,7 +276,7 @@ mod tests {
         let stack = crate::config::parse(&dir.join("stack.toml"), text).unwrap();
         let mut opts = DevOptions {
             stack: "w".into(),
-            function: crate::stack::function::plain_settings(&stack),
+            function: crate::stack::function_environment::plain_settings(&stack),
             stack_config: stack,
             site_dir: dir.to_path_buf(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),

@@ -227,7 +227,7 @@ pub fn origin_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::bucket::{Reader, wanted_policy};
+    use crate::stack::bucket_policy::{Reader, wanted_policy};
 
     #[test]
     fn the_manifest_is_denied_and_the_site_is_not() {

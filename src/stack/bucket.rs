@@ -1,5 +1,6 @@
-//! The private S3 bucket that holds the site: Block Public Access, default
-//! encryption, a TLS-only deny, and read access for CloudFront alone.
+//! The private S3 bucket that holds the site: Block Public Access and default
+//! encryption; its policy (a TLS-only deny, read access for CloudFront alone)
+//! is [`super::bucket_policy`]'s.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -11,24 +12,13 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::error::{AwsContext, Built, Error, OrGone, Result, code_of, from_sdk};
-use crate::wait::{self, Poll};
-
-/// How long S3 may refuse a new origin access identity as a policy principal.
-const IDENTITY_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
+use crate::error::{AwsContext, Built, Error, OrGone, Result, from_sdk};
 use crate::names::STACK_TAG;
+use crate::stack::bucket_policy::{Reader, normalize_policy, tls_deny_supported, wanted_policy};
 use crate::stack::{Change, Ctx, Field, FieldChange, diff_fields};
-
-/// Who may read the bucket through CloudFront.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reader {
-    /// Origin access control: the distribution's ARN.
-    Distribution(String),
-    /// Origin access identity: its id.
-    OriginAccessIdentity(String),
-}
+use crate::wait::{self, Poll};
 
 /// The bucket's settings as rendered fields.
 #[derive(Debug, Clone, Default)]
@@ -201,88 +191,6 @@ fn wanted_fields(ctx: &Ctx) -> BTreeMap<String, String> {
     ])
 }
 
-/// Whether the policy carries its deny statements (TLS only; CloudFront kept
-/// out of `.colorid/`). Always on AWS. The local emulator applies a Deny
-/// statement whatever its principal and condition, and so would deny every
-/// object request and publish's own manifest; there, and only there, the
-/// statements are left out (the local edge still applies them: see
-/// `edge::origin`).
-pub fn tls_deny_supported(ctx: &Ctx) -> bool {
-    !ctx.aws.is_local()
-}
-
-/// The bucket policy: TLS only (when `tls_deny`), GetObject for CloudFront as
-/// `reader`, except publish's private folder (when `tls_deny`).
-pub fn wanted_policy(bucket: &str, reader: &Reader, tls_deny: bool) -> Value {
-    let arn = format!("arn:aws:s3:::{bucket}");
-    let principal = match reader {
-        Reader::Distribution(_) => json!({"Service": "cloudfront.amazonaws.com"}),
-        Reader::OriginAccessIdentity(id) => {
-            json!({"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")})
-        }
-    };
-    // publish's manifest lists every file and its hash: not for viewers.
-    let private = json!({
-        "Sid": "DenyCloudFrontPrivate",
-        "Effect": "Deny",
-        "Principal": principal,
-        "Action": "s3:GetObject",
-        "Resource": format!("{arn}/{}*", crate::publish::PRIVATE_PREFIX)
-    });
-    let allow = match reader {
-        Reader::Distribution(dist_arn) => json!({
-            "Sid": "AllowCloudFrontRead",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudfront.amazonaws.com"},
-            "Action": "s3:GetObject",
-            "Resource": format!("{arn}/*"),
-            "Condition": {"StringEquals": {"AWS:SourceArn": dist_arn}}
-        }),
-        Reader::OriginAccessIdentity(id) => json!({
-            "Sid": "AllowCloudFrontRead",
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}")},
-            "Action": "s3:GetObject",
-            "Resource": format!("{arn}/*")
-        }),
-    };
-    let deny = json!({
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [arn.clone(), format!("{arn}/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-    });
-    let statements = if tls_deny {
-        vec![deny, allow, private]
-    } else {
-        vec![allow]
-    };
-    json!({
-        "Version": "2012-10-17",
-        "Statement": statements
-    })
-}
-
-/// Puts a policy in a canonical form: one-element arrays as scalars, arrays sorted.
-pub fn normalize_policy(v: &Value) -> Value {
-    match v {
-        Value::Array(items) if items.len() == 1 => normalize_policy(&items[0]),
-        Value::Array(items) => {
-            let mut out: Vec<Value> = items.iter().map(normalize_policy).collect();
-            out.sort_by_key(|a| a.to_string());
-            Value::Array(out)
-        }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalize_policy(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 /// What `up` would do to the bucket; `reader` is `None` while the distribution does not exist yet.
 pub fn plan(ctx: &Ctx, bucket: &str, found: Option<&Found>, reader: Option<&Reader>) -> Change {
     let Some(found) = found else {
@@ -314,7 +222,8 @@ fn tag(ctx: &Ctx) -> Result<Tag> {
 }
 
 /// Creates the bucket when missing and puts every setting that differs (not the policy).
-/// Returns the bucket's current policy, for [`ensure_policy`].
+/// Returns the bucket's current policy, for
+/// [`ensure_policy`](super::bucket_policy::ensure_policy).
 pub async fn ensure(ctx: &Ctx, bucket: &str) -> Result<Option<Value>> {
     let start = Instant::now();
     let s3 = ctx.aws.s3();
@@ -460,55 +369,6 @@ async fn create(ctx: &Ctx, bucket: &str) -> Result<()> {
         },
     )
     .await?;
-    Ok(())
-}
-
-/// Puts the bucket policy when it differs from `have`, the policy [`ensure`] found.
-pub async fn ensure_policy(
-    ctx: &Ctx,
-    bucket: &str,
-    have: Option<&Value>,
-    reader: &Reader,
-) -> Result<()> {
-    let start = Instant::now();
-    let s3 = ctx.aws.s3();
-    let want = wanted_policy(bucket, reader, tls_deny_supported(ctx));
-    if have.map(normalize_policy) == Some(normalize_policy(&want)) {
-        ctx.progress
-            .step("bucket policy", "unchanged", start.elapsed());
-        return Ok(());
-    }
-    // A new origin access identity is not a valid principal everywhere at once: S3
-    // answers MalformedPolicy "Invalid principal in policy" for a little while.
-    let fresh_principal = matches!(reader, Reader::OriginAccessIdentity(_));
-    let policy = want.to_string();
-    wait::until(
-        &ctx.progress,
-        "waiting for S3 to accept the new origin access identity as a principal",
-        IDENTITY_PROPAGATION,
-        &format!("S3 does not accept the origin access identity in the policy of {bucket} yet; run `colorid up` again in a few minutes"),
-        || async {
-            match s3
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(&policy)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(Poll::Ready(())),
-                Err(err) if fresh_principal && code_of(&err) == Some("MalformedPolicy") => {
-                    Ok(Poll::Pending("Invalid principal in policy".into()))
-                }
-                Err(err) => Err(err).aws("set the policy of", bucket),
-            }
-        },
-    )
-    .await?;
-    ctx.progress.step(
-        "bucket policy",
-        "set (TLS only; GetObject for CloudFront only)",
-        start.elapsed(),
-    );
     Ok(())
 }
 

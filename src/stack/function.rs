@@ -1,12 +1,12 @@
-//! The identity function: Rust on provided.al2023 (x86_64), its environment
-//! naming the parameters it reads (never a secret value), its code compared
-//! by SHA-256 and its configuration field by field.
+//! The identity function: Rust on provided.al2023 (x86_64), its code compared
+//! by SHA-256 and its configuration field by field. Its environment is
+//! [`super::function_environment`]'s; waiting for it to be ready,
+//! [`super::function_ready`]'s.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::Client as LambdaClient;
-use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
@@ -14,19 +14,17 @@ use aws_sdk_lambda::types::{
     State,
 };
 
-use crate::error::{AwsContext, Error, OrGone, Result, code_of, from_sdk};
+use crate::error::{AwsContext, OrGone, Result, code_of, from_sdk};
 use crate::names::STACK_TAG;
 use crate::stack::code::Code;
+use crate::stack::function_environment::environment;
+use crate::stack::function_ready::{wait_active, wait_updated};
 use crate::stack::role::Role;
-use crate::stack::secrets::{self, SecretName};
 use crate::stack::{Change, Ctx, FieldChange, diff_fields, function_concurrency};
 use crate::wait::{self, Poll};
-use colorid_lambda::deployment::{Deployment, Parameters, Plain};
 
 /// How long a new role may take to become assumable by Lambda.
 const ROLE_PROPAGATION: Duration = Duration::from_secs(120);
-/// How long the function may take to become Active or finish an update.
-const READY_WAIT: Duration = Duration::from_secs(300);
 
 /// The function as found.
 #[derive(Debug, Clone)]
@@ -40,62 +38,6 @@ pub struct Found {
     /// Active, and no update in progress: Lambda accepts changes only then.
     pub ready: bool,
     pub reserved_concurrency: Option<i32>,
-}
-
-/// The function's plain settings, from the stack: what `up` puts in its
-/// environment and what `colorid dev` gives its in-process function.
-pub fn plain_settings(stack: &crate::config::Stack) -> Plain {
-    let id = &stack.identity;
-    Plain {
-        required_level: id.required_level.clone(),
-        level_claim: id.level_claim.clone(),
-        level_map: id.level_map.clone(),
-        verified_claims: id.verified_claims.clone(),
-        leeway_seconds: 30,
-        api_audience: id.api_audience.clone(),
-        attribute_claims: stack.api.attribute_claims.clone(),
-        customer_shared: stack.api.customer_shared.clone(),
-        allowed_origins: stack.api.allowed_origins.clone(),
-        signed_lifetime_seconds: stack.api.signed_attributes_lifetime_seconds,
-        // The stack file refuses plain http unless `--local`: such a function may take it.
-        loopback_issuer: id.issuer.starts_with("http://"),
-    }
-}
-
-/// The environment: parameter names and plain settings only.
-///
-/// `site_url` is `None` only on the first `up` of a stack with no domain, before
-/// its distribution (whose name is the site's) exists: the variable is then left
-/// out, so the function refuses requests rather than answer for another site,
-/// and `up` writes it as soon as the distribution is named.
-pub fn environment(ctx: &Ctx, site_url: Option<&str>) -> BTreeMap<String, String> {
-    environment_of(&ctx.stack, &ctx.names, site_url)
-}
-
-/// [`environment`] of a stack by its names, before any client exists.
-pub fn environment_of(
-    stack: &crate::config::Stack,
-    names: &crate::names::Names,
-    site_url: Option<&str>,
-) -> BTreeMap<String, String> {
-    let p = |leaf: &str| names.parameter(leaf);
-    let mut env = Deployment {
-        parameters: Parameters {
-            app_secret: p(SecretName::AppSecret.leaf()),
-            signing_key: p(SecretName::SigningKey.leaf()),
-            origin_verify: p(SecretName::OriginVerify.leaf()),
-            origin_verify_previous: p(secrets::ORIGIN_VERIFY_PREVIOUS),
-            client_id: p(secrets::CLIENT_ID),
-            issuer: p(secrets::ISSUER),
-        },
-        site_url: site_url.unwrap_or_default().to_string(),
-        plain: plain_settings(stack),
-    }
-    .to_env();
-    if site_url.is_none() {
-        env.remove(colorid_lambda::deployment::env::SITE_URL);
-    }
-    env
 }
 
 /// The managed configuration, rendered for comparison and `plan`.
@@ -249,7 +191,7 @@ fn description(ctx: &Ctx) -> String {
 ///
 /// `secrets_changed` recycles warm instances (they read the parameters once,
 /// at start) by touching the description when nothing else changes. `site_url` as
-/// for [`environment`].
+/// for [`environment`](super::function_environment::environment).
 pub async fn ensure(
     ctx: &Ctx,
     role: &Role,
@@ -433,45 +375,6 @@ fn role_not_yet_assumable<E: ProvideErrorMetadata, R>(
             .is_some_and(|m| m.contains("cannot be assumed by Lambda"))
 }
 
-async fn wait_active(ctx: &Ctx, lambda: &LambdaClient, name: &str) -> Result<()> {
-    let w = ctx
-        .progress
-        .wait(&format!("waiting for {name} to be Active"));
-    let res = lambda
-        .wait_until_function_active_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    w.done();
-    res.map(|_| ())
-        .map_err(|e| waiter_error(name, "become Active", e))
-}
-
-async fn wait_updated(ctx: &Ctx, lambda: &LambdaClient, name: &str) -> Result<()> {
-    let w = ctx
-        .progress
-        .wait(&format!("waiting for the update of {name}"));
-    let res = lambda
-        .wait_until_function_updated_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    w.done();
-    res.map(|_| ())
-        .map_err(|e| waiter_error(name, "finish updating", e))
-}
-
-// The waiter's error is not shown: it may carry the function's whole configuration.
-fn waiter_error<E>(name: &str, what: &str, _err: E) -> Error {
-    Error::Timeout {
-        what: format!("the function {name} to {what}"),
-        seconds: READY_WAIT.as_secs(),
-        fix: format!(
-            "look at the function's State and LastUpdateStatusReason in the Lambda console (`aws lambda get-function --function-name {name}`), fix the cause, and run `colorid up` again"
-        ),
-    }
-}
-
 /// Deletes the function; a missing one is fine.
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     ctx.aws
@@ -483,64 +386,4 @@ pub async fn delete(ctx: &Ctx, name: &str) -> Result<()> {
         .or_gone(|e| e.is_resource_not_found_exception())
         .aws("delete the function", name)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use colorid_lambda::deployment::{Deployment, Parameters, Plain, env};
-
-    #[test]
-    fn secrets_are_named_never_valued() {
-        // The environment holds where each secret lives (an SSM parameter
-        // name), never a value: the contract has no field for one.
-        let path = |leaf: &str| format!("/colorid/demo/{leaf}");
-        let written = Deployment {
-            parameters: Parameters {
-                app_secret: path("app-secret"),
-                signing_key: path("signing-key"),
-                origin_verify: path("origin-verify"),
-                origin_verify_previous: path("origin-verify-previous"),
-                client_id: path("client-id"),
-                issuer: path("issuer"),
-            },
-            site_url: "https://color.example.com".into(),
-            plain: Plain::default(),
-        }
-        .to_env();
-        for name in [
-            env::APP_SECRET_PARAM,
-            env::SIGNING_KEY_PARAM,
-            env::ORIGIN_VERIFY_PARAM,
-            env::ORIGIN_VERIFY_PREVIOUS_PARAM,
-        ] {
-            assert!(written[name].starts_with("/colorid/demo/"), "{name}");
-            assert!(env::ALL.contains(&name), "the function reads {name}");
-        }
-    }
-
-    #[test]
-    fn api_audience_reaches_the_functions_environment_and_the_site() {
-        let text = "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
-                    hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
-                    client_id = \"c\"\napi_audience = \"https://api.example.com\"\n";
-        let stack = crate::config::parse(std::path::Path::new("/tmp/stack.toml"), text).unwrap();
-        let plain = super::plain_settings(&stack);
-        let mut out = std::collections::BTreeMap::new();
-        plain.to_env(&mut out);
-        assert_eq!(out[env::API_AUDIENCE], "https://api.example.com");
-        // What `up` writes, the function reads back; `colorid dev` applies the same Plain.
-        assert_eq!(Plain::from_env(&|n| out.get(n).cloned()).unwrap(), plain);
-        let site = crate::site::SiteConfig::of(&stack);
-        let json: serde_json::Value = serde_json::from_slice(&site.to_json()).unwrap();
-        assert_eq!(json["apiAudience"], "https://api.example.com");
-        // Unset: neither in the environment nor in /config.json.
-        let bare = text.replace("api_audience = \"https://api.example.com\"\n", "");
-        let stack = crate::config::parse(std::path::Path::new("/tmp/stack.toml"), &bare).unwrap();
-        let mut out = std::collections::BTreeMap::new();
-        super::plain_settings(&stack).to_env(&mut out);
-        assert!(!out.contains_key(env::API_AUDIENCE));
-        let json: serde_json::Value =
-            serde_json::from_slice(&crate::site::SiteConfig::of(&stack).to_json()).unwrap();
-        assert!(json.get("apiAudience").is_none());
-    }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::error::{AwsContext, Built, Error, OrGone, Result};
 use crate::names::STACK_TAG;
-use crate::stack::bucket::normalize_policy;
+use crate::stack::bucket_policy::normalize_policy;
 use crate::stack::{Change, Ctx, Field, FieldChange};
 
 /// The name of the role's one inline policy.

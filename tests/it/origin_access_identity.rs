@@ -10,7 +10,7 @@ use aws_sdk_cloudfront::types::{
     CloudFrontOriginAccessIdentitySummary,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use colorid::stack::bucket::{Reader, wanted_policy};
+use colorid::stack::bucket_policy::{Reader, wanted_policy};
 use colorid::stack::origin_access::{create_identity, find_identity};
 
 fn list_with(

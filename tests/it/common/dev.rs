@@ -117,7 +117,7 @@ pub async fn start(opts: Options) -> Dev {
         function: colorid_lambda::deployment::Plain {
             required_level: opts.required_level.map(String::from),
             verified_claims: opts.verified_claims.iter().map(|c| c.to_string()).collect(),
-            ..colorid::stack::function::plain_settings(&stack_config)
+            ..colorid::stack::function_environment::plain_settings(&stack_config)
         },
         stack_config,
         site_dir: site,
