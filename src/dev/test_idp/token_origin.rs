@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
-use super::TestIdp;
+use super::provider::TestIdp;
 
 /// Set to `1`, `colorid dev` serves the test provider's token and revocation
 /// endpoints on a second loopback port.
@@ -28,8 +28,8 @@ pub fn wanted() -> bool {
 /// `/idp/token` and `/idp/revoke`, for the second origin.
 pub fn router(idp: Arc<TestIdp>) -> Router {
     let endpoints = Router::new()
-        .route("/token", post(super::token))
-        .route("/revoke", post(super::renew::revoke))
+        .route("/token", post(super::token::token))
+        .route("/revoke", post(super::token::revoke))
         .with_state(idp.clone());
     Router::new()
         .nest("/idp", endpoints)
