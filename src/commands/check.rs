@@ -1,7 +1,7 @@
 //! `colorid check`.
 
 use crate::cli::{CheckArgs, Global};
-use crate::commands::{json, print_json};
+use crate::commands::output::{json, print_json};
 use crate::error::{Error, Result};
 use crate::{check, config, session};
 

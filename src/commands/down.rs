@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 use crate::cli::{DownArgs, Global};
-use crate::commands::{json, print_json};
+use crate::commands::output::{json, print_json};
 use crate::error::{Error, Result};
 use crate::lock::Lock;
 use crate::{session, teardown};

@@ -1,7 +1,7 @@
 //! `colorid init`.
 
 use crate::cli::{Global, InitArgs};
-use crate::commands::{json, print_json};
+use crate::commands::output::{json, print_json};
 use crate::error::Result;
 use crate::init::{Answers, CiArchive, init};
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cli::{Global, LogsArgs};
-use crate::commands::json;
+use crate::commands::output::json;
 use crate::error::Result;
 use crate::logs::{FOLLOW_INTERVAL, Reader};
 use crate::session;

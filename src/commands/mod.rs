@@ -5,35 +5,18 @@ pub mod dev;
 pub mod down;
 pub mod init;
 pub mod logs;
+pub mod outcome;
+pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod publish;
 pub mod status;
 pub mod up;
 
-use crate::cli::{Cli, Command, Output};
+use crate::cli::{Cli, Command};
 use crate::error::Result;
 
-/// How a command ended, for the exit code: `plan` and `publish --dry-run`
-/// say whether anything would change (exit 2 under `--detailed-exitcode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Done, or nothing would change.
-    Done,
-    /// Something would change.
-    Pending,
-}
-
-impl Outcome {
-    /// `Pending` when `pending`, else `Done`.
-    pub fn pending_if(pending: bool) -> Outcome {
-        if pending {
-            Outcome::Pending
-        } else {
-            Outcome::Done
-        }
-    }
-}
+pub use outcome::Outcome;
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> Result<Outcome> {
@@ -69,17 +52,4 @@ async fn run_other(g: &crate::cli::Global, command: Command) -> Result<()> {
                 .map_err(|e| crate::error::Error::io("write the man page", e))
         }
     }
-}
-
-/// Prints a value as JSON on stdout.
-pub fn print_json(value: &impl serde::Serialize) {
-    crate::out!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".into())
-    );
-}
-
-/// Whether results go out as JSON.
-pub fn json(output: Output) -> bool {
-    output == Output::Json
 }

@@ -1,7 +1,8 @@
 //! `colorid plan`.
 
 use crate::cli::{Global, PlanArgs};
-use crate::commands::{Outcome, json, print_json};
+use crate::commands::outcome::Outcome;
+use crate::commands::output::{json, print_json};
 use crate::error::Result;
 use crate::{discovery, plan, session};
 

@@ -1,7 +1,8 @@
 //! `colorid publish`.
 
 use crate::cli::{Global, PublishArgs};
-use crate::commands::{Outcome, json, print_json};
+use crate::commands::outcome::Outcome;
+use crate::commands::output::{json, print_json};
 use crate::error::Result;
 use crate::lock::Lock;
 use crate::publish::{Action, PublishOptions};

@@ -1,7 +1,7 @@
 //! `colorid status`.
 
 use crate::cli::Global;
-use crate::commands::{json, print_json};
+use crate::commands::output::{json, print_json};
 use crate::error::Result;
 use crate::session;
 use crate::stack::{certificate, distribution, function, function_url, log_group, zone};

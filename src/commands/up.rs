@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::cli::{Global, UpArgs};
-use crate::commands::{json, print_json};
+use crate::commands::output::{json, print_json};
 use crate::deploy::{self, UpOptions};
 use crate::error::Result;
 use crate::lock::Lock;

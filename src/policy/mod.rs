@@ -11,13 +11,12 @@
 //! those AWS gives no resource-level permission for; each is named by its
 //! `Sid` and explained in the README ("The deployer's policy").
 
+mod document;
 mod statements;
+mod target;
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
-use crate::names::Names;
+pub use document::{Policy, Statement};
+pub use target::{Target, Zone};
 
 /// Which commands the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,76 +25,6 @@ pub enum Scope {
     Up,
     /// Only `publish` (a site-only pipeline).
     Publish,
-}
-
-/// What the policy is written for: one stack in one account.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub names: Names,
-    pub account: String,
-    /// The stack's region (bucket, parameters, function, log group).
-    pub region: String,
-    pub bucket: String,
-    /// `bucket` is the stack file's choice; otherwise it is the derived name's stem.
-    pub bucket_chosen: bool,
-    /// The stack writes records into this Route53 zone (`None`: no Route53).
-    pub zone: Option<Zone>,
-    /// The stack has an ACM certificate (it has a domain).
-    pub certificate: bool,
-    /// The emulator: `up` may create the hosted zone there (never on AWS).
-    pub local: bool,
-}
-
-/// The hosted zone the stack's records go into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Zone {
-    /// Its id, known.
-    Id(String),
-    /// Not found yet (the emulator creates it on `up`): every zone of the account.
-    Any,
-}
-
-/// An IAM policy document.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
-pub struct Policy {
-    pub version: &'static str,
-    pub statement: Vec<Statement>,
-}
-
-/// One statement: always `Allow`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
-pub struct Statement {
-    pub sid: String,
-    pub effect: &'static str,
-    pub action: Vec<String>,
-    pub resource: Vec<String>,
-    /// Operator → key → values.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub condition: BTreeMap<String, BTreeMap<String, Vec<String>>>,
-}
-
-impl Statement {
-    /// Allows `actions` on `resources`.
-    pub fn allow(sid: &str, actions: &[&str], resources: Vec<String>) -> Statement {
-        Statement {
-            sid: sid.to_string(),
-            effect: "Allow",
-            action: actions.iter().map(|a| a.to_string()).collect(),
-            resource: resources,
-            condition: BTreeMap::new(),
-        }
-    }
-
-    /// Adds a condition: `operator` (e.g. `StringEquals`) on `key` with `value`.
-    pub fn when(mut self, operator: &str, key: &str, value: &str) -> Statement {
-        self.condition
-            .entry(operator.to_string())
-            .or_default()
-            .insert(key.to_string(), vec![value.to_string()]);
-        self
-    }
 }
 
 /// The `Sid`s of the statements whose resource is `*`, and why: AWS defines no
@@ -160,16 +89,10 @@ pub async fn target(ctx: &crate::stack::Ctx) -> crate::error::Result<Target> {
     })
 }
 
-impl Policy {
-    /// The document as IAM takes it (pretty JSON).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::Names;
 
     fn target() -> Target {
         Target {

@@ -4,7 +4,8 @@
 //! stack's tag where the resource's name is not known in advance (ACM
 //! certificates and CloudFront distributions get ids from AWS).
 
-use super::{Statement, Target, Zone};
+use super::document::Statement;
+use super::target::{Target, Zone};
 use crate::names::STACK_TAG;
 
 /// CloudFront's and ACM's ARNs live in us-east-1 (ACM) or no region (CloudFront).
