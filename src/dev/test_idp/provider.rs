@@ -154,10 +154,7 @@ impl TestIdp {
         scope: &str,
     ) -> Result<String, String> {
         let user = self.users.get(index).ok_or("no such user")?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
-            .as_secs();
+        let now = unix_now()?;
         let mut claims = claims_for_scope(&user.claims, scope);
         claims["iss"] = json!(self.issuer);
         claims["aud"] = json!(CLIENT_ID);
@@ -181,10 +178,7 @@ impl TestIdp {
         scope: &str,
     ) -> Result<String, String> {
         let user = self.users.get(index).ok_or("no such user")?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
-            .as_secs();
+        let now = unix_now()?;
         let claims = json!({
             "iss": self.issuer, "sub": user.claims["sub"], "aud": audience,
             "client_id": CLIENT_ID, "scope": scope, "iat": now,
@@ -240,4 +234,12 @@ pub fn claims_for_scope(claims: &Value, scope: &str) -> Value {
         }
     }
     out
+}
+
+/// Seconds since the Unix epoch, for `iat` and `exp`.
+fn unix_now() -> Result<u64, String> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|e| e.to_string())
 }

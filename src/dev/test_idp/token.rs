@@ -77,20 +77,7 @@ pub(super) async fn token(State(idp): State<Arc<TestIdp>>, Form(p): Form<TokenPa
         .and_then(|id| Ok((id, access_token?)))
     {
         Ok((id_token, access_token)) => {
-            let mut body = json!({
-                "access_token": access_token,
-                "token_type": "Bearer",
-                "expires_in": idp.token_seconds,
-                "id_token": id_token,
-                "scope": pending.scope,
-            });
-            if let Some(t) = idp.renewals.issue(pending.user, &pending.scope) {
-                body["refresh_token"] = json!(t);
-            }
-            let mut resp = Json(body).into_response();
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
+            tokens(&idp, pending.user, &pending.scope, access_token, id_token)
         }
         Err(e) => token_error("server_error", &e),
     }
@@ -103,24 +90,34 @@ fn refresh_grant(idp: &TestIdp, refresh_token: Option<&str>) -> Response {
         return token_error("invalid_grant", "unknown or already used refresh token");
     };
     match idp.id_token(user, None, &scope) {
-        Ok(id_token) => {
-            let mut body = json!({
-                "access_token": random_token(),
-                "token_type": "Bearer",
-                "expires_in": idp.token_seconds,
-                "id_token": id_token,
-                "scope": scope,
-            });
-            if let Some(t) = idp.renewals.issue(user, &scope) {
-                body["refresh_token"] = json!(t);
-            }
-            let mut resp = Json(body).into_response();
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp
-        }
+        Ok(id_token) => tokens(idp, user, &scope, random_token(), id_token),
         Err(e) => token_error("server_error", &e),
     }
+}
+
+/// The token response: the tokens, and a new refresh token when `scope`
+/// grants `offline_access`; never cached.
+fn tokens(
+    idp: &TestIdp,
+    user: usize,
+    scope: &str,
+    access_token: String,
+    id_token: String,
+) -> Response {
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": idp.token_seconds,
+        "id_token": id_token,
+        "scope": scope,
+    });
+    if let Some(t) = idp.renewals.issue(user, scope) {
+        body["refresh_token"] = json!(t);
+    }
+    let mut resp = Json(body).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// A revocation request (RFC 7009, 2.1), from a public client.
