@@ -34,7 +34,10 @@ impl<'a> Bucket<'a> {
     }
 
     /// The bucket's keys and sizes, in key order.
-    pub(crate) fn objects(&self, manifest: &'a Manifest) -> Box<dyn Iterator<Item = (&'a String, u64)> + 'a> {
+    pub(crate) fn objects(
+        &self,
+        manifest: &'a Manifest,
+    ) -> Box<dyn Iterator<Item = (&'a String, u64)> + 'a> {
         match *self {
             Bucket::Recorded => Box::new(manifest.objects.iter().map(|(k, r)| (k, r.size))),
             Bucket::Listed(listed) => Box::new(listed.iter().map(|(k, l)| (k, l.size))),
@@ -53,7 +56,11 @@ fn agrees(record: &ObjectRecord, listed: &Listed) -> bool {
 }
 
 /// The record the manifest holds for `key`, if the listing agrees with it.
-pub(crate) fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {
+pub(crate) fn vouched<'a>(
+    manifest: &'a Manifest,
+    key: &str,
+    listed: &Listed,
+) -> Option<&'a ObjectRecord> {
     manifest.objects.get(key).filter(|r| agrees(r, listed))
 }
 

@@ -101,7 +101,6 @@ impl Plan {
     }
 }
 
-
 /// Keys present both locally and in the bucket that the manifest cannot vouch for.
 pub(crate) fn keys_to_head(
     local: &[(LocalFile, ObjectHeaders)],

@@ -186,8 +186,8 @@ pub(crate) fn hash_file(path: &Path, buf: &mut [u8]) -> Result<Sum, PublishError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::publish::remote::Listed;
     use crate::publish::manifest::ObjectRecord;
+    use crate::publish::remote::Listed;
     use crate::publish::settings::KeyGlobs;
     use crate::publish::walk::tests::site;
     use crate::publish::walk::{Walked, nanos, walk};

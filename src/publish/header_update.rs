@@ -85,20 +85,28 @@ async fn update_headers_in_parts(
     let source = &copy_source(bucket, key);
     let ranges = &part_ranges(change.file.size);
     let md5_hex = change.file.md5_hex();
-    multipart(s3, bucket, change, md5_hex, ranges.len() as u64, fail, |upload_id, number| async move {
-        let copied = s3
-            .upload_part_copy()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number)
-            .copy_source(source)
-            .copy_source_range(&ranges[number as usize - 1])
-            .send()
-            .await
-            .map_err(|e| failure(bucket, key, AwsFailure::of(&e)))?;
-        Ok(copied.copy_part_result.and_then(|r| r.e_tag))
-    })
+    multipart(
+        s3,
+        bucket,
+        change,
+        md5_hex,
+        ranges.len() as u64,
+        fail,
+        |upload_id, number| async move {
+            let copied = s3
+                .upload_part_copy()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .copy_source(source)
+                .copy_source_range(&ranges[number as usize - 1])
+                .send()
+                .await
+                .map_err(|e| failure(bucket, key, AwsFailure::of(&e)))?;
+            Ok(copied.copy_part_result.and_then(|r| r.e_tag))
+        },
+    )
     .await
 }
 
@@ -147,7 +155,11 @@ mod tests {
         assert_eq!(r[11], format!("bytes={}-{}", 11 * PART, six - 1));
         let huge = 5 * 1024 * 1024 * 1024 * 1024; // S3's largest object, 5 TiB
         let r = part_ranges(huge);
-        assert!(r.len() as u64 <= crate::publish::multipart::MAX_PARTS, "{}", r.len());
+        assert!(
+            r.len() as u64 <= crate::publish::multipart::MAX_PARTS,
+            "{}",
+            r.len()
+        );
         assert!(r.last().unwrap().ends_with(&format!("-{}", huge - 1)));
     }
 

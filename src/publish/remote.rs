@@ -39,7 +39,6 @@ pub(crate) struct Listed {
     pub size: u64,
 }
 
-
 /// The same client without the SDK's default CRC32 request and response checksums.
 ///
 /// Publish already guards every body with MD5: each PUT sends Content-MD5 (S3 refuses

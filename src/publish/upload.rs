@@ -137,35 +137,43 @@ async fn upload_multipart(
     let fail = upload_failure(bucket, key);
     let part_size = part_size(size, threshold);
     let parts = size.div_ceil(part_size);
-    multipart(s3, bucket, change, hex::encode(md5), parts, fail, |upload_id, number| async move {
-        let offset = (number as u64 - 1) * part_size;
-        let body = ByteStream::read_from()
-            .path(path)
-            .offset(offset)
-            .length(Length::Exact(part_size.min(size - offset)))
-            .build()
-            .await
-            .map_err(|e| fail(io_failure(e)))?;
-        let output = s3
-            .upload_part()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(body)
-            // The client skips the SDK's CRC32 because whole-object PUTs carry
-            // Content-MD5; a part streams from disk unhashed, so let the SDK
-            // checksum it on the way out.
-            .customize()
-            .config_override(
-                aws_sdk_s3::Config::builder()
-                    .request_checksum_calculation(RequestChecksumCalculation::WhenSupported),
-            )
-            .send()
-            .await
-            .map_err(|e| fail(AwsFailure::of(&e)))?;
-        Ok(output.e_tag)
-    })
+    multipart(
+        s3,
+        bucket,
+        change,
+        hex::encode(md5),
+        parts,
+        fail,
+        |upload_id, number| async move {
+            let offset = (number as u64 - 1) * part_size;
+            let body = ByteStream::read_from()
+                .path(path)
+                .offset(offset)
+                .length(Length::Exact(part_size.min(size - offset)))
+                .build()
+                .await
+                .map_err(|e| fail(io_failure(e)))?;
+            let output = s3
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .body(body)
+                // The client skips the SDK's CRC32 because whole-object PUTs carry
+                // Content-MD5; a part streams from disk unhashed, so let the SDK
+                // checksum it on the way out.
+                .customize()
+                .config_override(
+                    aws_sdk_s3::Config::builder()
+                        .request_checksum_calculation(RequestChecksumCalculation::WhenSupported),
+                )
+                .send()
+                .await
+                .map_err(|e| fail(AwsFailure::of(&e)))?;
+            Ok(output.e_tag)
+        },
+    )
     .await
 }
 
