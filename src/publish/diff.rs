@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::bucket_view::{Bucket, Remotes, vouched};
 use super::headers::ObjectHeaders;
-use super::remote::{Listed, Manifest, ObjectRecord};
-use super::sorted::SortedLookup;
-use super::walk::LocalFile;
+use super::local_file::LocalFile;
+use super::manifest::{Manifest, ObjectRecord};
 
 /// A file to upload or re-header.
 #[derive(Debug, Clone)]
@@ -15,6 +15,28 @@ pub(crate) struct Change {
     pub reason: &'static str,
     /// MD5 of the content it replaces, if any.
     pub old_md5: Option<String>,
+}
+
+impl Change {
+    /// What the bucket holds once the change wrote `size` bytes with `md5` under
+    /// `etag`. The file's time is kept only if the size read is the size the walk
+    /// saw (otherwise it changed meanwhile).
+    pub(crate) fn written(&self, etag: String, size: u64, md5: [u8; 16]) -> ObjectRecord {
+        let file = &self.file;
+        let unchanged_since_walk = size == file.size && file.md5.is_none_or(|m| m == md5);
+        ObjectRecord {
+            etag,
+            md5: hex::encode(md5),
+            size,
+            mtime_ns: if unchanged_since_walk {
+                file.mtime_ns
+            } else {
+                0
+            },
+            content_type: self.headers.content_type.clone(),
+            cache_control: self.headers.cache_control.clone(),
+        }
+    }
 }
 
 /// A file already in the bucket as it should be.
@@ -76,89 +98,6 @@ impl Plan {
                 .all(|(u, (key, record))| {
                     u.headed.is_none() && u.key == *key && u.mtime_ns == record.mtime_ns
                 })
-    }
-}
-
-/// What the bucket holds, as far as the plan is concerned.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Bucket<'a> {
-    /// The manifest is trusted: the bucket holds what it records.
-    Recorded,
-    /// A listing of the bucket; the manifest vouches only where it agrees.
-    Listed(&'a BTreeMap<String, Listed>),
-}
-
-/// One bucket object against the manifest: its size and ETag as the bucket has
-/// them, and the manifest's record when it vouches for the object.
-struct Remote<'a> {
-    size: u64,
-    etag: &'a str,
-    vouched: Option<&'a ObjectRecord>,
-}
-
-impl<'a> Bucket<'a> {
-    /// Whether the bucket holds `key`.
-    pub(crate) fn holds(&self, manifest: &Manifest, key: &str) -> bool {
-        match self {
-            Bucket::Recorded => manifest.objects.contains_key(key),
-            Bucket::Listed(listed) => listed.contains_key(key),
-        }
-    }
-
-    /// The bucket's keys and sizes, in key order.
-    fn objects(&self, manifest: &'a Manifest) -> Box<dyn Iterator<Item = (&'a String, u64)> + 'a> {
-        match *self {
-            Bucket::Recorded => Box::new(manifest.objects.iter().map(|(k, r)| (k, r.size))),
-            Bucket::Listed(listed) => Box::new(listed.iter().map(|(k, l)| (k, l.size))),
-        }
-    }
-}
-
-/// Whether the manifest's record agrees with the listing: same ETag, or, from
-/// S3-compatible servers whose listings carry no ETag, same size.
-fn agrees(record: &ObjectRecord, listed: &Listed) -> bool {
-    if listed.etag.is_empty() {
-        record.size == listed.size
-    } else {
-        record.etag == listed.etag
-    }
-}
-
-/// The record the manifest holds for `key`, if the listing agrees with it.
-fn vouched<'a>(manifest: &'a Manifest, key: &str, listed: &Listed) -> Option<&'a ObjectRecord> {
-    manifest.objects.get(key).filter(|r| agrees(r, listed))
-}
-
-/// Finds each local file's object in the bucket, for keys in key order.
-struct Remotes<'a> {
-    records: SortedLookup<'a, ObjectRecord>,
-    listed: Option<SortedLookup<'a, Listed>>,
-}
-
-impl<'a> Remotes<'a> {
-    fn new(bucket: Bucket<'a>, manifest: &'a Manifest) -> Self {
-        Self {
-            records: SortedLookup::new(&manifest.objects),
-            listed: match bucket {
-                Bucket::Recorded => None,
-                Bucket::Listed(listed) => Some(SortedLookup::new(listed)),
-            },
-        }
-    }
-
-    fn get(&mut self, key: &str) -> Option<Remote<'a>> {
-        match &mut self.listed {
-            None => self.records.get(key).map(|r| Remote {
-                size: r.size,
-                etag: &r.etag,
-                vouched: Some(r),
-            }),
-            Some(listed) => listed.get(key).map(|l| Remote {
-                size: l.size,
-                etag: &l.etag,
-                vouched: self.records.get(key).filter(|r| agrees(r, l)),
-            }),
-        }
     }
 }
 
@@ -281,6 +220,7 @@ fn hex_eq(md5: &[u8; 16], hex_md5: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::publish::remote::Listed;
 
     fn file(key: &str, body: &str) -> (LocalFile, ObjectHeaders) {
         let headers = ObjectHeaders {

@@ -7,8 +7,8 @@ use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use sha2::{Digest, Sha256};
 
-use super::PublishEvent;
 use super::error::{AwsFailure, PublishError};
+use super::report::PublishEvent;
 use super::settings::PublishSettings;
 
 /// CloudFront allows at most 15 wildcard paths in progress per distribution.

@@ -30,12 +30,17 @@
 //! never deletes hidden or ignored keys. Invalidation paths that could not be sent
 //! are kept in the manifest and sent by the next publish.
 
+mod bucket_view;
 mod diff;
 mod error;
+mod hash;
+mod header_update;
 mod headers;
 mod invalidation;
-mod large_copy;
+mod local_file;
 mod local_site;
+mod manifest;
+mod multipart;
 mod remote;
 mod report;
 mod settings;
@@ -58,11 +63,13 @@ pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX, UNFINISHED_KEY};
 pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
 pub use settings::{CacheRule, PublishSettings, SettingsProblem};
 
-use diff::{Bucket, Change};
+use bucket_view::Bucket;
+use diff::Change;
 use headers::HeaderRules;
-use remote::Manifest;
+use local_file::LocalFile;
+use manifest::{Manifest, ObjectRecord};
 use settings::KeyGlobs;
-use walk::{LocalFile, is_hidden};
+use walk::is_hidden;
 
 /// Where to publish.
 #[derive(Debug, Clone)]
@@ -201,7 +208,7 @@ async fn plan(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "publish phase: walked, manifest read, bucket known"
     );
-    let resolved = walk::resolve(
+    let resolved = hash::resolve(
         &target.site_dir,
         walked,
         &manifest,
@@ -348,7 +355,7 @@ async fn apply(
     plan: &diff::Plan,
     progress: &dyn Fn(PublishEvent),
     started: Instant,
-) -> Result<BTreeMap<String, remote::ObjectRecord>, PublishError> {
+) -> Result<BTreeMap<String, ObjectRecord>, PublishError> {
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
     if !plan.changes_bucket() {
@@ -364,7 +371,7 @@ async fn apply(
         .map(|c| (c, true))
         .chain(plan.header_updates.iter().map(|c| (c, false)))
         .collect();
-    let written: BTreeMap<String, remote::ObjectRecord> = futures::stream::iter(changes)
+    let written: BTreeMap<String, ObjectRecord> = futures::stream::iter(changes)
         .map(|(change, body)| async move {
             let record = if body {
                 let record = upload::upload(s3, bucket, change, threshold, site_dir).await?;
@@ -374,7 +381,7 @@ async fn apply(
                 });
                 record
             } else {
-                let record = upload::update_headers(s3, bucket, change).await?;
+                let record = header_update::update_headers(s3, bucket, change).await?;
                 progress(PublishEvent::HeadersUpdated {
                     key: change.file.key.clone(),
                 });
@@ -405,7 +412,7 @@ async fn finalize(
     target: &PublishTarget,
     options: &PublishOptions,
     planned: Planned,
-    written: BTreeMap<String, remote::ObjectRecord>,
+    written: BTreeMap<String, ObjectRecord>,
     stale: &mut BTreeMap<String, String>,
     started_ns: u64,
     report: &mut PublishReport,

@@ -1,11 +1,8 @@
-//! What the bucket holds: the publish manifest (and whether the publish that wrote
-//! it finished), a listing when the manifest cannot be trusted, and HEAD for the few
-//! objects the manifest cannot vouch for.
+//! Reading what the bucket holds and publish's own objects in it: the manifest
+//! (and the mark of a publish that did not finish), a listing when the manifest
+//! cannot be trusted, and HEAD for the few objects the manifest cannot vouch for.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::sync::Arc;
 
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
@@ -15,9 +12,9 @@ use base64::Engine;
 use futures::stream::FuturesUnordered;
 use futures::{StreamExt, TryStreamExt};
 use md5::Digest;
-use serde::{Deserialize, Serialize};
 
 use super::error::{AwsFailure, PublishError};
+use super::manifest::{Manifest, ObjectRecord, decode_manifest, encode_manifest};
 
 /// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
 /// publish never deletes or invalidates it.
@@ -40,39 +37,6 @@ pub(crate) struct Listed {
     /// ETag without quotes: the MD5 for single-part uploads, `<hash>-<parts>` for multipart.
     pub etag: String,
     pub size: u64,
-}
-
-/// What publish knows about one published object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ObjectRecord {
-    pub etag: String,
-    pub md5: String,
-    /// Body length; vouches for the record where a listing carries no ETag.
-    #[serde(default)]
-    pub size: u64,
-    /// The local file's modification time (ns since the epoch) when its MD5 was taken;
-    /// 0 when unknown. Equal size and time let the next publish skip reading the file.
-    #[serde(default)]
-    pub mtime_ns: u64,
-    /// Shared by every record of the same headers (a site has few distinct ones).
-    pub content_type: Arc<str>,
-    pub cache_control: Arc<str>,
-}
-
-/// The bucket's record of the last publish, written at its end.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Manifest {
-    pub version: u32,
-    /// Counts publishes that changed something; part of each invalidation's caller reference.
-    pub generation: u64,
-    /// When the publish that wrote it started (ns since the epoch); records whose file
-    /// time is not clearly older are read again. 0 in manifests from before times.
-    #[serde(default)]
-    pub started_ns: u64,
-    pub objects: BTreeMap<String, ObjectRecord>,
-    /// Paths whose invalidation failed last time, retried by the next publish.
-    #[serde(default)]
-    pub pending_invalidation: Vec<String>,
 }
 
 /// The same client without the SDK's default CRC32 request and response checksums.
@@ -214,130 +178,6 @@ pub(crate) async fn read_manifest(
     }
 }
 
-/// The manifest as stored (version 2): one JSON array per object, and the few
-/// distinct header pairs once, by index; an MD5 equal to the ETag is left out. At
-/// 50,000 files that is about half the JSON of one object per record (version 1,
-/// still read), and half the time to read it back.
-#[derive(Serialize, Deserialize)]
-struct StoredManifest {
-    version: u32,
-    generation: u64,
-    started_ns: u64,
-    /// (Content-Type, Cache-Control) pairs.
-    headers: Vec<(Arc<str>, Arc<str>)>,
-    /// In key order.
-    objects: Vec<StoredRecord>,
-    pending_invalidation: Vec<String>,
-}
-
-/// key, ETag, MD5 ("" when equal to the ETag), size, file time, index in `headers`.
-#[derive(Serialize, Deserialize)]
-struct StoredRecord(String, String, String, u64, u64, usize);
-
-const STORED_VERSION: u32 = 2;
-
-impl StoredManifest {
-    fn of(manifest: &Manifest) -> Self {
-        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-        let mut headers = Vec::new();
-        let objects = manifest
-            .objects
-            .iter()
-            .map(|(key, r)| {
-                let pair = (&*r.content_type, &*r.cache_control);
-                let at = *index.entry(pair).or_insert_with(|| {
-                    headers.push((r.content_type.clone(), r.cache_control.clone()));
-                    headers.len() - 1
-                });
-                let md5 = if r.md5 == r.etag { "" } else { &r.md5 };
-                StoredRecord(
-                    key.clone(),
-                    r.etag.clone(),
-                    md5.to_string(),
-                    r.size,
-                    r.mtime_ns,
-                    at,
-                )
-            })
-            .collect();
-        Self {
-            version: STORED_VERSION,
-            generation: manifest.generation,
-            started_ns: manifest.started_ns,
-            headers,
-            objects,
-            pending_invalidation: manifest.pending_invalidation.clone(),
-        }
-    }
-
-    fn into_manifest(self) -> std::io::Result<Manifest> {
-        let headers = self.headers;
-        if let Some(StoredRecord(key, .., at)) = self.objects.iter().find(|r| r.5 >= headers.len())
-        {
-            return Err(std::io::Error::other(format!(
-                "{key}: no headers at index {at}"
-            )));
-        }
-        let mut objects = Vec::with_capacity(self.objects.len());
-        for StoredRecord(key, etag, md5, size, mtime_ns, at) in self.objects {
-            let (content_type, cache_control) = headers[at].clone();
-            let md5 = if md5.is_empty() { etag.clone() } else { md5 };
-            let record = ObjectRecord {
-                etag,
-                md5,
-                size,
-                mtime_ns,
-                content_type,
-                cache_control,
-            };
-            objects.push((key, record));
-        }
-        Ok(Manifest {
-            version: 1,
-            generation: self.generation,
-            started_ns: self.started_ns,
-            // Stored in key order: the map is built in one pass.
-            objects: BTreeMap::from_iter(objects),
-            pending_invalidation: self.pending_invalidation,
-        })
-    }
-}
-
-/// The manifest's bytes: gzipped JSON (plain JSON from colorid before 0.x is read too).
-/// Gzip takes a 50,000-file manifest from about 5 MB to about 2 MB.
-fn encode_manifest(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
-    let json = serde_json::to_vec(&StoredManifest::of(manifest))?;
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(json.len() / 3),
-        flate2::Compression::fast(),
-    );
-    gz.write_all(&json)?;
-    gz.finish()
-}
-
-fn decode_manifest(bytes: &[u8]) -> std::io::Result<Manifest> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return decode_json(bytes);
-    }
-    // A gzip member ends with the plain length (mod 2^32): one allocation, no regrowth.
-    let plain = bytes
-        .last_chunk::<4>()
-        .map_or(0, |n| u32::from_le_bytes(*n) as usize);
-    let mut json = Vec::with_capacity(plain.clamp(bytes.len(), 64 * bytes.len()) + 1);
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut json)?;
-    decode_json(&json)
-}
-
-/// Version 2 as `encode_manifest` writes it (its `version` first), else version 1.
-fn decode_json(json: &[u8]) -> std::io::Result<Manifest> {
-    let stored = format!("{{\"version\":{STORED_VERSION},");
-    if json.starts_with(stored.as_bytes()) {
-        serde_json::from_slice::<StoredManifest>(json)?.into_manifest()
-    } else {
-        Ok(serde_json::from_slice(json)?)
-    }
-}
-
 /// Writes the manifest; it is not site content, so nobody should cache it.
 pub(crate) async fn write_manifest(
     s3: &S3Client,
@@ -476,50 +316,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn manifest_round_trips_and_tolerates_missing_pending() {
-        let json = r#"{"version":1,"generation":3,"objects":{"a.html":{"etag":"e","md5":"m","content_type":"text/html","cache_control":"no-cache"}}}"#;
-        let manifest: Manifest = serde_json::from_str(json).unwrap();
-        assert_eq!(manifest.generation, 3);
-        assert!(manifest.pending_invalidation.is_empty());
-        let again = decode_manifest(&encode_manifest(&manifest).unwrap()).unwrap();
-        assert_eq!(again, manifest);
-        assert_eq!(decode_manifest(json.as_bytes()).unwrap(), manifest);
+    fn etags_lose_their_quotes() {
         assert_eq!(unquote("\"abc-2\""), "abc-2");
-    }
-
-    #[test]
-    fn stored_manifest_shares_headers_and_leaves_out_md5s_equal_to_etags() {
-        let record = |etag: &str, md5: &str, content_type: &str| ObjectRecord {
-            etag: etag.into(),
-            md5: md5.into(),
-            size: 4,
-            mtime_ns: 17,
-            content_type: content_type.into(),
-            cache_control: "no-cache".into(),
-        };
-        let manifest = Manifest {
-            version: 1,
-            generation: 9,
-            started_ns: 5,
-            objects: BTreeMap::from([
-                ("a.html".into(), record("aa", "aa", "text/html")),
-                ("b.html".into(), record("bb", "bb", "text/html")),
-                ("big.mp4".into(), record("cc-2", "dd", "video/mp4")),
-            ]),
-            pending_invalidation: vec!["/a.html".into()],
-        };
-        let bytes = encode_manifest(&manifest).unwrap();
-        let mut json = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut json)
-            .unwrap();
-        assert!(json.starts_with(r#"{"version":2,"#), "{json}");
-        assert!(json.contains(r#"["a.html","aa","",4,17,0]"#), "{json}");
-        assert!(json.contains(r#"["big.mp4","cc-2","dd",4,17,1]"#), "{json}");
-        assert_eq!(json.matches("no-cache").count(), 2, "{json}");
-        assert_eq!(decode_manifest(&bytes).unwrap(), manifest);
-        // An index past the table is an unreadable manifest, not a panic.
-        let broken = json.replace(r#"4,17,1]"#, r#"4,17,7]"#);
-        assert!(decode_manifest(broken.as_bytes()).is_err());
+        assert_eq!(unquote("abc"), "abc");
     }
 }

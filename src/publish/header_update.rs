@@ -1,28 +1,69 @@
-//! A header-only change to an object over 5 GiB: CopyObject copies at most 5 GiB,
-//! so the object is copied onto itself in parts (UploadPartCopy) with its new
-//! headers set on the multipart upload.
+//! Header-only changes: an object copied onto itself with its new headers and the
+//! same body. CopyObject copies at most 5 GiB, so a larger object is copied in parts
+//! (UploadPartCopy) with its new headers set on the multipart upload.
 
 use aws_sdk_s3::Client as S3Client;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use futures::{StreamExt, TryStreamExt};
+use aws_sdk_s3::types::MetadataDirective;
 
 use super::diff::Change;
 use super::error::{AwsFailure, PublishError};
+use super::manifest::ObjectRecord;
+use super::multipart::{multipart, part_size};
 use super::remote::{MD5_METADATA, unquote};
-use super::upload::encode_path;
 
 /// The largest object CopyObject copies in one request: "You can create a copy of your
 /// object up to 5 GB in size in a single atomic action" (API_CopyObject).
 pub const COPY_OBJECT_MAX: u64 = 5 * 1024 * 1024 * 1024;
 
-/// The size of each copied part (S3 allows 5 MiB to 5 GiB, at most 10,000 parts).
+/// The least size of each copied part (S3 allows 5 MiB to 5 GiB, at most 10,000 parts).
 const PART: u64 = 512 * 1024 * 1024;
-const MAX_PARTS: u64 = 10_000;
-const PART_CONCURRENCY: usize = 4;
+
+/// Rewrites an object's headers in place (CopyObject onto itself, metadata replaced;
+/// in parts over [`COPY_OBJECT_MAX`]).
+pub(crate) async fn update_headers(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+) -> Result<ObjectRecord, PublishError> {
+    let file = &change.file;
+    let md5 = file.md5.unwrap_or_default();
+    if file.size > COPY_OBJECT_MAX {
+        let etag = update_headers_in_parts(s3, bucket, change).await?;
+        return Ok(change.written(etag, file.size, md5));
+    }
+    let key = &file.key;
+    let output = s3
+        .copy_object()
+        .bucket(bucket)
+        .key(key)
+        .copy_source(copy_source(bucket, key))
+        .metadata_directive(MetadataDirective::Replace)
+        .content_type(&*change.headers.content_type)
+        .cache_control(&*change.headers.cache_control)
+        .metadata(MD5_METADATA, file.md5_hex())
+        .send()
+        .await
+        .map_err(|e| failure(bucket, key, AwsFailure::of(&e)))?;
+    let etag = output
+        .copy_object_result()
+        .and_then(|r| r.e_tag())
+        .map(unquote)
+        .unwrap_or_default();
+    Ok(change.written(etag, file.size, md5))
+}
+
+fn failure(bucket: &str, key: &str, f: AwsFailure) -> PublishError {
+    PublishError::UpdateHeaders {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        aws: f.aws,
+        hint: f.hint,
+    }
+}
 
 /// The byte ranges (`bytes=first-last`, inclusive) of the parts of an object of `size`.
 pub fn part_ranges(size: u64) -> Vec<String> {
-    let part = PART.max(size.div_ceil(MAX_PARTS));
+    let part = part_size(size, PART);
     (0..size.div_ceil(part))
         .map(|i| {
             let first = i * part;
@@ -33,101 +74,77 @@ pub fn part_ranges(size: u64) -> Vec<String> {
 }
 
 /// Rewrites the headers of an object over [`COPY_OBJECT_MAX`] by a multipart copy onto
-/// itself; returns the new ETag. An unfinished upload is aborted.
-pub(crate) async fn update_headers_in_parts(
+/// itself; returns the new ETag.
+async fn update_headers_in_parts(
     s3: &S3Client,
     bucket: &str,
     change: &Change,
 ) -> Result<String, PublishError> {
     let key = &change.file.key;
-    let fail = |e: AwsFailure| PublishError::UpdateHeaders {
-        bucket: bucket.to_string(),
-        key: key.clone(),
-        aws: e.aws,
-        hint: e.hint,
-    };
-    let created = s3
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .content_type(&*change.headers.content_type)
-        .cache_control(&*change.headers.cache_control)
-        .metadata(MD5_METADATA, change.file.md5_hex())
-        .send()
-        .await
-        .map_err(|e| fail(AwsFailure::of(&e)))?;
-    let upload_id = created.upload_id().unwrap_or_default().to_string();
-    let source = format!("{bucket}/{}", encode_path(key));
-    let copied: Result<Vec<CompletedPart>, PublishError> =
-        futures::stream::iter(part_ranges(change.file.size).into_iter().enumerate())
-            .map(|(i, range)| {
-                let (upload_id, source) = (&upload_id, &source);
-                async move {
-                    let part_number = i as i32 + 1;
-                    let out = s3
-                        .upload_part_copy()
-                        .bucket(bucket)
-                        .key(key)
-                        .upload_id(upload_id)
-                        .part_number(part_number)
-                        .copy_source(source)
-                        .copy_source_range(range)
-                        .send()
-                        .await
-                        .map_err(|e| fail(AwsFailure::of(&e)))?;
-                    Ok(CompletedPart::builder()
-                        .part_number(part_number)
-                        .set_e_tag(out.copy_part_result.and_then(|r| r.e_tag))
-                        .build())
-                }
-            })
-            .buffered(PART_CONCURRENCY)
-            .try_collect()
-            .await;
-    let completed = match copied {
-        Ok(parts) => s3
-            .complete_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(&upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| fail(AwsFailure::of(&e))),
-        Err(e) => Err(e),
-    };
-    match completed {
-        Ok(out) => Ok(unquote(out.e_tag().unwrap_or_default())),
-        Err(e) => {
-            if let Err(abort) = s3
-                .abort_multipart_upload()
+    let fail = |f| failure(bucket, key, f);
+    let source = &copy_source(bucket, key);
+    let ranges = &part_ranges(change.file.size);
+    let md5_hex = change.file.md5_hex();
+    multipart(
+        s3,
+        bucket,
+        change,
+        md5_hex,
+        ranges.len() as u64,
+        fail,
+        |upload_id, number| async move {
+            let copied = s3
+                .upload_part_copy()
                 .bucket(bucket)
                 .key(key)
-                .upload_id(&upload_id)
+                .upload_id(upload_id)
+                .part_number(number)
+                .copy_source(source)
+                .copy_source_range(&ranges[number as usize - 1])
                 .send()
                 .await
-            {
-                tracing::warn!("could not abort multipart copy {upload_id} of {key}: {abort}");
-            }
-            Err(e)
+                .map_err(|e| failure(bucket, key, AwsFailure::of(&e)))?;
+            Ok(copied.copy_part_result.and_then(|r| r.e_tag))
+        },
+    )
+    .await
+}
+
+/// The CopySource of an object: its bucket and its key percent-encoded, keeping `/`.
+/// `*` is encoded too.
+fn copy_source(bucket: &str, key: &str) -> String {
+    let mut out = String::with_capacity(bucket.len() + 1 + key.len());
+    out.push_str(bucket);
+    out.push('/');
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::publish::headers::ObjectHeaders;
-    use crate::publish::walk::{LocalFile, Source};
+    use crate::publish::local_file::{LocalFile, Source};
     use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput;
     use aws_sdk_s3::operation::create_multipart_upload::CreateMultipartUploadOutput;
     use aws_sdk_s3::operation::upload_part_copy::UploadPartCopyOutput;
     use aws_sdk_s3::types::CopyPartResult;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    #[test]
+    fn copy_source_encodes_everything_but_unreserved_and_slash() {
+        assert_eq!(
+            copy_source("b", "docs/a b/ü*.html"),
+            "b/docs/a%20b/%C3%BC%2A.html"
+        );
+        assert_eq!(copy_source("b", "a-b_c.~d/e"), "b/a-b_c.~d/e");
+    }
 
     #[test]
     fn parts_cover_the_object_exactly_within_s3_limits() {
@@ -138,7 +155,11 @@ mod tests {
         assert_eq!(r[11], format!("bytes={}-{}", 11 * PART, six - 1));
         let huge = 5 * 1024 * 1024 * 1024 * 1024; // S3's largest object, 5 TiB
         let r = part_ranges(huge);
-        assert!(r.len() as u64 <= MAX_PARTS, "{}", r.len());
+        assert!(
+            r.len() as u64 <= crate::publish::multipart::MAX_PARTS,
+            "{}",
+            r.len()
+        );
         assert!(r.last().unwrap().ends_with(&format!("-{}", huge - 1)));
     }
 
@@ -197,8 +218,9 @@ mod tests {
             reason: "headers",
             old_md5: None,
         };
-        let etag = update_headers_in_parts(&s3, "b", &change).await.unwrap();
-        assert_eq!(etag, "abc-12");
+        let record = update_headers(&s3, "b", &change).await.unwrap();
+        assert_eq!(record.etag, "abc-12");
+        assert_eq!(record.md5, hex::encode([7; 16]));
         assert_eq!(create.num_calls(), 1);
         assert_eq!(part.num_calls(), 12);
         assert_eq!(complete.num_calls(), 1);
