@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use colorid_lambda::App;
 use common::*;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 const API: &str = "https://api.example.com";
@@ -25,15 +25,6 @@ fn app_with(idp: &Idp, edit: impl FnOnce(&mut colorid_lambda::Settings)) -> App 
 
 async fn get(app: &App, uri: &str, token: &str) -> (u16, Value) {
     call(app, request("GET", uri, Some(token), None)).await
-}
-
-/// An ES256 token under `ec-1` with the given header `typ`.
-fn mint(typ: Option<&str>, claims: &Value) -> String {
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("ec-1".into());
-    header.typ = typ.map(String::from);
-    let key = EncodingKey::from_ec_pem(keys().ec_pem.as_bytes()).unwrap();
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
 
 #[tokio::test]
@@ -53,12 +44,13 @@ async fn a_hit_decides_what_a_full_verification_decides() {
     id["email"] = json!("ada@example.com");
     id["family_name"] = json!("Lovelace");
     id["amr"] = json!(["pwd", "otp"]);
+    // An access token the way Cognito marks one.
     let access = json!({"iss": idp.issuer, "sub": "bob", "aud": API, "client_id": CLIENT_ID,
-        "exp": now + 300, "iat": now, "scope": "openid", "acr": "AAL3"});
+        "exp": now + 300, "iat": now, "token_use": "access", "acr": "AAL3"});
     let tokens = [
         sign(Algorithm::ES256, Some("ec-1"), &id),
         sign(Algorithm::EdDSA, Some("ed-1"), &id),
-        mint(Some("at+jwt"), &access),
+        sign(Algorithm::ES256, Some("ec-1"), &access),
     ];
     for token in &tokens {
         for uri in ["/api/color", ATTRIBUTES] {
