@@ -1,7 +1,9 @@
 // The same verify-and-derive work as jose.mjs with the other fast Node verifiers:
-// fast-jwt (no verified-token cache) and aws-jwt-verify (JWKS cached with cacheJwks,
-// verifySync). Keys come from the same JWKS, chosen by the token's `kid`. Prints one
-// JSON line per verifier and algorithm. Sequential, one thread.
+// fast-jwt without its verified-token cache and with it (`fast-jwt-cached`, which
+// serves a repeated token from the cache), and aws-jwt-verify (JWKS cached with
+// cacheJwks, verifySync; it has no token cache). Keys come from the same JWKS, chosen
+// by the token's `kid`. Prints one JSON line per verifier and algorithm. Sequential,
+// one thread, the same token every time.
 import { createHmac, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createVerifier } from 'fast-jwt';
@@ -18,15 +20,20 @@ const derive = (payload) => {
 };
 
 // fast-jwt: one verifier per key (it takes a PEM), picked by kid like a JWKS lookup.
-const fast = new Map();
-for (const jwk of fixture.jwks.keys) {
-  const pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-  const alg = { RSA: 'RS256', EC: 'ES256', OKP: 'EdDSA' }[jwk.kty];
-  fast.set(jwk.kid, createVerifier({
-    key: pem, algorithms: [alg], allowedIss: fixture.issuer, allowedAud: fixture.client_id,
-    cache: false, clockTolerance: 30000,
-  }));
-}
+const fastVerifiers = (cache) => {
+  const byKid = new Map();
+  for (const jwk of fixture.jwks.keys) {
+    const pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    const alg = { RSA: 'RS256', EC: 'ES256', OKP: 'EdDSA' }[jwk.kty];
+    byKid.set(jwk.kid, createVerifier({
+      key: pem, algorithms: [alg], allowedIss: fixture.issuer, allowedAud: fixture.client_id,
+      cache, clockTolerance: 30000,
+    }));
+  }
+  return byKid;
+};
+const fast = fastVerifiers(false);
+const fastCached = fastVerifiers(true);
 const kidOf = (token) => JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url')).kid;
 
 const aws = JwtVerifier.create({
@@ -36,6 +43,7 @@ aws.cacheJwks(fixture.jwks);
 
 const impls = {
   'fast-jwt': (token) => derive(fast.get(kidOf(token))(token)),
+  'fast-jwt-cached': (token) => derive(fastCached.get(kidOf(token))(token)),
   'aws-jwt-verify': (token) => derive(aws.verifySync(token)),
 };
 

@@ -1,9 +1,12 @@
 //! Verify-and-derive benchmark with the JWKS cached: times `App::handle` on
-//! `/api/color` for one token per algorithm, sequentially on one thread, and
-//! writes the keys and tokens to a directory so `bench/jose.mjs` can do the
-//! same work with Node's `jose`. Run by scripts/bench-function.
-//! Also times the floor: the bare signature check of each token with the same
-//! crypto library (jsonwebtoken's aws-lc-rs verifier, key already parsed).
+//! `/api/color` per algorithm, sequentially on one thread, and writes the keys
+//! and tokens to a directory so `bench/jose.mjs` and `bench/peers.mjs` can do
+//! the same work in Node. Run by scripts/bench-function. Three rows per algorithm:
+//! - `rust`: first sight, every token new to the verified-token cache (the
+//!   tokens cycle through more than it holds, so each one is verified in full);
+//! - `rust-repeated`: one token again and again, as a signed-in user's calls are;
+//! - `floor`: the bare signature check of the token with the same crypto
+//!   library (jsonwebtoken's aws-lc-rs verifier, key already decoded).
 //!
 //! Usage: bench <out-dir> <iterations>
 
@@ -12,9 +15,15 @@ mod common;
 
 use std::time::Instant;
 
+use colorid_lambda::App;
+use colorid_lambda::token_cache::CAPACITY;
 use common::*;
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
+
+/// Distinct tokens per algorithm for the first-sight rows: more than the
+/// cache holds, so cycling through them never meets one still cached.
+const DISTINCT: usize = 2 * CAPACITY + 1;
 
 fn percentile(sorted: &[u128], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -54,33 +63,92 @@ async fn main() {
     std::fs::write(out.join("fixture.json"), fixture.to_string()).unwrap();
 
     for (alg, token) in &tokens {
-        // Warm up, which also fills the JWKS cache.
-        for _ in 0..200 {
-            let resp = app
-                .handle(request("GET", "/api/color", Some(token), None))
-                .await;
-            assert_eq!(resp.status(), 200);
-        }
-        let mut times = Vec::with_capacity(n);
-        let start = Instant::now();
-        for _ in 0..n {
-            let t = Instant::now();
-            let resp = app
-                .handle(request("GET", "/api/color", Some(token), None))
-                .await;
-            times.push(t.elapsed().as_nanos());
-            assert_eq!(resp.status(), 200);
-        }
-        let total = start.elapsed().as_secs_f64();
-        times.sort_unstable();
+        let fresh = distinct(&idp, alg);
+        let hits = app.verified_token_hits();
+        println!("{}", time(&app, "rust", alg, &fresh, n).await);
+        assert_eq!(
+            app.verified_token_hits(),
+            hits,
+            "every first-sight token was a miss"
+        );
         println!(
             "{}",
-            json!({"impl": "rust", "alg": alg, "ops_per_s": (n as f64 / total).round(),
-                   "p50_us": percentile(&times, 0.50), "p99_us": percentile(&times, 0.99)})
+            time(&app, "rust-repeated", alg, std::slice::from_ref(token), n).await
+        );
+        assert!(
+            app.verified_token_hits() >= hits + n as u64,
+            "the repeated token was a hit"
         );
         println!("{}", floor(alg, token, n));
     }
     assert_eq!(app.jwks_fetch_count(), 1, "the JWKS stayed cached");
+}
+
+/// `n` requests through `App::handle`, cycling through `tokens`.
+async fn time(app: &App, name: &str, alg: &str, tokens: &[String], n: usize) -> serde_json::Value {
+    let mut cycle = tokens.iter().cycle();
+    // Warm up (which also fills the JWKS cache), past the end of the cycle.
+    for _ in 0..200.max(tokens.len()) {
+        let resp = app
+            .handle(request(
+                "GET",
+                "/api/color",
+                cycle.next().map(String::as_str),
+                None,
+            ))
+            .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let mut times = Vec::with_capacity(n);
+    let start = Instant::now();
+    for _ in 0..n {
+        let token = cycle.next();
+        let t = Instant::now();
+        let resp = app
+            .handle(request(
+                "GET",
+                "/api/color",
+                token.map(String::as_str),
+                None,
+            ))
+            .await;
+        times.push(t.elapsed().as_nanos());
+        assert_eq!(resp.status(), 200);
+    }
+    let total = start.elapsed().as_secs_f64();
+    times.sort_unstable();
+    json!({"impl": name, "alg": alg, "ops_per_s": (n as f64 / total).round(),
+           "p50_us": percentile(&times, 0.50), "p99_us": percentile(&times, 0.99)})
+}
+
+/// [`DISTINCT`] tokens of one algorithm, one per user.
+fn distinct(idp: &Idp, alg: &str) -> Vec<String> {
+    let (algorithm, kid, key) = match alg {
+        "RS256" => (
+            Algorithm::RS256,
+            "rsa-1",
+            EncodingKey::from_rsa_pem(rsa_key().pem.as_bytes()),
+        ),
+        "ES256" => (
+            Algorithm::ES256,
+            "ec-1",
+            EncodingKey::from_ec_pem(keys().ec_pem.as_bytes()),
+        ),
+        _ => (
+            Algorithm::EdDSA,
+            "ed-1",
+            EncodingKey::from_ed_pem(keys().ed_pem.as_bytes()),
+        ),
+    };
+    let key = key.expect("a test key");
+    let mut header = Header::new(algorithm);
+    header.kid = Some(kid.into());
+    (0..DISTINCT)
+        .map(|i| {
+            let claims = idp.claims(&format!("user-{i:05}"));
+            jsonwebtoken::encode(&header, &claims, &key).expect("signed")
+        })
+        .collect()
 }
 
 /// The bare signature check of `token`, `n` times: what no verifier can skip.

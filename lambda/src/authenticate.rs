@@ -14,7 +14,7 @@ use crate::token::{self, Claims, Reason, VerifyError};
 pub(crate) async fn authenticate(
     ready: &Ready,
     req: &Request,
-) -> Result<(Claims, Option<level::Level>), Outcome> {
+) -> Result<(std::sync::Arc<Claims>, Option<level::Level>), Outcome> {
     let header = req
         .headers()
         .get(http::header::AUTHORIZATION)

@@ -2,14 +2,12 @@
 //! configured one), a JWKS held in memory for the response's `max-age` (at most
 //! an hour), and a refetch on an unknown `kid` limited to one per penalty period.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
-use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
+pub use crate::jwk::{Key, KeyKind};
+use crate::jwk::{Keys, parse_keys};
 
 /// How long an answer from the issuer may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -20,85 +18,6 @@ pub const DEFAULT_PENALTY: Duration = Duration::from_secs(10);
 /// The longest the keys are used before they are fetched again, and how long
 /// they are kept when the response names no `max-age`.
 pub const MAX_KEY_AGE: Duration = Duration::from_secs(3600);
-
-/// The kind of a published key, which decides the algorithms it may verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// kty RSA: RS256/384/512, PS256/384/512.
-    Rsa,
-    /// kty EC, crv P-256: ES256.
-    EcP256,
-    /// kty EC, crv P-384: ES384.
-    EcP384,
-    /// kty OKP, crv Ed25519: EdDSA.
-    Ed25519,
-}
-
-impl KeyKind {
-    /// The algorithms a key of this kind can verify.
-    pub fn algorithms(self) -> &'static [Algorithm] {
-        match self {
-            KeyKind::Rsa => &[
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-            ],
-            KeyKind::EcP256 => &[Algorithm::ES256],
-            KeyKind::EcP384 => &[Algorithm::ES384],
-            KeyKind::Ed25519 => &[Algorithm::EdDSA],
-        }
-    }
-}
-
-/// One usable key from the JWKS.
-pub struct Key {
-    /// Which algorithms the key can verify.
-    pub kind: KeyKind,
-    /// The `alg` the JWKS pins this key to, if any.
-    pub alg: Option<String>,
-    // Parsed once per algorithm when the JWKS arrives, not on every request.
-    parsed: Vec<(Algorithm, ParsedPublicKey)>,
-}
-
-impl Key {
-    /// Whether `signature` is a valid `alg` signature of `message` by this key
-    /// (false for an algorithm the key cannot verify).
-    pub fn verifies(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
-        self.parsed
-            .iter()
-            .find(|(a, _)| *a == alg)
-            .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
-    }
-}
-
-/// The key parsed for verifying `alg`, with the parameters jsonwebtoken's
-/// aws-lc backend uses (RSA keys of 2048 to 8192 bits, fixed-size ECDSA signatures).
-fn parse_for(decoding: &DecodingKey, alg: Algorithm) -> Option<ParsedPublicKey> {
-    let rsa = |params: &'static sig::RsaParameters| match decoding.kind() {
-        DecodingKeyKind::RsaModulusExponent { n, e } => RsaPublicKeyComponents { n, e }
-            .to_parsed_public_key(params)
-            .ok(),
-        DecodingKeyKind::SecretOrDer(_) => None,
-    };
-    let raw = |params: &'static dyn sig::VerificationAlgorithm| {
-        ParsedPublicKey::new(params, decoding.try_get_as_bytes().ok()?).ok()
-    };
-    match alg {
-        Algorithm::RS256 => rsa(&sig::RSA_PKCS1_2048_8192_SHA256),
-        Algorithm::RS384 => rsa(&sig::RSA_PKCS1_2048_8192_SHA384),
-        Algorithm::RS512 => rsa(&sig::RSA_PKCS1_2048_8192_SHA512),
-        Algorithm::PS256 => rsa(&sig::RSA_PSS_2048_8192_SHA256),
-        Algorithm::PS384 => rsa(&sig::RSA_PSS_2048_8192_SHA384),
-        Algorithm::PS512 => rsa(&sig::RSA_PSS_2048_8192_SHA512),
-        Algorithm::ES256 => raw(&sig::ECDSA_P256_SHA256_FIXED),
-        Algorithm::ES384 => raw(&sig::ECDSA_P384_SHA384_FIXED),
-        Algorithm::EdDSA => raw(&sig::ED25519),
-        _ => None,
-    }
-}
 
 /// Why the keys could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -129,20 +48,6 @@ pub enum JwksError {
         /// The issuer the document names.
         found: String,
     },
-}
-
-#[derive(Default)]
-struct Keys {
-    by_kid: HashMap<String, Arc<Key>>,
-    without_kid: Vec<Arc<Key>>,
-    /// When these keys are to be fetched again.
-    expires: Option<Instant>,
-}
-
-impl Keys {
-    fn fresh(&self) -> bool {
-        self.expires.is_some_and(|e| Instant::now() < e)
-    }
 }
 
 /// Keys cached from one issuer.
@@ -301,7 +206,12 @@ impl JwksCache {
         }
         state.last_attempt = Some(Instant::now());
         let keys = match self.fetch_keys().await {
-            Ok(keys) => Arc::new(keys),
+            // Keys published before and now are the same `Key`, so tokens they
+            // verified stay cached (token_cache); the others are new.
+            Ok(keys) => Arc::new(match &now_cached {
+                Some(previous) => keys.keeping(previous),
+                None => keys,
+            }),
             // The issuer is down but published this key an hour ago: keep serving.
             Err(e) if stale.is_some() && !matches!(e, JwksError::IssuerMismatch { .. }) => {
                 tracing::warn!(error = %e, "refreshing the issuer's keys failed; using the cached keys");
@@ -410,63 +320,6 @@ fn max_age(value: &str) -> Option<Duration> {
     age
 }
 
-/// Keeps the signature keys we can use and skips the rest (encryption keys, unknown types).
-fn parse_keys(list: &[serde_json::Value]) -> Keys {
-    let mut keys = Keys::default();
-    for value in list {
-        if value
-            .get("use")
-            .and_then(|u| u.as_str())
-            .is_some_and(|u| u != "sig")
-        {
-            continue;
-        }
-        let Ok(jwk) = serde_json::from_value::<Jwk>(value.clone()) else {
-            continue;
-        };
-        let kind = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => KeyKind::Rsa,
-            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
-                KeyKind::EcP256
-            }
-            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P384 => {
-                KeyKind::EcP384
-            }
-            AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
-                KeyKind::Ed25519
-            }
-            // Symmetric (oct) keys are never accepted: HS* is not allowed.
-            _ => continue,
-        };
-        let Ok(decoding) = DecodingKey::from_jwk(&jwk) else {
-            continue;
-        };
-        let parsed: Vec<_> = kind
-            .algorithms()
-            .iter()
-            .filter_map(|&alg| Some((alg, parse_for(&decoding, alg)?)))
-            .collect();
-        if parsed.is_empty() {
-            continue;
-        }
-        let key = Arc::new(Key {
-            kind,
-            alg: value
-                .get("alg")
-                .and_then(|a| a.as_str())
-                .map(str::to_string),
-            parsed,
-        });
-        match jwk.common.key_id {
-            Some(kid) => {
-                keys.by_kid.insert(kid, key);
-            }
-            None => keys.without_kid.push(key),
-        }
-    }
-    keys
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,17 +352,5 @@ mod tests {
         assert_eq!(max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(max_age("public"), None);
         assert_eq!(max_age("max-age=soon"), None);
-    }
-
-    #[test]
-    fn skips_encryption_and_symmetric_keys() {
-        let list = serde_json::json!([
-            {"kty": "oct", "k": "c2VjcmV0", "kid": "hs"},
-            {"kty": "RSA", "use": "enc", "kid": "enc", "n": "sXch", "e": "AQAB"},
-            {"kty": "OKP", "crv": "Ed25519", "kid": "ed", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
-        ]);
-        let keys = parse_keys(list.as_array().unwrap());
-        assert_eq!(keys.by_kid.len(), 1);
-        assert_eq!(keys.by_kid["ed"].kind, KeyKind::Ed25519);
     }
 }

@@ -15,6 +15,7 @@ mod door;
 mod exchange;
 pub mod formula;
 pub mod identity;
+pub mod jwk;
 pub mod jwks;
 mod legacy;
 pub mod level;
@@ -31,6 +32,7 @@ pub mod signing;
 pub mod ssm;
 mod tls;
 pub mod token;
+pub mod token_cache;
 pub mod token_refusal;
 pub mod v1;
 pub mod validation;
@@ -144,13 +146,23 @@ impl App {
         self
     }
 
-    /// How many times the issuer's JWKS has been fetched.
-    pub fn jwks_fetch_count(&self) -> u64 {
-        let ready = match &self.config {
+    /// The settings in service, without loading.
+    fn loaded(&self) -> Option<Arc<Ready>> {
+        match &self.config {
             Config::Fixed(r) => r.as_ref().ok().cloned(),
             Config::Loaded(l) => l.loaded(),
-        };
-        ready.map_or(0, |r| r.verifier.jwks().fetch_count())
+        }
+    }
+
+    /// How many times the issuer's JWKS has been fetched.
+    pub fn jwks_fetch_count(&self) -> u64 {
+        self.loaded().map_or(0, |r| r.verifier.jwks().fetch_count())
+    }
+
+    /// How many requests the current settings' verified-token cache served.
+    pub fn verified_token_hits(&self) -> u64 {
+        self.loaded()
+            .map_or(0, |r| r.verifier.verified_tokens().hits())
     }
 
     /// Serves one request. Every outcome, including bad input, is a JSON response.

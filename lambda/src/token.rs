@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::access;
 use crate::jwks::{JwksCache, JwksError, Key, KeyKind};
+use crate::token_cache::{self, Times, Verified};
 pub use crate::token_refusal::{Header, Reason};
 
 /// Tokens longer than this are rejected before any decoding.
@@ -130,6 +131,9 @@ pub struct Verifier {
     leeway: u64,
     algorithms: Vec<String>,
     jwks: Arc<JwksCache>,
+    /// Tokens this verifier accepted; never handed to another verifier, so
+    /// new settings start with none.
+    verified: token_cache::Cache<Claims>,
 }
 
 impl Verifier {
@@ -163,6 +167,7 @@ impl Verifier {
             leeway: leeway.min(MAX_LEEWAY_SECONDS),
             algorithms,
             jwks,
+            verified: token_cache::Cache::new(token_cache::CAPACITY),
         }
     }
 
@@ -182,9 +187,44 @@ impl Verifier {
         Arc::clone(&self.jwks)
     }
 
-    /// Verifies `token` and returns its claims.
-    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let header = parse_header(token)?;
+    /// The tokens this verifier accepted, for their count and hits.
+    pub fn verified_tokens(&self) -> &token_cache::Cache<Claims> {
+        &self.verified
+    }
+
+    /// Verifies `token` and returns its claims. A token verified before is
+    /// not checked again while its times still pass and the key that signed
+    /// it is still the issuer's; otherwise (and for every refusal) it gets
+    /// the whole check, so a hit decides exactly what a miss would.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Reason::TokenTooLarge.into());
+        }
+        let digest = token_cache::digest_of(token);
+        if let Some(hit) = self.verified.get(&digest) {
+            if self.still_holds(&hit).await {
+                self.verified.count_hit();
+                return Ok(Arc::clone(&hit.claims));
+            }
+            self.verified.remove(&digest);
+        }
+        let verified = self.verify_uncached(token).await?;
+        let claims = Arc::clone(&verified.claims);
+        self.verified.insert(digest, verified);
+        Ok(claims)
+    }
+
+    /// Whether a cached verification still holds now.
+    async fn still_holds(&self, hit: &Verified<Claims>) -> bool {
+        let Times { exp, nbf, iat } = hit.times;
+        self.check_dates(Some(exp), nbf).is_ok()
+            && self.check_iat_value(iat).is_ok()
+            && matches!(self.key_for(&hit.header).await, Ok((_, key)) if Arc::ptr_eq(&key, &hit.key))
+    }
+
+    /// The issuer's key for a token with this header: the checks that come
+    /// before the signature.
+    async fn key_for(&self, header: &Header) -> Result<(Algorithm, Arc<Key>), VerifyError> {
         if header.typ.as_deref() == Some(ATTRIBUTES_TYP) {
             return Err(Reason::WrongTokenType.into());
         }
@@ -207,7 +247,13 @@ impl Verifier {
         if !fits(&key) {
             return Err(Reason::KeyAlgMismatch.into());
         }
+        Ok((alg, key))
+    }
 
+    /// Every check, from the token's bytes.
+    async fn verify_uncached(&self, token: &str) -> Result<Verified<Claims>, VerifyError> {
+        let header = parse_header(token)?;
+        let (alg, key) = self.key_for(&header).await?;
         // parse_header has checked that the token is three base64url parts.
         let (message, signature) = token.rsplit_once('.').ok_or(Reason::Malformed)?;
         let (_, payload) = message.split_once('.').ok_or(Reason::Malformed)?;
@@ -223,12 +269,23 @@ impl Verifier {
         let UniqueObject(all) =
             serde_json::from_slice(&payload).map_err(|_| Reason::MalformedPayload)?;
         // A token is one kind or the other, never tried as both.
-        match (access::kind_of(&header, &all), &self.api_audience) {
+        let claims = match (access::kind_of(&header, &all), &self.api_audience) {
             (access::Kind::Id, _) => self.check_claims(all),
             (access::Kind::Access, None) => Err(Reason::AccessTokenNotAccepted),
             (access::Kind::Access, Some(api)) => self.check_access_claims(all, api),
-        }
-        .map_err(VerifyError::from)
+        }?;
+        // Both checks require exp and read the dates the same way.
+        let times = Times {
+            exp: claims.all.get("exp").and_then(numeric_date).unwrap_or(0),
+            nbf: claims.all.get("nbf").and_then(numeric_date),
+            iat: claims.all.get("iat").and_then(Value::as_f64),
+        };
+        Ok(Verified {
+            claims: Arc::new(claims),
+            header,
+            key,
+            times,
+        })
     }
 
     /// Every claim check, in the order jsonwebtoken's validation made them
@@ -289,7 +346,13 @@ impl Verifier {
                 .map(Some)
                 .ok_or_else(|| Reason::InvalidClaim(name.into())),
         };
-        let (exp, nbf) = (date("exp")?, date("nbf")?);
+        let exp = date("exp")?;
+        self.check_dates(exp, date("nbf")?)?;
+        Ok(exp)
+    }
+
+    /// `exp` not passed and `nbf` reached, with the leeway.
+    fn check_dates(&self, exp: Option<u64>, nbf: Option<u64>) -> Result<(), Reason> {
         let now = now();
         if exp.is_some_and(|exp| exp < now.saturating_sub(self.leeway)) {
             return Err(Reason::Expired);
@@ -297,7 +360,7 @@ impl Verifier {
         if nbf.is_some_and(|nbf| nbf > now + self.leeway) {
             return Err(Reason::NotYetValid);
         }
-        Ok(exp)
+        Ok(())
     }
 
     /// `iss`, which must be the configured issuer as a single string.
@@ -313,20 +376,22 @@ impl Verifier {
 
     /// `iat`, when present, must not be in the future.
     fn check_iat(&self, all: &Map<String, Value>) -> Result<(), Reason> {
-        let now = now();
         match all.get("iat") {
-            None => {}
-            Some(Value::Number(n)) => {
-                let Some(iat) = n.as_f64() else {
-                    return Err(Reason::InvalidClaim("iat".into()));
-                };
-                if iat > (now + self.leeway) as f64 {
-                    return Err(Reason::IssuedInFuture);
-                }
-            }
-            Some(_) => return Err(Reason::InvalidClaim("iat".into())),
+            None => Ok(()),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(iat) => self.check_iat_value(Some(iat)),
+                None => Err(Reason::InvalidClaim("iat".into())),
+            },
+            Some(_) => Err(Reason::InvalidClaim("iat".into())),
         }
-        Ok(())
+    }
+
+    /// An `iat` read as a number must not be in the future.
+    fn check_iat_value(&self, iat: Option<f64>) -> Result<(), Reason> {
+        match iat {
+            Some(iat) if iat > (now() + self.leeway) as f64 => Err(Reason::IssuedInFuture),
+            _ => Ok(()),
+        }
     }
 }
 

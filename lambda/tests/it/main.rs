@@ -13,5 +13,6 @@ mod jwks_refresh;
 mod providers;
 mod reload;
 mod signed_attributes;
+mod token_cache;
 mod tokens;
 mod v1_strict;

@@ -227,18 +227,25 @@ async fn a_failed_reload_keeps_the_settings_last_loaded() {
     assert_eq!(fake.lock().unwrap().calls, 1 + FAST.attempts as usize);
 }
 
-#[tokio::test]
-async fn a_reload_keeps_the_issuer_keys() {
-    let idp = Idp::fast().await;
+/// A function loading its settings from a fake SSM that names `idp` as the
+/// issuer, reloading them after `ttl`; and a token from `idp`.
+async fn with_issuer(idp: &Idp, ttl: Duration) -> (App, Shared, String) {
     let (url, fake) = fake_ssm(params(&idp.issuer), &[]).await;
     let app = start(&url)
         .await
-        .with_reload_timing(Duration::from_millis(50), Duration::from_millis(10));
+        .with_reload_timing(ttl, Duration::from_millis(10));
     let token = sign(
         jsonwebtoken::Algorithm::ES256,
         Some("ec-1"),
         &idp.claims("u"),
     );
+    (app, fake, token)
+}
+
+#[tokio::test]
+async fn a_reload_keeps_the_issuer_keys() {
+    let idp = Idp::fast().await;
+    let (app, fake, token) = with_issuer(&idp, Duration::from_millis(50)).await;
     for _ in 0..2 {
         let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
         assert_eq!(status, 200, "{body}");
@@ -256,4 +263,29 @@ async fn a_reload_keeps_the_issuer_keys() {
         1,
         "the JWKS cache survives a settings reload"
     );
+}
+
+#[tokio::test]
+async fn a_settings_reload_empties_the_verified_token_cache() {
+    let idp = Idp::fast().await;
+    let (app, fake, token) = with_issuer(&idp, Duration::from_millis(200)).await;
+    for _ in 0..2 {
+        let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(app.verified_token_hits(), 1, "the second call was a hit");
+    // `up` moves the stack to another client: the cached token was for the old one.
+    fake.lock()
+        .unwrap()
+        .params
+        .insert("/colorid/t/client-id".into(), "client-2".into());
+    sleep(250).await;
+    let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+    assert_eq!((status, &body["reason"]), (401, &json!("wrong_audience")));
+    assert_eq!(
+        app.verified_token_hits(),
+        0,
+        "the new settings' cache is new"
+    );
+    assert_eq!(fake.lock().unwrap().calls, 2);
 }
