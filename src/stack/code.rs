@@ -18,8 +18,6 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 use crate::error::{Error, Result};
 use crate::stack::Ctx;
 
-/// The Cargo profile the function is built with (the workspace's Cargo.toml says why).
-const PROFILE: &str = "function";
 /// The binary cargo-lambda builds for the function.
 pub const BINARY: &str = "colorid-identity";
 
@@ -78,7 +76,7 @@ pub fn from_file(path: &Path) -> Result<Code> {
                 "--function-zip {} is not a Lambda package for provided.al2023: {why}.",
                 path.display()
             ),
-            "build it with `cargo lambda build --profile function --output-format zip`",
+            "build it with `cargo lambda build --release --output-format zip`",
         )
     })?;
     Ok(Code::new(zip))
@@ -177,13 +175,12 @@ async fn build(ctx: &Ctx, root: &Path) -> Result<Code> {
     let path = std::env::join_paths(path).unwrap_or_default();
     let wait = ctx
         .progress
-        .wait("building the identity function (cargo lambda build --profile function)");
+        .wait("building the identity function (cargo lambda build --release)");
     let out = tokio::process::Command::new("cargo")
         .args([
             "lambda",
             "build",
-            "--profile",
-            PROFILE,
+            "--release",
             "--output-format",
             "zip",
             "-p",
