@@ -161,7 +161,7 @@ pub async fn plan(
 
     let cf = ctx.aws.cloudfront();
     let wanted_policy = headers_policy::wanted_config(&ctx.names, &provider.connect_src)?;
-    let headers_policy_id = if ctx.aws.is_local() {
+    let headers_policy_id = if !headers_policy::api_available(ctx).await? {
         push(
             "headers policy",
             wanted_policy.name(),

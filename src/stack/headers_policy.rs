@@ -4,10 +4,12 @@
 //!
 //! Named after the stack (`colorid-<stack>-headers`; CloudFront cannot tag
 //! response headers policies), found by that name, compared header by header
-//! and updated with the ETag it was read with. The local emulator has no
-//! response headers policy API: there, and only there, the distribution keeps
-//! AWS's managed SecurityHeadersPolicy, and `colorid --local dev`'s edge
-//! applies this policy (built by [`wanted_config`]) in its place.
+//! and updated with the ETag it was read with. The local emulator (moto) has no
+//! response headers policy API ([`api_available`] asks): there, and only there,
+//! the distribution keeps AWS's managed SecurityHeadersPolicy, and `colorid
+//! --local dev`'s edge applies this policy (built by [`wanted_config`]) in its
+//! place. A local endpoint that has the API (the tests' realism layer) gets the
+//! stack's own policy, as AWS does.
 
 use std::time::Instant;
 
@@ -338,13 +340,42 @@ pub fn plan_local(recorded: Option<&str>, wanted: &ResponseHeadersPolicyConfig) 
     }
 }
 
+/// Whether the endpoint has the response headers policy API. AWS always has it
+/// (nothing is asked); the local emulator answers 404 without an error code to
+/// every path of it, as to any API it does not know.
+pub async fn api_available(ctx: &Ctx) -> Result<bool> {
+    if !ctx.aws.is_local() {
+        return Ok(true);
+    }
+    let listed = ctx
+        .aws
+        .cloudfront()
+        .list_response_headers_policies()
+        .r#type(ResponseHeadersPolicyType::Custom)
+        .send()
+        .await;
+    match listed {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() == 404)
+                && aws_sdk_cloudfront::error::ProvideErrorMetadata::code(&err).is_none() =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err).aws("list response headers policies", name(&ctx.names)),
+    }
+}
+
 /// Creates or corrects the stack's policy, allowing fetches to `connect_src`;
-/// returns the id the distribution uses. The emulator has no response headers
-/// policy API: there the distribution keeps AWS's managed SecurityHeadersPolicy
-/// and the wanted CSP is kept in the state record, for `plan` to compare.
+/// returns the id the distribution uses. Where the endpoint has no response
+/// headers policy API (the local emulator), the distribution keeps AWS's managed
+/// SecurityHeadersPolicy and the wanted CSP is kept in the state record, for
+/// `plan` to compare.
 pub async fn ensure(ctx: &Ctx, connect_src: &[String]) -> Result<String> {
     let start = Instant::now();
-    if ctx.aws.is_local() {
+    if !api_available(ctx).await? {
         let csp = content_security_policy(connect_src);
         let recorded = ctx.state.get().await.content_security_policy;
         let what = if recorded.as_deref() == Some(csp.as_str()) {

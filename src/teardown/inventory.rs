@@ -176,7 +176,7 @@ pub async fn inventory(ctx: &Ctx) -> Result<Inventory> {
     }
 
     // The emulator has no response headers policy API; real AWS is always asked.
-    if !ctx.aws.is_local() {
+    if headers_policy::api_available(ctx).await? {
         let name = headers_policy::name(&ctx.names);
         if headers_policy::find(&cf, &name).await?.is_some() {
             inv.headers_policy = Some(name);

@@ -1,7 +1,10 @@
 //! The stack's response headers policy. The emulator has no response headers
-//! policy API, so `up`'s and `down`'s calls are answered by the SDK's replay
-//! client (aws-smithy-mocks): create once, no call when converged, update
-//! with the ETag just read, delete with its ETag.
+//! policy API: the realism layer keeps one as AWS documents it (rule
+//! CloudFrontResponseHeadersPolicyApi, off by default so that the rest of the
+//! suite covers the emulator's path), and the last test runs the stack's own
+//! policy through `up`, `plan` and `down` against it. The others answer the
+//! calls with the SDK's replay client (aws-smithy-mocks): create once, no call
+//! when converged, update with the ETag just read, delete with its ETag.
 
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::operation::create_response_headers_policy::CreateResponseHeadersPolicyOutput;
@@ -223,4 +226,115 @@ async fn the_policy_quota_is_named_with_its_fix() {
         "{report}"
     );
     assert_eq!(create.num_calls(), 1);
+}
+
+/// The stack's policy through `up`, `plan` and `down` on an endpoint that has the
+/// API: created before the distribution names it, the CSP following the provider's
+/// token endpoint, updated in place with its ETag, deleted only after the
+/// distribution (AWS refuses to delete a policy a cache behavior names).
+#[test]
+fn the_stack_policy_goes_through_up_plan_and_down() {
+    use crate::common::{self, TestStack, issuer::Issuer, realism::Rule};
+    let proxy = common::proxy_for(&common::emulator());
+    proxy
+        .realism()
+        .set(Rule::CloudFrontResponseHeadersPolicyApi, true);
+    let issuer = Issuer::start();
+    let first = "https://demo.auth.eu-west-1.amazoncognito.com";
+    issuer.set(Issuer::document(&issuer.url, &format!("{first}/oauth2")));
+    let stack = TestStack::new("hp-e2e");
+    let text = std::fs::read_to_string(stack.file())
+        .unwrap()
+        .replace(common::issuer::shared(), &issuer.url);
+    std::fs::write(stack.file(), text).unwrap();
+    let json = |args: &[&str]| {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        let out = stack.command_at(&proxy.endpoint(), &all).output().unwrap();
+        assert!(
+            out.status.success(),
+            "colorid {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let step = |plan: &serde_json::Value| {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["resource"] == "headers policy")
+            .cloned()
+            .unwrap_or_else(|| panic!("no headers policy in {plan}"))
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cf =
+        rt.block_on(async { Client::new(&common::sdk_at(&proxy.endpoint(), "us-east-1").await) });
+    let name = format!("colorid-{}-headers", stack.name);
+    let ours = || {
+        rt.block_on(async {
+            let list = cf.list_response_headers_policies().send().await.unwrap();
+            list.response_headers_policy_list
+                .map(|l| l.items.unwrap_or_default())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| s.response_headers_policy)
+                .find(|p| {
+                    p.response_headers_policy_config.as_ref().map(|c| c.name())
+                        == Some(name.as_str())
+                })
+        })
+    };
+    let csp = |p: &ResponseHeadersPolicy| {
+        headers_of(p.response_headers_policy_config.as_ref().unwrap())
+            .into_iter()
+            .find(|h| h.0 == "content-security-policy")
+            .unwrap()
+            .1
+    };
+
+    assert_eq!(step(&json(&["plan"]))["action"], "create");
+    let report = json(&["up"]);
+    let policy = ours().expect("up made no policy");
+    assert!(csp(&policy).contains(&format!("connect-src 'self' {} {first};", issuer.url)));
+    let id = report["distribution_id"].as_str().unwrap().to_string();
+    let used = rt.block_on(async {
+        cf.get_distribution_config()
+            .id(&id)
+            .send()
+            .await
+            .unwrap()
+            .distribution_config
+            .unwrap()
+            .default_cache_behavior
+            .unwrap()
+            .response_headers_policy_id
+    });
+    assert_eq!(
+        used.as_deref(),
+        Some(policy.id()),
+        "the distribution does not use it"
+    );
+    assert_eq!(step(&json(&["plan"]))["action"], "unchanged");
+    let again = json(&["up"]);
+    assert_eq!(again["calls"]["mutations"], 0, "{}", again["calls"]);
+
+    // The provider moves its token endpoint: plan shows it, up updates the policy in place.
+    let moved = "https://tokens.example.net";
+    issuer.set(Issuer::document(&issuer.url, moved));
+    assert_eq!(step(&json(&["plan"]))["action"], "update");
+    json(&["up"]);
+    let updated = ours().unwrap();
+    assert_eq!(updated.id(), policy.id(), "replaced, not updated");
+    assert!(csp(&updated).contains(moved) && !csp(&updated).contains(first));
+    assert_eq!(step(&json(&["plan"]))["action"], "unchanged");
+
+    json(&["down", "--yes"]);
+    assert!(ours().is_none(), "down left the policy");
+    assert!(
+        proxy
+            .realism()
+            .hits(Rule::CloudFrontResponseHeadersPolicyApi)
+            > 0
+    );
 }

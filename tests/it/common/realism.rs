@@ -27,6 +27,7 @@ use axum::response::Response;
 use super::fault_proxy::Call;
 
 mod accounts;
+mod headers_policies;
 use super::latency::{Model, Wait};
 
 /// One documented AWS behaviour that the emulator does not show.
@@ -43,6 +44,7 @@ pub enum Rule {
     CloudFrontCallerReference,
     CloudFrontOriginAccessIdentityApi,
     CloudFrontDefaultCertificatePolicy,
+    CloudFrontResponseHeadersPolicyApi,
     IamRolePropagation,
     LambdaPending,
     LambdaUpdateInProgress,
@@ -71,7 +73,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 34] = [
+    pub const ALL: [Rule; 35] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -83,6 +85,7 @@ impl Rule {
         Rule::CloudFrontCallerReference,
         Rule::CloudFrontOriginAccessIdentityApi,
         Rule::CloudFrontDefaultCertificatePolicy,
+        Rule::CloudFrontResponseHeadersPolicyApi,
         Rule::IamRolePropagation,
         Rule::LambdaPending,
         Rule::LambdaUpdateInProgress,
@@ -127,6 +130,9 @@ impl Rule {
             }
             Rule::CloudFrontDefaultCertificatePolicy => {
                 "cloudfront: default certificate answers TLSv1, vip"
+            }
+            Rule::CloudFrontResponseHeadersPolicyApi => {
+                "cloudfront: headers policy API; no delete in use"
             }
             Rule::IamRolePropagation => "iam: new role not yet assumable",
             Rule::LambdaPending => "lambda: Pending before Active",
@@ -199,6 +205,9 @@ impl Rule {
             Rule::CloudFrontDefaultCertificatePolicy => {
                 "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html"
             }
+            // "You cannot delete a response headers policy if it's attached to a cache
+            // behavior" (ResponseHeadersPolicyInUse); the emulator has no such API at all.
+            Rule::CloudFrontResponseHeadersPolicyApi => headers_policies::SOURCE,
             // "The role defined for the function cannot be assumed by Lambda." (IAM is eventually consistent)
             Rule::IamRolePropagation => {
                 "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency"
@@ -357,6 +366,8 @@ struct World {
     pending: HashMap<String, Window>,
     updating: HashMap<String, Window>,
     parameter_types: HashMap<String, String>,
+    /// Parameters another writer gives the other type just before colorid's next write.
+    retyped_behind: HashSet<String>,
     delete_failed: HashSet<String>,
     /// Keys DeleteObjects always refuses (AccessDenied), as for an object under legal hold.
     delete_denied: HashSet<String>,
@@ -364,6 +375,8 @@ struct World {
     records_written: HashMap<String, Instant>,
     /// Latency model: Route53 change id → when it was made.
     changes: HashMap<String, Instant>,
+    /// The response headers policies the layer keeps for the emulator, which has none.
+    headers_policies: headers_policies::HeadersPolicies,
     /// Issue 24 (accounts-b): names, quotas and owners of the account.
     accounts: accounts::Accounts,
     // Issue 24, items 1-7.
@@ -391,7 +404,9 @@ pub struct Realism {
 impl Default for Realism {
     fn default() -> Self {
         Realism {
-            off: Mutex::new(HashSet::new()),
+            // Off unless a test turns it on: the rest of the suite covers the path
+            // `colorid --local` users have, an emulator without the API.
+            off: Mutex::new(HashSet::from([Rule::CloudFrontResponseHeadersPolicyApi])),
             world: Mutex::new(World::default()),
             hits: Mutex::new(BTreeMap::new()),
             model: None,
@@ -476,6 +491,16 @@ impl Realism {
     /// Makes the account a new one: Lambda concurrency 10, memory at most 3,008 MB.
     pub fn new_account(&self) {
         self.world.lock().unwrap().small_account = true;
+    }
+
+    /// Another writer gives parameter `name` the other type between colorid's read
+    /// and its next write of it (the race that `secrets::ensure`'s fallback handles).
+    pub fn retype_behind(&self, name: &str) {
+        self.world
+            .lock()
+            .unwrap()
+            .retyped_behind
+            .insert(name.to_string());
     }
 
     /// Invalidation paths CloudFront would not match against what browsers send.
@@ -765,7 +790,18 @@ impl Realism {
             }
             return Before::Forward;
         }
+        if let Some(op) = headers_policies::Op::route(seen.method, seen.path) {
+            if self.on(Rule::CloudFrontResponseHeadersPolicyApi) {
+                return Before::Answer(self.headers_policy_api(&op, seen, body));
+            }
+            return Before::Forward;
+        }
         let text = String::from_utf8_lossy(body).to_string();
+        if matches!(route, CloudFront::Create | CloudFront::UpdateConfig(_))
+            && let Some(answer) = self.unknown_headers_policy(&text)
+        {
+            return Before::Answer(answer);
+        }
         let if_match = seen
             .headers
             .get("if-match")
@@ -893,6 +929,7 @@ impl Realism {
                     w.released_certificates.insert(arn, Window::new());
                 }
                 w.identity_of.remove(id);
+                w.headers_policies.distribution_uses(id, None);
                 None
             }
             _ => None,
@@ -917,6 +954,7 @@ impl Realism {
             if let Some(old) = old {
                 w.released_certificates.insert(old, Window::new());
             }
+            w.headers_policies.distribution_uses(&id, Some(&sent));
             match identity_in(&sent) {
                 Some(oai) => w.identity_of.insert(id.clone(), oai),
                 None => w.identity_of.remove(&id),
@@ -1278,7 +1316,16 @@ impl Realism {
         let Some(kind) = req["Type"].as_str() else {
             return Before::Forward;
         };
-        let w = self.world.lock().unwrap();
+        let mut w = self.world.lock().unwrap();
+        if w.retyped_behind.remove(name) {
+            let other = if kind == "SecureString" {
+                "String"
+            } else {
+                "SecureString"
+            };
+            w.parameter_types
+                .insert(name.to_string(), other.to_string());
+        }
         if req["Overwrite"] == true
             && let Some(have) = w.parameter_types.get(name)
             && have != kind
