@@ -7,6 +7,7 @@ mod access_tokens;
 mod attributes;
 mod both_apis;
 mod config;
+mod cors;
 mod emulator;
 mod events;
 mod jwks_refresh;
