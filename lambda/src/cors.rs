@@ -115,5 +115,8 @@ mod tests {
         assert_eq!(origin_of("https://a.example/x/y"), "https://a.example");
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(origin_of("https://a.example/"), "https://a.example");
+        // A short host: the path starts before where a miscounted scheme would end.
+        assert_eq!(origin_of("https://a.b/c/d"), "https://a.b");
+        assert_eq!(origin_of("http://h/a/b/c/d"), "http://h");
     }
 }

@@ -74,12 +74,29 @@ async fn route_inner(ready: &Ready, req: Request, today: Date) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::ct_eq;
+    use super::{ct_eq, is_route};
+
+    /// The request log names a route only when it is one of these (else "other").
+    #[test]
+    fn routes_are_the_two_apis_paths() {
+        for path in [
+            "/api/health",
+            "/api/attributes",
+            "/api/v1/customer_attributes",
+        ] {
+            assert!(is_route(path), "{path}");
+        }
+        for path in ["/api/nothing", "/api/v1/", "/", "/api/health/x"] {
+            assert!(!is_route(path), "{path}");
+        }
+    }
 
     #[test]
     fn constant_time_eq() {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"abcd"));
+        // Two differences that would cancel out if they were combined by XOR.
+        assert!(!ct_eq(b"ab", b"ba"));
     }
 }

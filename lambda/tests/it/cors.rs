@@ -181,4 +181,11 @@ async fn a_request_without_the_origin_secret_is_421_whatever_its_cors() {
             .insert("x-origin-verify", http::HeaderValue::from_static(v));
         assert_eq!(answer(&[], req).await.status(), 200, "{v}");
     }
+    // Both values the same (a rotation that kept the value): still accepted.
+    let idp = Idp::standard().await;
+    let mut settings = idp.settings();
+    settings.origin_verify = vec![ORIGIN.into(), ORIGIN.into()];
+    let app = colorid_lambda::App::new(settings).expect("valid settings");
+    let resp = app.handle(with_origin("GET", "/api/health", None)).await;
+    assert_eq!(resp.status(), 200);
 }
