@@ -55,6 +55,76 @@ async fn valid_tokens_of_each_algorithm_give_identity_and_colour() {
     assert_ne!(other_user, user);
 }
 
+/// Every RSA algorithm verifies when the stack allows it and the key does not pin
+/// one (a JWK without `alg`): each is parsed with its own hash and padding.
+#[tokio::test]
+async fn every_allowed_rsa_algorithm_verifies_with_an_unpinned_key() {
+    let idp = Idp::standard().await;
+    let mut jwk = rsa_key().jwk.clone();
+    jwk["kid"] = json!("rsa-any");
+    jwk.as_object_mut().unwrap().remove("alg");
+    idp.publish(jwk);
+    let mut settings = idp.settings();
+    let all = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ];
+    settings.algorithms = all.iter().map(|a| format!("{a:?}")).collect();
+    let app = App::new(settings).expect("valid settings");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(rsa_key().pem.as_bytes()).unwrap();
+    for alg in all {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = Some("rsa-any".into());
+        let token = jsonwebtoken::encode(&header, &idp.claims("alice"), &key).unwrap();
+        let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+        assert_eq!(status, 200, "{alg:?}: {body}");
+        // The same signature under another algorithm of the family is refused.
+        let other = if alg == Algorithm::RS256 {
+            "RS384"
+        } else {
+            "RS256"
+        };
+        let parts: Vec<&str> = token.split('.').collect();
+        let relabelled = format!(
+            "{}.{}.{}",
+            B64.encode(format!(r#"{{"alg":"{other}","kid":"rsa-any"}}"#)),
+            parts[1],
+            parts[2]
+        );
+        let (status, _) = call(&app, request("GET", "/api/color", Some(&relabelled), None)).await;
+        assert_eq!(status, 401, "{alg:?} relabelled {other}");
+    }
+}
+
+/// ES384 with a P-384 key (no fixture holds one: made here with aws-lc-rs).
+#[tokio::test]
+async fn es384_verifies_when_allowed() {
+    use aws_lc_rs::signature::{ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let point = pair.public_key().as_ref();
+    assert_eq!(point.len(), 97, "uncompressed P-384 point");
+    let idp = Idp::standard().await;
+    idp.publish(
+        json!({"kty": "EC", "crv": "P-384", "kid": "ec384", "use": "sig",
+        "x": B64.encode(&point[1..49]), "y": B64.encode(&point[49..])}),
+    );
+    let mut settings = idp.settings();
+    settings.algorithms = vec!["ES384".into()];
+    let app = App::new(settings).expect("valid settings");
+    let mut header = jsonwebtoken::Header::new(Algorithm::ES384);
+    header.kid = Some("ec384".into());
+    let key = jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref());
+    let token = jsonwebtoken::encode(&header, &idp.claims("alice"), &key).unwrap();
+    let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[tokio::test]
 async fn bare_token_and_leeway_are_accepted() {
     let idp = Idp::standard().await;
