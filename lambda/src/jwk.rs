@@ -231,4 +231,19 @@ pub(crate) mod tests {
         assert_eq!(keys.by_kid.len(), 1);
         assert_eq!(keys.by_kid["ed"].kind, KeyKind::Ed25519);
     }
+
+    #[test]
+    fn a_key_is_taken_only_with_the_curve_of_its_type() {
+        // 32 bytes that would pass for an Ed25519 key, and a P-521 point: neither
+        // is a key of an algorithm this function verifies.
+        let x32 = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let list = serde_json::json!([
+            {"kty": "OKP", "crv": "P-256", "kid": "okp-p256", "x": x32},
+            {"kty": "EC", "crv": "P-521", "kid": "p521",
+             "x": "AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_oJXu9A5RkTKqjqvjyekWF-7ytDyRXYgCF5cj0Kt",
+             "y": "AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34kfmC6pV5OhQHiraVySsUdaQkAgDPrwQrJmbnX9cwlGfP-HqHZR1"},
+        ]);
+        let keys = parse_keys(list.as_array().unwrap());
+        assert!(keys.by_kid.is_empty(), "{:?}", keys.by_kid.keys());
+    }
 }
