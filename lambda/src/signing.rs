@@ -282,4 +282,88 @@ nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
         assert_eq!(back.nonce.as_deref(), Some("n-1"));
         assert!(Signer::from_pem("not a key", "https://site").is_err());
     }
+
+    fn signer() -> Signer {
+        let pem = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPXEN/SN9LmvJpTbj
+j0/03YEkOaVVzFw/ZWB1pzz0miOhRANCAAT4Vqhvy1Lx20hGpUK3ySJPrLLghMC6
+nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
+-----END PRIVATE KEY-----\n";
+        Signer::from_pem(pem, "https://site").expect("valid key")
+    }
+
+    #[test]
+    fn the_attributes_signed_are_the_attributes_verified() {
+        let s = signer();
+        let attrs = vec![serde_json::json!({"name": "Email", "value": "a@example.com"})];
+        let back = s
+            .verify(&s.sign("u", attrs.clone(), now()).unwrap())
+            .unwrap();
+        assert_eq!(back.attributes, attrs);
+        // A set larger than one identity token (8 KiB) still verifies.
+        let many: Vec<Value> = (0..400)
+            .map(|i| serde_json::json!({"name": format!("Attribute{i}"), "value": "x".repeat(20)}))
+            .collect();
+        let big = s.sign("u", many.clone(), now()).unwrap();
+        assert!(big.len() > MAX_TOKEN_BYTES + 8, "{}", big.len());
+        assert_eq!(s.verify(&big).unwrap().attributes, many);
+    }
+
+    #[test]
+    fn each_refusal_has_its_reason() {
+        let s = signer();
+        let jwt = s.sign("u", vec![], now()).unwrap();
+        // Another set's signature on this set's header and payload.
+        let mut parts: Vec<String> = jwt.split('.').map(String::from).collect();
+        parts[2] = s
+            .sign("v", vec![], now())
+            .unwrap()
+            .split('.')
+            .nth(2)
+            .unwrap()
+            .into();
+        let swapped = parts.join(".");
+        assert_eq!(s.verify(&swapped).unwrap_err(), Reason::BadSignature);
+        // Signed, but not the shape of a signed set (attributes not a list).
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(ATTRIBUTES_TYP.into());
+        header.kid = Some(s.kid.clone());
+        let odd = serde_json::json!({"iss": "https://site", "aud": AUDIENCE, "sub": "u",
+            "iat": now(), "exp": now() + 60, "attributes": "not a list"});
+        let odd = jsonwebtoken::encode(&header, &odd, &s.encoding).unwrap();
+        assert_eq!(s.verify(&odd).unwrap_err(), Reason::MalformedPayload);
+        // Issued more than a minute ahead of this clock.
+        let ahead = s.sign("u", vec![], now() + 600).unwrap();
+        assert_eq!(s.verify(&ahead).unwrap_err(), Reason::IssuedInFuture);
+        assert!(s.verify(&s.sign("u", vec![], now() + 30).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn the_public_jwk_verifies_what_the_signer_signs() {
+        let s = signer();
+        let (x, y) = {
+            let jwk =
+                jsonwebtoken::jwk::Jwk::from_encoding_key(&s.encoding, Algorithm::ES256).unwrap();
+            match jwk.algorithm {
+                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(p) => (p.x, p.y),
+                _ => unreachable!(),
+            }
+        };
+        let public = P256Public { x, y };
+        let jwk = public.jwk(s.kid());
+        for (field, want) in [
+            ("kty", "EC"),
+            ("crv", "P-256"),
+            ("alg", "ES256"),
+            ("use", "sig"),
+        ] {
+            assert_eq!(jwk[field], want, "{field}");
+        }
+        assert_eq!(jwk["kid"], s.kid());
+        let key = DecodingKey::from_jwk(&serde_json::from_value(jwk).unwrap()).unwrap();
+        let jwt = s.sign("u", vec![], now()).unwrap();
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[AUDIENCE]);
+        assert!(jsonwebtoken::decode::<SignedClaims>(&jwt, &key, &validation).is_ok());
+    }
 }
