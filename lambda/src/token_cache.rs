@@ -240,7 +240,9 @@ mod tests {
         assert_eq!(held(&cache, "a"), Some(1));
         assert_eq!(held(&cache, "c"), Some(3));
         assert_eq!(cache.len(), 2);
+        assert!(!cache.is_empty());
         cache.remove(&digest_of("a"));
+        assert_eq!((held(&cache, "a"), cache.len()), (None, 1), "a was removed");
         cache.insert(digest_of("d"), entry(4));
         assert_eq!((held(&cache, "c"), held(&cache, "d")), (Some(3), Some(4)));
         assert_eq!(cache.len(), 2);
