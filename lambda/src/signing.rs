@@ -336,6 +336,8 @@ nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
         let ahead = s.sign("u", vec![], now() + 600).unwrap();
         assert_eq!(s.verify(&ahead).unwrap_err(), Reason::IssuedInFuture);
         assert!(s.verify(&s.sign("u", vec![], now() + 30).unwrap()).is_ok());
+        // A minute ahead is the bound, and within it.
+        assert!(s.verify(&s.sign("u", vec![], now() + 60).unwrap()).is_ok());
     }
 
     #[test]
