@@ -258,15 +258,7 @@ fn the_stack_policy_goes_through_up_plan_and_down() {
         );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
-    let step = |plan: &serde_json::Value| {
-        plan["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["resource"] == "headers policy")
-            .cloned()
-            .unwrap_or_else(|| panic!("no headers policy in {plan}"))
-    };
+    let step = |plan: &serde_json::Value| common::plan_step(plan, "headers policy");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let cf =
         rt.block_on(async { Client::new(&common::sdk_at(&proxy.endpoint(), "us-east-1").await) });

@@ -69,13 +69,7 @@ fn stderr(out: &std::process::Output) -> String {
 
 /// The "headers policy" line of a JSON plan.
 fn headers_policy_step(plan: &serde_json::Value) -> serde_json::Value {
-    plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["resource"] == "headers policy")
-        .cloned()
-        .unwrap_or_else(|| panic!("no headers policy in {plan}"))
+    common::plan_step(plan, "headers policy")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -40,6 +40,17 @@ pub fn endpoint() -> String {
     proxy().endpoint()
 }
 
+/// The step of a JSON plan (`colorid --output json plan`) for `resource`.
+pub fn plan_step(plan: &serde_json::Value, resource: &str) -> serde_json::Value {
+    plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["resource"] == resource)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {resource} in {plan}"))
+}
+
 /// A stack name no other test (or earlier run against the same emulator)
 /// uses, short enough that `<name>.<name>.example.com` stays within ACM's 64
 /// characters for a certificate's first name.

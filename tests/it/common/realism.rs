@@ -434,6 +434,16 @@ pub struct Seen<'a> {
     pub headers: &'a HeaderMap,
 }
 
+impl Seen<'_> {
+    /// The request's If-Match (the ETag it names), empty when it has none.
+    fn if_match(&self) -> &str {
+        self.headers
+            .get("if-match")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
 impl Realism {
     /// Every rule on, on AWS's clock.
     pub fn modelled(model: Arc<Model>) -> Realism {
@@ -802,12 +812,7 @@ impl Realism {
         {
             return Before::Answer(answer);
         }
-        let if_match = seen
-            .headers
-            .get("if-match")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let if_match = seen.if_match().to_string();
         let mut w = self.world.lock().unwrap();
         match &route {
             CloudFront::Create => {
@@ -1068,11 +1073,7 @@ impl Realism {
     fn identity_api(&self, op: &IdentityOp, seen: &Seen<'_>, body: &Bytes) -> Response {
         self.hit(Rule::CloudFrontOriginAccessIdentityApi);
         let mut w = self.world.lock().unwrap();
-        let if_match = seen
-            .headers
-            .get("if-match")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let if_match = seen.if_match();
         let missing = || {
             cloudfront_error(
                 404,

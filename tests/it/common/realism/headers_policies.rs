@@ -130,12 +130,7 @@ impl Realism {
         self.hit(Rule::CloudFrontResponseHeadersPolicyApi);
         let mut w = self.world.lock().unwrap();
         let hp = &mut w.headers_policies;
-        let if_match = seen
-            .headers
-            .get("if-match")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let if_match = seen.if_match();
         match op {
             Op::List => {
                 let items: String = hp
