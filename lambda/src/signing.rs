@@ -244,12 +244,7 @@ mod tests {
 
     #[test]
     fn signs_and_verifies_with_a_thumbprint_kid() {
-        // A fixed key so the kid is stable across runs.
-        let pem = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPXEN/SN9LmvJpTbj
-j0/03YEkOaVVzFw/ZWB1pzz0miOhRANCAAT4Vqhvy1Lx20hGpUK3ySJPrLLghMC6
-nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
------END PRIVATE KEY-----\n";
+        let pem = PEM;
         let s = Signer::from_pem(pem, "https://site").expect("valid key");
         // Cross-check the RFC 7638 thumbprint against jsonwebtoken's own implementation.
         let enc = EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
@@ -283,13 +278,15 @@ nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
         assert!(Signer::from_pem("not a key", "https://site").is_err());
     }
 
-    fn signer() -> Signer {
-        let pem = "-----BEGIN PRIVATE KEY-----
+    /// A fixed key, so the kid is stable across runs.
+    const PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPXEN/SN9LmvJpTbj
 j0/03YEkOaVVzFw/ZWB1pzz0miOhRANCAAT4Vqhvy1Lx20hGpUK3ySJPrLLghMC6
 nkCN21ThkFXmX2K5DnyefDx2tvi+7yiHJbAsNJL3+bBXgn0oq0HBAoNS
 -----END PRIVATE KEY-----\n";
-        Signer::from_pem(pem, "https://site").expect("valid key")
+
+    fn signer() -> Signer {
+        Signer::from_pem(PEM, "https://site").expect("valid key")
     }
 
     #[test]
