@@ -136,6 +136,11 @@ impl JwksCache {
         })
     }
 
+    /// Whether this cache may fetch `url` (a `jwks_uri` a discovery document names).
+    fn allows(&self, url: &str) -> bool {
+        is_allowed_url_for(url, self.https_only)
+    }
+
     /// How many times the JWKS document has been requested.
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
@@ -247,7 +252,7 @@ impl JwksCache {
                 reason: "no jwks_uri in the discovery document".into(),
             })?
             .to_string();
-        if !is_allowed_url_for(&jwks_uri, self.https_only) {
+        if !self.allows(&jwks_uri) {
             return Err(JwksError::InsecureUrl(jwks_uri));
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
@@ -339,7 +344,11 @@ mod tests {
         assert!(!is_allowed_url_for("http://localhost/jwks", true));
         assert!(is_allowed_url_for("http://127.0.0.1:8080/jwks", false));
         assert!(JwksCache::https_only("http://127.0.0.1:9/", DEFAULT_PENALTY).is_err());
-        assert!(JwksCache::https_only("https://id.example.com/", DEFAULT_PENALTY).is_ok());
+        let deployed = JwksCache::https_only("https://id.example.com/", DEFAULT_PENALTY).unwrap();
+        assert!(!deployed.allows("http://127.0.0.1:8080/jwks"));
+        assert!(deployed.allows("https://id.example.com/jwks"));
+        let local = JwksCache::new("http://127.0.0.1:9/", DEFAULT_PENALTY).unwrap();
+        assert!(local.allows("http://127.0.0.1:8080/jwks"));
     }
 
     #[test]

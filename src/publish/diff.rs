@@ -433,4 +433,31 @@ mod tests {
             ["a.html"]
         );
     }
+
+    /// The record of a written file keeps the walk's time only when the bytes
+    /// written are the bytes the walk saw (same size and, when hashed, same MD5);
+    /// otherwise the time is 0 so the next publish reads the file again.
+    #[test]
+    fn a_written_record_keeps_the_time_only_for_the_bytes_the_walk_saw() {
+        let (mut local, headers) = file("a.html", "abc");
+        local.mtime_ns = 42;
+        let md5 = local.md5.unwrap();
+        let change = |local: &LocalFile| Change {
+            file: local.clone(),
+            headers: headers.clone(),
+            reason: "changed",
+            old_md5: None,
+        };
+        let written = change(&local).written("etag".into(), 3, md5);
+        assert_eq!((written.mtime_ns, written.size), (42, 3));
+        assert_eq!(written.md5, hex::encode(md5));
+        assert_eq!(written.etag, "etag");
+        // Grew meanwhile (another size read), or changed at the same size.
+        assert_eq!(change(&local).written("e".into(), 4, md5).mtime_ns, 0);
+        assert_eq!(change(&local).written("e".into(), 3, [0; 16]).mtime_ns, 0);
+        // Not hashed before the upload: the size decides.
+        local.md5 = None;
+        assert_eq!(change(&local).written("e".into(), 3, md5).mtime_ns, 42);
+        assert_eq!(change(&local).written("e".into(), 2, md5).mtime_ns, 0);
+    }
 }

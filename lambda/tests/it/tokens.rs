@@ -55,6 +55,24 @@ async fn valid_tokens_of_each_algorithm_give_identity_and_colour() {
     assert_ne!(other_user, user);
 }
 
+/// A token without `kid` verifies with the one published key that fits its
+/// algorithm; when two fit, it is refused (`missing_kid`), never tried with each.
+#[tokio::test]
+async fn a_token_without_kid_uses_the_one_key_that_fits() {
+    let idp = Idp::standard().await;
+    let app = idp.app();
+    for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+        let token = sign(alg, None, &idp.claims("alice"));
+        let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+        assert_eq!(status, 200, "{alg:?}: {body}");
+    }
+    let k = keys();
+    let two = Idp::start(vec![k.ec_jwk.clone(), k.ec2_jwk.clone()]).await;
+    let token = sign(Algorithm::ES256, None, &two.claims("alice"));
+    let (status, body) = call(&two.app(), request("GET", "/api/color", Some(&token), None)).await;
+    assert_eq!((status, &body["reason"]), (401, &json!("missing_kid")), "{body}");
+}
+
 /// Every RSA algorithm verifies when the stack allows it and the key does not pin
 /// one (a JWK without `alg`): each is parsed with its own hash and padding.
 #[tokio::test]
