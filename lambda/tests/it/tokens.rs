@@ -529,6 +529,26 @@ async fn newly_published_key_verifies_after_exactly_one_refetch() {
     assert_eq!(app.jwks_fetch_count(), 2);
 }
 
+/// Requests that waited while another fetched the keys use what it fetched: a
+/// burst of first requests makes one fetch even with no penalty period at all.
+#[tokio::test]
+async fn requests_waiting_on_a_fetch_use_its_keys() {
+    let idp = Idp::standard().await;
+    let mut settings = idp.settings();
+    settings.jwks_refetch_penalty = Duration::ZERO;
+    let app = Arc::new(App::new(settings).unwrap());
+    let good = sign(Algorithm::ES256, Some("ec-1"), &idp.claims("alice"));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (app, good) = (app.clone(), good.clone());
+        set.spawn(async move { call(&app, request("GET", "/api/color", Some(&good), None)).await });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().0, 200);
+    }
+    assert_eq!(idp.fetches(), 1);
+}
+
 #[tokio::test]
 async fn burst_of_unknown_kids_fetches_at_most_once_per_penalty_period() {
     let idp = Idp::standard().await;
