@@ -460,4 +460,28 @@ mod tests {
         assert_eq!(change(&local).written("e".into(), 3, md5).mtime_ns, 42);
         assert_eq!(change(&local).written("e".into(), 2, md5).mtime_ns, 0);
     }
+
+    /// An unchanged file's next record: the HEAD's when one vouched for it, else
+    /// the manifest's, each with the file's current time; none without either.
+    #[test]
+    fn an_unchanged_record_comes_from_the_head_or_the_manifest_with_the_new_time() {
+        let f = file("a.html", "abc");
+        let manifest = Manifest {
+            objects: BTreeMap::from([("a.html".to_string(), record(&f, "from-manifest"))]),
+            ..Default::default()
+        };
+        let unchanged = |key: &str, headed: Option<ObjectRecord>| Unchanged {
+            key: key.into(),
+            size: 3,
+            mtime_ns: 7,
+            headed,
+        };
+        let vouched = unchanged("a.html", None).record(&manifest).unwrap();
+        assert_eq!((vouched.etag.as_str(), vouched.mtime_ns), ("from-manifest", 7));
+        let headed = unchanged("a.html", Some(record(&f, "from-head")))
+            .record(&manifest)
+            .unwrap();
+        assert_eq!((headed.etag.as_str(), headed.mtime_ns), ("from-head", 7));
+        assert!(unchanged("b.html", None).record(&manifest).is_none());
+    }
 }
