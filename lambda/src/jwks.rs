@@ -222,6 +222,14 @@ impl JwksCache {
                 tracing::warn!(error = %e, "refreshing the issuer's keys failed; using the cached keys");
                 return Ok(stale);
             }
+            // A discovery document naming another issuer: nothing fetched before
+            // is used again (not even within the penalty period that follows).
+            Err(e @ JwksError::IssuerMismatch { .. }) => {
+                if let Ok(mut slot) = self.keys.write() {
+                    *slot = None;
+                }
+                return Err(e);
+            }
             Err(e) => return Err(e),
         };
         let found = Self::lookup(&keys, kid, accept);

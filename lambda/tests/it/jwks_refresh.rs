@@ -80,3 +80,30 @@ async fn a_discovery_document_naming_another_issuer_is_refused() {
         200
     );
 }
+
+/// Once the keys' max-age has passed, a refetch that fails leaves the cached keys
+/// serving (the issuer is down, its keys are not withdrawn), except when the
+/// discovery document names another issuer: then nothing it published is used.
+#[tokio::test]
+async fn stale_keys_serve_while_the_issuer_is_down_but_not_once_it_names_another() {
+    let idp = Idp::fast().await;
+    *idp.max_age.lock().unwrap() = Some(1);
+    let app = app(&idp);
+    let token = sign(Algorithm::ES256, Some("ec-1"), &idp.claims("u"));
+    let color = || request("GET", "/api/color", Some(&token), None);
+    assert_eq!(call(&app, color()).await.0, 200);
+    sleep(1100).await;
+    idp.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(call(&app, color()).await.0, 200, "the stale keys serve");
+    idp.broken.store(false, std::sync::atomic::Ordering::SeqCst);
+    *idp.discovery_issuer.lock().unwrap() = Some("https://evil.example".into());
+    sleep(150).await;
+    let (status, body) = call(&app, color()).await;
+    assert_eq!((status, &body["code"]), (503, &json!("issuer_unavailable")));
+    // Nor within the penalty period after that refusal (the keys were dropped).
+    let (status, body) = call(&app, color()).await;
+    assert_eq!((status, &body["code"]), (503, &json!("issuer_unavailable")));
+    *idp.discovery_issuer.lock().unwrap() = None;
+    sleep(150).await;
+    assert_eq!(call(&app, color()).await.0, 200);
+}
