@@ -484,4 +484,76 @@ mod tests {
         assert_eq!((headed.etag.as_str(), headed.mtime_ns), ("from-head", 7));
         assert!(unchanged("b.html", None).record(&manifest).is_none());
     }
+
+    /// A plan changes the bucket when it uploads, re-headers or deletes anything;
+    /// it leaves the manifest as is only when, besides, every file is vouched for
+    /// by its record with the recorded time and no invalidation is pending.
+    #[test]
+    fn what_a_plan_changes() {
+        let f = file("a.html", "abc");
+        let manifest = Manifest {
+            objects: BTreeMap::from([("a.html".to_string(), record(&f, "e"))]),
+            ..Default::default()
+        };
+        let unchanged = |key: &str, mtime_ns, headed| Unchanged {
+            key: key.into(),
+            size: 3,
+            mtime_ns,
+            headed,
+        };
+        let as_is = || Plan {
+            unchanged: vec![unchanged("a.html", 0, None)],
+            ..Default::default()
+        };
+        assert!(!as_is().changes_bucket());
+        assert!(as_is().leaves_manifest_as_is(&manifest));
+        let change = Change {
+            file: f.0.clone(),
+            headers: f.1.clone(),
+            reason: "new",
+            old_md5: None,
+        };
+        let changed = [
+            Plan {
+                uploads: vec![change.clone()],
+                ..as_is()
+            },
+            Plan {
+                header_updates: vec![change],
+                ..as_is()
+            },
+            Plan {
+                deletes: vec![("b.html".into(), 1)],
+                ..as_is()
+            },
+        ];
+        for plan in &changed {
+            assert!(plan.changes_bucket(), "{plan:?}");
+            assert!(!plan.leaves_manifest_as_is(&manifest), "{plan:?}");
+        }
+        let rewrites = [
+            Plan {
+                unchanged: vec![unchanged("a.html", 5, None)],
+                ..Default::default()
+            },
+            Plan {
+                unchanged: vec![unchanged("a.html", 0, Some(record(&f, "e")))],
+                ..Default::default()
+            },
+            Plan {
+                unchanged: vec![unchanged("b.html", 0, None)],
+                ..Default::default()
+            },
+            Plan::default(),
+        ];
+        for plan in &rewrites {
+            assert!(!plan.changes_bucket(), "{plan:?}");
+            assert!(!plan.leaves_manifest_as_is(&manifest), "{plan:?}");
+        }
+        let pending = Manifest {
+            pending_invalidation: vec!["/a.html".into()],
+            ..manifest.clone()
+        };
+        assert!(!as_is().leaves_manifest_as_is(&pending));
+    }
 }
