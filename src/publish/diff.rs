@@ -477,7 +477,10 @@ mod tests {
             headed,
         };
         let vouched = unchanged("a.html", None).record(&manifest).unwrap();
-        assert_eq!((vouched.etag.as_str(), vouched.mtime_ns), ("from-manifest", 7));
+        assert_eq!(
+            (vouched.etag.as_str(), vouched.mtime_ns),
+            ("from-manifest", 7)
+        );
         let headed = unchanged("a.html", Some(record(&f, "from-head")))
             .record(&manifest)
             .unwrap();

@@ -107,3 +107,24 @@ async fn stale_keys_serve_while_the_issuer_is_down_but_not_once_it_names_another
     sleep(150).await;
     assert_eq!(call(&app, color()).await.0, 200);
 }
+
+/// A JWKS of up to 256 KiB is read; one byte more and the issuer's keys are
+/// unavailable (a document without bound is never buffered).
+#[tokio::test]
+async fn a_jwks_is_read_up_to_256_kib() {
+    const LIMIT: usize = 256 * 1024;
+    let padded = |len: usize| {
+        let mut doc = json!({"keys": [keys().ec_jwk.clone()], "pad": ""});
+        let pad = len - doc.to_string().len();
+        doc["pad"] = json!("x".repeat(pad));
+        assert_eq!(doc.to_string().len(), len);
+        doc
+    };
+    for (len, status) in [(LIMIT, 200), (LIMIT + 1, 503)] {
+        let idp = Idp::fast().await;
+        *idp.jwks.lock().unwrap() = padded(len);
+        let token = sign(Algorithm::ES256, Some("ec-1"), &idp.claims("u"));
+        let (got, body) = call(&app(&idp), request("GET", "/api/color", Some(&token), None)).await;
+        assert_eq!(got, status, "{len} bytes: {body}");
+    }
+}

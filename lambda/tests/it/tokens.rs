@@ -70,7 +70,11 @@ async fn a_token_without_kid_uses_the_one_key_that_fits() {
     let two = Idp::start(vec![k.ec_jwk.clone(), k.ec2_jwk.clone()]).await;
     let token = sign(Algorithm::ES256, None, &two.claims("alice"));
     let (status, body) = call(&two.app(), request("GET", "/api/color", Some(&token), None)).await;
-    assert_eq!((status, &body["reason"]), (401, &json!("missing_kid")), "{body}");
+    assert_eq!(
+        (status, &body["reason"]),
+        (401, &json!("missing_kid")),
+        "{body}"
+    );
 }
 
 /// Every RSA algorithm verifies when the stack allows it and the key does not pin
