@@ -168,3 +168,34 @@ fn no_other_claim_verified_flag_is_trusted() {
     // A claim OpenID Connect gives no flag is authoritative when listed, flag or not.
     assert_eq!(pedigree(claims, &["birthdate"], "DateOfBirth"), auth);
 }
+
+/// A claim is an attribute value when it is a non-empty string, a non-empty
+/// array of strings, a number or a boolean; anything else is no value.
+#[test]
+fn only_usable_claim_values_are_attributes() {
+    let claims = serde_json::json!({
+        "name": "", "amr": [], "given_name": ["a", 1], "family_name": 42,
+        "nickname": true, "middle_name": null, "locale": {"x": 1},
+        "preferred_username": ["a", "b"], "email": "a@example.com",
+    });
+    let claims = claims.as_object().unwrap();
+    let profile = Profile::new(claims, &[], None);
+    let value = |name: &str| profile.get(name).map(|(v, _)| v);
+    for name in [
+        "Name",
+        "AuthenticationMethod",
+        "GivenName",
+        "MiddleName",
+        "Locale",
+        "Picture",
+    ] {
+        assert_eq!(value(name), None, "{name}");
+    }
+    assert_eq!(value("FamilyName"), Some(serde_json::json!(42)));
+    assert_eq!(value("Nickname"), Some(Value::Bool(true)));
+    assert_eq!(
+        value("PreferredUsername"),
+        Some(serde_json::json!(["a", "b"]))
+    );
+    assert_eq!(value("Email"), Some(serde_json::json!("a@example.com")));
+}
