@@ -199,3 +199,22 @@ fn only_usable_claim_values_are_attributes() {
     );
     assert_eq!(value("Email"), Some(serde_json::json!("a@example.com")));
 }
+
+/// Age is 0 on the day of birth and none for a birth date still to come; a
+/// `0000` year (some providers' "unknown") is no date at all.
+#[test]
+fn age_at_the_edges() {
+    let at = |birthdate: &str, today: Date| {
+        let claims = serde_json::json!({ "birthdate": birthdate });
+        let claims = claims.as_object().unwrap().clone();
+        Profile::new(&claims, &[], None)
+            .age(today)
+            .map(|(years, _)| years)
+    };
+    assert_eq!(at("2025-06-15", date!(2025 - 06 - 15)), Some(0));
+    assert_eq!(at("2025-06-16", date!(2025 - 06 - 15)), None);
+    assert_eq!(at("1960-06-15", date!(2025 - 06 - 15)), Some(65));
+    assert_eq!(at("0000-06-15", date!(2025 - 06 - 15)), None);
+    assert_eq!(parse_date("0000-01-01"), None);
+    assert_eq!(parse_date("0001-01-01"), Some(date!(0001 - 01 - 01)));
+}
