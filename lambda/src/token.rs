@@ -476,6 +476,17 @@ pub fn from_authorization(value: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// A token of exactly the size limit is parsed; one byte over is refused.
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let token = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", "e".repeat(100));
+        assert!(parse_header_within(&token, token.len()).is_ok());
+        assert_eq!(
+            parse_header_within(&token, token.len() - 1).unwrap_err(),
+            Reason::TokenTooLarge
+        );
+    }
+
     #[test]
     fn header_checks_run_before_decoding() {
         let big = "a".repeat(MAX_TOKEN_BYTES + 1);

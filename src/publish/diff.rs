@@ -559,4 +559,43 @@ mod tests {
         };
         assert!(!as_is().leaves_manifest_as_is(&pending));
     }
+
+    /// A body counts as the same only when both its MD5 and its size match what
+    /// the bucket holds: another body of the same size, or the same MD5 recorded
+    /// for another size, is uploaded again.
+    #[test]
+    fn the_same_body_needs_the_same_md5_and_size() {
+        let local = file("a.html", "abcd");
+        let other = file("a.html", "wxyz");
+        let case = |record: ObjectRecord| {
+            let listed = BTreeMap::from([(
+                "a.html".to_string(),
+                Listed {
+                    etag: record.etag.clone(),
+                    size: record.size,
+                },
+            )]);
+            let manifest = Manifest {
+                objects: BTreeMap::from([("a.html".to_string(), record)]),
+                ..Default::default()
+            };
+            let plan = plan(
+                vec![local.clone()],
+                Bucket::Listed(&listed),
+                &manifest,
+                &BTreeMap::new(),
+                false,
+                true,
+                |_| false,
+            );
+            (plan.uploads.len(), plan.unchanged.len())
+        };
+        assert_eq!(case(record(&local, "e")), (0, 1));
+        assert_eq!(case(record(&other, "e")), (1, 0), "another body, same size");
+        let resized = ObjectRecord {
+            size: 5,
+            ..record(&local, "e")
+        };
+        assert_eq!(case(resized), (1, 0), "the same MD5 for another size");
+    }
 }
