@@ -77,6 +77,32 @@ async fn a_token_without_kid_uses_the_one_key_that_fits() {
     );
 }
 
+/// A token of exactly the size limit verifies (the limit is inclusive); the
+/// table of bad tokens has one over it.
+#[tokio::test]
+async fn a_token_of_exactly_the_size_limit_verifies() {
+    use colorid_lambda::token::MAX_TOKEN_BYTES;
+    let idp = Idp::fast().await;
+    let app = idp.app();
+    // base64url cannot make every length from a payload alone: vary the header too.
+    let token = [Some("JWT".to_string()), None]
+        .into_iter()
+        .flat_map(|typ| (5_000..MAX_TOKEN_BYTES).map(move |pad| (typ.clone(), pad)))
+        .map(|(typ, pad)| {
+            let mut claims = idp.claims("alice");
+            claims["pad"] = json!("x".repeat(pad));
+            let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
+            header.kid = Some("ec-1".into());
+            header.typ = typ;
+            let key = jsonwebtoken::EncodingKey::from_ec_pem(keys().ec_pem.as_bytes()).unwrap();
+            jsonwebtoken::encode(&header, &claims, &key).unwrap()
+        })
+        .find(|t| t.len() == MAX_TOKEN_BYTES)
+        .expect("a token of exactly the limit");
+    let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// Every RSA algorithm verifies when the stack allows it and the key does not pin
 /// one (a JWK without `alg`): each is parsed with its own hash and padding.
 #[tokio::test]
