@@ -272,6 +272,12 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
             "key_alg_mismatch",
         ),
         (
+            // ed-1 pins no `alg`: its key type alone refuses another algorithm.
+            "RS256 naming the Ed25519 key",
+            sign(Algorithm::RS256, Some("ed-1"), &good),
+            "key_alg_mismatch",
+        ),
+        (
             "unknown kid",
             sign(Algorithm::RS256, Some("nobody"), &good),
             "unknown_kid",
