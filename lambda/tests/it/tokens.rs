@@ -190,6 +190,34 @@ async fn bare_token_and_leeway_are_accepted() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// The leeway's edges are inclusive: `exp` exactly the leeway ago and `nbf`
+/// exactly the leeway ahead still verify; a second further does not.
+#[tokio::test]
+async fn the_leeway_edges_are_inclusive() {
+    let idp = Idp::standard().await;
+    let app = idp.app();
+    const LEEWAY: u64 = 30; // the default
+    for (claim, offset, want) in [
+        ("exp", -(LEEWAY as i64), 200),
+        ("exp", -(LEEWAY as i64) - 1, 401),
+        ("nbf", LEEWAY as i64, 200),
+        ("nbf", LEEWAY as i64 + 1, 401),
+    ] {
+        // The check reads the clock in whole seconds: retry when it ticked meanwhile.
+        loop {
+            let t0 = now();
+            let mut claims = idp.claims(&format!("user-{claim}{offset}"));
+            claims[claim] = json!(t0.saturating_add_signed(offset));
+            let token = sign(Algorithm::ES256, Some("ec-1"), &claims);
+            let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+            if now() == t0 {
+                assert_eq!(status, want, "{claim} {offset:+}: {body}");
+                break;
+            }
+        }
+    }
+}
+
 /// Builds the table of bad tokens; each entry is (description, token, reason code).
 fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
     let k = keys();
