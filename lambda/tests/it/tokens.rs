@@ -353,6 +353,11 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
             "invalid_iss",
         ),
         (
+            "iss as an array of another issuer",
+            rs(&with(&|c| c["iss"] = json!(["https://evil.example.com"]))),
+            "wrong_issuer",
+        ),
+        (
             "missing iss",
             rs(&with(&|c| {
                 c.as_object_mut().unwrap().remove("iss");
