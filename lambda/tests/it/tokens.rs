@@ -382,6 +382,17 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
             "missing_aud",
         ),
         (
+            // Present only as a string or an array of strings (as jsonwebtoken read it).
+            "aud as a number",
+            rs(&with(&|c| c["aud"] = json!(42))),
+            "missing_aud",
+        ),
+        (
+            "aud with a number beside the client",
+            rs(&with(&|c| c["aud"] = json!([CLIENT_ID, 1]))),
+            "missing_aud",
+        ),
+        (
             "several audiences and no azp",
             rs(&with(&|c| c["aud"] = json!([CLIENT_ID, "other"]))),
             "missing_azp",
@@ -411,6 +422,12 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
         (
             "exp as a string in the past",
             rs(&with(&|c| c["exp"] = json!("1"))),
+            "invalid_exp",
+        ),
+        (
+            // Not rounded into 0 (which would read as long expired).
+            "exp a negative fraction",
+            rs(&with(&|c| c["exp"] = json!(-1.5))),
             "invalid_exp",
         ),
         (
