@@ -188,6 +188,11 @@ async fn bare_token_and_leeway_are_accepted() {
         .unwrap();
     let (status, body) = call(&app, req).await;
     assert_eq!(status, 200, "{body}");
+    // A NumericDate may be fractional (RFC 7519, section 2).
+    claims["exp"] = json!(now() as f64 + 300.5);
+    let token = sign(Algorithm::ES256, Some("ec-1"), &claims);
+    let (status, body) = call(&app, request("GET", "/api/color", Some(&token), None)).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 /// The leeway's edges are inclusive: `exp` exactly the leeway ago and `nbf`
@@ -428,6 +433,11 @@ fn bad_tokens(idp: &Idp) -> Vec<(&'static str, String, &'static str)> {
             // Not rounded into 0 (which would read as long expired).
             "exp a negative fraction",
             rs(&with(&|c| c["exp"] = json!(-1.5))),
+            "invalid_exp",
+        ),
+        (
+            "exp past the largest NumericDate",
+            rs(&with(&|c| c["exp"] = json!(u64::MAX as f64))),
             "invalid_exp",
         ),
         (
