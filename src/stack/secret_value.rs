@@ -239,4 +239,72 @@ mod tests {
         assert!(key.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
         assert!(p256::SecretKey::from_pkcs8_pem(key.expose()).is_ok());
     }
+
+    #[test]
+    fn the_redacted_forms_and_the_names() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(format!("{s}"), "(secret)");
+        // The stack.toml fields and the parameters' last segments: renaming either
+        // breaks every existing stack file or orphans every deployed parameter.
+        let names: Vec<_> = SecretName::ALL
+            .iter()
+            .map(|n| (n.field(), n.leaf()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("app_secret", "app-secret"),
+                ("signing_key", "signing-key"),
+                ("origin_verify", "origin-verify")
+            ]
+        );
+    }
+
+    /// What `supplied` accepts from a file, and what it refuses, naming the field
+    /// and never the value.
+    #[test]
+    fn supplied_values_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |name: SecretName, value: &str| {
+            std::fs::write(dir.path().join("value"), format!("{value}\n")).unwrap();
+            let text = format!(
+                "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
+                 hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
+                 client_id = \"c\"\n[secrets]\n{} = {{ file = \"value\" }}\n",
+                name.field()
+            );
+            let stack = crate::config::parse(&dir.path().join("stack.toml"), &text).unwrap();
+            supplied(&stack, name).map_err(|e| {
+                let shown = e.to_string();
+                assert!(shown.contains(name.field()), "{shown}");
+                assert!(value.len() < 8 || !shown.contains(value), "{shown}");
+                shown
+            })
+        };
+        let good = "k".repeat(MIN_SUPPLIED_BYTES);
+        let got = check(SecretName::AppSecret, &good).unwrap().unwrap();
+        assert_eq!(got.expose(), good, "read and trimmed");
+        // A space is fine in the app secret, not in a header value.
+        let spaced = format!("{good} x");
+        assert!(check(SecretName::AppSecret, &spaced).unwrap().is_some());
+        let err = check(SecretName::OriginVerify, &spaced).unwrap_err();
+        assert!(err.contains("printable ASCII"), "{err}");
+        // SSM standard parameter: 4,096 characters at most.
+        assert!(check(SecretName::AppSecret, &"k".repeat(STANDARD_LIMIT)).is_ok());
+        let err = check(SecretName::AppSecret, &"k".repeat(STANDARD_LIMIT + 1)).unwrap_err();
+        assert!(err.contains("4097 characters"), "{err}");
+        // CloudFront: 1,783 characters in a custom header's value.
+        let at = "k".repeat(ORIGIN_HEADER_VALUE_CHARS);
+        assert!(check(SecretName::OriginVerify, &at).unwrap().is_some());
+        let err = check(SecretName::OriginVerify, &format!("{at}k")).unwrap_err();
+        assert!(err.contains("1783"), "{err}");
+        let err = check(SecretName::SigningKey, &good).unwrap_err();
+        assert!(err.contains("P-256"), "{err}");
+        assert!(
+            check(SecretName::AppSecret, "  ")
+                .unwrap_err()
+                .contains("empty")
+        );
+    }
 }
