@@ -290,6 +290,13 @@ mod tests {
         assert!(check(SecretName::AppSecret, &spaced).unwrap().is_some());
         let err = check(SecretName::OriginVerify, &spaced).unwrap_err();
         assert!(err.contains("printable ASCII"), "{err}");
+        let quoted = format!("{good}\"x");
+        assert!(
+            check(SecretName::OriginVerify, &quoted)
+                .unwrap_err()
+                .contains("quotes")
+        );
+        assert!(check(SecretName::OriginVerify, &good).unwrap().is_some());
         // SSM standard parameter: 4,096 characters at most.
         assert!(check(SecretName::AppSecret, &"k".repeat(STANDARD_LIMIT)).is_ok());
         let err = check(SecretName::AppSecret, &"k".repeat(STANDARD_LIMIT + 1)).unwrap_err();
