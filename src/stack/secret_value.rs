@@ -313,5 +313,13 @@ mod tests {
                 .unwrap_err()
                 .contains("empty")
         );
+        // `up` reads every source before any change: a missing file is found then.
+        std::fs::remove_file(dir.path().join("value")).unwrap();
+        let text = "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
+                    hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
+                    client_id = \"c\"\n[secrets]\norigin_verify = { file = \"value\" }\n";
+        let stack = crate::config::parse(&dir.path().join("stack.toml"), text).unwrap();
+        let err = check_sources(&stack).unwrap_err().to_string();
+        assert!(err.contains("secrets.origin_verify"), "{err}");
     }
 }
