@@ -241,6 +241,24 @@ mod tests {
         }
     }
 
+    /// A manifest recording one object, as `a.html`.
+    fn manifest_of(record: ObjectRecord) -> Manifest {
+        Manifest {
+            objects: BTreeMap::from([("a.html".to_string(), record)]),
+            ..Default::default()
+        }
+    }
+
+    /// A file of 3 bytes the plan left alone.
+    fn unchanged(key: &str, mtime_ns: u64, headed: Option<ObjectRecord>) -> Unchanged {
+        Unchanged {
+            key: key.into(),
+            size: 3,
+            mtime_ns,
+            headed,
+        }
+    }
+
     #[test]
     fn classifies_every_kind_of_difference() {
         let same = file("same.html", "same");
@@ -383,10 +401,7 @@ mod tests {
                 },
             ),
         ]);
-        let manifest = Manifest {
-            objects: BTreeMap::from([("a.html".to_string(), record(&f, &f.0.md5_hex()))]),
-            ..Default::default()
-        };
+        let manifest = manifest_of(record(&f, &f.0.md5_hex()));
         let plan = plan(
             vec![f],
             Bucket::Listed(&listed),
@@ -403,10 +418,7 @@ mod tests {
     #[test]
     fn listing_without_etags_falls_back_to_size() {
         let f = file("a.html", "abc");
-        let manifest = Manifest {
-            objects: BTreeMap::from([("a.html".to_string(), record(&f, &f.0.md5_hex()))]),
-            ..Default::default()
-        };
+        let manifest = manifest_of(record(&f, &f.0.md5_hex()));
         let listed = |size| {
             BTreeMap::from([(
                 "a.html".to_string(),
@@ -466,26 +478,17 @@ mod tests {
     #[test]
     fn an_unchanged_record_comes_from_the_head_or_the_manifest_with_the_new_time() {
         let f = file("a.html", "abc");
-        let manifest = Manifest {
-            objects: BTreeMap::from([("a.html".to_string(), record(&f, "from-manifest"))]),
-            ..Default::default()
-        };
-        let unchanged = |key: &str, headed: Option<ObjectRecord>| Unchanged {
-            key: key.into(),
-            size: 3,
-            mtime_ns: 7,
-            headed,
-        };
-        let vouched = unchanged("a.html", None).record(&manifest).unwrap();
+        let manifest = manifest_of(record(&f, "from-manifest"));
+        let vouched = unchanged("a.html", 7, None).record(&manifest).unwrap();
         assert_eq!(
             (vouched.etag.as_str(), vouched.mtime_ns),
             ("from-manifest", 7)
         );
-        let headed = unchanged("a.html", Some(record(&f, "from-head")))
+        let headed = unchanged("a.html", 7, Some(record(&f, "from-head")))
             .record(&manifest)
             .unwrap();
         assert_eq!((headed.etag.as_str(), headed.mtime_ns), ("from-head", 7));
-        assert!(unchanged("b.html", None).record(&manifest).is_none());
+        assert!(unchanged("b.html", 7, None).record(&manifest).is_none());
     }
 
     /// A plan changes the bucket when it uploads, re-headers or deletes anything;
@@ -494,16 +497,7 @@ mod tests {
     #[test]
     fn what_a_plan_changes() {
         let f = file("a.html", "abc");
-        let manifest = Manifest {
-            objects: BTreeMap::from([("a.html".to_string(), record(&f, "e"))]),
-            ..Default::default()
-        };
-        let unchanged = |key: &str, mtime_ns, headed| Unchanged {
-            key: key.into(),
-            size: 3,
-            mtime_ns,
-            headed,
-        };
+        let manifest = manifest_of(record(&f, "e"));
         let as_is = || Plan {
             unchanged: vec![unchanged("a.html", 0, None)],
             ..Default::default()
@@ -575,10 +569,7 @@ mod tests {
                     size: record.size,
                 },
             )]);
-            let manifest = Manifest {
-                objects: BTreeMap::from([("a.html".to_string(), record)]),
-                ..Default::default()
-            };
+            let manifest = manifest_of(record);
             let plan = plan(
                 vec![local.clone()],
                 Bucket::Listed(&listed),
