@@ -266,16 +266,19 @@ mod tests {
     #[test]
     fn supplied_values_are_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let check = |name: SecretName, value: &str| {
-            std::fs::write(dir.path().join("value"), format!("{value}\n")).unwrap();
+        // A stack whose secret `name` is read from the file `value` beside it.
+        let stack_reading = |name: SecretName| {
             let text = format!(
                 "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
                  hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
                  client_id = \"c\"\n[secrets]\n{} = {{ file = \"value\" }}\n",
                 name.field()
             );
-            let stack = crate::config::parse(&dir.path().join("stack.toml"), &text).unwrap();
-            supplied(&stack, name).map_err(|e| {
+            crate::config::parse(&dir.path().join("stack.toml"), &text).unwrap()
+        };
+        let check = |name: SecretName, value: &str| {
+            std::fs::write(dir.path().join("value"), format!("{value}\n")).unwrap();
+            supplied(&stack_reading(name), name).map_err(|e| {
                 let shown = e.to_string();
                 assert!(shown.contains(name.field()), "{shown}");
                 assert!(value.len() < 8 || !shown.contains(value), "{shown}");
@@ -315,10 +318,7 @@ mod tests {
         );
         // `up` reads every source before any change: a missing file is found then.
         std::fs::remove_file(dir.path().join("value")).unwrap();
-        let text = "name = \"demo\"\nregion = \"eu-west-1\"\ndomain = \"color.example.com\"\n\
-                    hosted_zone = \"example.com\"\n[identity]\nissuer = \"https://id.example.com/\"\n\
-                    client_id = \"c\"\n[secrets]\norigin_verify = { file = \"value\" }\n";
-        let stack = crate::config::parse(&dir.path().join("stack.toml"), text).unwrap();
+        let stack = stack_reading(SecretName::OriginVerify);
         let err = check_sources(&stack).unwrap_err().to_string();
         assert!(err.contains("secrets.origin_verify"), "{err}");
     }
