@@ -1,11 +1,14 @@
 //! Telling CloudFront which paths changed, folded to stay within its limits.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use sha2::{Digest, Sha256};
+// Tokio's clock, not std's: the waits below are measured on the clock they sleep on
+// (which tests can pause and advance).
+use tokio::time::Instant;
 
 use super::error::{AwsFailure, PublishError};
 use super::report::PublishEvent;
@@ -337,5 +340,256 @@ mod tests {
         assert_ne!(a, caller_reference(&p(&["/a"]), &p(&["a:1>2"]), 4));
         assert_ne!(a, caller_reference(&p(&["/a", "/b"]), &p(&["a:2>1"]), 4));
         assert_ne!(a, caller_reference(&p(&["/a", "/b"]), &p(&["a:1>2"]), 5));
+    }
+
+    use aws_sdk_cloudfront::operation::create_invalidation::CreateInvalidationOutput;
+    use aws_sdk_cloudfront::operation::get_invalidation::GetInvalidationOutput;
+    use aws_sdk_cloudfront::types::Invalidation;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use std::sync::Mutex;
+
+    /// CloudFront's answer while too many invalidations are in progress, as it sends it
+    /// (API_CreateInvalidation: HTTP 400, code TooManyInvalidationsInProgress).
+    const QUEUED_BODY: &str = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Error><Type>Sender</Type><Code>TooManyInvalidationsInProgress</Code><Message>Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.</Message></Error><RequestId>r</RequestId></ErrorResponse>";
+    const DENIED_BODY: &str = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: cloudfront:CreateInvalidation</Message></Error><RequestId>r</RequestId></ErrorResponse>";
+
+    fn invalidation(id: &str, status: &str) -> Invalidation {
+        Invalidation::builder()
+            .id(id)
+            .status(status)
+            .create_time(aws_smithy_types::DateTime::from_secs(0))
+            .invalidation_batch(
+                InvalidationBatch::builder()
+                    .caller_reference("r")
+                    .paths(Paths::builder().quantity(0).build().unwrap())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn created(id: &'static str, status: &'static str) -> impl Fn() -> CreateInvalidationOutput {
+        move || {
+            CreateInvalidationOutput::builder()
+                .invalidation(invalidation(id, status))
+                .build()
+        }
+    }
+
+    /// When each progress event (a queued retry or a poll) was reported, in seconds.
+    fn secs(events: &Mutex<Vec<PublishEvent>>) -> Vec<u64> {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                PublishEvent::Queued { elapsed } | PublishEvent::Waiting { elapsed, .. } => {
+                    elapsed.as_secs()
+                }
+                other => panic!("unexpected event {other}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_batch_names_every_path_and_the_reference_and_its_status_is_read() {
+        let paths = vec!["/a.js".to_string(), "/b/*".to_string()];
+        for (status, done) in [("Completed", true), ("InProgress", false)] {
+            let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
+                .match_requests(|r| {
+                    let batch = r.invalidation_batch().unwrap();
+                    r.distribution_id() == Some("E1")
+                        && batch.caller_reference() == "colorid-1-abc"
+                        && batch.paths().unwrap().quantity() == 2
+                        && batch.paths().unwrap().items() == ["/a.js", "/b/*"]
+                })
+                .then_output(created("I1", status));
+            let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
+            let got = create_invalidation(&cf, "E1", &paths, "colorid-1-abc", &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(got, ("I1".to_string(), done), "{status}");
+            assert_eq!(create.num_calls(), 1);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queued_invalidation_is_tried_again_with_doubling_backoff() {
+        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .sequence()
+            .http_status(400, Some(QUEUED_BODY.into()))
+            .times(6)
+            .output(created("I2", "InProgress"))
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
+        let events = Mutex::new(Vec::new());
+        let started = Instant::now();
+        let got = create_invalidation(&cf, "E1", &["/*".into()], "r", &|e| {
+            events.lock().unwrap().push(e)
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, ("I2".to_string(), false));
+        assert_eq!(create.num_calls(), 7);
+        // Waits of 2, 4, 8, 16, 32 and 60 (the cap) seconds, each reported before it.
+        assert_eq!(secs(&events), [0, 2, 6, 14, 30, 62]);
+        assert_eq!(started.elapsed(), Duration::from_secs(122));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_that_never_drains_ends_within_the_wait_limit() {
+        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .sequence()
+            .http_status(400, Some(QUEUED_BODY.into()))
+            .repeatedly()
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
+        let events = Mutex::new(Vec::new());
+        let started = Instant::now();
+        let err = create_invalidation(&cf, "E1", &["/a".into(), "/b".into()], "r", &|e| {
+            events.lock().unwrap().push(e)
+        })
+        .await
+        .unwrap_err();
+        match &err {
+            PublishError::Invalidate {
+                distribution,
+                paths,
+                aws,
+                hint,
+            } => {
+                assert_eq!((distribution.as_str(), *paths), ("E1", 2));
+                assert_eq!(aws, "TooManyInvalidationsInProgress");
+                assert!(!hint.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // 2+4+8+16+32 = 62 s, then 60 s at a time while a wait still ends before 20 minutes.
+        let waits = secs(&events);
+        assert_eq!(waits.len(), 23, "{waits:?}");
+        assert_eq!(waits[..7], [0, 2, 6, 14, 30, 62, 122]);
+        assert_eq!(*waits.last().unwrap(), 1082);
+        assert_eq!(started.elapsed(), Duration::from_secs(1142));
+        assert_eq!(create.num_calls(), 24);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn any_other_refusal_ends_at_once_with_its_code() {
+        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .sequence()
+            .http_status(403, Some(DENIED_BODY.into()))
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
+        let events = Mutex::new(Vec::new());
+        let err = create_invalidation(&cf, "E1", &["/a".into()], "r", &|e| {
+            events.lock().unwrap().push(e)
+        })
+        .await
+        .unwrap_err();
+        match err {
+            PublishError::Invalidate { aws, paths, .. } => {
+                assert!(aws.contains("AccessDenied"), "{aws}");
+                assert_eq!(paths, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(create.num_calls(), 1);
+        assert!(events.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_without_the_invalidation_is_an_error() {
+        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .then_output(|| CreateInvalidationOutput::builder().build());
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
+        let err = create_invalidation(&cf, "E1", &["/a".into()], "r", &|_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PublishError::Invalidate { aws, .. } if aws.contains("no invalidation")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_polls_every_five_seconds_until_completed() {
+        let get = mock!(aws_sdk_cloudfront::Client::get_invalidation)
+            .match_requests(|r| r.distribution_id() == Some("E1") && r.id() == Some("I1"))
+            .sequence()
+            .output(|| {
+                GetInvalidationOutput::builder()
+                    .invalidation(invalidation("I1", "InProgress"))
+                    .build()
+            })
+            .times(2)
+            .output(|| {
+                GetInvalidationOutput::builder()
+                    .invalidation(invalidation("I1", "COMPLETED"))
+                    .build()
+            })
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&get]);
+        let events = Mutex::new(Vec::new());
+        let started = Instant::now();
+        wait_for_invalidation(&cf, "E1", "I1", &|e| events.lock().unwrap().push(e))
+            .await
+            .unwrap();
+        assert_eq!(get.num_calls(), 3);
+        assert_eq!(secs(&events), [0, 5]);
+        assert!(events.lock().unwrap()[0].to_string().contains("I1"));
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_gives_up_after_twenty_minutes() {
+        let get = mock!(aws_sdk_cloudfront::Client::get_invalidation)
+            .sequence()
+            .output(|| {
+                GetInvalidationOutput::builder()
+                    .invalidation(invalidation("I1", "InProgress"))
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&get]);
+        let err = wait_for_invalidation(&cf, "E1", "I1", &|_| {})
+            .await
+            .unwrap_err();
+        match err {
+            PublishError::InvalidationTimeout {
+                distribution,
+                id,
+                waited,
+            } => {
+                assert_eq!((distribution.as_str(), id.as_str()), ("E1", "I1"));
+                assert_eq!(waited, MAX_WAIT);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A poll at 0, 5, …, 1200 s: the one at 20 minutes is the last.
+        assert_eq!(get.num_calls(), 241);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_poll_is_an_error_naming_the_distribution() {
+        let get = mock!(aws_sdk_cloudfront::Client::get_invalidation)
+            .sequence()
+            .http_status(403, Some(DENIED_BODY.into()))
+            .build();
+        let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&get]);
+        let err = wait_for_invalidation(&cf, "E1", "I1", &|_| {})
+            .await
+            .unwrap_err();
+        match err {
+            PublishError::Invalidate {
+                distribution, aws, ..
+            } => {
+                assert_eq!(distribution, "E1");
+                assert!(aws.contains("AccessDenied"), "{aws}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(get.num_calls(), 1);
     }
 }
