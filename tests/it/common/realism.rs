@@ -396,6 +396,8 @@ pub struct Realism {
     off: Mutex<HashSet<Rule>>,
     world: Mutex<World>,
     hits: Mutex<BTreeMap<Rule, u32>>,
+    /// The test this layer serves: the name libtest gives the thread that made it.
+    test: String,
     /// AWS's clock: windows last their modelled durations, and certificates
     /// issue only that long after their validation record was written.
     model: Option<Arc<Model>>,
@@ -409,6 +411,11 @@ impl Default for Realism {
             off: Mutex::new(HashSet::from([Rule::CloudFrontResponseHeadersPolicyApi])),
             world: Mutex::new(World::default()),
             hits: Mutex::new(BTreeMap::new()),
+            test: std::thread::current()
+                .name()
+                .filter(|n| *n != "main")
+                .unwrap_or("?")
+                .to_string(),
             model: None,
         }
     }
@@ -520,14 +527,16 @@ impl Realism {
 
     fn hit(&self, rule: Rule) {
         *self.hits.lock().unwrap().entry(rule).or_default() += 1;
-        // scripts/realism totals the hits of every test's proxy from this file.
+        // scripts/realism totals, per rule, the hits of the rule's own test from this
+        // file ("rule<TAB>test" lines; every test process appends to it).
         if let Some(path) = std::env::var_os("COLORID_REALISM_HITS")
             && let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
         {
-            let _ = std::io::Write::write_all(&mut f, format!("{}\n", rule.name()).as_bytes());
+            let line = format!("{}\t{}\n", rule.name(), self.test);
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
         }
     }
 
