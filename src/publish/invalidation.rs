@@ -447,11 +447,14 @@ mod tests {
         let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
         let events = Mutex::new(Vec::new());
         let started = Instant::now();
-        let err = create_invalidation(&cf, "E1", &["/a".into(), "/b".into()], "r", &|e| {
-            events.lock().unwrap().push(e)
-        })
-        .await
-        .unwrap_err();
+        // Bounded on the paused clock: a retry loop without its limit fails here.
+        let record = |e| events.lock().unwrap().push(e);
+        let paths = ["/a".to_string(), "/b".to_string()];
+        let run = create_invalidation(&cf, "E1", &paths, "r", &record);
+        let err = tokio::time::timeout(2 * MAX_WAIT, run)
+            .await
+            .expect("gave up within the wait limit")
+            .unwrap_err();
         match &err {
             PublishError::Invalidate {
                 distribution,
@@ -553,8 +556,10 @@ mod tests {
             .repeatedly()
             .build();
         let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&get]);
-        let err = wait_for_invalidation(&cf, "E1", "I1", &|_| {})
+        let run = wait_for_invalidation(&cf, "E1", "I1", &|_| {});
+        let err = tokio::time::timeout(2 * MAX_WAIT, run)
             .await
+            .expect("gave up within the wait limit")
             .unwrap_err();
         match err {
             PublishError::InvalidationTimeout {
