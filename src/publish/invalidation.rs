@@ -442,7 +442,10 @@ mod tests {
         let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
             .sequence()
             .http_status(400, Some(QUEUED_BODY.into()))
-            .repeatedly()
+            // More refusals than the limit allows, then a success that a loop which lost
+            // its limit (or its backoff) would reach: it must have given up before.
+            .times(40)
+            .output(created("I3", "InProgress"))
             .build();
         let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
         let events = Mutex::new(Vec::new());

@@ -344,3 +344,57 @@ fn allowed(methods: &[Method]) -> Result<AllowedMethods> {
         .build()
         .built("the distribution config")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(has_404_page: bool) -> Inputs {
+        Inputs {
+            certificate_arn: None,
+            bucket_domain: "b.s3.eu-west-1.amazonaws.com".into(),
+            access: Access::Control("OAC1".into()),
+            api: None,
+            has_404_page,
+            headers_policy_id: "policy".into(),
+            viewer_function_arn: None,
+        }
+    }
+
+    #[test]
+    fn a_site_with_a_404_page_answers_s3s_403_with_it() {
+        assert!(error_responses(&inputs(false)).unwrap().is_empty());
+        let responses = error_responses(&inputs(true)).unwrap();
+        assert_eq!(responses.len(), 1);
+        let r = &responses[0];
+        assert_eq!(r.error_code(), 403);
+        assert_eq!(r.response_page_path(), Some(ERROR_PAGE));
+        assert_eq!(r.response_code(), Some("404"));
+        assert_eq!(r.error_caching_min_ttl(), Some(60));
+    }
+
+    #[test]
+    fn the_viewer_request_function_is_found_among_the_associations() {
+        let assoc = |event: EventType, arn: &str| {
+            FunctionAssociation::builder()
+                .event_type(event)
+                .function_arn(arn)
+                .build()
+                .unwrap()
+        };
+        let both = FunctionAssociations::builder()
+            .quantity(2)
+            .items(assoc(EventType::ViewerResponse, "arn:response"))
+            .items(assoc(EventType::ViewerRequest, "arn:request"))
+            .build()
+            .unwrap();
+        assert_eq!(viewer_request_function(Some(&both)), Some("arn:request"));
+        let response_only = FunctionAssociations::builder()
+            .quantity(1)
+            .items(assoc(EventType::ViewerResponse, "arn:response"))
+            .build()
+            .unwrap();
+        assert_eq!(viewer_request_function(Some(&response_only)), None);
+        assert_eq!(viewer_request_function(None), None);
+    }
+}
