@@ -396,7 +396,8 @@ pub struct Realism {
     off: Mutex<HashSet<Rule>>,
     world: Mutex<World>,
     hits: Mutex<BTreeMap<Rule, u32>>,
-    /// The test this layer serves: the name libtest gives the thread that made it.
+    /// The test that started this layer (libtest's name for its thread); a shared
+    /// proxy serves later tests too.
     test: String,
     /// AWS's clock: windows last their modelled durations, and certificates
     /// issue only that long after their validation record was written.
@@ -527,8 +528,8 @@ impl Realism {
 
     fn hit(&self, rule: Rule) {
         *self.hits.lock().unwrap().entry(rule).or_default() += 1;
-        // scripts/realism totals, per rule, the hits of the rule's own test from this
-        // file ("rule<TAB>test" lines; every test process appends to it).
+        // scripts/realism totals the hits per rule from this file ("rule<TAB>test" lines,
+        // the test that started this proxy; every test process appends to it).
         if let Some(path) = std::env::var_os("COLORID_REALISM_HITS")
             && let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
