@@ -377,6 +377,16 @@ mod tests {
         }
     }
 
+    /// CreateInvalidation refused as queued `refusals` times, then created (InProgress).
+    fn queued_then_created(refusals: usize, id: &'static str) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_cloudfront::Client::create_invalidation)
+            .sequence()
+            .http_status(400, Some(QUEUED_BODY.into()))
+            .times(refusals)
+            .output(created(id, "InProgress"))
+            .build()
+    }
+
     /// When each progress event (a queued retry or a poll) was reported, in seconds.
     fn secs(events: &Mutex<Vec<PublishEvent>>) -> Vec<u64> {
         events
@@ -416,12 +426,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_queued_invalidation_is_tried_again_with_doubling_backoff() {
-        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
-            .sequence()
-            .http_status(400, Some(QUEUED_BODY.into()))
-            .times(6)
-            .output(created("I2", "InProgress"))
-            .build();
+        let create = queued_then_created(6, "I2");
         let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
         let events = Mutex::new(Vec::new());
         let started = Instant::now();
@@ -439,14 +444,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_queue_that_never_drains_ends_within_the_wait_limit() {
-        let create = mock!(aws_sdk_cloudfront::Client::create_invalidation)
-            .sequence()
-            .http_status(400, Some(QUEUED_BODY.into()))
-            // More refusals than the limit allows, then a success that a loop which lost
-            // its limit (or its backoff) would reach: it must have given up before.
-            .times(40)
-            .output(created("I3", "InProgress"))
-            .build();
+        // More refusals than the limit allows, then a success that a loop which lost
+        // its limit (or its backoff) would reach: it must have given up before.
+        let create = queued_then_created(40, "I3");
         let cf = mock_client!(aws_sdk_cloudfront, RuleMode::Sequential, [&create]);
         let events = Mutex::new(Vec::new());
         let started = Instant::now();
