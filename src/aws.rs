@@ -106,6 +106,23 @@ pub struct Aws {
     local: bool,
     /// The account that must own the stack's bucket (every S3 request says so).
     owner: crate::guards::ExpectedOwner,
+    /// Unit tests only: the aws-smithy-mocks rules that answer every call.
+    #[cfg(test)]
+    mocks: Option<aws_smithy_runtime_api::client::interceptors::SharedInterceptor>,
+}
+
+/// A client config builder with the unit tests' mock answers when there are
+/// any (outside tests, the builder as it is).
+macro_rules! mocked {
+    ($aws:expr, $builder:expr) => {{
+        let builder = $builder;
+        #[cfg(test)]
+        let builder = match &$aws.mocks {
+            Some(mocks) => builder.interceptor(mocks.clone()),
+            None => builder,
+        };
+        builder
+    }};
 }
 
 impl Aws {
@@ -157,7 +174,40 @@ impl Aws {
             counter: CallCounter::default(),
             local: options.local,
             owner: Default::default(),
+            #[cfg(test)]
+            mocks: None,
         })
+    }
+
+    /// Unit tests: a run in eu-west-1 whose every call is answered by `mocks`
+    /// (aws-smithy-mocks rules; a call no rule matches fails the test).
+    #[cfg(test)]
+    pub fn mocked(mocks: aws_smithy_mocks::MockResponseInterceptor) -> Aws {
+        let regional = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_sdk_s3::config::Credentials::new("test", "test", None, None, "unit-test"),
+                ),
+            )
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .build();
+        let global = regional
+            .to_builder()
+            .region(Region::new(GLOBAL_REGION))
+            .build();
+        Aws {
+            regional,
+            global,
+            endpoint_overridden: false,
+            counter: CallCounter::default(),
+            local: false,
+            owner: Default::default(),
+            mocks: Some(
+                aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(mocks),
+            ),
+        }
     }
 
     /// Whether this run talks to the local emulator.
@@ -195,76 +245,99 @@ impl Aws {
     }
 
     pub fn s3(&self) -> S3Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.regional)
-            .force_path_style(self.endpoint_overridden)
-            .interceptor(self.interceptor())
-            .interceptor(crate::guards::ExpectBucketOwner(self.owner.clone()))
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_s3::config::Builder::from(&self.regional)
+                .force_path_style(self.endpoint_overridden)
+                .interceptor(self.interceptor())
+                .interceptor(crate::guards::ExpectBucketOwner(self.owner.clone()))
+        )
+        .build();
         S3Client::from_conf(conf)
     }
 
     pub fn ssm(&self) -> SsmClient {
-        let conf = aws_sdk_ssm::config::Builder::from(&self.regional)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_ssm::config::Builder::from(&self.regional).interceptor(self.interceptor())
+        )
+        .build();
         SsmClient::from_conf(conf)
     }
 
     /// An SSM client whose calls are not counted: the lock's own traffic.
     pub fn ssm_uncounted(&self) -> SsmClient {
-        SsmClient::new(&self.regional)
+        SsmClient::from_conf(
+            mocked!(self, aws_sdk_ssm::config::Builder::from(&self.regional)).build(),
+        )
     }
 
     pub fn lambda(&self) -> LambdaClient {
-        let conf = aws_sdk_lambda::config::Builder::from(&self.regional)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_lambda::config::Builder::from(&self.regional).interceptor(self.interceptor())
+        )
+        .build();
         LambdaClient::from_conf(conf)
     }
 
     /// CloudWatch Logs in the function's region.
     pub fn logs(&self) -> LogsClient {
-        let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.regional)
-            .interceptor(self.interceptor())
-            .retry_classifier(crate::guards::QuotasAreNotThrottling)
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_cloudwatchlogs::config::Builder::from(&self.regional)
+                .interceptor(self.interceptor())
+                .retry_classifier(crate::guards::QuotasAreNotThrottling)
+        )
+        .build();
         LogsClient::from_conf(conf)
     }
 
     pub fn iam(&self) -> IamClient {
-        let conf = aws_sdk_iam::config::Builder::from(&self.global)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_iam::config::Builder::from(&self.global).interceptor(self.interceptor())
+        )
+        .build();
         IamClient::from_conf(conf)
     }
 
     pub fn sts(&self) -> StsClient {
-        let conf = aws_sdk_sts::config::Builder::from(&self.regional)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_sts::config::Builder::from(&self.regional).interceptor(self.interceptor())
+        )
+        .build();
         StsClient::from_conf(conf)
     }
 
     /// ACM in us-east-1, where CloudFront looks for certificates.
     pub fn acm(&self) -> AcmClient {
-        let conf = aws_sdk_acm::config::Builder::from(&self.global)
-            .interceptor(self.interceptor())
-            .retry_classifier(crate::guards::QuotasAreNotThrottling)
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_acm::config::Builder::from(&self.global)
+                .interceptor(self.interceptor())
+                .retry_classifier(crate::guards::QuotasAreNotThrottling)
+        )
+        .build();
         AcmClient::from_conf(conf)
     }
 
     pub fn cloudfront(&self) -> CloudFrontClient {
-        let conf = aws_sdk_cloudfront::config::Builder::from(&self.global)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_cloudfront::config::Builder::from(&self.global).interceptor(self.interceptor())
+        )
+        .build();
         CloudFrontClient::from_conf(conf)
     }
 
     pub fn route53(&self) -> Route53Client {
-        let conf = aws_sdk_route53::config::Builder::from(&self.global)
-            .interceptor(self.interceptor())
-            .build();
+        let conf = mocked!(
+            self,
+            aws_sdk_route53::config::Builder::from(&self.global).interceptor(self.interceptor())
+        )
+        .build();
         Route53Client::from_conf(conf)
     }
 }

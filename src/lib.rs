@@ -32,3 +32,6 @@ pub mod state;
 pub mod state_encoding;
 pub mod teardown;
 pub mod wait;
+
+#[cfg(test)]
+mod fake_aws;

@@ -13,6 +13,9 @@ pub struct Progress {
     tty: bool,
     quiet: bool,
     start: Instant,
+    /// Unit tests only: the lines printed, kept instead.
+    #[cfg(test)]
+    captured: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl Progress {
@@ -22,7 +25,32 @@ impl Progress {
             tty: std::io::stderr().is_terminal(),
             quiet,
             start: Instant::now(),
+            #[cfg(test)]
+            captured: None,
         }
+    }
+
+    /// Unit tests: progress whose lines are kept in the returned list.
+    #[cfg(test)]
+    pub fn captured() -> (Self, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let lines = std::sync::Arc::default();
+        let progress = Progress {
+            tty: false,
+            quiet: false,
+            start: Instant::now(),
+            captured: Some(std::sync::Arc::clone(&lines)),
+        };
+        (progress, lines)
+    }
+
+    /// Prints one line on stderr (in unit tests, into the captured list).
+    fn line(&self, text: String) {
+        #[cfg(test)]
+        if let Some(lines) = &self.captured {
+            lines.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+            return;
+        }
+        eprintln!("{text}");
     }
 
     /// Time since the run started.
@@ -33,14 +61,17 @@ impl Progress {
     /// One finished step: `resource  what  (elapsed)`.
     pub fn step(&self, resource: &str, what: &str, took: Duration) {
         if !self.quiet {
-            eprintln!("  {resource:<14} {what} ({})", format_duration(took));
+            self.line(format!(
+                "  {resource:<14} {what} ({})",
+                format_duration(took)
+            ));
         }
     }
 
     /// A note that is not a step.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            self.line(text.to_string());
         }
     }
 
@@ -57,7 +88,7 @@ impl Progress {
             Some(bar)
         } else {
             if !self.quiet {
-                eprintln!("  … {message}");
+                self.line(format!("  … {message}"));
             }
             None
         };

@@ -4,7 +4,10 @@
 //! minute; this polls at 0.5 s, backing off to 5 s, with a bound and progress.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The clock the waits sleep on (paused in unit tests, the system's otherwise).
+use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::progress::Progress;

@@ -381,6 +381,416 @@ pub async fn delete_all(ctx: &Ctx, names: &[String]) -> Result<()> {
 mod tests {
     use super::*;
 
+    use crate::fake_aws::{FakeSsm, Run, STACK};
+
+    const PATH: &str = "/colorid/demo";
+
+    fn name(leaf: &str) -> String {
+        format!("{PATH}/{leaf}")
+    }
+
+    /// The stack with `[secrets]` lines added (values from files).
+    fn stack_with(secrets: &str) -> String {
+        format!("{STACK}\n[secrets]\n{secrets}\n")
+    }
+
+    /// A file holding `value`, kept while the returned handle lives.
+    fn file(value: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), value).unwrap();
+        f
+    }
+
+    const ALL_LEAVES: [&str; 5] = [
+        "app-secret",
+        "signing-key",
+        "origin-verify",
+        "client-id",
+        "issuer",
+    ];
+
+    #[tokio::test]
+    async fn a_first_ensure_creates_every_parameter_tagged_with_its_type() {
+        let run = Run::open(STACK, FakeSsm::default(), &[]).await;
+        let out = ensure(&run.ctx, &[]).await.unwrap();
+        for leaf in ALL_LEAVES {
+            let p = run
+                .ssm
+                .get(&name(leaf))
+                .unwrap_or_else(|| panic!("{leaf} written"));
+            let plain = leaf == CLIENT_ID || leaf == ISSUER;
+            assert_eq!(p.secure, !plain, "{leaf}");
+            assert_eq!(
+                p.tags,
+                [(STACK_TAG.to_string(), "demo".to_string())],
+                "{leaf}"
+            );
+        }
+        assert_eq!(run.ssm.get(&name(CLIENT_ID)).unwrap().value, "abc");
+        assert_eq!(
+            run.ssm.get(&name(ISSUER)).unwrap().value,
+            "https://auth.example.com/"
+        );
+        assert!(
+            run.ssm
+                .get(&name("signing-key"))
+                .unwrap()
+                .value
+                .contains("PRIVATE KEY")
+        );
+        assert_eq!(
+            out.origin_verify.expose(),
+            run.ssm.get(&name("origin-verify")).unwrap().value
+        );
+        assert!(out.changed && out.origin_verify_written && !out.previous_exists);
+        assert!(run.ssm.get(&name(ORIGIN_VERIFY_PREVIOUS)).is_none());
+        let lines = run.lines();
+        assert!(
+            lines.iter().any(|l| l.contains("secrets")
+                && l.contains("wrote app-secret, signing-key, origin-verify, client-id, issuer")),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_second_ensure_reads_once_and_writes_nothing() {
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        let made = ensure(&first.ctx, &[]).await.unwrap();
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let before = ssm.calls().len();
+        let out = ensure(&run.ctx, &[]).await.unwrap();
+        let calls = &ssm.calls()[before..];
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert!(calls[0].starts_with("GetParameters "), "{calls:?}");
+        // Every name the module manages is asked for, previous copy included.
+        for leaf in ALL_LEAVES.iter().chain(&[ORIGIN_VERIFY_PREVIOUS]) {
+            assert!(calls[0].contains(&name(leaf)), "{leaf}: {calls:?}");
+        }
+        assert!(!out.changed && !out.origin_verify_written && !out.previous_exists);
+        assert_eq!(out.origin_verify, made.origin_verify);
+        assert!(
+            run.lines()
+                .iter()
+                .any(|l| l.contains("5 parameters unchanged")),
+            "{:?}",
+            run.lines()
+        );
+    }
+
+    #[tokio::test]
+    async fn rotating_origin_verify_keeps_the_old_value_as_previous() {
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        let old = ensure(&first.ctx, &[]).await.unwrap().origin_verify;
+        let app_secret = ssm.get(&name("app-secret")).unwrap();
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let before = ssm.writes().len();
+        let out = ensure(&run.ctx, &[SecretName::OriginVerify]).await.unwrap();
+        assert_ne!(out.origin_verify, old);
+        assert_eq!(
+            ssm.get(&name("origin-verify")).unwrap().value,
+            out.origin_verify.expose()
+        );
+        assert_eq!(
+            ssm.get(&name(ORIGIN_VERIFY_PREVIOUS)).unwrap().value,
+            old.expose()
+        );
+        assert!(out.changed && out.origin_verify_written && out.previous_exists);
+        // Only the two origin-verify parameters are written, the copy first.
+        assert_eq!(
+            ssm.writes()[before..],
+            [
+                format!("PutParameter {}", name(ORIGIN_VERIFY_PREVIOUS)),
+                format!("PutParameter {}", name("origin-verify")),
+            ]
+        );
+        assert_eq!(ssm.get(&name("app-secret")).unwrap(), app_secret);
+        // The rotated parameter keeps its tags (an overwrite carries none).
+        assert_eq!(ssm.get(&name("origin-verify")).unwrap().tags.len(), 1);
+        // A later run knows the copy exists without writing it.
+        let again = Run::open(STACK, ssm.clone(), &[]).await;
+        let next = ensure(&again.ctx, &[]).await.unwrap();
+        assert!(next.previous_exists && !next.changed && !next.origin_verify_written);
+    }
+
+    #[tokio::test]
+    async fn rotating_another_secret_writes_only_it() {
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        ensure(&first.ctx, &[]).await.unwrap();
+        let old = ssm.get(&name("app-secret")).unwrap().value;
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let before = ssm.writes().len();
+        let out = ensure(&run.ctx, &[SecretName::AppSecret]).await.unwrap();
+        assert_ne!(ssm.get(&name("app-secret")).unwrap().value, old);
+        assert_eq!(
+            ssm.writes()[before..],
+            [format!("PutParameter {}", name("app-secret"))]
+        );
+        assert!(out.changed && !out.origin_verify_written && !out.previous_exists);
+    }
+
+    #[tokio::test]
+    async fn a_supplied_secret_is_written_and_rotating_it_only_notes_how() {
+        let value = file("supplied-origin-verify-value-0123456789");
+        let text = stack_with(&format!("origin_verify = {{ file = {:?} }}", value.path()));
+        let ssm = FakeSsm::default();
+        ssm.insert(&name("origin-verify"), "an-older-value", true);
+        let run = Run::open(&text, ssm.clone(), &[]).await;
+        let out = ensure(&run.ctx, &[SecretName::OriginVerify]).await.unwrap();
+        assert_eq!(
+            out.origin_verify.expose(),
+            "supplied-origin-verify-value-0123456789"
+        );
+        assert_eq!(
+            ssm.get(&name("origin-verify")).unwrap().value,
+            "supplied-origin-verify-value-0123456789"
+        );
+        assert_eq!(
+            ssm.get(&name(ORIGIN_VERIFY_PREVIOUS)).unwrap().value,
+            "an-older-value"
+        );
+        let lines = run.lines();
+        assert!(
+            lines.iter().any(|l| l.contains(
+                "secrets.origin_verify is supplied through stack.toml; it is rotated by changing the value there"
+            )),
+            "{lines:?}"
+        );
+        // A generated secret asked to rotate gets no such note.
+        assert!(
+            !lines.iter().any(|l| l.contains("secrets.app_secret")),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_changed_client_id_is_overwritten_and_planned_with_both_values() {
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        ensure(&first.ctx, &[]).await.unwrap();
+        let text = STACK.replace("client_id = \"abc\"", "client_id = \"xyz\"");
+        let run = Run::open(&text, ssm.clone(), &[]).await;
+        let (planned, _) = plan(&run.ctx).await.unwrap();
+        let client = planned.iter().find(|p| p.name == name(CLIENT_ID)).unwrap();
+        assert_eq!(client.resource, "parameter");
+        assert_eq!(
+            client.change,
+            Change::Update {
+                fields: vec![FieldChange {
+                    field: "value".into(),
+                    old: "abc".into(),
+                    new: "xyz".into()
+                }]
+            }
+        );
+        let before = ssm.writes().len();
+        let out = ensure(&run.ctx, &[]).await.unwrap();
+        assert_eq!(
+            ssm.writes()[before..],
+            [format!("PutParameter {}", name(CLIENT_ID))]
+        );
+        let p = ssm.get(&name(CLIENT_ID)).unwrap();
+        assert_eq!((p.value.as_str(), p.secure, p.version), ("xyz", false, 2));
+        assert!(out.changed && !out.origin_verify_written);
+    }
+
+    #[tokio::test]
+    async fn a_parameter_of_the_other_type_is_deleted_and_created_again() {
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        ensure(&first.ctx, &[]).await.unwrap();
+        // Written by hand as a SecureString: the plan names the type change.
+        ssm.insert(&name(ISSUER), "https://auth.example.com/", true);
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let (planned, _) = plan(&run.ctx).await.unwrap();
+        let issuer = planned.iter().find(|p| p.name == name(ISSUER)).unwrap();
+        assert_eq!(
+            issuer.change.to_string(),
+            "update\n      type: SecureString → String"
+        );
+        let before = ssm.writes().len();
+        ensure(&run.ctx, &[]).await.unwrap();
+        assert_eq!(
+            ssm.writes()[before..],
+            [
+                format!("DeleteParameter {}", name(ISSUER)),
+                format!("PutParameter {}", name(ISSUER))
+            ]
+        );
+        let p = ssm.get(&name(ISSUER)).unwrap();
+        assert!(!p.secure);
+        assert_eq!(p.tags.len(), 1, "created again with the stack's tag");
+    }
+
+    #[tokio::test]
+    async fn a_type_changed_behind_the_read_is_replaced_once() {
+        use aws_smithy_mocks::mock;
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        ensure(&first.ctx, &[]).await.unwrap();
+        // Changed after this run read it: SSM refuses the overwrite once.
+        let refused = mock!(aws_sdk_ssm::Client::put_parameter)
+            .match_requests(|r| r.name() == Some("/colorid/demo/client-id"))
+            .sequence()
+            .http_response(|| {
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                    400.try_into().unwrap(),
+                    aws_smithy_types::body::SdkBody::from(
+                        r#"{"__type":"HierarchyTypeMismatchException","message":"Parameter Store does not support changing a parameter type in a hierarchy."}"#,
+                    ),
+                )
+            })
+            .build();
+        let text = STACK.replace("client_id = \"abc\"", "client_id = \"new\"");
+        let run = Run::open(&text, ssm.clone(), &[refused]).await;
+        let before = ssm.writes().len();
+        let out = ensure(&run.ctx, &[]).await.unwrap();
+        assert!(out.changed);
+        assert_eq!(
+            ssm.writes()[before..],
+            [
+                format!("DeleteParameter {}", name(CLIENT_ID)),
+                format!("PutParameter {}", name(CLIENT_ID))
+            ]
+        );
+        let p = ssm.get(&name(CLIENT_ID)).unwrap();
+        assert_eq!(
+            (p.value.as_str(), p.secure, p.tags.len()),
+            ("new", false, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_name_deleted_moments_ago_is_waited_out() {
+        let ssm = FakeSsm::default();
+        ssm.hold(&name("app-secret"), 3);
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let out = ensure(&run.ctx, &[]).await.unwrap();
+        assert!(out.changed);
+        assert!(ssm.get(&name("app-secret")).is_some());
+        let puts = ssm
+            .calls()
+            .iter()
+            .filter(|c| **c == format!("PutParameter {}", name("app-secret")))
+            .count();
+        assert_eq!(puts, 4, "three refusals, then the write");
+    }
+
+    #[tokio::test]
+    async fn plan_tells_the_origin_verify_value_only_once_it_is_known() {
+        // Generated and not yet made: unknown.
+        let run = Run::open(STACK, FakeSsm::default(), &[]).await;
+        let (planned, known) = plan(&run.ctx).await.unwrap();
+        assert!(known.is_none());
+        assert_eq!(planned.len(), 5);
+        assert!(planned.iter().all(|p| p.change == Change::Create));
+        let kinds: Vec<&str> = planned.iter().map(|p| p.resource.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["secret", "secret", "secret", "parameter", "parameter"]
+        );
+        assert!(run.ssm.writes().is_empty(), "plan writes nothing");
+        // Supplied: known before it is written.
+        let value = file("supplied-value-abcdefghijklmnopqrstuvwxyz");
+        let text = stack_with(&format!("origin_verify = {{ file = {:?} }}", value.path()));
+        let run = Run::open(&text, FakeSsm::default(), &[]).await;
+        let (_, known) = plan(&run.ctx).await.unwrap();
+        assert_eq!(
+            known.unwrap().expose(),
+            "supplied-value-abcdefghijklmnopqrstuvwxyz"
+        );
+        // Generated and stored: the stored value.
+        let ssm = FakeSsm::default();
+        ssm.insert(&name("origin-verify"), "stored-value", true);
+        let run = Run::open(STACK, ssm, &[]).await;
+        let (planned, known) = plan(&run.ctx).await.unwrap();
+        assert_eq!(known.unwrap().expose(), "stored-value");
+        let ov = planned
+            .iter()
+            .find(|p| p.name == name("origin-verify"))
+            .unwrap();
+        assert_eq!(ov.change, Change::Unchanged);
+    }
+
+    #[tokio::test]
+    async fn a_refused_read_names_the_path_and_changes_nothing() {
+        use aws_smithy_mocks::mock;
+        let denied = mock!(aws_sdk_ssm::Client::get_parameters).then_http_response(|| {
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                400.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"AccessDeniedException","message":"not authorized to perform: ssm:GetParameters"}"#,
+                ),
+            )
+        });
+        let run = Run::open(STACK, FakeSsm::default(), &[denied]).await;
+        let err = ensure(&run.ctx, &[]).await.err().unwrap();
+        let text = err.to_string();
+        assert!(
+            text.contains("read the stack's parameters under /colorid/demo"),
+            "{text}"
+        );
+        assert!(run.ssm.writes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn find_all_pages_through_and_leaves_the_state_and_lock() {
+        let ssm = FakeSsm::default();
+        for i in 0..23 {
+            ssm.insert(&name(&format!("extra-{i:02}")), "v", false);
+        }
+        ssm.insert(&name("state"), "{}", false);
+        ssm.insert(&name("lock"), "l", false);
+        ssm.insert("/colorid/demo2/app-secret", "other stack", true);
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        let found = find_all(&run.ctx).await.unwrap();
+        let want: Vec<String> = (0..23).map(|i| name(&format!("extra-{i:02}"))).collect();
+        assert_eq!(found, want);
+        let pages = ssm
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("GetParametersByPath"))
+            .count();
+        assert_eq!(pages, 3, "25 parameters, 10 a page");
+        delete_all(&run.ctx, &found).await.unwrap();
+        let deletes: Vec<usize> = ssm
+            .calls()
+            .iter()
+            .filter_map(|c| c.strip_prefix("DeleteParameters "))
+            .map(|names| names.split(',').count())
+            .collect();
+        assert_eq!(deletes, [10, 10, 3]);
+        assert_eq!(
+            ssm.names(),
+            [
+                "/colorid/demo/lock",
+                "/colorid/demo/state",
+                "/colorid/demo2/app-secret"
+            ]
+        );
+        assert!(find_all(&run.ctx).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn retire_previous_deletes_the_copy_and_says_why() {
+        let ssm = FakeSsm::default();
+        ssm.insert(&name(ORIGIN_VERIFY_PREVIOUS), "old", true);
+        let run = Run::open(STACK, ssm.clone(), &[]).await;
+        retire_previous(&run.ctx).await.unwrap();
+        assert!(ssm.get(&name(ORIGIN_VERIFY_PREVIOUS)).is_none());
+        assert!(
+            run.lines()
+                .iter()
+                .any(|l| l.contains("deleted origin-verify-previous")),
+            "{:?}",
+            run.lines()
+        );
+        // Already gone: nothing to do, no error.
+        retire_previous(&run.ctx).await.unwrap();
+    }
+
     #[test]
     fn compare_reports_value_and_type_without_values() {
         let stored = Stored {

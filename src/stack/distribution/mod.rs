@@ -6,7 +6,10 @@
 //! An origin access control id that the service does not echo back (the
 //! local emulator drops it) is compared with the id recorded in the state.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The clock the retries sleep on (paused in unit tests, the system's otherwise).
+use tokio::time::Instant;
 
 use aws_sdk_cloudfront::Client as CloudFrontClient;
 use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, Tag, Tags};
@@ -422,4 +425,420 @@ pub async fn delete(ctx: &Ctx, id: &str, max: Duration) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_aws::{FakeCloudFront, FakeSsm, Run, STACK};
+    use crate::stack::origin_access::Access;
+
+    const CERTIFICATE: &str = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+
+    fn inputs() -> Inputs {
+        Inputs {
+            certificate_arn: Some(CERTIFICATE.into()),
+            bucket_domain: "b.s3.eu-west-1.amazonaws.com".into(),
+            access: Access::Control("OAC1".into()),
+            api: Some(ApiOrigin {
+                domain: "abc.lambda-url.eu-west-1.on.aws".into(),
+                verify_secret: "verify-secret".into(),
+            }),
+            has_404_page: false,
+            headers_policy_id: "policy".into(),
+            viewer_function_arn: None,
+        }
+    }
+
+    async fn open(cf: &FakeCloudFront, ssm: &FakeSsm) -> Run {
+        Run::open(STACK, ssm.clone(), &cf.rules()).await
+    }
+
+    /// A config of another stack (or made by hand), serving `alias`.
+    fn other_config(run: &Run, reference: &str, alias: Option<&str>) -> DistributionConfig {
+        let mut config = wanted_config(&run.ctx, &inputs(), None).unwrap();
+        config.caller_reference = reference.into();
+        config.aliases = alias.map(|a| {
+            aws_sdk_cloudfront::types::Aliases::builder()
+                .quantity(1)
+                .items(a)
+                .build()
+                .unwrap()
+        });
+        config
+    }
+
+    #[tokio::test]
+    async fn a_first_ensure_creates_the_tagged_distribution_and_records_it() {
+        let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
+        let run = open(&cf, &ssm).await;
+        let found = ensure(&run.ctx, &inputs(), None).await.unwrap();
+        let stored = cf.get(&found.id).unwrap();
+        assert_eq!(stored.tags, [(STACK_TAG.to_string(), "demo".to_string())]);
+        let nonce = run.ctx.state.get().await.distribution_nonce.unwrap();
+        assert_eq!(
+            stored.config.caller_reference,
+            run.ctx.names.distribution_caller_reference(&nonce)
+        );
+        assert_eq!(
+            (found.arn.as_str(), found.domain.as_str()),
+            (stored.arn.as_str(), stored.domain.as_str())
+        );
+        assert_eq!(found.status, "InProgress");
+        assert_eq!(
+            found.config.caller_reference,
+            stored.config.caller_reference
+        );
+        let state = run.ctx.state.get().await;
+        assert_eq!(state.distribution_id.as_deref(), Some(found.id.as_str()));
+        assert_eq!(
+            state.distribution_domain.as_deref(),
+            Some(found.domain.as_str())
+        );
+        assert!(
+            run.lines().iter().any(|l| l.contains("distribution")
+                && l.contains(&format!("{} created (deploying", found.id))),
+            "{:?}",
+            run.lines()
+        );
+        // The next run finds it by the recorded id, with no listing.
+        let again = open(&cf, &ssm).await;
+        let before = cf.calls().len();
+        let found_again = find(&again.ctx).await.unwrap().unwrap();
+        assert_eq!(found_again.id, found.id);
+        assert_eq!(
+            cf.calls()[before..],
+            [format!("GetDistribution {}", found.id)]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_distribution_is_left_alone_and_a_changed_one_updated_with_its_etag() {
+        let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
+        let run = open(&cf, &ssm).await;
+        let made = ensure(&run.ctx, &inputs(), None).await.unwrap();
+        let wanted = wanted_config(&run.ctx, &inputs(), Some(&made.config)).unwrap();
+        assert_eq!(plan(None, &wanted, Recorded::default()), Change::Create);
+        assert_eq!(
+            plan(Some(&made), &wanted, Recorded::default()),
+            Change::Unchanged
+        );
+
+        let before = cf.writes().len();
+        let same = ensure(&run.ctx, &inputs(), Some(made.clone()))
+            .await
+            .unwrap();
+        assert_eq!(same.id, made.id);
+        assert_eq!(cf.writes().len(), before, "{:?}", cf.writes());
+        assert!(
+            run.lines()
+                .iter()
+                .any(|l| l.contains(&format!("{} unchanged", made.id)))
+        );
+
+        let mut changed = inputs();
+        changed.has_404_page = true;
+        let wanted = wanted_config(&run.ctx, &changed, Some(&made.config)).unwrap();
+        let Change::Update { fields } = plan(Some(&made), &wanted, Recorded::default()) else {
+            panic!("an update")
+        };
+        let updated = ensure(&run.ctx, &changed, Some(made.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            cf.writes()[before..],
+            [format!("UpdateDistribution {}", made.id)]
+        );
+        let stored = cf.get(&made.id).unwrap();
+        assert_eq!(stored.etag, format!("{}-v2", made.id));
+        assert_eq!(
+            stored.config.custom_error_responses().map(|c| c.quantity()),
+            Some(1)
+        );
+        assert_eq!(updated.config, stored.config);
+        assert_eq!(updated.status, "InProgress");
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        let line = format!("{} updated {}", made.id, names.join(", "));
+        assert!(
+            run.lines().iter().any(|l| l.contains(&line)),
+            "{line}: {:?}",
+            run.lines()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fresh_certificate_is_waited_for() {
+        let (cf, ssm) = (
+            FakeCloudFront::default().fresh_certificate(4),
+            FakeSsm::default(),
+        );
+        let run = open(&cf, &ssm).await;
+        let t0 = Instant::now();
+        let found = ensure(&run.ctx, &inputs(), None).await.unwrap();
+        // Refused four times: waits of 1, 2, 4 and 8 s.
+        assert_eq!(t0.elapsed().as_secs(), 15);
+        assert!(cf.get(&found.id).is_some());
+        let creates = cf
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("CreateDistribution"))
+            .count();
+        assert_eq!(creates, 5);
+        assert!(
+            run.lines().iter().any(|l| l.contains(&format!(
+                "waiting for CloudFront to accept the new certificate {CERTIFICATE}"
+            ))),
+            "{:?}",
+            run.lines()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_certificate_refused_past_five_minutes_is_an_error() {
+        let (cf, ssm) = (
+            FakeCloudFront::default().fresh_certificate(usize::MAX),
+            FakeSsm::default(),
+        );
+        let run = open(&cf, &ssm).await;
+        let t0 = Instant::now();
+        let err = ensure(&run.ctx, &inputs(), None).await.err().unwrap();
+        let waited = t0.elapsed().as_secs();
+        assert!((300..=310).contains(&waited), "{waited}");
+        assert!(
+            err.to_string().contains("InvalidViewerCertificate"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("create the distribution of stack demo"),
+            "{err}"
+        );
+        // The waits back off to 10 s: 1, 2, 4, 8, then 10 s apart.
+        let creates = cf
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("CreateDistribution"))
+            .count();
+        assert!((33..=35).contains(&creates), "{creates}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_certificate_the_refusal_is_not_waited_out() {
+        use aws_smithy_mocks::mock;
+        let refused = mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags)
+            .then_http_response(|| {
+                crate::fake_aws::cloudfront::error(400, "InvalidViewerCertificate", "no")
+            });
+        let ssm = FakeSsm::default();
+        let run = Run::open(STACK, ssm, &[refused]).await;
+        let mut no_domain = inputs();
+        no_domain.certificate_arn = None;
+        let t0 = Instant::now();
+        let err = ensure(&run.ctx, &no_domain, None).await.err().unwrap();
+        assert_eq!(t0.elapsed().as_secs(), 0);
+        assert!(
+            err.to_string().contains("InvalidViewerCertificate"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_finds_the_tagged_distribution() {
+        let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
+        let run = open(&cf, &ssm).await;
+        let made = ensure(&run.ctx, &inputs(), None).await.unwrap();
+        // Another stack's distribution, listed first.
+        cf.insert(other_config(&run, "other", None), &[(STACK_TAG, "other")]);
+        let again = open(&cf, &ssm).await;
+        let found = ensure(&again.ctx, &inputs(), None).await.unwrap();
+        assert_eq!(found.id, made.id);
+        assert_eq!(cf.ids().len(), 2);
+        assert!(
+            again
+                .lines()
+                .iter()
+                .any(|l| l.contains("found (created by an earlier attempt)"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_caller_reference_taken_by_an_untagged_distribution_is_explained() {
+        let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
+        let run = open(&cf, &ssm).await;
+        let nonce = run
+            .ctx
+            .state
+            .nonce(|s| &mut s.distribution_nonce)
+            .await
+            .unwrap();
+        let reference = run.ctx.names.distribution_caller_reference(&nonce);
+        cf.insert(other_config(&run, &reference, None), &[]);
+        let err = ensure(&run.ctx, &inputs(), None).await.err().unwrap();
+        let report = err.report();
+        assert!(
+            report.contains("none is tagged colorid:stack=demo"),
+            "{report}"
+        );
+        assert!(report.contains("\"colorid stack demo\""), "{report}");
+    }
+
+    #[tokio::test]
+    async fn a_domain_another_distribution_serves_is_named() {
+        let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
+        let run = open(&cf, &ssm).await;
+        cf.insert(other_config(&run, "theirs", Some("color.example.com")), &[]);
+        let err = ensure(&run.ctx, &inputs(), None).await.err().unwrap();
+        let report = err.report();
+        assert!(
+            report.contains("another CloudFront distribution already serves color.example.com."),
+            "{report}"
+        );
+        assert!(report.contains("choose another `domain`"), "{report}");
+        assert_eq!(cf.ids().len(), 1);
+        assert!(run.ctx.state.get().await.distribution_id.is_none());
+    }
+
+    #[tokio::test]
+    async fn find_tagged_reads_every_page_and_skips_what_vanished() {
+        use aws_smithy_mocks::mock;
+        let cf = FakeCloudFront::default().page(2);
+        let ssm = FakeSsm::default();
+        let run = open(&cf, &ssm).await;
+        let mut ours = Vec::new();
+        for i in 0..6 {
+            let stack = if i % 3 == 0 { "demo" } else { "other" };
+            let id = cf.insert(
+                other_config(&run, &format!("r{i}"), None),
+                &[(STACK_TAG, stack), ("team", "x")],
+            );
+            if stack == "demo" {
+                ours.push(id);
+            }
+        }
+        let found: Vec<String> = find_tagged(&run.ctx)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(found, ours);
+        let pages = cf
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("ListDistributions"))
+            .count();
+        assert_eq!(pages, 3);
+        // No recorded id: find looks by tag.
+        assert_eq!(find(&run.ctx).await.unwrap().unwrap().id, ours[0]);
+
+        // A distribution deleted between the listing and the tag read is not ours to find.
+        let gone_arn = cf.get(&ours[0]).unwrap().arn;
+        let vanished = mock!(aws_sdk_cloudfront::Client::list_tags_for_resource)
+            .match_requests(move |r| r.resource() == Some(gone_arn.as_str()))
+            .then_http_response(|| {
+                crate::fake_aws::cloudfront::error(404, "NoSuchResource", "gone")
+            });
+        let mut rules = vec![vanished];
+        rules.extend(cf.rules());
+        let run = Run::open(STACK, ssm.clone(), &rules).await;
+        let found: Vec<String> = find_tagged(&run.ctx)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(found, ours[1..]);
+        assert!(
+            get(&run.ctx.aws.cloudfront(), "ENONE")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_disables_waits_for_the_deployment_and_deletes() {
+        let cf = FakeCloudFront::default().deploy_after(3).not_disabled(2);
+        let ssm = FakeSsm::default();
+        let run = open(&cf, &ssm).await;
+        let id = cf.insert(
+            wanted_config(&run.ctx, &inputs(), None).unwrap(),
+            &[(STACK_TAG, "demo")],
+        );
+        delete(&run.ctx, &id, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert!(cf.get(&id).is_none());
+        let writes = cf.writes();
+        assert_eq!(writes[0], format!("UpdateDistribution {id}"));
+        // Refused twice as not yet disabled, then deleted.
+        assert_eq!(writes[1..], vec![format!("DeleteDistribution {id}"); 3][..]);
+        assert!(
+            run.lines()
+                .iter()
+                .any(|l| l.contains(&format!("{id} disabled")))
+        );
+        assert!(run.lines().iter().any(|l| l.contains("deployed")));
+        // Already deleted: nothing to do.
+        delete(&run.ctx, &id, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert_eq!(cf.writes().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_disabled_distribution_is_not_updated_again() {
+        let cf = FakeCloudFront::default();
+        let ssm = FakeSsm::default();
+        let run = open(&cf, &ssm).await;
+        let mut config = wanted_config(&run.ctx, &inputs(), None).unwrap();
+        config.enabled = false;
+        let id = cf.insert(config, &[]);
+        delete(&run.ctx, &id, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert_eq!(cf.writes(), [format!("DeleteDistribution {id}")]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deployment_that_outlasts_the_bound_is_a_timeout_that_says_how_to_go_on() {
+        let cf = FakeCloudFront::default().deploy_after(usize::MAX);
+        let ssm = FakeSsm::default();
+        let run = open(&cf, &ssm).await;
+        let id = cf.insert(wanted_config(&run.ctx, &inputs(), None).unwrap(), &[]);
+        let t0 = Instant::now();
+        let err = delete(&run.ctx, &id, Duration::from_secs(120))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(t0.elapsed().as_secs(), 120);
+        let report = err.report();
+        assert!(
+            report.contains(&format!("waiting for distribution {id} to deploy")),
+            "{report}"
+        );
+        assert!(
+            report.contains("run `colorid down` again later"),
+            "{report}"
+        );
+        assert!(cf.get(&id).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_distribution_that_vanishes_while_deploying_is_an_error() {
+        use aws_smithy_mocks::mock;
+        let gone = mock!(aws_sdk_cloudfront::Client::get_distribution).then_http_response(|| {
+            crate::fake_aws::cloudfront::error(404, "NoSuchDistribution", "gone")
+        });
+        let run = Run::open(STACK, FakeSsm::default(), &[gone]).await;
+        let err = wait_deployed(&run.ctx, "EGONE", Duration::from_secs(60))
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("the distribution EGONE disappeared while deploying"),
+            "{err}"
+        );
+    }
 }
