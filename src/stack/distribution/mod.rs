@@ -595,8 +595,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_certificate_refused_past_five_minutes_is_an_error() {
+        // Refused 200 times, then accepted: more than five minutes of backed-off
+        // retries make, and few enough that a loop without its bound or backoff ends.
         let (cf, ssm) = (
-            FakeCloudFront::default().fresh_certificate(usize::MAX),
+            FakeCloudFront::default().fresh_certificate(200),
             FakeSsm::default(),
         );
         let run = open(&cf, &ssm).await;
@@ -661,7 +663,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_caller_reference_taken_by_an_untagged_distribution_is_explained() {
         let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
         let run = open(&cf, &ssm).await;
@@ -673,7 +675,13 @@ mod tests {
             .unwrap();
         let reference = run.ctx.names.distribution_caller_reference(&nonce);
         cf.insert(other_config(&run, &reference, None), &[]);
+        let t0 = Instant::now();
         let err = ensure(&run.ctx, &inputs(), None).await.err().unwrap();
+        assert_eq!(
+            t0.elapsed().as_secs(),
+            0,
+            "not retried as a fresh certificate"
+        );
         let report = err.report();
         assert!(
             report.contains("none is tagged colorid:stack=demo"),
@@ -682,12 +690,18 @@ mod tests {
         assert!(report.contains("\"colorid stack demo\""), "{report}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_domain_another_distribution_serves_is_named() {
         let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
         let run = open(&cf, &ssm).await;
         cf.insert(other_config(&run, "theirs", Some("color.example.com")), &[]);
+        let t0 = Instant::now();
         let err = ensure(&run.ctx, &inputs(), None).await.err().unwrap();
+        assert_eq!(
+            t0.elapsed().as_secs(),
+            0,
+            "not retried as a fresh certificate"
+        );
         let report = err.report();
         assert!(
             report.contains("another CloudFront distribution already serves color.example.com."),
@@ -784,6 +798,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(cf.writes().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_distribution_deleted_by_someone_else_meanwhile_is_gone_as_wanted() {
+        use aws_smithy_mocks::mock;
+        let cf = FakeCloudFront::default();
+        let deleted_meanwhile = mock!(aws_sdk_cloudfront::Client::delete_distribution)
+            .then_http_response(|| {
+                crate::fake_aws::cloudfront::error(404, "NoSuchDistribution", "gone")
+            });
+        let mut rules = vec![deleted_meanwhile];
+        rules.extend(cf.rules());
+        let run = Run::open(STACK, FakeSsm::default(), &rules).await;
+        let mut config = wanted_config(&run.ctx, &inputs(), None).unwrap();
+        config.enabled = false;
+        let id = cf.insert(config, &[]);
+        delete(&run.ctx, &id, Duration::from_secs(600))
+            .await
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]
