@@ -662,6 +662,34 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn another_refused_write_is_an_error_and_deletes_nothing() {
+        use aws_smithy_mocks::mock;
+        let ssm = FakeSsm::default();
+        let first = Run::open(STACK, ssm.clone(), &[]).await;
+        ensure(&first.ctx, &[]).await.unwrap();
+        let denied = mock!(aws_sdk_ssm::Client::put_parameter).then_http_response(|| {
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                400.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"AccessDeniedException","message":"not authorized to perform: ssm:PutParameter"}"#,
+                ),
+            )
+        });
+        let text = STACK.replace("client_id = \"abc\"", "client_id = \"new\"");
+        let run = Run::open(&text, ssm.clone(), &[denied]).await;
+        let before = ssm.writes().len();
+        let err = ensure(&run.ctx, &[]).await.err().unwrap();
+        let text = err.to_string();
+        assert!(
+            text.contains("write the parameter /colorid/demo/client-id"),
+            "{text}"
+        );
+        assert!(text.contains("AccessDeniedException"), "{text}");
+        assert!(ssm.writes()[before..].is_empty(), "{:?}", ssm.writes());
+        assert_eq!(ssm.get(&name(CLIENT_ID)).unwrap().value, "abc");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_name_deleted_moments_ago_is_waited_out() {
         let ssm = FakeSsm::default();
