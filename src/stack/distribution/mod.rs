@@ -644,7 +644,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_create_whose_answer_was_lost_finds_the_tagged_distribution() {
         let (cf, ssm) = (FakeCloudFront::default(), FakeSsm::default());
         let run = open(&cf, &ssm).await;
@@ -652,7 +652,13 @@ mod tests {
         // Another stack's distribution, listed first.
         cf.insert(other_config(&run, "other", None), &[(STACK_TAG, "other")]);
         let again = open(&cf, &ssm).await;
+        let t0 = Instant::now();
         let found = ensure(&again.ctx, &inputs(), None).await.unwrap();
+        assert_eq!(
+            t0.elapsed().as_secs(),
+            0,
+            "not retried as a fresh certificate"
+        );
         assert_eq!(found.id, made.id);
         assert_eq!(cf.ids().len(), 2);
         assert!(
