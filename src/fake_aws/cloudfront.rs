@@ -9,7 +9,8 @@
 //!   (`DistributionNotDisabled`, API_DeleteDistribution);
 //! - a used caller reference is `DistributionAlreadyExists`, an alias another
 //!   distribution serves `CNAMEAlreadyExists` (API_CreateDistribution);
-//! - ListDistributions pages by marker.
+//! - ListDistributions pages by marker, with a NextMarker on every page that
+//!   has distributions, the last one too (IsTruncated says whether more follow).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -395,15 +396,20 @@ impl FakeCloudFront {
                 fake.record("ListDistributions", &marker);
                 let store = fake.store();
                 let all: Vec<&Dist> = store.dists.values().collect();
+                // The page holds the distributions after the marker; NextMarker is
+                // the id of its last one, also on the last page: API_DistributionList
+                // says only that it is present when IsTruncated is true.
                 let start = if marker.is_empty() {
                     0
                 } else {
-                    all.iter()
+                    1 + all
+                        .iter()
                         .position(|d| d.id == marker)
                         .expect("a marker this fake gave")
                 };
                 let page: Vec<&Dist> = all.iter().skip(start).take(store.page).copied().collect();
-                let next = all.get(start + store.page).map(|d| d.id.clone());
+                let truncated = start + page.len() < all.len();
+                let next = page.last().map(|d| d.id.clone());
                 let items: String = page
                     .iter()
                     .map(|d| {
@@ -419,7 +425,7 @@ impl FakeCloudFront {
                         .map(|n| format!("<NextMarker>{n}</NextMarker>"))
                         .unwrap_or_default(),
                     store.page,
-                    next.is_some(),
+                    truncated,
                     page.len(),
                 );
                 MockResponse::Http(HttpResponse::new(
