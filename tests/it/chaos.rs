@@ -355,7 +355,23 @@ fn finish_after_kill(rig: &Rig, stack: &TestStack, finish: &str) -> Result<(), S
     }
 }
 
+/// Emulators per kill matrix (`COLORID_CHAOS_WORKERS`, default 3): each k runs
+/// on one of them, taken in turn, so the matrix's runs, which mostly wait on the
+/// delays the realism layer models rather than use the CPU, overlap. Every k still
+/// starts from an empty emulator of its own.
+fn workers() -> usize {
+    match std::env::var("COLORID_CHAOS_WORKERS") {
+        Ok(w) => w.parse().ok().filter(|w| *w >= 1).unwrap_or_else(|| {
+            panic!("COLORID_CHAOS_WORKERS={w:?}: give a number of emulators, 1 or more")
+        }),
+        Err(_) => 3,
+    }
+}
+
 fn kill_matrix(finish: &str, scenario: &str) {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     let rig = Rig::new(1);
     let k_total = mutations_of_full_up(&rig);
     let only: Option<u32> = std::env::var("COLORID_CHAOS_K").ok().map(|k| {
@@ -366,19 +382,36 @@ fn kill_matrix(finish: &str, scenario: &str) {
                 panic!("COLORID_CHAOS_K={k:?}: a full `up` makes {k_total} mutating calls; use 1 to {k_total}")
             })
     });
-    let results = (1..=k_total)
+    let ks: Vec<u32> = (1..=k_total)
         .filter(|k| only.is_none_or(|o| o == *k))
-        .map(|k| {
-            let (call, r) = up_killed_then(&rig, k, finish);
-            let case = format!("k={k} (killed after {call})");
-            match &r {
-                Ok(()) => println!("chaos: {scenario}: {case}: ok"),
-                Err(e) => eprintln!("chaos: {scenario}: {case}: FAILED: {e}"),
-            }
-            (case, r)
-        })
         .collect();
-    report(&format!("{scenario} (K={k_total})"), results);
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let mut first = Some(rig);
+    std::thread::scope(|scope| {
+        for _ in 0..workers().min(ks.len()) {
+            let (ks, next, results) = (&ks, &next, &results);
+            let rig = first.take();
+            scope.spawn(move || {
+                let rig = rig.unwrap_or_else(|| Rig::new(1));
+                while let Some(&k) = ks.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let (call, r) = up_killed_then(&rig, k, finish);
+                    let case = format!("k={k} (killed after {call})");
+                    match &r {
+                        Ok(()) => println!("chaos: {scenario}: {case}: ok"),
+                        Err(e) => eprintln!("chaos: {scenario}: {case}: FAILED: {e}"),
+                    }
+                    results.lock().unwrap().push((k, case, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(k, _, _)| *k);
+    report(
+        &format!("{scenario} (K={k_total})"),
+        results.into_iter().map(|(_, case, r)| (case, r)).collect(),
+    );
 }
 
 #[test]
