@@ -170,6 +170,15 @@ impl FakeCloudFront {
         self.store().calls.clone()
     }
 
+    /// How many calls so far start with `prefix` (an operation, or one with its id).
+    pub fn count(&self, prefix: &str) -> usize {
+        self.store()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
+    }
+
     /// The calls that change something.
     pub fn writes(&self) -> Vec<String> {
         self.calls()

@@ -42,7 +42,7 @@ struct Store {
 pub struct FakeSsm(Arc<Mutex<Store>>);
 
 /// An SSM error as the service sends it (awsJson 1.1: `__type` and `message`).
-fn error(code: &str, message: &str) -> HttpResponse {
+pub fn error(code: &str, message: &str) -> HttpResponse {
     let body = serde_json::json!({ "__type": code, "message": message }).to_string();
     HttpResponse::new(
         StatusCode::try_from(400).expect("a valid status"),
@@ -52,6 +52,14 @@ fn error(code: &str, message: &str) -> HttpResponse {
 
 fn not_found() -> HttpResponse {
     error("ParameterNotFound", "")
+}
+
+/// GetParameters and DeleteParameters take at most 10 names.
+fn too_many_names() -> HttpResponse {
+    error(
+        "ValidationException",
+        "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10",
+    )
 }
 
 impl FakeSsm {
@@ -85,6 +93,15 @@ impl FakeSsm {
     /// The calls made so far, `Operation name` each (names joined by `,`).
     pub fn calls(&self) -> Vec<String> {
         self.store().calls.clone()
+    }
+
+    /// How many calls so far start with `prefix` (an operation, or one with its name).
+    pub fn count(&self, prefix: &str) -> usize {
+        self.store()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .count()
     }
 
     /// The calls that change something (not Get…).
@@ -150,10 +167,7 @@ impl FakeSsm {
                 let names = input.names();
                 fake.record("GetParameters", &names.join(","));
                 if names.len() > 10 {
-                    return MockResponse::Http(error(
-                        "ValidationException",
-                        "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10",
-                    ));
+                    return MockResponse::Http(too_many_names());
                 }
                 let decrypt = input.with_decryption() == Some(true);
                 let mut out = GetParametersOutput::builder();
@@ -244,10 +258,7 @@ impl FakeSsm {
                 let names = input.names();
                 fake.record("DeleteParameters", &names.join(","));
                 if names.len() > 10 {
-                    return MockResponse::Http(error(
-                        "ValidationException",
-                        "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10",
-                    ));
+                    return MockResponse::Http(too_many_names());
                 }
                 let mut store = fake.store();
                 let mut out = DeleteParametersOutput::builder();

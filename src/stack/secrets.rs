@@ -635,11 +635,9 @@ mod tests {
             .match_requests(|r| r.name() == Some("/colorid/demo/client-id"))
             .sequence()
             .http_response(|| {
-                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                    400.try_into().unwrap(),
-                    aws_smithy_types::body::SdkBody::from(
-                        r#"{"__type":"HierarchyTypeMismatchException","message":"Parameter Store does not support changing a parameter type in a hierarchy."}"#,
-                    ),
+                crate::fake_aws::ssm::error(
+                    "HierarchyTypeMismatchException",
+                    "Parameter Store does not support changing a parameter type in a hierarchy.",
                 )
             })
             .build();
@@ -669,11 +667,9 @@ mod tests {
         let first = Run::open(STACK, ssm.clone(), &[]).await;
         ensure(&first.ctx, &[]).await.unwrap();
         let denied = mock!(aws_sdk_ssm::Client::put_parameter).then_http_response(|| {
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                400.try_into().unwrap(),
-                aws_smithy_types::body::SdkBody::from(
-                    r#"{"__type":"AccessDeniedException","message":"not authorized to perform: ssm:PutParameter"}"#,
-                ),
+            crate::fake_aws::ssm::error(
+                "AccessDeniedException",
+                "not authorized to perform: ssm:PutParameter",
             )
         });
         let text = STACK.replace("client_id = \"abc\"", "client_id = \"new\"");
@@ -698,11 +694,7 @@ mod tests {
         let out = ensure(&run.ctx, &[]).await.unwrap();
         assert!(out.changed);
         assert!(ssm.get(&name("app-secret")).is_some());
-        let puts = ssm
-            .calls()
-            .iter()
-            .filter(|c| **c == format!("PutParameter {}", name("app-secret")))
-            .count();
+        let puts = ssm.count(&format!("PutParameter {}", name("app-secret")));
         assert_eq!(puts, 4, "three refusals, then the write");
     }
 
@@ -746,11 +738,9 @@ mod tests {
     async fn a_refused_read_names_the_path_and_changes_nothing() {
         use aws_smithy_mocks::mock;
         let denied = mock!(aws_sdk_ssm::Client::get_parameters).then_http_response(|| {
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                400.try_into().unwrap(),
-                aws_smithy_types::body::SdkBody::from(
-                    r#"{"__type":"AccessDeniedException","message":"not authorized to perform: ssm:GetParameters"}"#,
-                ),
+            crate::fake_aws::ssm::error(
+                "AccessDeniedException",
+                "not authorized to perform: ssm:GetParameters",
             )
         });
         let run = Run::open(STACK, FakeSsm::default(), &[denied]).await;
@@ -776,11 +766,7 @@ mod tests {
         let found = find_all(&run.ctx).await.unwrap();
         let want: Vec<String> = (0..23).map(|i| name(&format!("extra-{i:02}"))).collect();
         assert_eq!(found, want);
-        let pages = ssm
-            .calls()
-            .iter()
-            .filter(|c| c.starts_with("GetParametersByPath"))
-            .count();
+        let pages = ssm.count("GetParametersByPath");
         assert_eq!(pages, 3, "25 parameters, 10 a page");
         delete_all(&run.ctx, &found).await.unwrap();
         let deletes: Vec<usize> = ssm

@@ -578,11 +578,7 @@ mod tests {
         // Refused four times: waits of 1, 2, 4 and 8 s.
         assert_eq!(t0.elapsed().as_secs(), 15);
         assert!(cf.get(&found.id).is_some());
-        let creates = cf
-            .calls()
-            .iter()
-            .filter(|c| c.starts_with("CreateDistribution"))
-            .count();
+        let creates = cf.count("CreateDistribution");
         assert_eq!(creates, 5);
         assert!(
             run.lines().iter().any(|l| l.contains(&format!(
@@ -616,11 +612,7 @@ mod tests {
             "{err}"
         );
         // The waits back off to 10 s: 1, 2, 4, 8, then 10 s apart.
-        let creates = cf
-            .calls()
-            .iter()
-            .filter(|c| c.starts_with("CreateDistribution"))
-            .count();
+        let creates = cf.count("CreateDistribution");
         assert!((33..=35).contains(&creates), "{creates}");
     }
 
@@ -742,11 +734,7 @@ mod tests {
             .map(|f| f.id)
             .collect();
         assert_eq!(found, ours);
-        let pages = cf
-            .calls()
-            .iter()
-            .filter(|c| c.starts_with("ListDistributions"))
-            .count();
+        let pages = cf.count("ListDistributions");
         assert_eq!(pages, 3);
         // No recorded id: find looks by tag.
         assert_eq!(find(&run.ctx).await.unwrap().unwrap().id, ours[0]);
