@@ -3,7 +3,7 @@
 //! an hour), and a refetch on an unknown `kid` limited to one per penalty period.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 pub use crate::jwk::{Key, KeyKind};
@@ -55,7 +55,9 @@ pub struct JwksCache {
     /// The issuer exactly as configured, which discovery must repeat.
     configured_issuer: String,
     issuer: String,
-    http: reqwest::Client,
+    /// Built on the first fetch, not at start-up: reading the CA bundle is
+    /// no part of a cold start that serves no token.
+    http: OnceLock<Result<reqwest::Client, String>>,
     penalty: Duration,
     keys: RwLock<Option<Arc<Keys>>>,
     // Serialises fetches so a burst of unknown kids waits for one fetch instead of starting many.
@@ -101,21 +103,10 @@ impl JwksCache {
         if !is_allowed_url(issuer) {
             return Err(JwksError::InsecureUrl(issuer.to_string()));
         }
-        let fail = |reason: String| JwksError::Fetch {
-            url: issuer.to_string(),
-            reason,
-        };
-        let http = crate::tls::client_builder()
-            .map_err(fail)?
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             configured_issuer: issuer.to_string(),
             issuer: issuer.trim_end_matches('/').to_string(),
-            http,
+            http: OnceLock::new(),
             penalty,
             keys: RwLock::new(None),
             fetch: tokio::sync::Mutex::new(FetchState::default()),
@@ -291,8 +282,19 @@ impl JwksCache {
             url: url.to_string(),
             reason,
         };
-        let mut resp = self
+        let http = self
             .http
+            .get_or_init(|| {
+                crate::tls::client_builder()?
+                    .connect_timeout(Duration::from_secs(2))
+                    .timeout(FETCH_TIMEOUT)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| fail(e.clone()))?;
+        let mut resp = http
             .get(url)
             .header("accept", "application/json")
             .send()

@@ -15,6 +15,7 @@ mod door;
 mod exchange;
 pub mod formula;
 pub mod identity;
+pub mod invocation;
 pub mod jwk;
 pub mod jwks;
 mod legacy;

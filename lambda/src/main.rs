@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use colorid_lambda::App;
-use lambda_http::{Body, Error, Request, Response, run, service_fn};
+use colorid_lambda::{App, invocation};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Error, service_fn};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -29,9 +31,13 @@ async fn main() -> Result<(), Error> {
         None => App::from_env_and_ssm().await,
     };
     let app = Arc::new(app);
-    run(service_fn(move |req: Request| {
+    // The function URL's events, converted by `invocation` (not lambda_http's `run`).
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaRequest>| {
         let app = Arc::clone(&app);
-        async move { Ok::<Response<Body>, Error>(app.handle(req).await) }
+        async move {
+            let resp = app.handle(invocation::request_of(event)).await;
+            Ok::<_, Error>(invocation::response_of(resp))
+        }
     }))
     .await
 }

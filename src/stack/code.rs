@@ -76,7 +76,7 @@ pub fn from_file(path: &Path) -> Result<Code> {
                 "--function-zip {} is not a Lambda package for provided.al2023: {why}.",
                 path.display()
             ),
-            "build it with `cargo lambda build --release --output-format zip`",
+            "build it with `cargo lambda build --profile function --output-format zip`",
         )
     })?;
     Ok(Code::new(zip))
@@ -175,12 +175,14 @@ async fn build(ctx: &Ctx, root: &Path) -> Result<Code> {
     let path = std::env::join_paths(path).unwrap_or_default();
     let wait = ctx
         .progress
-        .wait("building the identity function (cargo lambda build --release)");
+        .wait("building the identity function (cargo lambda build --profile function)");
     let out = tokio::process::Command::new("cargo")
         .args([
             "lambda",
             "build",
-            "--release",
+            // Cargo.toml's profile for the zip: small, the per-request path at opt-level 3.
+            "--profile",
+            "function",
             "--output-format",
             "zip",
             "-p",
