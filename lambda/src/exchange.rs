@@ -23,6 +23,11 @@ pub(crate) fn methods_of(routes: &[(&str, &'static str)], path: &str) -> Option<
     routes.iter().find(|(p, _)| *p == path).map(|(_, m)| *m)
 }
 
+/// `path` as a table of routes spells it, or `None` when it is not one of them.
+pub(crate) fn route_of(routes: &[(&'static str, &str)], path: &str) -> Option<&'static str> {
+    routes.iter().find(|(p, _)| *p == path).map(|(p, _)| *p)
+}
+
 /// A request a route cannot read: the 400's message and its failures.
 pub(crate) struct Unreadable {
     /// What the 400 says.

@@ -21,27 +21,49 @@ pub struct Derived {
     pub color: u32,
 }
 
-fn mac(secret: &[u8], purpose: &str, iss: &str, sub: &str) -> [u8; 32] {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    for part in [purpose, "|", iss, "|", sub] {
-        mac.update(part.as_bytes());
+/// The app secret as an HMAC key, set up once per configuration (its two
+/// padded key blocks hashed), so each request hashes only its own message.
+#[derive(Clone)]
+pub struct Deriver {
+    keyed: Hmac<Sha256>,
+}
+
+impl Deriver {
+    /// The deriver for the app secret (its UTF-8 bytes exactly as stored).
+    pub fn new(secret: &str) -> Self {
+        Self {
+            // HMAC accepts keys of any length, so this cannot fail.
+            keyed: Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+                .expect("HMAC takes any key length"),
+        }
     }
-    mac.finalize().into_bytes().into()
+
+    fn mac(&self, purpose: &str, iss: &str, sub: &str) -> [u8; 32] {
+        let mut mac = self.keyed.clone();
+        for part in [purpose, "|", iss, "|", sub] {
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The user identity and colour of the token's issuer and subject.
+    pub fn derive(&self, iss: &str, sub: &str) -> Derived {
+        let user = self.mac("user", iss, sub);
+        let mut user_identity = URL_SAFE_NO_PAD.encode(user);
+        user_identity.truncate(USER_ID_LEN);
+        let c = self.mac("color", iss, sub);
+        let color = u32::from_be_bytes([0, c[0], c[1], c[2]]);
+        Derived {
+            user_identity,
+            color,
+        }
+    }
 }
 
 /// Derives the user identity and colour from the app secret (its UTF-8 bytes
 /// exactly as stored), the token's issuer and its subject.
 pub fn derive(secret: &str, iss: &str, sub: &str) -> Derived {
-    let user = mac(secret.as_bytes(), "user", iss, sub);
-    let mut user_identity = URL_SAFE_NO_PAD.encode(user);
-    user_identity.truncate(USER_ID_LEN);
-    let c = mac(secret.as_bytes(), "color", iss, sub);
-    let color = u32::from_be_bytes([0, c[0], c[1], c[2]]);
-    Derived {
-        user_identity,
-        color,
-    }
+    Deriver::new(secret).derive(iss, sub)
 }
 
 #[cfg(test)]
@@ -72,5 +94,13 @@ mod tests {
             derive("secret", "https://i", "t").user_identity
         );
         assert_ne!(base.color, derive("other", "https://i", "s").color);
+    }
+
+    #[test]
+    fn one_deriver_serves_many_users_as_a_fresh_one_would() {
+        let deriver = Deriver::new("secret");
+        for sub in ["s", "t", "s"] {
+            assert_eq!(deriver.derive("https://i", sub), derive("secret", "https://i", sub));
+        }
     }
 }

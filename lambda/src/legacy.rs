@@ -10,7 +10,6 @@ use crate::attributes::ValidationFailure;
 use crate::authenticate::authenticate;
 use crate::door::Door;
 use crate::exchange::{self, Outcome, Unreadable, done};
-use crate::identity;
 use crate::ready::Ready;
 use crate::release;
 use crate::request::AttributesRequest;
@@ -63,16 +62,25 @@ pub(crate) async fn route(ready: &Ready, req: Request, today: Date) -> Outcome {
     }
 }
 
+/// `/api/color`'s answer, serialized straight from its fields.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ColorBody<'a> {
+    your_user_identity: &'a str,
+    your_color_identity: u32,
+    level: Option<&'static str>,
+}
+
 async fn color(ready: &Ready, req: &Request) -> Outcome {
     let (claims, level) = match authenticate(ready, req).await {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let d = identity::derive(&ready.settings.app_secret, &claims.iss, &claims.sub);
-    let body = json!({
-        "yourUserIdentity": d.user_identity,
-        "yourColorIdentity": d.color,
-        "level": level.map(|l| l.as_str()),
-    });
-    done(response::json(200, &body), "-")
+    let d = ready.deriver.derive(&claims.iss, &claims.sub);
+    let body = ColorBody {
+        your_user_identity: &d.user_identity,
+        your_color_identity: d.color,
+        level: level.map(|l| l.as_str()),
+    };
+    done(response::json_of(200, &body), "-")
 }

@@ -169,16 +169,16 @@ impl App {
     /// Serves one request. Every outcome, including bad input, is a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let start = Instant::now();
-        let method = req.method().to_string();
-        let mut route: String = req.uri().path().chars().take(100).collect();
-        if !routes::is_route(&route) {
-            route = "other".into();
-        }
+        // Kept for the log line: the method (a cheap clone for the standard
+        // ones), and the path only when it is a route (paths are not logged).
+        let method = req.method().clone();
+        let route = routes::route_name(req.uri().path()).unwrap_or("other");
         let api_v1 = req.uri().path().starts_with(v1::PREFIX);
         let ready = self.ready().await;
-        let site_url = ready
-            .as_ref()
-            .map_or_else(String::new, |r| r.settings.site_url.clone());
+        let site_url = match (&ready, api_v1) {
+            (Some(r), true) => r.settings.site_url.clone(),
+            _ => String::new(),
+        };
         let (resp, reason) = match ready {
             None => (
                 response::error(

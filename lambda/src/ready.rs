@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::identity::Deriver;
 use crate::jwks::JwksCache;
 use crate::level::Level;
 use crate::settings::{ConfigError, Settings};
@@ -15,6 +16,8 @@ pub(crate) struct Ready {
     pub(crate) verifier: Verifier,
     pub(crate) signer: Signer,
     pub(crate) required_level: Option<Level>,
+    /// The app secret, keyed once for every request's identity and colour.
+    pub(crate) deriver: Deriver,
 }
 
 impl Ready {
@@ -58,11 +61,13 @@ impl Ready {
             .map_err(|e| invalid("signing_key", &e))?
             .with_lifetime(settings.signed_lifetime_seconds);
         let required_level = settings.required_level.as_deref().and_then(Level::parse);
+        let deriver = Deriver::new(&settings.app_secret);
         Ok(Ready {
             settings,
             verifier,
             signer,
             required_level,
+            deriver,
         })
     }
 }

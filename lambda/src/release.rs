@@ -12,7 +12,6 @@ use crate::attributes::{Pedigree, Source, ValidationFailure};
 use crate::authenticate::authenticate;
 use crate::door::Door;
 use crate::exchange::{Outcome, done};
-use crate::identity;
 use crate::level::Level;
 use crate::profile::{Profile, pedigree_of};
 use crate::ready::Ready;
@@ -107,7 +106,7 @@ fn release(
     }
     let mut body = json!({"attributes": released});
     if !statement.attributes.is_empty() || !statement.formulas.is_empty() {
-        let d = identity::derive(&s.app_secret, &claims.iss, &claims.sub);
+        let d = ready.deriver.derive(&claims.iss, &claims.sub);
         statement.sub = d.user_identity;
         statement.audience = request.audience;
         statement.nonce = request.nonce;

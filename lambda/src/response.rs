@@ -7,7 +7,14 @@ use crate::token::Reason;
 
 /// A JSON response with `status`; never cached, since bodies are per user.
 pub fn json(status: u16, body: &Value) -> Response<Body> {
-    let mut resp = Response::new(Body::from(body.to_string()));
+    json_of(status, body)
+}
+
+/// [`json`] of any serializable body (a struct serializes without building a `Value`).
+pub fn json_of<T: serde::Serialize + ?Sized>(status: u16, body: &T) -> Response<Body> {
+    // Serializing plain data into memory cannot fail; `null` is never sent in practice.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "null".into());
+    let mut resp = Response::new(Body::from(text));
     *resp.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
