@@ -180,7 +180,7 @@ async fn build(ctx: &Ctx, root: &Path) -> Result<Code> {
         .args([
             "lambda",
             "build",
-            // Cargo.toml's profile for the zip: small, the per-request path at opt-level 3.
+            // Cargo.toml's profile for the zip: small, the token's parsing at opt-level 3.
             "--profile",
             "function",
             "--output-format",
