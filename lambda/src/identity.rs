@@ -100,7 +100,10 @@ mod tests {
     fn one_deriver_serves_many_users_as_a_fresh_one_would() {
         let deriver = Deriver::new("secret");
         for sub in ["s", "t", "s"] {
-            assert_eq!(deriver.derive("https://i", sub), derive("secret", "https://i", sub));
+            assert_eq!(
+                deriver.derive("https://i", sub),
+                derive("secret", "https://i", sub)
+            );
         }
     }
 }

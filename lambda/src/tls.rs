@@ -42,7 +42,9 @@ pub fn client_builder() -> Result<reqwest::ClientBuilder, String> {
 fn roots() -> &'static Arc<RootCertStore> {
     static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
     ROOTS.get_or_init(|| {
-        let given = std::env::var("SSL_CERT_FILE").ok().filter(|f| !f.is_empty());
+        let given = std::env::var("SSL_CERT_FILE")
+            .ok()
+            .filter(|f| !f.is_empty());
         match load(given.as_deref()) {
             Ok(store) => Arc::new(store),
             Err(why) => {
@@ -91,7 +93,10 @@ mod tests {
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
         let err = load(Some(empty.to_str().unwrap())).unwrap_err();
-        assert!(err.contains("empty.pem") && err.contains("no usable CA"), "{err}");
+        assert!(
+            err.contains("empty.pem") && err.contains("no usable CA"),
+            "{err}"
+        );
         let missing = dir.join("missing.pem");
         let err = load(Some(missing.to_str().unwrap())).unwrap_err();
         assert!(err.contains("missing.pem"), "{err}");
