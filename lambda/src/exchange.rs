@@ -19,13 +19,20 @@ pub(crate) fn done(resp: Response<Body>, reason: &str) -> Outcome {
 
 /// The methods `path` answers in a table of routes (for `Allow` and CORS
 /// preflights), or `None` when it is not one of them.
-pub(crate) fn methods_of(routes: &[(&str, &'static str)], path: &str) -> Option<&'static str> {
-    routes.iter().find(|(p, _)| *p == path).map(|(_, m)| *m)
+pub(crate) fn methods_of(routes: &[Route], path: &str) -> Option<&'static str> {
+    entry_of(routes, path).map(|(_, m)| *m)
 }
 
 /// `path` as a table of routes spells it, or `None` when it is not one of them.
-pub(crate) fn route_of(routes: &[(&'static str, &str)], path: &str) -> Option<&'static str> {
-    routes.iter().find(|(p, _)| *p == path).map(|(p, _)| *p)
+pub(crate) fn route_of(routes: &[Route], path: &str) -> Option<&'static str> {
+    entry_of(routes, path).map(|(p, _)| *p)
+}
+
+/// A route's path and the methods it answers.
+pub(crate) type Route = (&'static str, &'static str);
+
+fn entry_of<'a>(routes: &'a [Route], path: &str) -> Option<&'a Route> {
+    routes.iter().find(|(p, _)| *p == path)
 }
 
 /// A request a route cannot read: the 400's message and its failures.
