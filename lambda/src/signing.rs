@@ -6,7 +6,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::token::{ATTRIBUTES_TYP, MAX_TOKEN_BYTES, Reason, now, parse_header_within};
 
@@ -113,7 +112,10 @@ impl P256Public {
             r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
             self.x, self.y
         );
-        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+        URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            canonical.as_bytes(),
+        ))
     }
 
     /// The public JWK for ES256 signatures, with key id `kid`.

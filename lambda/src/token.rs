@@ -77,26 +77,38 @@ pub fn parse_header_within(token: &str, max_bytes: usize) -> Result<Header, Reas
         return Err(Reason::Malformed);
     }
     let raw = URL_SAFE_NO_PAD.decode(h).map_err(|_| Reason::Malformed)?;
-    let header: Map<String, Value> =
+    // A JSON object (serde would take an array for a struct too).
+    if raw.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Reason::MalformedHeader);
+    }
+    let header: HeaderMembers =
         serde_json::from_slice(&raw).map_err(|_| Reason::MalformedHeader)?;
-    let alg = match header.get("alg") {
-        Some(Value::String(a)) => a.clone(),
-        _ => return Err(Reason::MalformedHeader),
-    };
-    let opt_str = |name: &str| match header.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(v)) => Ok(Some(v.clone())),
-        Some(_) => Err(Reason::MalformedHeader),
-    };
     // Critical extensions we do not understand must make the token invalid (RFC 7515 4.1.11).
-    if header.contains_key("crit") {
+    if header.crit {
         return Err(Reason::MalformedHeader);
     }
     Ok(Header {
-        alg,
-        kid: opt_str("kid")?,
-        typ: opt_str("typ")?,
+        alg: header.alg,
+        kid: header.kid,
+        typ: header.typ,
     })
+}
+
+/// The header members verification reads, straight from the JSON: a string
+/// `alg`; `kid` and `typ` strings or null; `crit` in any form. Others are
+/// skipped unread; a member named twice is refused.
+#[derive(serde::Deserialize)]
+struct HeaderMembers {
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// True for a member that is there, whatever its value (`null` included).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Maps an allowed algorithm name to jsonwebtoken's algorithm and the key kind it needs.
@@ -523,6 +535,38 @@ mod tests {
             parse_header(&format!("{arr}.e30.x")),
             Err(Reason::MalformedHeader)
         );
+    }
+
+    /// The header's members as read without a JSON map: others skipped,
+    /// `crit` refused in any form, wrong types and repeated members refused.
+    #[test]
+    fn header_members() {
+        let parse = |json: &str| parse_header(&format!("{}.e30.x", URL_SAFE_NO_PAD.encode(json)));
+        assert_eq!(
+            parse(r#" {"typ":null,"x5t":{"a":[1]},"alg":"ES256","typ2":1}"#),
+            Ok(Header {
+                alg: "ES256".into(),
+                kid: None,
+                typ: None
+            })
+        );
+        assert_eq!(
+            parse(r#"{"alg":"RS256","typ":"JWT","kid":"k\u0031"}"#).map(|h| (h.typ, h.kid)),
+            Ok((Some("JWT".into()), Some("k1".into())))
+        );
+        for bad in [
+            r#"{"alg":"RS256","crit":null}"#,
+            r#"{"alg":"RS256","crit":[]}"#,
+            r#"{"alg":null}"#,
+            r#"{"kid":"k"}"#,
+            r#"{"alg":"RS256","kid":7}"#,
+            r#"{"alg":"RS256","typ":["JWT"]}"#,
+            r#"{"alg":"none","alg":"RS256"}"#,
+            r#""RS256""#,
+            r#"{"alg":"RS256"} x"#,
+        ] {
+            assert_eq!(parse(bad), Err(Reason::MalformedHeader), "{bad}");
+        }
     }
 
     #[test]

@@ -1,49 +1,33 @@
-//! `GET /api/v1/openapi.json`: the API as built, in OpenAPI 3.1. The schemas
-//! are checked against the serialized types in `lambda/tests/openapi.rs`;
-//! scripts/test runs a validator from PyPI over the document.
+//! `GET /api/v1/openapi.json`: the API as built, in OpenAPI 3.1. The document
+//! is the text of `openapi.json` beside this file with the stack's own values
+//! set in (its site, attribute names and signed-attributes lifetime) and the
+//! statuses every route may answer added to each operation. The schemas are
+//! checked against the serialized types in `tests/it/api_v1.rs`, which also
+//! runs a validator from PyPI over the document.
 
 use serde_json::{Value, json};
 
 use crate::settings::{SHARING_PREFERENCES, Settings};
 
-fn headers() -> Value {
-    json!({
-        "Access-Control-Allow-Origin": {"schema": {"type": "string"},
-            "description": "The caller's origin when it is the site's or listed in [api] allowed_origins; * only when listed"}
-    })
-}
+/// The document's fixed text. Text, not code: built by `json!` it was 50 KB of
+/// the function's machine code, read only when a developer asks for it.
+const TEMPLATE: &str = include_str!("openapi.json");
+
+/// Where [`document`] sets the stack's values in the template.
+const SERVER_URL: &str = "/servers/0/url";
+const NAME_EXAMPLES: &str = "/components/schemas/CustomerAttributeRequest/properties/name/examples";
+const SIGNED_DESCRIPTION: &str =
+    "/components/schemas/CustomerAttributesResponse/properties/signed_attributes/description";
+const SHARE_ENUM: &str = "/components/schemas/CustomerSharingPreference/properties/share/enum";
 
 fn json_response(description: &str, schema: &str) -> Value {
     json!({
         "description": description,
-        "headers": headers(),
+        "headers": {
+            "Access-Control-Allow-Origin": {"schema": {"type": "string"},
+                "description": "The caller's origin when it is the site's or listed in [api] allowed_origins; * only when listed"}
+        },
         "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
-    })
-}
-
-fn empty_response(description: &str) -> Value {
-    json!({"description": description, "headers": headers()})
-}
-
-fn preflight() -> Value {
-    json!({
-        "summary": "CORS preflight",
-        "security": [],
-        "responses": {"204": {"description": "Allowed methods and headers", "headers": {
-            "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
-            "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
-            "Access-Control-Allow-Headers": {"schema": {"type": "string"}}
-        }}}
-    })
-}
-
-fn attributes_responses() -> Value {
-    json!({
-        "200": json_response("The attributes that have a value", "CustomerAttributesResponse"),
-        "204": empty_response("None of the requested attributes had a value"),
-        "400": json_response("No attributes requested, or an invalid attribute or formula", "ValidationError"),
-        "401": json_response("Missing, invalid or expired token", "Error"),
-        "500": json_response("Unknown server error", "Error")
     })
 }
 
@@ -66,86 +50,34 @@ fn common_errors() -> [(&'static str, Value); 4] {
     ]
 }
 
-fn schemas(settings: &Settings) -> Value {
-    let names: Vec<&String> = settings.attribute_names.table().keys().collect();
-    json!({
-        "CustomerSharingPreference": {"type": "object", "required": ["share"],
-            "properties": {"share": {"type": "string", "enum": SHARING_PREFERENCES}}},
-        "CustomerAttributeDefinition": {"type": "object",
-            "properties": {
-                "source": {"type": "string", "enum": ["ATTRIBUTE", "FORMULA"], "default": "ATTRIBUTE"},
-                "pedigree": {"type": "string", "enum": ["AUTHORITATIVE", "SELF_ASSERTED"], "default": "SELF_ASSERTED"},
-                "signed": {"type": "boolean", "default": false},
-                "formula": {"type": "string", "description": "For source FORMULA, e.g. \"Age >= 65\"; the spelling forumla is accepted too"}
-            }},
-        "CustomerAttributeRequest": {"type": "object", "required": ["name"],
-            "properties": {
-                "name": {"type": "string", "description": "An attribute name, or a formula's own name",
-                         "examples": names},
-                "definition": {"$ref": "#/components/schemas/CustomerAttributeDefinition"}
-            }},
-        "CustomerAttributesRequest": {"type": "object", "required": ["attributes"],
-            "properties": {
-                "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeRequest"}},
-                "audience": {"type": "string", "description": "The aud of the signed attributes"},
-                "nonce": {"type": "string", "description": "Copied into the signed attributes"}
-            }},
-        "AttributeMetadata": {"type": "object", "required": ["name", "value"],
-            "properties": {"name": {"type": "string"}, "value": {"type": "string"}}},
-        "CustomerAttributeResponse": {"type": "object", "required": ["name", "value"],
-            "properties": {
-                "name": {"type": "string"},
-                "value": {"type": "string"},
-                "metadata": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeMetadata"}},
-                "definition": {"$ref": "#/components/schemas/CustomerAttributeDefinition"}
-            }},
-        "CustomerAttributesResponse": {"type": "object", "required": ["attributes"],
-            "properties": {
-                "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
-                "signed_attributes": {"type": "string", "description": format!(
-                    "ES256 JWT with each signed AUTHORITATIVE attribute as a top-level claim; every signed value is in its attributes (formula results in formulas), with its pedigree; valid for {} seconds from its iat (the stack's [api] signed_attributes_lifetime_seconds)",
-                    settings.signed_lifetime_seconds)}
-            }},
-        "VerifyAttributesRequest": {"type": "object", "required": ["signed_attributes"],
-            "properties": {
-                "signed_attributes": {"type": "string"},
-                "audience": {"type": "string"},
-                "nonce": {"type": "string"}
-            }},
-        "VerifyAttributesResponse": {"type": "object", "required": ["attributes"],
-            "properties": {
-                "attributes": {"type": "array", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
-                "formulas": {"type": "array", "description": "Formula results, never attributes: read each definition.formula", "items": {"$ref": "#/components/schemas/CustomerAttributeResponse"}},
-                "sub": {"type": "string"},
-                "audience": {"type": "string"},
-                "nonce": {"type": ["string", "null"]},
-                "issued_at": {"type": "integer"},
-                "expires_at": {"type": "integer"}
-            }},
-        "HealthResponse": {"type": "object", "properties": {"status": {"type": "string"}}},
-        "Error": {"type": "object",
-            "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"},
-                "description": {"type": "string"}, "link": {"type": "string"},
-                "reason": {"type": "string"}
-            }},
-        "ValidationFailures": {"type": "object",
-            "properties": {
-                "property": {"type": "string"}, "failure_reason": {"type": "string"},
-                "description": {"type": "string"}, "link": {"type": "string"}
-            }},
-        "ValidationError": {"type": "object",
-            "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"},
-                "description": {"type": "string"}, "link": {"type": "string"},
-                "validation_failures": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationFailures"}}
-            }}
-    })
-}
-
 /// The OpenAPI 3.1 document of `/api/v1` for this stack.
 pub fn document(settings: &Settings) -> Value {
-    let mut doc = paths_and_schemas(settings);
+    // The template is checked to parse by this module's tests.
+    let mut doc: Value = serde_json::from_str(TEMPLATE).unwrap_or_default();
+    let names: Vec<&String> = settings.attribute_names.table().keys().collect();
+    let values = [
+        (
+            SERVER_URL,
+            json!(format!(
+                "{}/api/v1",
+                settings.site_url.trim_end_matches('/')
+            )),
+        ),
+        (NAME_EXAMPLES, json!(names)),
+        (
+            SIGNED_DESCRIPTION,
+            json!(format!(
+                "ES256 JWT with each signed AUTHORITATIVE attribute as a top-level claim; every signed value is in its attributes (formula results in formulas), with its pedigree; valid for {} seconds from its iat (the stack's [api] signed_attributes_lifetime_seconds)",
+                settings.signed_lifetime_seconds
+            )),
+        ),
+        (SHARE_ENUM, json!(SHARING_PREFERENCES)),
+    ];
+    for (pointer, value) in values {
+        if let Some(slot) = doc.pointer_mut(pointer) {
+            *slot = value;
+        }
+    }
     if let Some(Value::Object(paths)) = doc.get_mut("paths") {
         for op in paths
             .values_mut()
@@ -162,85 +94,58 @@ pub fn document(settings: &Settings) -> Value {
     doc
 }
 
-fn paths_and_schemas(settings: &Settings) -> Value {
-    let server = format!("{}/api/v1", settings.site_url.trim_end_matches('/'));
-    let query = |name: &str, description: &str| {
-        json!({"name": name, "in": "query", "required": false,
-               "description": description, "schema": {"type": "string"}})
-    };
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "colorid Customer Attributes API",
-            "version": "1.0.0",
-            "description": "The CIDM Customer Attributes API over OpenID Connect: attributes of the signed-in user, by the names of the stack's attribute table."
-        },
-        "servers": [{"url": server}],
-        "security": [{"bearer": []}],
-        "paths": {
-            "/health": {
-                "get": {"summary": "Health", "security": [], "responses": {
-                    "200": json_response("The function is up", "HealthResponse"),
-                    "500": json_response("Unknown server error", "Error")}},
-                "options": preflight()
-            },
-            "/customer_shared": {
-                "get": {"summary": "The user's sharing preference (the stack's [api] customer_shared)",
-                        "responses": {
-                    "200": json_response("The preference", "CustomerSharingPreference"),
-                    "401": json_response("Missing, invalid or expired token", "Error"),
-                    "500": json_response("Unknown server error", "Error")}},
-                "options": preflight()
-            },
-            "/customer_attributes": {
-                "get": {
-                    "summary": "Attributes by name lists, or by a URL-encoded CustomerAttributesRequest",
-                    "parameters": [
-                        query("authoritative_attributes", "Comma-separated names required at AUTHORITATIVE pedigree"),
-                        query("self_asserted_attributes", "Comma-separated names required at least at SELF_ASSERTED pedigree"),
-                        query("sign", "true or false (also True/False, 1/0): sign every listed attribute; any other value is a 400"),
-                        query("attributes", "A CustomerAttributesRequest as URL-encoded JSON"),
-                        query("audience", "The aud of the signed attributes"),
-                        query("nonce", "Copied into the signed attributes")
-                    ],
-                    "responses": attributes_responses()
-                },
-                "post": {
-                    "summary": "Attributes by definition",
-                    "requestBody": {"required": true, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/CustomerAttributesRequest"}}}},
-                    "responses": attributes_responses()
-                },
-                "options": preflight()
-            },
-            "/verify_customer_attributes": {
-                "post": {
-                    "summary": "Verify signed attributes",
-                    "security": [],
-                    "requestBody": {"required": true, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/VerifyAttributesRequest"}}}},
-                    "responses": {
-                        "200": json_response("The signed attributes", "VerifyAttributesResponse"),
-                        "400": json_response("Invalid request payload", "ValidationError"),
-                        "401": json_response("Tampered, expired or foreign signed attributes", "Error"),
-                        "500": json_response("Unknown server error", "Error")
-                    }
-                },
-                "options": preflight()
-            },
-            "/openapi.json": {
-                "get": {"summary": "This document", "security": [], "responses": {
-                    "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/swagger.json": {
-                "get": {"summary": "This description in Swagger 2.0", "security": [], "responses": {
-                    "200": {"description": "Swagger 2.0", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            }
-        },
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "The OpenID Connect ID token"}},
-            "schemas": schemas(settings)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The template parses, and every value `document` sets is there to be
+    /// set: a placeholder in braces, so an edit that moves one fails here.
+    #[test]
+    fn the_template_has_each_place_for_the_stacks_values() {
+        let doc: Value = serde_json::from_str(TEMPLATE).expect("openapi.json is JSON");
+        for pointer in [SERVER_URL, NAME_EXAMPLES, SIGNED_DESCRIPTION, SHARE_ENUM] {
+            let text = doc.pointer(pointer).map(Value::to_string);
+            assert!(
+                text.as_deref().is_some_and(|t| t.contains('{')),
+                "{pointer}: {text:?}"
+            );
         }
-    })
+    }
+
+    /// The stack's values are set and no placeholder is left.
+    #[test]
+    fn the_document_carries_the_stacks_values() {
+        let settings = Settings::new(
+            "https://issuer.example".to_string(),
+            "client",
+            "secret",
+            String::new(),
+            "https://color.example.com/",
+            Vec::<String>::new(),
+        );
+        let doc = document(&settings);
+        assert_eq!(
+            doc.pointer(SERVER_URL),
+            Some(&json!("https://color.example.com/api/v1"))
+        );
+        let names = doc.pointer(NAME_EXAMPLES).and_then(Value::as_array);
+        assert!(names.is_some_and(|n| n.len() == settings.attribute_names.table().len()));
+        let lifetime = format!("valid for {} seconds", settings.signed_lifetime_seconds);
+        assert!(
+            doc.pointer(SIGNED_DESCRIPTION)
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains(&lifetime))
+        );
+        assert_eq!(doc.pointer(SHARE_ENUM), Some(&json!(SHARING_PREFERENCES)));
+        let text = doc.to_string();
+        assert!(
+            !text.contains("{site_url}") && !text.contains("{lifetime}"),
+            "{text}"
+        );
+        let responses = &doc["paths"]["/health"]["get"]["responses"];
+        assert_eq!(
+            responses["503"]["description"],
+            json!("Not configured, or the identity provider's keys unavailable")
+        );
+    }
 }
