@@ -2,6 +2,8 @@
 //! (the response and the reason code the request log records), and reading
 //! the request's query and body.
 
+use std::borrow::Cow;
+
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::attributes::ValidationFailure;
@@ -10,11 +12,11 @@ use crate::attributes::ValidationFailure;
 pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 /// A response and the reason code logged with it (`-` when all went well).
-pub(crate) type Outcome = (Response<Body>, String);
+pub(crate) type Outcome = (Response<Body>, Cow<'static, str>);
 
-/// The outcome of `resp`, logged with `reason`.
-pub(crate) fn done(resp: Response<Body>, reason: &str) -> Outcome {
-    (resp, reason.to_string())
+/// The outcome of `resp`, logged with `reason` (the fixed codes are not copied).
+pub(crate) fn done(resp: Response<Body>, reason: impl Into<Cow<'static, str>>) -> Outcome {
+    (resp, reason.into())
 }
 
 /// The methods `path` answers in a table of routes (for `Allow` and CORS

@@ -76,7 +76,7 @@ async fn color(ready: &Ready, req: &Request) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let d = ready.deriver.derive(&claims.iss, &claims.sub);
+    let d = ready.deriver.derive(claims.iss(), claims.sub());
     let body = ColorBody {
         your_user_identity: &d.user_identity,
         your_color_identity: d.color,

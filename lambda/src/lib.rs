@@ -186,7 +186,7 @@ impl App {
                     "configuration_unavailable",
                     "the function is not configured",
                 ),
-                "configuration_unavailable".to_string(),
+                "configuration_unavailable".into(),
             ),
             Some(ready) => {
                 let today = self

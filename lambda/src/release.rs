@@ -106,7 +106,7 @@ fn release(
     }
     let mut body = json!({"attributes": released});
     if !statement.attributes.is_empty() || !statement.formulas.is_empty() {
-        let d = ready.deriver.derive(&claims.iss, &claims.sub);
+        let d = ready.deriver.derive(claims.iss(), claims.sub());
         statement.sub = d.user_identity;
         statement.audience = request.audience;
         statement.nonce = request.nonce;

@@ -55,6 +55,6 @@ pub(crate) fn serve(ready: &Ready, req: &Request, door: &Door) -> Outcome {
             body[door.subject_field] = json!(c.sub);
             done(response::json(200, &body), "-")
         }
-        Err(r) => done(response::unauthorized(&r), &r.code()),
+        Err(r) => done(response::unauthorized(&r), r.code()),
     }
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::{DecodeSliceError, Engine};
 use std::fmt;
 
 use jsonwebtoken::Algorithm;
@@ -38,17 +40,14 @@ impl From<Reason> for VerifyError {
     }
 }
 
-/// The base64url alphabet as a table: one lookup a byte over the whole token.
-const BASE64URL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
-        b += 1;
-    }
-    table
-};
+/// Whether every byte of `x` is in the base64url alphabet. Every byte is
+/// looked at (no early exit), so the loop compiles to vector compares over the
+/// whole token instead of a branch a byte.
+fn is_base64url(x: &str) -> bool {
+    x.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_'))
+    })
+}
 
 /// Checks a token's size and shape and decodes its header, without any key.
 /// This is what runs on untrusted bytes before anything else (and what the fuzzer drives).
@@ -72,11 +71,11 @@ pub fn parse_header_within(token: &str, max_bytes: usize) -> Result<Header, Reas
     else {
         return Err(Reason::Malformed);
     };
-    let is_b64 = |x: &str| x.bytes().all(|b| BASE64URL[b as usize]);
-    if h.is_empty() || p.is_empty() || !is_b64(h) || !is_b64(p) || !is_b64(s) {
+    if h.is_empty() || p.is_empty() || !is_base64url(h) || !is_base64url(p) || !is_base64url(s) {
         return Err(Reason::Malformed);
     }
-    let raw = URL_SAFE_NO_PAD.decode(h).map_err(|_| Reason::Malformed)?;
+    let mut buf = [0u8; 512];
+    let raw = decode_part(h, &mut buf)?;
     // A JSON object (serde would take an array for a struct too).
     if raw.trim_ascii_start().first() != Some(&b'{') {
         return Err(Reason::MalformedHeader);
@@ -92,6 +91,19 @@ pub fn parse_header_within(token: &str, max_bytes: usize) -> Result<Header, Reas
         kid: header.kid,
         typ: header.typ,
     })
+}
+
+/// One base64url part of a token, decoded into `buf` when it fits (no
+/// allocation for the usual sizes), else into a vector of its own.
+fn decode_part<'b>(part: &str, buf: &'b mut [u8]) -> Result<Cow<'b, [u8]>, Reason> {
+    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
+        Ok(n) => Ok(Cow::Borrowed(&buf[..n])),
+        Err(DecodeSliceError::OutputSliceTooSmall) => URL_SAFE_NO_PAD
+            .decode(part)
+            .map(Cow::Owned)
+            .map_err(|_| Reason::Malformed),
+        Err(DecodeSliceError::DecodeError(_)) => Err(Reason::Malformed),
+    }
 }
 
 /// The header members verification reads, straight from the JSON: a string
@@ -135,12 +147,26 @@ pub fn default_algorithms() -> Vec<String> {
 /// The verified claims of an identity token.
 #[derive(Debug, Clone)]
 pub struct Claims {
-    /// The issuer.
-    pub iss: String,
-    /// The subject.
-    pub sub: String,
-    /// Every claim, as sent.
+    /// Every claim, as sent; `iss` and `sub` are strings once verified.
     pub all: Map<String, Value>,
+}
+
+impl Claims {
+    /// The issuer.
+    pub fn iss(&self) -> &str {
+        self.all
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The subject.
+    pub fn sub(&self) -> &str {
+        self.all
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
 }
 
 /// Verifies identity tokens for one issuer and client.
@@ -278,15 +304,14 @@ impl Verifier {
         // parse_header has checked that the token is three base64url parts.
         let (message, signature) = token.rsplit_once('.').ok_or(Reason::Malformed)?;
         let (_, payload) = message.split_once('.').ok_or(Reason::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| Reason::Malformed)?;
+        // RSA-8192's 1,024 bytes at most from any key that verifies.
+        let mut buf = [0u8; 1024];
+        let signature = decode_part(signature, &mut buf)?;
         if !key.verifies(alg, message.as_bytes(), &signature) {
             return Err(Reason::BadSignature.into());
         }
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| Reason::Malformed)?;
+        let mut buf = [0u8; 1024];
+        let payload = decode_part(payload, &mut buf)?;
         let UniqueObject(all) =
             serde_json::from_slice(&payload).map_err(|_| Reason::MalformedPayload)?;
         // A token is one kind or the other, never tried as both.
@@ -319,13 +344,13 @@ impl Verifier {
             }
         }
         let exp = self.check_times(&all)?;
-        let iss = self.check_issuer(&all)?;
+        self.check_issuer(&all)?;
         let audiences = match &all["aud"] {
             Value::String(s) if *s == self.client_id => 1,
             Value::Array(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
             _ => return Err(Reason::WrongAudience),
         };
-        let sub = subject(&all)?;
+        subject(&all)?;
         if exp.is_none() {
             return Err(Reason::MissingClaim("exp".into()));
         }
@@ -337,7 +362,7 @@ impl Verifier {
             Some(_) => return Err(Reason::InvalidClaim("azp".into())),
         }
         self.check_iat(&all)?;
-        Ok(Claims { iss, sub, all })
+        Ok(Claims { all })
     }
 
     /// An access token's checks (RFC 9068 section 4): the same issuer, times
@@ -348,15 +373,15 @@ impl Verifier {
             return Err(Reason::MissingClaim("iss".into()));
         }
         let exp = self.check_times(&all)?;
-        let iss = self.check_issuer(&all)?;
+        self.check_issuer(&all)?;
         access::check_audience(&all, api)?;
-        let sub = subject(&all)?;
+        subject(&all)?;
         if exp.is_none() {
             return Err(Reason::MissingClaim("exp".into()));
         }
         access::check_client(&all, &self.client_id)?;
         self.check_iat(&all)?;
-        Ok(Claims { iss, sub, all })
+        Ok(Claims { all })
     }
 
     /// `exp` and `nbf` against the clock; returns `exp` when present.
@@ -385,9 +410,9 @@ impl Verifier {
     }
 
     /// `iss`, which must be the configured issuer as a single string.
-    fn check_issuer(&self, all: &Map<String, Value>) -> Result<String, Reason> {
+    fn check_issuer(&self, all: &Map<String, Value>) -> Result<(), Reason> {
         match &all["iss"] {
-            Value::String(s) if *s == self.issuer => Ok(s.clone()),
+            Value::String(s) if *s == self.issuer => Ok(()),
             Value::Array(a) if a.iter().any(|v| *v == *self.issuer) => {
                 Err(Reason::InvalidClaim("iss".into()))
             }
@@ -417,9 +442,9 @@ impl Verifier {
 }
 
 /// The non-empty `sub`.
-fn subject(all: &Map<String, Value>) -> Result<String, Reason> {
+fn subject(all: &Map<String, Value>) -> Result<(), Reason> {
     match all.get("sub") {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(()),
         None => Err(Reason::MissingClaim("sub".into())),
         _ => Err(Reason::InvalidClaim("sub".into())),
     }
@@ -506,6 +531,43 @@ mod tests {
             parse_header_within(&token, token.len() - 1).unwrap_err(),
             Reason::TokenTooLarge
         );
+    }
+
+    /// A part that fits the stack buffer and one that does not decode alike.
+    #[test]
+    fn parts_decode_whatever_their_size() {
+        for size in [0, 10, 383, 384, 385, 1000, 4000] {
+            let text = "x".repeat(size);
+            let mut buf = [0u8; 384];
+            let decoded = decode_part(&URL_SAFE_NO_PAD.encode(&text), &mut buf);
+            assert_eq!(decoded.as_deref(), Ok(text.as_bytes()), "{size}");
+        }
+        let mut buf = [0u8; 4];
+        assert_eq!(decode_part("a+b", &mut buf), Err(Reason::Malformed));
+        assert_eq!(
+            decode_part(&"a+".repeat(50), &mut buf),
+            Err(Reason::Malformed)
+        );
+        let kid = "k".repeat(2000);
+        let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","kid":"{kid}"}}"#));
+        assert_eq!(
+            parse_header(&format!("{h}.e30.x")).map(|h| h.kid),
+            Ok(Some(kid))
+        );
+    }
+
+    /// The base64url alphabet, byte for byte, and nothing else.
+    #[test]
+    fn base64url_alphabet() {
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for c in (0..128u8)
+            .map(char::from)
+            .chain(['é', '\u{2d}', '\u{ff3f}'])
+        {
+            let text = format!("{alphabet}{c}{alphabet}");
+            assert_eq!(is_base64url(&text), alphabet.contains(c), "{c:?}");
+        }
+        assert!(is_base64url(""));
     }
 
     #[test]
