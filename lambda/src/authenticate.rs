@@ -57,7 +57,7 @@ pub(crate) async fn authenticate(
 fn visible_text(v: &http::HeaderValue) -> Option<&str> {
     let bytes = v.as_bytes();
     let visible = bytes.iter().fold(true, |ok, &b| {
-        ok & ((b == b'\t') | ((b >= 0x20) & (b < 0x7f)))
+        ok & ((b == b'\t') | (0x20..0x7f).contains(&b))
     });
     // All ASCII, so valid UTF-8.
     visible.then(|| std::str::from_utf8(bytes).ok()).flatten()
