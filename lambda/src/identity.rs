@@ -4,9 +4,10 @@
 //! for a user, differ between stacks with different app secrets, and cannot be
 //! reversed to the subject without the secret.
 
-use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 /// Length of the user identity in base64url characters.
 pub const USER_ID_LEN: usize = 22;
@@ -24,25 +25,25 @@ pub struct Derived {
 /// padded key blocks hashed), so each request hashes only its own message.
 #[derive(Clone)]
 pub struct Deriver {
-    keyed: hmac::Key,
+    keyed: Hmac<Sha256>,
 }
 
 impl Deriver {
     /// The deriver for the app secret (its UTF-8 bytes exactly as stored).
     pub fn new(secret: &str) -> Self {
         Self {
-            keyed: hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes()),
+            // HMAC accepts keys of any length, so this cannot fail.
+            keyed: Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+                .expect("HMAC takes any key length"),
         }
     }
 
     fn mac(&self, purpose: &str, iss: &str, sub: &str) -> [u8; 32] {
-        let mut mac = hmac::Context::with_key(&self.keyed);
+        let mut mac = self.keyed.clone();
         for part in [purpose, "|", iss, "|", sub] {
             mac.update(part.as_bytes());
         }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(mac.sign().as_ref());
-        out
+        mac.finalize().into_bytes().into()
     }
 
     /// The user identity and colour of the token's issuer and subject.
