@@ -49,8 +49,9 @@ pub(crate) struct Unchanged {
     /// What a HEAD told of it; `None` when the manifest's record vouches for it
     /// (which is then read from the manifest rather than copied). Something outside
     /// publish may have changed an object only a HEAD vouches for, so CloudFront may
-    /// hold another version: it is invalidated too.
-    pub headed: Option<ObjectRecord>,
+    /// hold another version: it is invalidated too. Boxed: a site of 50,000 files has
+    /// as many unchanged entries, and almost none was headed.
+    pub headed: Option<Box<ObjectRecord>>,
 }
 
 impl Unchanged {
@@ -59,7 +60,7 @@ impl Unchanged {
     pub(crate) fn record(&self, manifest: &Manifest) -> Option<ObjectRecord> {
         let record = self
             .headed
-            .as_ref()
+            .as_deref()
             .or_else(|| manifest.objects.get(&self.key))?;
         Some(ObjectRecord {
             mtime_ns: self.mtime_ns,
@@ -204,7 +205,7 @@ pub(crate) fn plan(
                 key: file.key,
                 size: file.size,
                 mtime_ns: file.mtime_ns,
-                headed: from_head.then(|| record.clone()),
+                headed: from_head.then(|| Box::new(record.clone())),
             }),
         }
     }
@@ -255,7 +256,7 @@ mod tests {
             key: key.into(),
             size: 3,
             mtime_ns,
-            headed,
+            headed: headed.map(Box::new),
         }
     }
 

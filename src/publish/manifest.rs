@@ -152,6 +152,7 @@ pub(crate) fn decode_manifest(bytes: &[u8]) -> std::io::Result<Manifest> {
         .map_or(0, |n| u32::from_le_bytes(*n) as usize);
     let mut json = Vec::with_capacity(plain.clamp(bytes.len(), 64 * bytes.len()) + 1);
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut json)?;
+    tracing::debug!(bytes = json.len(), "publish: manifest inflated");
     decode_json(&json)
 }
 

@@ -127,7 +127,7 @@ pub async fn publish(
         finalize(
             target,
             options,
-            planned,
+            &planned,
             written,
             &mut stale,
             started_ns,
@@ -136,6 +136,10 @@ pub async fn publish(
         )
         .await?;
     }
+    // The unchanged files' rows take their keys from the plan, which is done with.
+    let Planned { plan, manifest, .. } = planned;
+    release(manifest);
+    report.push_unchanged(plan.unchanged.into_iter().map(|u| (u.key, u.size)));
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     tracing::debug!(
         elapsed_ms = report.summary.elapsed_ms,
@@ -180,14 +184,28 @@ async fn plan(
 
     // The walk needs nothing remote; what to hash needs the manifest (and the
     // listing, when the manifest cannot be trusted).
-    let ((walked, outside_links), manifest, unfinished) = tokio::try_join!(
-        walk::scan(target.site_dir.clone(), ignore.clone(), {
+    let walking = async {
+        let walked = walk::scan(target.site_dir.clone(), ignore.clone(), {
             let rules = rules.clone();
             move |key| rules.headers(key, false)
-        }),
-        remote::read_manifest(s3, bucket),
-        remote::unfinished(s3, bucket),
-    )?;
+        })
+        .await;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "publish phase: walked"
+        );
+        walked
+    };
+    let reading = async {
+        let manifest = remote::read_manifest(s3, bucket).await;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "publish phase: manifest read"
+        );
+        manifest
+    };
+    let ((walked, outside_links), manifest, unfinished) =
+        tokio::try_join!(walking, reading, remote::unfinished(s3, bucket))?;
     for key in &outside_links {
         progress(PublishEvent::SkippedLink { key: key.clone() });
     }
@@ -217,25 +235,19 @@ async fn plan(
         started_ns,
     )
     .await?;
-    let (site, hashed) = (resolved.files, resolved.hashed);
-    // In key order (the walk's), a generated file in place of a site file of its key.
-    let generated: BTreeMap<&str, &GeneratedFile> = target
-        .generated
-        .iter()
-        .map(|g| (g.key.as_str(), g))
-        .collect();
-    let mut local: Vec<(LocalFile, ObjectHeaders)> = site;
-    if !generated.is_empty() {
-        local.retain(|(f, _)| !generated.contains_key(f.key.as_str()));
-    }
-    local.extend(generated.values().map(|g| {
-        (
+    let (mut local, hashed) = (resolved.files, resolved.hashed);
+    // In key order (the walk's), a generated file in place of a site file of its key:
+    // the few generated files are put in place, the site's files not sorted again.
+    for g in &target.generated {
+        let file = (
             LocalFile::generated(&g.key, &g.body),
             rules.headers(&g.key, true),
-        )
-    }));
-    // Stable: the walk's order is kept, and the few generated files merged in.
-    local.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        );
+        match local.binary_search_by(|(f, _)| f.key.as_str().cmp(&g.key)) {
+            Ok(at) => local[at] = file,
+            Err(at) => local.insert(at, file),
+        }
+    }
     progress(PublishEvent::Hashed {
         files: local.len(),
         bytes: local.iter().map(|(f, _)| f.size).sum(),
@@ -288,8 +300,9 @@ async fn plan(
     })
 }
 
-/// The report of what the publish does, and the keys whose cached copies may
-/// be stale, each with how it changed (for the invalidation's caller reference).
+/// The report of what the publish changes (the unchanged files' rows are added at
+/// the end, with the plan's own keys), and the keys whose cached copies may be
+/// stale, each with how it changed (for the invalidation's caller reference).
 fn report(
     target: &PublishTarget,
     settings: &PublishSettings,
@@ -338,10 +351,6 @@ fn report(
     for (key, size) in &plan.deletes {
         report.push(key, Action::Delete, "not in site", *size);
     }
-    for u in &plan.unchanged {
-        report.push(&u.key, Action::Unchanged, "unchanged", u.size);
-    }
-    report.files.sort_by(|a, b| a.key.cmp(&b.key));
     report.summary.invalidation_paths = paths;
     report.summary.files_hashed = planned.hashed;
     (report, stale)
@@ -411,7 +420,7 @@ async fn apply(
 async fn finalize(
     target: &PublishTarget,
     options: &PublishOptions,
-    planned: Planned,
+    planned: &Planned,
     written: BTreeMap<String, ObjectRecord>,
     stale: &mut BTreeMap<String, String>,
     started_ns: u64,
@@ -427,15 +436,15 @@ async fn finalize(
         unfinished,
         ..
     } = planned;
+    let (racy, unfinished) = (*racy, *unfinished);
     let marked = plan.changes_bucket() || unfinished;
     // Files read only because they were too recent to trust last time are recorded
     // again so the next publish can trust them.
-    if plan.leaves_manifest_as_is(&manifest) && stale.is_empty() && racy == 0 {
+    if plan.leaves_manifest_as_is(manifest) && stale.is_empty() && racy == 0 {
         // The bucket is as the manifest records it.
         if unfinished {
             remote::clear_unfinished(s3, bucket).await?;
         }
-        release(plan, manifest);
         return Ok(());
     }
     let mut next = Manifest {
@@ -445,7 +454,7 @@ async fn finalize(
         objects: plan
             .unchanged
             .iter()
-            .filter_map(|u| Some((u.key.clone(), u.record(&manifest)?)))
+            .filter_map(|u| Some((u.key.clone(), u.record(manifest)?)))
             .collect(),
         pending_invalidation: Vec::new(),
     };
@@ -457,7 +466,7 @@ async fn finalize(
         );
     }
     next.objects.extend(written);
-    if next == manifest && stale.is_empty() && racy == 0 {
+    if next == *manifest && stale.is_empty() && racy == 0 {
         if unfinished {
             remote::clear_unfinished(s3, bucket).await?;
         }
@@ -500,10 +509,10 @@ async fn finalize(
     }
 }
 
-/// Frees the plan and the manifest on a blocking thread: at 50,000 files that is a
-/// quarter of a million allocations the caller need not wait for.
-fn release(plan: diff::Plan, manifest: Manifest) {
-    drop(tokio::task::spawn_blocking(move || drop((plan, manifest))));
+/// Frees the manifest on a blocking thread: at 50,000 files that is a hundred
+/// thousand allocations the caller need not wait for.
+fn release(manifest: Manifest) {
+    drop(tokio::task::spawn_blocking(move || drop(manifest)));
 }
 
 /// Writes the manifest, then clears the mark `apply` set before changing the

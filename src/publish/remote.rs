@@ -167,7 +167,9 @@ pub(crate) async fn read_manifest(
             hint: "run publish again".to_string(),
         })
     })?;
-    match decode_manifest(&body.into_bytes()) {
+    let body = body.into_bytes();
+    tracing::debug!(bytes = body.len(), "publish: manifest fetched");
+    match decode_manifest(&body) {
         Ok(manifest) => Ok(Some(manifest)),
         Err(e) => {
             tracing::warn!(

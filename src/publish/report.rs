@@ -170,6 +170,22 @@ impl PublishReport {
         });
     }
 
+    /// Adds the rows of unchanged files (key and size), keeping the rows in key order.
+    pub(crate) fn push_unchanged(
+        &mut self,
+        unchanged: impl ExactSizeIterator<Item = (String, u64)>,
+    ) {
+        self.summary.unchanged += unchanged.len();
+        self.files.reserve(unchanged.len());
+        self.files.extend(unchanged.map(|(key, bytes)| FileReport {
+            key,
+            action: Action::Unchanged,
+            reason: "unchanged",
+            bytes,
+        }));
+        self.files.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+
     /// Whether the publish changes (or, dry, would change) the bucket or the cache:
     /// an object to upload, re-head or delete, or a path to invalidate.
     pub fn changes(&self) -> bool {
