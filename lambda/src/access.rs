@@ -2,8 +2,7 @@
 //! checks only an access token gets — the API's audience and the client the
 //! token was issued to (RFC 9068; the names Cognito, Okta and Entra ID use).
 
-use serde_json::{Map, Value};
-
+use crate::claims::{Member, Members};
 use crate::token_refusal::{Header, Reason};
 
 /// What a token is for.
@@ -24,23 +23,22 @@ pub const CLIENT_CLAIMS: [&str; 4] = ["azp", "client_id", "cid", "appid"];
 /// providers mark it — the `at+jwt` type (RFC 9068, section 2.1), Cognito's
 /// `token_use`, Keycloak's `typ` claim, or a `scope`/`scp` claim, which ID
 /// tokens never carry; everything else is read as an ID token.
-pub fn kind_of(header: &Header, claims: &Map<String, Value>) -> Kind {
+pub fn kind_of(header: &Header, claims: &Members) -> Kind {
     let typ = header.typ.as_deref().unwrap_or("").to_ascii_lowercase();
     if typ == "at+jwt" || typ == "application/at+jwt" {
         return Kind::Access;
     }
-    let claim = |name: &str| claims.get(name).and_then(Value::as_str);
-    match claim("token_use") {
+    match text(claims.get("token_use")) {
         Some("access") => return Kind::Access,
         Some("id") => return Kind::Id,
         _ => {}
     }
-    match claim("typ") {
+    match text(claims.get("typ")) {
         Some(t) if t.eq_ignore_ascii_case("bearer") => return Kind::Access,
         Some(t) if t.eq_ignore_ascii_case("id") => return Kind::Id,
         _ => {}
     }
-    if claims.contains_key("scope") || claims.contains_key("scp") {
+    if claims.get("scope").is_some() || claims.get("scp").is_some() {
         return Kind::Access;
     }
     Kind::Id
@@ -50,48 +48,53 @@ pub fn kind_of(header: &Header, claims: &Map<String, Value>) -> Kind {
 /// carry no `aud` (`token_use: access`); they are for the API when their
 /// `scope` holds a scope of the resource server whose identifier is `api`
 /// (Cognito writes those `<identifier>/<scope name>`).
-pub fn check_audience(claims: &Map<String, Value>, api: &str) -> Result<(), Reason> {
+pub fn check_audience(claims: &Members, api: &str) -> Result<(), Reason> {
     match claims.get("aud") {
-        Some(Value::String(a)) if a == api => Ok(()),
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => a
+        Some(Member::Str(a)) if a == api => Ok(()),
+        Some(Member::Strs(a)) => a
             .iter()
             .any(|v| v == api)
             .then_some(())
             .ok_or(Reason::WrongAudience),
-        Some(Value::String(_)) => Err(Reason::WrongAudience),
-        Some(_) => Err(Reason::InvalidClaim("aud".into())),
-        None if claims.get("token_use").and_then(Value::as_str) == Some("access") => {
+        Some(Member::Str(_)) => Err(Reason::WrongAudience),
+        Some(_) => Err(Reason::InvalidClaim("aud")),
+        None if text(claims.get("token_use")) == Some("access") => {
             let prefix = format!("{}/", api.trim_end_matches('/'));
-            let scopes = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+            let scopes = text(claims.get("scope")).unwrap_or("");
             scopes
                 .split(' ')
                 .any(|s| s.len() > prefix.len() && s.starts_with(&prefix))
                 .then_some(())
                 .ok_or(Reason::WrongAudience)
         }
-        None => Err(Reason::MissingClaim("aud".into())),
+        None => Err(Reason::MissingClaim("aud")),
     }
 }
 
 /// The token was issued to our client: every client claim it carries names
 /// `client_id`, and it carries at least one.
-pub fn check_client(claims: &Map<String, Value>, client_id: &str) -> Result<(), Reason> {
+pub fn check_client(claims: &Members, client_id: &str) -> Result<(), Reason> {
     let mut seen = false;
     for name in CLIENT_CLAIMS {
         match claims.get(name) {
             None => {}
-            Some(Value::String(c)) if c == client_id => seen = true,
-            Some(Value::String(_)) => return Err(Reason::WrongClient),
-            Some(_) => return Err(Reason::InvalidClaim(name.into())),
+            Some(Member::Str(c)) if c == client_id => seen = true,
+            Some(Member::Str(_)) => return Err(Reason::WrongClient),
+            Some(_) => return Err(Reason::InvalidClaim(name)),
         }
     }
     seen.then_some(()).ok_or(Reason::MissingClient)
 }
 
+/// A claim's text, when it is a string.
+fn text<'m>(value: Option<&'m Member>) -> Option<&'m str> {
+    value.and_then(Member::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn header(typ: Option<&str>) -> Header {
         Header {
@@ -101,46 +104,45 @@ mod tests {
         }
     }
 
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    /// `f` of the claims set `v`.
+    fn with<T>(v: Value, f: impl FnOnce(&Members) -> T) -> T {
+        let text = v.to_string();
+        f(&Members::parse(text.as_bytes(), None).unwrap())
     }
 
     #[test]
     fn kinds_follow_each_providers_marks() {
-        let id = map(json!({"aud": "c"}));
-        assert_eq!(kind_of(&header(Some("JWT")), &id), Kind::Id);
-        assert_eq!(kind_of(&header(Some("at+jwt")), &id), Kind::Access);
-        assert_eq!(
-            kind_of(&header(Some("application/at+JWT")), &id),
-            Kind::Access
-        );
+        let kind = |typ: Option<&str>, v: Value| with(v, |m| kind_of(&header(typ), m));
+        let id = json!({"aud": "c"});
+        assert_eq!(kind(Some("JWT"), id.clone()), Kind::Id);
+        assert_eq!(kind(Some("at+jwt"), id.clone()), Kind::Access);
+        assert_eq!(kind(Some("application/at+JWT"), id), Kind::Access);
         // An at+jwt is an access token whatever its claims say.
-        let says_id = map(json!({"token_use": "id"}));
-        assert_eq!(kind_of(&header(Some("at+jwt")), &says_id), Kind::Access);
-        assert_eq!(kind_of(&header(None), &says_id), Kind::Id);
-        let cognito = map(json!({"token_use": "access", "client_id": "c"}));
-        assert_eq!(kind_of(&header(None), &cognito), Kind::Access);
-        let keycloak = map(json!({"typ": "Bearer", "azp": "c"}));
-        assert_eq!(kind_of(&header(Some("JWT")), &keycloak), Kind::Access);
-        let keycloak_id = map(json!({"typ": "ID", "azp": "c"}));
-        assert_eq!(kind_of(&header(Some("JWT")), &keycloak_id), Kind::Id);
-        let okta = map(json!({"scp": ["openid"], "cid": "c"}));
-        assert_eq!(kind_of(&header(None), &okta), Kind::Access);
+        let says_id = json!({"token_use": "id"});
+        assert_eq!(kind(Some("at+jwt"), says_id.clone()), Kind::Access);
+        assert_eq!(kind(None, says_id), Kind::Id);
+        let cognito = json!({"token_use": "access", "client_id": "c"});
+        assert_eq!(kind(None, cognito), Kind::Access);
+        let keycloak = json!({"typ": "Bearer", "azp": "c"});
+        assert_eq!(kind(Some("JWT"), keycloak), Kind::Access);
+        let keycloak_id = json!({"typ": "ID", "azp": "c"});
+        assert_eq!(kind(Some("JWT"), keycloak_id), Kind::Id);
+        let okta = json!({"scp": ["openid"], "cid": "c"});
+        assert_eq!(kind(None, okta), Kind::Access);
+        // A scope of any form marks one, null included.
+        assert_eq!(kind(None, json!({"scope": null})), Kind::Access);
     }
 
     #[test]
     fn audience_or_cognito_resource_server_scope() {
         let api = "https://api.example.com";
-        let ok = |v: Value| check_audience(&map(v), api);
+        let ok = |v: Value| with(v, |m| check_audience(m, api));
         assert_eq!(ok(json!({"aud": api})), Ok(()));
         assert_eq!(ok(json!({"aud": ["x", api]})), Ok(()));
         assert_eq!(ok(json!({"aud": "x"})), Err(Reason::WrongAudience));
         assert_eq!(ok(json!({"aud": ["x"]})), Err(Reason::WrongAudience));
-        assert_eq!(
-            ok(json!({"aud": 1})),
-            Err(Reason::InvalidClaim("aud".into()))
-        );
-        assert_eq!(ok(json!({})), Err(Reason::MissingClaim("aud".into())));
+        assert_eq!(ok(json!({"aud": 1})), Err(Reason::InvalidClaim("aud")));
+        assert_eq!(ok(json!({})), Err(Reason::MissingClaim("aud")));
         let cognito = |scope: &str| ok(json!({"token_use": "access", "scope": scope}));
         assert_eq!(cognito("openid https://api.example.com/read"), Ok(()));
         assert_eq!(cognito("openid email"), Err(Reason::WrongAudience));
@@ -156,7 +158,7 @@ mod tests {
 
     #[test]
     fn every_client_claim_must_name_the_client() {
-        let ok = |v: Value| check_client(&map(v), "c");
+        let ok = |v: Value| with(v, |m| check_client(m, "c"));
         for name in CLIENT_CLAIMS {
             assert_eq!(ok(json!({ name: "c" })), Ok(()), "{name}");
             assert_eq!(ok(json!({ name: "d" })), Err(Reason::WrongClient), "{name}");
@@ -166,9 +168,6 @@ mod tests {
             Err(Reason::WrongClient)
         );
         assert_eq!(ok(json!({"sub": "c"})), Err(Reason::MissingClient));
-        assert_eq!(
-            ok(json!({"cid": ["c"]})),
-            Err(Reason::InvalidClaim("cid".into()))
-        );
+        assert_eq!(ok(json!({"cid": ["c"]})), Err(Reason::InvalidClaim("cid")));
     }
 }

@@ -39,7 +39,7 @@ pub(crate) async fn authenticate(
         }
     };
     let s = &ready.settings;
-    let level = level::of_claims(&claims.all, &s.level_claim, &s.level_map);
+    let level = level::of_value(claims.level(), &s.level_map);
     if let Some(required) = ready.required_level
         && level.is_none_or(|l| l < required)
     {

@@ -2,8 +2,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
-
 /// An assurance level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -36,27 +34,21 @@ impl Level {
     }
 }
 
-/// The level a token's claims show: the level claim's value through the map,
-/// or the value itself when it already names a level.
-pub fn of_claims(
-    claims: &Map<String, Value>,
-    claim: &str,
-    map: &HashMap<String, String>,
-) -> Option<Level> {
-    let value = match claims.get(claim)? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    match map.get(&value) {
+/// The level a token's level claim shows (its value as text, see
+/// [`Members::level_text`](crate::claims::Members::level_text)): the value
+/// through the map, or the value itself when it already names a level.
+pub fn of_value(value: Option<&str>, map: &HashMap<String, String>) -> Option<Level> {
+    let value = value?;
+    match map.get(value) {
         Some(mapped) => Level::parse(mapped),
-        None => Level::parse(&value),
+        None => Level::parse(value),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::Members;
     use serde_json::json;
 
     #[test]
@@ -65,16 +57,20 @@ mod tests {
             "urn:mace:incommon:iap:silver".to_string(),
             "AAL2".to_string(),
         )]);
-        let claims = json!({"acr": "urn:mace:incommon:iap:silver", "loa": 3});
-        let claims = claims.as_object().unwrap();
-        assert_eq!(of_claims(claims, "acr", &map), Some(Level::Aal2));
-        assert_eq!(of_claims(claims, "loa", &map), None);
-        assert_eq!(of_claims(claims, "missing", &map), None);
-        let direct = json!({"acr": "aal3"});
-        assert_eq!(
-            of_claims(direct.as_object().unwrap(), "acr", &map),
-            Some(Level::Aal3)
-        );
+        let claims =
+            json!({"acr": "urn:mace:incommon:iap:silver", "loa": 3, "sub": "AAL1"}).to_string();
+        let of_claim = |claim: &str| {
+            let members = Members::parse(claims.as_bytes(), Some(claim)).unwrap();
+            of_value(members.level_text().as_deref(), &map)
+        };
+        assert_eq!(of_claim("acr"), Some(Level::Aal2));
+        assert_eq!(of_claim("loa"), None);
+        assert_eq!(of_claim("missing"), None);
+        // A claim the checks read serves as the level claim too.
+        assert_eq!(of_claim("sub"), Some(Level::Aal1));
+        assert_eq!(of_value(Some("aal3"), &map), Some(Level::Aal3));
+        let numbered = HashMap::from([("3".to_string(), "AAL3".to_string())]);
+        assert_eq!(of_value(Some("3"), &numbered), Some(Level::Aal3));
         assert!(Level::Aal1 < Level::Aal2 && Level::Aal2 < Level::Aal3);
     }
 }

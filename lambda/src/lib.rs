@@ -8,6 +8,7 @@ pub mod access;
 pub mod attribute_names;
 pub mod attributes;
 mod authenticate;
+pub mod claims;
 mod config_error;
 mod cors;
 pub mod deployment;

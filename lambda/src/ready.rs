@@ -56,7 +56,8 @@ impl Ready {
             settings.algorithms.clone(),
             jwks,
         )
-        .with_api_audience(settings.api_audience.clone());
+        .with_api_audience(settings.api_audience.clone())
+        .with_level_claim(&settings.level_claim);
         let signer = Signer::from_pem(&settings.signing_key_pem, &settings.site_url)
             .map_err(|e| invalid("signing_key", &e))?
             .with_lifetime(settings.signed_lifetime_seconds);

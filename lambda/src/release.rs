@@ -76,7 +76,8 @@ fn release(
     if !failures.is_empty() {
         return Err(Refused::Invalid(failures));
     }
-    let profile = Profile::new(&claims.all, &s.verified_claims, level).with_names(names);
+    let all = claims.all();
+    let profile = Profile::new(&all, &s.verified_claims, level).with_names(names);
     let mut released = Vec::new();
     let mut statement = Statement::default();
     for (r, f) in requested.iter().zip(&formulas) {

@@ -7,13 +7,13 @@ use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::{DecodeSliceError, Engine};
-use std::fmt;
 
 use jsonwebtoken::Algorithm;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
+use serde::de::{self, Deserialize, Deserializer};
 
 use crate::access;
+pub use crate::claims::Claims;
+use crate::claims::{Member, Members};
 use crate::jwks::{JwksCache, JwksError, Key, KeyKind};
 use crate::token_cache::{self, Times, Verified};
 pub use crate::token_refusal::{Header, Reason};
@@ -144,39 +144,17 @@ pub fn default_algorithms() -> Vec<String> {
     ["RS256", "ES256", "EdDSA"].map(String::from).to_vec()
 }
 
-/// The verified claims of an identity token.
-#[derive(Debug, Clone)]
-pub struct Claims {
-    /// Every claim, as sent; `iss` and `sub` are strings once verified.
-    pub all: Map<String, Value>,
-}
-
-impl Claims {
-    /// The issuer.
-    pub fn iss(&self) -> &str {
-        self.all
-            .get("iss")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    /// The subject.
-    pub fn sub(&self) -> &str {
-        self.all
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-}
-
 /// Verifies identity tokens for one issuer and client.
 pub struct Verifier {
-    issuer: String,
+    /// Shared with every token's claims, which hold it as their `iss`.
+    issuer: Arc<str>,
     client_id: String,
     /// The API's identifier access tokens must be for; none: ID tokens only.
     api_audience: Option<String>,
     leeway: u64,
     algorithms: Vec<String>,
+    /// The claim whose value the claims keep for the assurance level.
+    level_claim: Option<String>,
     jwks: Arc<JwksCache>,
     /// Tokens this verifier accepted; never handed to another verifier, so
     /// new settings start with none.
@@ -208,11 +186,12 @@ impl Verifier {
             .filter(|a| algorithm(a).is_some())
             .collect();
         Self {
-            issuer: issuer.to_string(),
+            issuer: issuer.into(),
             client_id: client_id.to_string(),
             api_audience: None,
             leeway: leeway.min(MAX_LEEWAY_SECONDS),
             algorithms,
+            level_claim: None,
             jwks,
             verified: token_cache::Cache::new(token_cache::CAPACITY),
         }
@@ -221,6 +200,12 @@ impl Verifier {
     /// Accepts JWT access tokens for `api_audience` beside ID tokens (none: ID tokens only).
     pub fn with_api_audience(mut self, api_audience: Option<String>) -> Self {
         self.api_audience = api_audience.filter(|a| !a.is_empty());
+        self
+    }
+
+    /// Keeps the value of `level_claim` in the claims, for the assurance level.
+    pub fn with_level_claim(mut self, level_claim: &str) -> Self {
+        self.level_claim = Some(level_claim.into());
         self
     }
 
@@ -312,20 +297,29 @@ impl Verifier {
         }
         let mut buf = [0u8; 1024];
         let payload = decode_part(payload, &mut buf)?;
-        let UniqueObject(all) =
-            serde_json::from_slice(&payload).map_err(|_| Reason::MalformedPayload)?;
+        let members = Members::parse(&payload, self.level_claim.as_deref())?;
         // A token is one kind or the other, never tried as both.
-        let claims = match (access::kind_of(&header, &all), &self.api_audience) {
-            (access::Kind::Id, _) => self.check_claims(all),
+        match (access::kind_of(&header, &members), &self.api_audience) {
+            (access::Kind::Id, _) => self.check_claims(&members),
             (access::Kind::Access, None) => Err(Reason::AccessTokenNotAccepted),
-            (access::Kind::Access, Some(api)) => self.check_access_claims(all, api),
+            (access::Kind::Access, Some(api)) => self.check_access_claims(&members, api),
         }?;
         // Both checks require exp and read the dates the same way.
         let times = Times {
-            exp: claims.all.get("exp").and_then(numeric_date).unwrap_or(0),
-            nbf: claims.all.get("nbf").and_then(numeric_date),
-            iat: claims.all.get("iat").and_then(Value::as_f64),
+            exp: members.get("exp").and_then(numeric_date).unwrap_or(0),
+            nbf: members.get("nbf").and_then(numeric_date),
+            iat: members.get("iat").and_then(as_f64),
         };
+        // Both checks have found `iss` to be the issuer and `sub` a string.
+        let claims = Claims::new(
+            Arc::clone(&self.issuer),
+            members
+                .get("sub")
+                .and_then(Member::as_str)
+                .unwrap_or_default(),
+            members.level_text(),
+            &payload,
+        );
         Ok(Verified {
             claims: Arc::new(claims),
             header,
@@ -336,61 +330,51 @@ impl Verifier {
 
     /// Every claim check, in the order jsonwebtoken's validation made them
     /// (so each bad token keeps its reason code), then `sub`, `azp` and `iat`.
-    fn check_claims(&self, all: Map<String, Value>) -> Result<Claims, Reason> {
-        // iss and aud count as present only when they are a string or an array of strings.
-        for name in ["iss", "aud"] {
-            if !all.get(name).is_some_and(is_string_or_strings) {
-                return Err(Reason::MissingClaim(name.into()));
-            }
-        }
-        let exp = self.check_times(&all)?;
-        self.check_issuer(&all)?;
-        let audiences = match &all["aud"] {
-            Value::String(s) if *s == self.client_id => 1,
-            Value::Array(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
+    fn check_claims(&self, claims: &Members) -> Result<(), Reason> {
+        let iss = string_or_strings(claims, "iss")?;
+        let aud = string_or_strings(claims, "aud")?;
+        let exp = self.check_times(claims)?;
+        self.check_issuer(iss)?;
+        let audiences = match aud {
+            Member::Str(s) if *s == *self.client_id => 1,
+            Member::Strs(a) if a.iter().any(|v| *v == *self.client_id) => a.len(),
             _ => return Err(Reason::WrongAudience),
         };
-        subject(&all)?;
+        subject(claims)?;
         if exp.is_none() {
-            return Err(Reason::MissingClaim("exp".into()));
+            return Err(Reason::MissingClaim("exp"));
         }
-        match all.get("azp") {
+        match claims.get("azp") {
             None if audiences > 1 => return Err(Reason::MissingAzp),
             None => {}
-            Some(Value::String(azp)) if *azp == self.client_id => {}
-            Some(Value::String(_)) => return Err(Reason::WrongAzp),
-            Some(_) => return Err(Reason::InvalidClaim("azp".into())),
+            Some(Member::Str(azp)) if *azp == *self.client_id => {}
+            Some(Member::Str(_)) => return Err(Reason::WrongAzp),
+            Some(_) => return Err(Reason::InvalidClaim("azp")),
         }
-        self.check_iat(&all)?;
-        Ok(Claims { all })
+        self.check_iat(claims)
     }
 
     /// An access token's checks (RFC 9068 section 4): the same issuer, times
     /// and subject as an ID token, `aud` naming the API (or, for Cognito, a
     /// scope of the API's resource server), and the client it was issued to.
-    fn check_access_claims(&self, all: Map<String, Value>, api: &str) -> Result<Claims, Reason> {
-        if !all.get("iss").is_some_and(is_string_or_strings) {
-            return Err(Reason::MissingClaim("iss".into()));
-        }
-        let exp = self.check_times(&all)?;
-        self.check_issuer(&all)?;
-        access::check_audience(&all, api)?;
-        subject(&all)?;
+    fn check_access_claims(&self, claims: &Members, api: &str) -> Result<(), Reason> {
+        let iss = string_or_strings(claims, "iss")?;
+        let exp = self.check_times(claims)?;
+        self.check_issuer(iss)?;
+        access::check_audience(claims, api)?;
+        subject(claims)?;
         if exp.is_none() {
-            return Err(Reason::MissingClaim("exp".into()));
+            return Err(Reason::MissingClaim("exp"));
         }
-        access::check_client(&all, &self.client_id)?;
-        self.check_iat(&all)?;
-        Ok(Claims { all })
+        access::check_client(claims, &self.client_id)?;
+        self.check_iat(claims)
     }
 
     /// `exp` and `nbf` against the clock; returns `exp` when present.
-    fn check_times(&self, all: &Map<String, Value>) -> Result<Option<u64>, Reason> {
-        let date = |name: &str| match all.get(name) {
+    fn check_times(&self, claims: &Members) -> Result<Option<u64>, Reason> {
+        let date = |name: &'static str| match claims.get(name) {
             None => Ok(None),
-            Some(v) => numeric_date(v)
-                .map(Some)
-                .ok_or_else(|| Reason::InvalidClaim(name.into())),
+            Some(v) => numeric_date(v).map(Some).ok_or(Reason::InvalidClaim(name)),
         };
         let exp = date("exp")?;
         self.check_dates(exp, date("nbf")?)?;
@@ -410,25 +394,25 @@ impl Verifier {
     }
 
     /// `iss`, which must be the configured issuer as a single string.
-    fn check_issuer(&self, all: &Map<String, Value>) -> Result<(), Reason> {
-        match &all["iss"] {
-            Value::String(s) if *s == self.issuer => Ok(()),
-            Value::Array(a) if a.iter().any(|v| *v == *self.issuer) => {
-                Err(Reason::InvalidClaim("iss".into()))
+    fn check_issuer(&self, iss: &Member) -> Result<(), Reason> {
+        match iss {
+            Member::Str(s) if *s == *self.issuer => Ok(()),
+            Member::Strs(a) if a.iter().any(|v| *v == *self.issuer) => {
+                Err(Reason::InvalidClaim("iss"))
             }
             _ => Err(Reason::WrongIssuer),
         }
     }
 
     /// `iat`, when present, must not be in the future.
-    fn check_iat(&self, all: &Map<String, Value>) -> Result<(), Reason> {
-        match all.get("iat") {
+    fn check_iat(&self, claims: &Members) -> Result<(), Reason> {
+        match claims.get("iat") {
             None => Ok(()),
-            Some(Value::Number(n)) => match n.as_f64() {
+            Some(Member::Num(n)) => match n.as_f64() {
                 Some(iat) => self.check_iat_value(Some(iat)),
-                None => Err(Reason::InvalidClaim("iat".into())),
+                None => Err(Reason::InvalidClaim("iat")),
             },
-            Some(_) => Err(Reason::InvalidClaim("iat".into())),
+            Some(_) => Err(Reason::InvalidClaim("iat")),
         }
     }
 
@@ -442,26 +426,18 @@ impl Verifier {
 }
 
 /// The non-empty `sub`.
-fn subject(all: &Map<String, Value>) -> Result<(), Reason> {
-    match all.get("sub") {
-        Some(Value::String(s)) if !s.is_empty() => Ok(()),
-        None => Err(Reason::MissingClaim("sub".into())),
-        _ => Err(Reason::InvalidClaim("sub".into())),
-    }
-}
-
-fn is_string_or_strings(v: &Value) -> bool {
-    match v {
-        Value::String(_) => true,
-        Value::Array(a) => a.iter().all(Value::is_string),
-        _ => false,
+fn subject(claims: &Members) -> Result<(), Reason> {
+    match claims.get("sub") {
+        Some(Member::Str(s)) if !s.is_empty() => Ok(()),
+        None => Err(Reason::MissingClaim("sub")),
+        _ => Err(Reason::InvalidClaim("sub")),
     }
 }
 
 /// A NumericDate as jsonwebtoken reads one: a non-negative integer, or a
 /// non-negative finite number rounded to the nearest second.
-fn numeric_date(v: &Value) -> Option<u64> {
-    let Value::Number(n) = v else { return None };
+fn numeric_date(v: &Member) -> Option<u64> {
+    let Member::Num(n) = v else { return None };
     n.as_u64().or_else(|| {
         n.as_f64()
             .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
@@ -469,33 +445,22 @@ fn numeric_date(v: &Value) -> Option<u64> {
     })
 }
 
-/// A JSON object whose member names are unique: a claims set with a duplicate
-/// claim is rejected rather than read as its last value (RFC 7519, section 4).
-struct UniqueObject(Map<String, Value>);
+/// A claim that counts as present only when it is a string or an array of strings.
+fn string_or_strings<'m, 'a>(
+    claims: &'m Members<'a>,
+    name: &'static str,
+) -> Result<&'m Member<'a>, Reason> {
+    claims
+        .get(name)
+        .filter(|v| v.is_string_or_strings())
+        .ok_or(Reason::MissingClaim(name))
+}
 
-impl<'de> Deserialize<'de> for UniqueObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = UniqueObject;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut members: A,
-            ) -> Result<UniqueObject, A::Error> {
-                let mut map = Map::new();
-                while let Some((name, value)) = members.next_entry::<String, Value>()? {
-                    if map.contains_key(&name) {
-                        return Err(de::Error::custom(format_args!("duplicate claim {name}")));
-                    }
-                    map.insert(name, value);
-                }
-                Ok(UniqueObject(map))
-            }
-        }
-        deserializer.deserialize_map(Members)
+/// A number's value as `iat` is compared.
+fn as_f64(v: &Member) -> Option<f64> {
+    match v {
+        Member::Num(n) => n.as_f64(),
+        _ => None,
     }
 }
 

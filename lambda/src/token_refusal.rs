@@ -2,6 +2,8 @@
 //! the parts of its header it reads, and why it was refused. Below both the
 //! ID-token checks (`token`) and the access-token checks (`access`).
 
+use std::borrow::Cow;
+
 /// Why a token was refused; `code()` is the stable reason code in 401 bodies and logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
@@ -44,9 +46,9 @@ pub enum Reason {
     /// Several audiences and no `azp`.
     MissingAzp,
     /// A required claim (`exp`, `iss`, `aud`, `sub`) is absent.
-    MissingClaim(String),
+    MissingClaim(&'static str),
     /// A claim has the wrong JSON type.
-    InvalidClaim(String),
+    InvalidClaim(&'static str),
     /// Not a JWT at all: an opaque access token (Google's, for one), which
     /// only its issuer can check.
     OpaqueToken,
@@ -61,34 +63,35 @@ pub enum Reason {
 
 impl Reason {
     /// The stable reason code.
-    pub fn code(&self) -> String {
-        match self {
-            Reason::MissingToken => "missing_token".into(),
-            Reason::TokenTooLarge => "token_too_large".into(),
-            Reason::Malformed => "malformed_token".into(),
-            Reason::MalformedHeader => "malformed_header".into(),
-            Reason::MalformedPayload => "malformed_payload".into(),
-            Reason::AlgNotAllowed => "alg_not_allowed".into(),
-            Reason::WrongTokenType => "wrong_token_type".into(),
-            Reason::MissingKid => "missing_kid".into(),
-            Reason::UnknownKid => "unknown_kid".into(),
-            Reason::KeyAlgMismatch => "key_alg_mismatch".into(),
-            Reason::BadSignature => "bad_signature".into(),
-            Reason::Expired => "expired".into(),
-            Reason::NotYetValid => "not_yet_valid".into(),
-            Reason::IssuedInFuture => "issued_in_future".into(),
-            Reason::WrongIssuer => "wrong_issuer".into(),
-            Reason::WrongAudience => "wrong_audience".into(),
-            Reason::WrongNonce => "wrong_nonce".into(),
-            Reason::WrongAzp => "wrong_azp".into(),
-            Reason::MissingAzp => "missing_azp".into(),
-            Reason::MissingClaim(c) => format!("missing_{c}"),
-            Reason::InvalidClaim(c) => format!("invalid_{c}"),
-            Reason::OpaqueToken => "opaque_token".into(),
-            Reason::AccessTokenNotAccepted => "access_token_not_accepted".into(),
-            Reason::WrongClient => "wrong_client".into(),
-            Reason::MissingClient => "missing_client".into(),
-        }
+    pub fn code(&self) -> Cow<'static, str> {
+        // The fixed codes are not copied: one is logged with every refusal.
+        Cow::Borrowed(match self {
+            Reason::MissingToken => "missing_token",
+            Reason::TokenTooLarge => "token_too_large",
+            Reason::Malformed => "malformed_token",
+            Reason::MalformedHeader => "malformed_header",
+            Reason::MalformedPayload => "malformed_payload",
+            Reason::AlgNotAllowed => "alg_not_allowed",
+            Reason::WrongTokenType => "wrong_token_type",
+            Reason::MissingKid => "missing_kid",
+            Reason::UnknownKid => "unknown_kid",
+            Reason::KeyAlgMismatch => "key_alg_mismatch",
+            Reason::BadSignature => "bad_signature",
+            Reason::Expired => "expired",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::IssuedInFuture => "issued_in_future",
+            Reason::WrongIssuer => "wrong_issuer",
+            Reason::WrongAudience => "wrong_audience",
+            Reason::WrongNonce => "wrong_nonce",
+            Reason::WrongAzp => "wrong_azp",
+            Reason::MissingAzp => "missing_azp",
+            Reason::MissingClaim(c) => return format!("missing_{c}").into(),
+            Reason::InvalidClaim(c) => return format!("invalid_{c}").into(),
+            Reason::OpaqueToken => "opaque_token",
+            Reason::AccessTokenNotAccepted => "access_token_not_accepted",
+            Reason::WrongClient => "wrong_client",
+            Reason::MissingClient => "missing_client",
+        })
     }
 
     /// What the caller can do about it, where the code alone does not say.
