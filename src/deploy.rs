@@ -235,6 +235,7 @@ pub async fn up(ctx: &Ctx, options: &UpOptions) -> Result<UpReport> {
         &bucket_name,
         Some(dist.id.clone()),
         &crate::publish::PublishOptions::default(),
+        crate::site::start_scan(&ctx.stack),
     )
     .await?;
     let current = cert.as_ref().map_or("", |c| c.arn.as_str());

@@ -20,6 +20,15 @@ pub async fn open_checked(
     global: &Global,
     check: impl FnOnce(&config::Stack) -> Result<()>,
 ) -> Result<Ctx> {
+    Ok(open_with(global, check).await?.0)
+}
+
+/// As [`open_checked`], where the check also starts what needs only the stack file
+/// (publish's walk of the site), so that it runs beside the AWS calls that follow.
+pub async fn open_with<T>(
+    global: &Global,
+    prepare: impl FnOnce(&config::Stack) -> Result<T>,
+) -> Result<(Ctx, T)> {
     let stack = config::load_for(&global.stack, global.local)?;
     crate::stack::function_environment::check(&stack, &Names::new(&stack.name))?;
     let options = AwsOptions {
@@ -31,7 +40,7 @@ pub async fn open_checked(
     if let Some(region) = &options.region {
         check_region_override(region, &stack)?;
     }
-    check(&stack)?;
+    let prepared = prepare(&stack)?;
     let aws = Aws::load(&options, &stack.region).await?;
     let names = Names::new(&stack.name);
     let progress = Progress::new(global.output == Output::Json);
@@ -39,13 +48,14 @@ pub async fn open_checked(
     if let Some(account) = state.get().await.account_id {
         aws.expect_bucket_owner(&account);
     }
-    Ok(Ctx {
+    let ctx = Ctx {
         stack,
         aws,
         names,
         progress,
         state,
-    })
+    };
+    Ok((ctx, prepared))
 }
 
 /// `--region` replaces the stack's region, so it gets the stack file's region checks.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::publish::{
-    self, GeneratedFile, PublishEvent, PublishOptions, PublishReport, PublishTarget,
+    self, GeneratedFile, PublishEvent, PublishOptions, PublishReport, PublishTarget, SiteScan,
 };
 use crate::session;
 use crate::stack::Ctx;
@@ -97,8 +97,15 @@ impl SiteConfig {
     }
 }
 
-/// Publishes the site to the stack's bucket and invalidates what changed.
-pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishReport> {
+/// Starts walking the stack's site directory (with its `[publish]` settings), for a
+/// publish that first has other calls to make: they run beside the walk.
+pub fn start_scan(stack: &crate::config::Stack) -> SiteScan {
+    SiteScan::start(stack.site_dir.clone(), &stack.publish)
+}
+
+/// Publishes the site to the stack's bucket and invalidates what changed, from
+/// `scan`, the walk of the site started by [`start_scan`].
+pub async fn publish(ctx: &Ctx, options: &PublishOptions, scan: SiteScan) -> Result<PublishReport> {
     ctx.stack.require_site_dir()?;
     let state = ctx.state.get().await;
     // The account also makes every S3 request expect it as the bucket's owner.
@@ -115,15 +122,17 @@ pub async fn publish(ctx: &Ctx, options: &PublishOptions) -> Result<PublishRepor
             "run `colorid up` first; it creates the bucket and publishes the site",
         ));
     }
-    publish_to(ctx, &bucket, state.distribution_id, options).await
+    publish_to(ctx, &bucket, state.distribution_id, options, scan).await
 }
 
-/// Publishes the site to `bucket`, known to exist, invalidating `distribution_id`.
+/// Publishes the site to `bucket`, known to exist, invalidating `distribution_id`,
+/// from `scan` (see [`start_scan`]).
 pub async fn publish_to(
     ctx: &Ctx,
     bucket: &str,
     distribution_id: Option<String>,
     options: &PublishOptions,
+    scan: SiteScan,
 ) -> Result<PublishReport> {
     ctx.stack.require_site_dir()?;
     let target = PublishTarget {
@@ -144,7 +153,7 @@ pub async fn publish_to(
         }
         _ => progress.note(&format!("  publish        {event}")),
     };
-    publish::publish(&target, &ctx.stack.publish, options, &on_event)
+    publish::publish_scanned(&target, &ctx.stack.publish, options, &on_event, scan)
         .await
         .map_err(Error::from)
 }

@@ -9,7 +9,12 @@ use crate::publish::{Action, PublishOptions};
 use crate::{session, site};
 
 pub async fn run(g: &Global, args: &PublishArgs) -> Result<Outcome> {
-    let ctx = session::open_checked(g, |stack| Ok(stack.require_site_dir()?)).await?;
+    // The walk of the site starts now; the SDK's set-up, the state and the lock run beside it.
+    let (ctx, scan) = session::open_with(g, |stack| {
+        stack.require_site_dir()?;
+        Ok(site::start_scan(stack))
+    })
+    .await?;
     let options = PublishOptions {
         dry_run: args.dry_run,
         force: args.force,
@@ -17,7 +22,7 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         no_delete: args.no_delete,
         wait: args.wait,
     };
-    let run = session::interruptible(site::publish(&ctx, &options));
+    let run = session::interruptible(site::publish(&ctx, &options, scan));
     let report = if args.dry_run {
         run.await?
     } else {

@@ -43,6 +43,7 @@ mod manifest;
 mod multipart;
 mod remote;
 mod report;
+mod scan;
 mod settings;
 pub mod site_path;
 mod sorted;
@@ -51,7 +52,7 @@ mod walk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -61,14 +62,13 @@ pub use invalidation::{caller_reference, invalidation_paths};
 pub use local_site::LocalSite;
 pub use remote::{MANIFEST_KEY, PRIVATE_PREFIX, UNFINISHED_KEY};
 pub use report::{Action, FileReport, PublishEvent, PublishReport, PublishSummary};
+pub use scan::SiteScan;
 pub use settings::{CacheRule, PublishSettings, SettingsProblem};
 
 use bucket_view::Bucket;
 use diff::Change;
-use headers::HeaderRules;
 use local_file::LocalFile;
 use manifest::{Manifest, ObjectRecord};
-use settings::KeyGlobs;
 use walk::is_hidden;
 
 /// Where to publish.
@@ -118,9 +118,29 @@ pub async fn publish(
     options: &PublishOptions,
     progress: &dyn Fn(PublishEvent),
 ) -> Result<PublishReport, PublishError> {
-    let started = Instant::now();
-    let started_ns = walk::nanos(SystemTime::now());
-    let planned = plan(target, settings, options, progress, started, started_ns).await?;
+    let scan = SiteScan::start(target.site_dir.clone(), settings);
+    publish_scanned(target, settings, options, progress, scan).await
+}
+
+/// [`publish`] with the walk of `target.site_dir` already started (by
+/// [`SiteScan::start`] with the same settings), so that what the caller did since
+/// ran beside it.
+pub async fn publish_scanned(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    progress: &dyn Fn(PublishEvent),
+    scan: SiteScan,
+) -> Result<PublishReport, PublishError> {
+    if scan.site_dir() != target.site_dir {
+        return Err(PublishError::Internal(format!(
+            "the walk was of {}, the publish is of {}",
+            scan.site_dir().display(),
+            target.site_dir.display()
+        )));
+    }
+    let (started, started_ns) = (scan.started, scan.started_ns);
+    let planned = plan(target, settings, options, progress, scan).await?;
     let (mut report, mut stale) = report(target, settings, options, &planned);
     if !options.dry_run {
         let written = apply(target, settings, &planned.plan, progress, started).await?;
@@ -169,27 +189,17 @@ async fn plan(
     settings: &PublishSettings,
     options: &PublishOptions,
     progress: &dyn Fn(PublishEvent),
-    started: Instant,
-    started_ns: u64,
+    scan: SiteScan,
 ) -> Result<Planned, PublishError> {
-    let problems = settings.validate();
-    if !problems.is_empty() {
-        return Err(PublishError::InvalidSettings(problems));
-    }
-    let internal = |e: globset::Error| PublishError::Internal(e.to_string());
-    let ignore = KeyGlobs::new(settings.ignore.iter().map(String::as_str)).map_err(internal)?;
-    let rules = std::sync::Arc::new(HeaderRules::new(settings).map_err(internal)?);
+    let (started, started_ns) = (scan.started, scan.started_ns);
+    let mut walking = scan.walking()?;
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
 
     // The walk needs nothing remote; what to hash needs the manifest (and the
     // listing, when the manifest cannot be trusted).
-    let walking = async {
-        let walked = walk::scan(target.site_dir.clone(), ignore.clone(), {
-            let rules = rules.clone();
-            move |key| rules.headers(key, false)
-        })
-        .await;
+    let walked = async {
+        let walked = walking.files().await;
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "publish phase: walked"
@@ -205,7 +215,7 @@ async fn plan(
         manifest
     };
     let ((walked, outside_links), manifest, unfinished) =
-        tokio::try_join!(walking, reading, remote::unfinished(s3, bucket))?;
+        tokio::try_join!(walked, reading, remote::unfinished(s3, bucket))?;
     for key in &outside_links {
         progress(PublishEvent::SkippedLink { key: key.clone() });
     }
@@ -241,7 +251,7 @@ async fn plan(
     for g in &target.generated {
         let file = (
             LocalFile::generated(&g.key, &g.body),
-            rules.headers(&g.key, true),
+            walking.rules.headers(&g.key, true),
         );
         match local.binary_search_by(|(f, _)| f.key.as_str().cmp(&g.key)) {
             Ok(at) => local[at] = file,
@@ -267,7 +277,7 @@ async fn plan(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "publish phase: headed and planned"
     );
-    let keep = |key: &str| is_hidden(key) || ignore.is_match(key);
+    let keep = |key: &str| is_hidden(key) || walking.ignore.is_match(key);
     let plan = diff::plan(
         local,
         bucket_view,

@@ -40,7 +40,7 @@ pub(crate) fn walk(
 }
 
 /// Files found, and the keys of links that lead out of the site directory.
-type WalkOutcome<T> = (Vec<(Walked, T)>, Vec<String>);
+pub(crate) type WalkOutcome<T> = (Vec<(Walked, T)>, Vec<String>);
 
 /// Directories still to read, and how many workers are reading one (and may add more).
 struct Pending {
@@ -210,16 +210,14 @@ fn read_dir<T>(
     Ok(())
 }
 
-/// Walks the site off the async runtime (see [`walk_described`]) and gives each file what
-/// `describe` says of its key (its headers), on the walking threads too.
-pub(crate) async fn scan<T: Send + 'static>(
+/// Starts walking the site off the async runtime (see [`walk_described`]), giving each
+/// file what `describe` says of its key (its headers), on the walking threads too.
+pub(crate) fn start<T: Send + 'static>(
     site_dir: PathBuf,
     ignore: KeyGlobs,
     describe: impl Fn(&str) -> T + Send + Sync + 'static,
-) -> Result<WalkOutcome<T>, PublishError> {
+) -> tokio::task::JoinHandle<Result<WalkOutcome<T>, PublishError>> {
     tokio::task::spawn_blocking(move || walk_described(&site_dir, &ignore, &describe))
-        .await
-        .map_err(|e| PublishError::Internal(format!("walking task failed: {e}")))?
 }
 
 #[cfg(test)]
