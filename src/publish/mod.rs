@@ -140,7 +140,16 @@ pub async fn publish_scanned(
         )));
     }
     let (started, started_ns) = (scan.started, scan.started_ns);
-    let planned = plan(target, settings, options, progress, scan).await?;
+    let walking = scan.walking()?;
+    let planned = plan(
+        target,
+        settings,
+        options,
+        progress,
+        walking,
+        (started, started_ns),
+    )
+    .await?;
     let (mut report, mut stale) = report(target, settings, options, &planned);
     if !options.dry_run {
         let written = apply(target, settings, &planned.plan, progress, started).await?;
@@ -181,7 +190,7 @@ struct Planned {
     unfinished: bool,
 }
 
-/// Walks the site, lists the bucket, reads the manifest, reads only the files
+/// Waits for the walk, lists the bucket, reads the manifest, reads only the files
 /// that may have changed, HEADs only the objects the manifest cannot vouch for,
 /// and plans the changes (refusing a mass delete without `--force`).
 async fn plan(
@@ -189,10 +198,9 @@ async fn plan(
     settings: &PublishSettings,
     options: &PublishOptions,
     progress: &dyn Fn(PublishEvent),
-    scan: SiteScan,
+    mut walking: scan::Walking,
+    (started, started_ns): (Instant, u64),
 ) -> Result<Planned, PublishError> {
-    let (started, started_ns) = (scan.started, scan.started_ns);
-    let mut walking = scan.walking()?;
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
 
