@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// What publish knows about one published object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ pub(crate) struct Manifest {
 /// distinct header pairs once, by index; an MD5 equal to the ETag is left out. At
 /// 50,000 files that is about half the JSON of one object per record (version 1,
 /// still read), and half the time to read it back.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct StoredManifest {
     version: u32,
     generation: u64,
@@ -58,7 +58,7 @@ struct StoredManifest {
 }
 
 /// key, ETag, MD5 ("" when equal to the ETag), size, file time, index in `headers`.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct StoredRecord(String, String, String, u64, u64, usize);
 
 const STORED_VERSION: u32 = 2;
@@ -96,38 +96,6 @@ impl StoredManifest {
             pending_invalidation: manifest.pending_invalidation.clone(),
         }
     }
-
-    fn into_manifest(self) -> std::io::Result<Manifest> {
-        let headers = self.headers;
-        if let Some(StoredRecord(key, .., at)) = self.objects.iter().find(|r| r.5 >= headers.len())
-        {
-            return Err(std::io::Error::other(format!(
-                "{key}: no headers at index {at}"
-            )));
-        }
-        let mut objects = Vec::with_capacity(self.objects.len());
-        for StoredRecord(key, etag, md5, size, mtime_ns, at) in self.objects {
-            let (content_type, cache_control) = headers[at].clone();
-            let md5 = if md5.is_empty() { etag.clone() } else { md5 };
-            let record = ObjectRecord {
-                etag,
-                md5,
-                size,
-                mtime_ns,
-                content_type,
-                cache_control,
-            };
-            objects.push((key, record));
-        }
-        Ok(Manifest {
-            version: 1,
-            generation: self.generation,
-            started_ns: self.started_ns,
-            // Stored in key order: the map is built in one pass.
-            objects: BTreeMap::from_iter(objects),
-            pending_invalidation: self.pending_invalidation,
-        })
-    }
 }
 
 /// The manifest's bytes: gzipped JSON (plain JSON from colorid before 0.x is read too).
@@ -160,11 +128,16 @@ pub(crate) fn decode_manifest(bytes: &[u8]) -> std::io::Result<Manifest> {
 fn decode_json(json: &[u8]) -> std::io::Result<Manifest> {
     let stored = format!("{{\"version\":{STORED_VERSION},");
     if json.starts_with(stored.as_bytes()) {
-        serde_json::from_slice::<StoredManifest>(json)?.into_manifest()
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let manifest = de.deserialize_map(stored::Reader)?;
+        de.end()?;
+        Ok(manifest)
     } else {
         Ok(serde_json::from_slice(json)?)
     }
 }
+
+mod stored;
 
 #[cfg(test)]
 mod tests {
@@ -214,6 +187,27 @@ mod tests {
         assert_eq!(decode_manifest(&bytes).unwrap(), manifest);
         // An index past the table is an unreadable manifest, not a panic.
         let broken = json.replace(r#"4,17,1]"#, r#"4,17,7]"#);
-        assert!(decode_manifest(broken.as_bytes()).is_err());
+        let err = decode_manifest(broken.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("big.mp4: no headers at index 7"), "{err}");
+    }
+
+    #[test]
+    fn stored_manifest_refuses_short_records_missing_fields_and_a_late_table() {
+        let ok = r#"{"version":2,"generation":1,"started_ns":2,"headers":[["text/html","no-cache"]],"objects":[["a","e","",1,2,0]],"pending_invalidation":[],"later":{"x":[1]}}"#;
+        let manifest = decode_manifest(ok.as_bytes()).unwrap();
+        assert_eq!(manifest.objects["a"].md5, "e");
+        assert_eq!((manifest.generation, manifest.started_ns), (1, 2));
+        for (from, to) in [
+            (r#"["a","e","",1,2,0]"#, r#"["a","e","",1,2]"#),
+            (r#"["a","e","",1,2,0]"#, r#"["a","e","",1,2,0,9]"#),
+            (r#""generation":1,"#, ""),
+            (r#","pending_invalidation":[]"#, ""),
+        ] {
+            let broken = ok.replace(from, to);
+            assert!(decode_manifest(broken.as_bytes()).is_err(), "{broken}");
+        }
+        let late = r#"{"version":2,"generation":1,"started_ns":2,"objects":[],"headers":[],"pending_invalidation":[]}"#;
+        let err = decode_manifest(late.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("before their header table"), "{err}");
     }
 }
