@@ -61,25 +61,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(key, path)| {
                 let s3 = &s3;
                 async move {
-                    let with = std::env::var("PUTS_WITH").unwrap_or_default();
-                    let mut put = s3.put_object().bucket(bucket).key(key);
-                    if with.contains("md5") {
-                        let (bytes, md5) = tokio::task::spawn_blocking(move || {
-                            let bytes = std::fs::read(&path).unwrap();
-                            let md5: [u8; 16] = <md5::Md5 as md5::Digest>::digest(&bytes).into();
-                            (bytes, md5)
-                        }).await?;
-                        use base64::Engine;
-                        put = put.content_md5(base64::engine::general_purpose::STANDARD.encode(md5)).body(ByteStream::from(bytes));
-                        if with.contains("meta") { put = put.metadata("md5", hex::encode(md5)); }
-                    } else {
-                        put = put.body(ByteStream::from_path(&path).await?);
-                        if with.contains("meta") { put = put.metadata("md5", "0123456789abcdef0123456789abcdef"); }
-                    }
-                    if with.contains("headers") {
-                        put = put.content_type("text/html; charset=utf-8").cache_control("public, max-age=0, s-maxage=86400");
-                    }
-                    put.send().await?;
+                    let body = ByteStream::from_path(&path).await?;
+                    s3.put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .body(body)
+                        .send()
+                        .await?;
                     Ok::<_, Box<dyn std::error::Error>>(())
                 }
             })

@@ -14,7 +14,7 @@ use futures::{StreamExt, TryStreamExt};
 use md5::Digest;
 
 use super::error::{AwsFailure, PublishError};
-use super::manifest::{Manifest, ObjectRecord, decode_manifest, encode_manifest};
+use super::manifest::{Incoming, Manifest, ObjectRecord, encode_manifest};
 
 /// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
 /// publish never deletes or invalidates it.
@@ -161,15 +161,25 @@ pub(crate) async fn read_manifest(
         Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
         Err(e) => return Err(failure(AwsFailure::of(&e))),
     };
-    let body = output.body.collect().await.map_err(|e| {
+    let stored = output
+        .content_length()
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0));
+    let mut incoming = Incoming::with_capacity(stored);
+    let mut body = output.body;
+    let mut unreadable = None;
+    while let Some(chunk) = body.try_next().await.map_err(|e| {
         failure(AwsFailure {
             aws: e.to_string(),
             hint: "run publish again".to_string(),
         })
-    })?;
-    let body = body.into_bytes();
-    tracing::debug!(bytes = body.len(), "publish: manifest fetched");
-    match decode_manifest(&body) {
+    })? {
+        if let Err(e) = incoming.push(&chunk) {
+            unreadable = Some(e);
+            break;
+        }
+    }
+    tracing::debug!(bytes = stored, "publish: manifest fetched");
+    match unreadable.map_or_else(|| incoming.finish(), Err) {
         Ok(manifest) => Ok(Some(manifest)),
         Err(e) => {
             tracing::warn!(
@@ -244,6 +254,9 @@ async fn put_private(
         .cache_control("no-store")
         .content_md5(base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&body)))
         .body(ByteStream::from(body))
+        // Guarded by its Content-MD5, like the site's bodies (see upload::upload).
+        .customize()
+        .disable_payload_signing()
         .send()
         .await
         .map_err(|e| private_write_failed(bucket, key, AwsFailure::of(&e)))?;

@@ -97,6 +97,12 @@ pub(crate) async fn upload(
         .content_type(&*change.headers.content_type)
         .cache_control(&*change.headers.cache_control)
         .metadata(MD5_METADATA, hex::encode(md5))
+        // Content-MD5 already guards the body (S3 refuses one that does not match):
+        // signing it too would have the SDK take its SHA-256 here and S3 check it
+        // there, a second pass over every byte on each side for the same guarantee.
+        // (Bodies read from disk, like the bare-PUT floor's, are never signed.)
+        .customize()
+        .disable_payload_signing()
         .send()
         .await
         .map_err(|e| fail(AwsFailure::of(&e)))?;

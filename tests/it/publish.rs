@@ -32,9 +32,13 @@ fn endpoint() -> String {
     common::endpoint()
 }
 
-/// Records `(operation, uri path)` of every S3 request a client sends.
+/// Records `(operation, uri path)` of every S3 request a client sends, and of each
+/// PutObject its path, `x-amz-content-sha256` and whether it carried Content-MD5.
 #[derive(Debug, Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<(String, String)>>>);
+struct Recorder(
+    Arc<Mutex<Vec<(String, String)>>>,
+    Arc<Mutex<Vec<(String, String, bool)>>>,
+);
 
 impl Intercept for Recorder {
     fn name(&self) -> &'static str {
@@ -58,6 +62,15 @@ impl Intercept for Recorder {
             .and_then(|r| r.find('/').map(|i| &r[i..]))
             .unwrap_or(&uri);
         let path = path.split('?').next().unwrap_or_default().to_string();
+        if operation == "PutObject" {
+            let headers = context.request().headers();
+            let signed = headers.get("x-amz-content-sha256").unwrap_or_default();
+            let md5 = headers.get("content-md5").is_some();
+            self.1
+                .lock()
+                .unwrap()
+                .push((path.clone(), signed.to_string(), md5));
+        }
         self.0.lock().unwrap().push((operation, path));
         Ok(())
     }
@@ -66,6 +79,10 @@ impl Intercept for Recorder {
 impl Recorder {
     fn take(&self) -> Vec<(String, String)> {
         std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    fn take_puts(&self) -> Vec<(String, String, bool)> {
+        std::mem::take(&mut *self.1.lock().unwrap())
     }
 }
 
@@ -371,6 +388,19 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
         .collect();
     assert_eq!(contents, expected);
     assert_eq!(fx.invalidation_count().await?, 1);
+    // Each body went with its Content-MD5 and unsigned: S3 checks the MD5, and a
+    // SHA-256 of the payload on top would be a second pass over it on each side.
+    let puts = fx.recorder.take_puts();
+    for (key, _) in table.iter().chain([&("config.json", "")]) {
+        let put = puts
+            .iter()
+            .find(|(path, ..)| path.ends_with(&format!("/{key}")));
+        assert_eq!(
+            put.map(|(_, signed, md5)| (signed.as_str(), *md5)),
+            Some(("UNSIGNED-PAYLOAD", true)),
+            "{key}: {puts:?}"
+        );
+    }
 
     let second = fx.publish(&settings, PublishOptions::default()).await?;
     let ops = fx.recorder.take();

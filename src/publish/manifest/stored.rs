@@ -134,7 +134,9 @@ impl<'de> Visitor<'de> for Record<'_> {
             return Err(next(7));
         }
         let Some((content_type, cache_control)) = self.0.get(at) else {
-            return Err(de::Error::custom(format!("{key}: no headers at index {at}")));
+            return Err(de::Error::custom(format!(
+                "{key}: no headers at index {at}"
+            )));
         };
         let md5 = if md5.is_empty() { etag.clone() } else { md5 };
         let record = ObjectRecord {
