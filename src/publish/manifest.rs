@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+mod stored;
+
 /// What publish knows about one published object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ObjectRecord {
@@ -113,7 +115,7 @@ pub(crate) fn encode_manifest(manifest: &Manifest) -> std::io::Result<Vec<u8>> {
 /// The manifest's bytes as a whole (see [`Incoming`]).
 #[cfg(test)]
 pub(crate) fn decode_manifest(bytes: &[u8]) -> std::io::Result<Manifest> {
-    let mut incoming = Incoming::with_capacity(bytes.len());
+    let mut incoming = Incoming::new(bytes.len());
     incoming.push(bytes)?;
     incoming.finish()
 }
@@ -135,11 +137,11 @@ enum Form {
 }
 
 impl Incoming {
-    /// For a body of about `stored` bytes.
-    pub(crate) fn with_capacity(stored: usize) -> Self {
+    /// For a body announced as `expected` bytes long (0 when unknown).
+    pub(crate) fn new(expected: usize) -> Self {
         Self {
             json: Form::Unknown(Vec::new()),
-            expected: stored,
+            expected,
         }
     }
 
@@ -194,8 +196,6 @@ fn decode_json(json: &[u8]) -> std::io::Result<Manifest> {
         Ok(serde_json::from_slice(json)?)
     }
 }
-
-mod stored;
 
 #[cfg(test)]
 mod tests {
@@ -277,7 +277,7 @@ mod tests {
         let v1 = serde_json::to_vec(&manifest).unwrap();
         for bytes in [&gz, &v1] {
             for size in [1, 2, 3, 1000, bytes.len()] {
-                let mut incoming = Incoming::with_capacity(bytes.len());
+                let mut incoming = Incoming::new(bytes.len());
                 for chunk in bytes.chunks(size) {
                     incoming.push(chunk).unwrap();
                 }
@@ -285,7 +285,7 @@ mod tests {
             }
         }
         // A body cut short is unreadable, not a smaller manifest.
-        let mut incoming = Incoming::with_capacity(gz.len());
+        let mut incoming = Incoming::new(gz.len());
         incoming.push(&gz[..gz.len() - 9]).unwrap();
         assert!(incoming.finish().is_err());
         assert!(decode_manifest(&[0x1f]).is_err());

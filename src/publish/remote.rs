@@ -164,7 +164,7 @@ pub(crate) async fn read_manifest(
     let stored = output
         .content_length()
         .map_or(0, |n| usize::try_from(n).unwrap_or(0));
-    let mut incoming = Incoming::with_capacity(stored);
+    let mut incoming = Incoming::new(stored);
     let mut body = output.body;
     let mut unreadable = None;
     while let Some(chunk) = body.try_next().await.map_err(|e| {
