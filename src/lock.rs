@@ -68,6 +68,9 @@ fn hostname() -> String {
 pub struct Lock {
     ssm: SsmClient,
     parameter: String,
+    /// The parameter version this run's write made (unknown when the write's
+    /// answer was lost and the holder was recognised as this run).
+    version: Option<i64>,
 }
 
 fn now_rfc3339() -> String {
@@ -126,11 +129,13 @@ impl Lock {
             host: hostname(),
             pid: std::process::id(),
         };
-        let lock = Lock {
+        let mut lock = Lock {
             ssm,
             parameter: names.lock_parameter(),
+            version: None,
         };
-        if lock.create(names, &me).await? {
+        if let Some(version) = lock.create(names, &me).await? {
+            lock.version = Some(version);
             return Ok(lock);
         }
         let Some(latest) = lock.latest().await? else {
@@ -163,8 +168,31 @@ impl Lock {
         }
     }
 
-    /// Creates the lock parameter; `false` when it exists already.
-    async fn create(&self, names: &Names, me: &Holder) -> Result<bool> {
+    /// The version of the lock parameter when it is released, `None` when it is
+    /// held or missing. A run that reads what the lock guards after this, and then
+    /// takes the lock at the next version ([`Lock::follows`]), knows that no run
+    /// held the lock in between.
+    pub async fn released_version(ssm: SsmClient, names: &Names) -> Result<Option<i64>> {
+        let lock = Lock {
+            ssm,
+            parameter: names.lock_parameter(),
+            version: None,
+        };
+        Ok(lock
+            .latest()
+            .await?
+            .filter(|v| is_released(&v.value))
+            .map(|v| v.number))
+    }
+
+    /// Whether this run took the lock with the write right after the released
+    /// version `seen`: no other run held it since `seen` was read.
+    pub fn follows(&self, seen: i64) -> bool {
+        self.version == Some(seen + 1)
+    }
+
+    /// Creates the lock parameter: its version, `None` when it exists already.
+    async fn create(&self, names: &Names, me: &Holder) -> Result<Option<i64>> {
         let tag = Tag::builder()
             .key(STACK_TAG)
             .value(&names.stack)
@@ -183,13 +211,13 @@ impl Lock {
         })
         .await;
         match res {
-            Ok(_) => Ok(true),
+            Ok(out) => Ok(Some(out.version)),
             Err(err)
                 if err
                     .as_service_error()
                     .is_some_and(|e| e.is_parameter_already_exists()) =>
             {
-                Ok(false)
+                Ok(None)
             }
             Err(err) => Err(err).aws("take the stack lock", &self.parameter),
         }
@@ -197,7 +225,7 @@ impl Lock {
 
     /// Writes `me` over version `seen` (released, or stale and taken over); holds
     /// the lock when that write made the next version, else names who did.
-    async fn claim(self, names: &Names, me: &Holder, seen: i64) -> Result<Lock> {
+    async fn claim(mut self, names: &Names, me: &Holder, seen: i64) -> Result<Lock> {
         let value = serde_json::to_string(me).unwrap_or_default();
         let out = self
             .ssm
@@ -210,6 +238,7 @@ impl Lock {
             .await
             .aws("take the stack lock", &self.parameter)?;
         if out.version == seen + 1 {
+            self.version = Some(out.version);
             return Ok(self);
         }
         // Another run wrote first (or ours was retried): the write after `seen` holds it.
@@ -220,7 +249,10 @@ impl Lock {
             .find(|v| v.number == seen + 1)
             .and_then(|v| serde_json::from_str::<Holder>(&v.value).ok());
         match winner {
-            Some(h) if h.host == me.host && h.pid == me.pid => Ok(self),
+            Some(h) if h.host == me.host && h.pid == me.pid => {
+                self.version = Some(seen + 1);
+                Ok(self)
+            }
             other => Err(locked(names, other)),
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::lock::Lock;
 use crate::publish::{
     self, GeneratedFile, PublishEvent, PublishOptions, PublishReport, PublishTarget, SiteScan,
 };
@@ -104,8 +105,66 @@ pub fn start_scan(stack: &crate::config::Stack) -> SiteScan {
 }
 
 /// Publishes the site to the stack's bucket and invalidates what changed, from
-/// `scan`, the walk of the site started by [`start_scan`].
+/// `scan`, the walk of the site started by [`start_scan`]. The caller holds the
+/// stack lock, or makes a dry run.
 pub async fn publish(ctx: &Ctx, options: &PublishOptions, scan: SiteScan) -> Result<PublishReport> {
+    let target = target(ctx).await?;
+    publish_scanned(ctx, &target, options, scan).await
+}
+
+/// Publishes as [`publish`] does, under the stack lock, which a publish that finds
+/// nothing to write does not take: a no-op is its reads alone, and runs beside any
+/// other run.
+///
+/// The lock is read beside the bucket's checks, before the manifest. When it is
+/// released, the publish plans without it, and only a plan with something to write
+/// takes it. Taken at the version right after the one read, the lock shows that no run
+/// held it while the plan was made; else the plan may be stale, and the publish plans
+/// again under the lock from a new walk. A lock held when read, and `force_unlock`,
+/// take the lock before anything else, which refuses (or takes over) as ever.
+pub async fn publish_locked(
+    ctx: &Ctx,
+    options: &PublishOptions,
+    scan: SiteScan,
+    force_unlock: bool,
+) -> Result<PublishReport> {
+    let take = || Lock::acquire(ctx.aws.ssm_uncounted(), &ctx.names, "publish", force_unlock);
+    let seen = async {
+        if force_unlock {
+            return Ok(None);
+        }
+        Lock::released_version(ctx.aws.ssm_uncounted(), &ctx.names).await
+    };
+    let (seen, target) = tokio::try_join!(seen, target(ctx))?;
+    let Some(seen) = seen else {
+        let lock = take().await?;
+        let run = publish_scanned(ctx, &target, options, scan);
+        return lock.hold(session::interruptible(run)).await;
+    };
+    let events = events(ctx);
+    let settings = &ctx.stack.publish;
+    let planning = publish::plan_scanned(&target, settings, options, &events, scan);
+    let plan = session::interruptible(async { Ok(planning.await?) }).await?;
+    if plan.writes_nothing() {
+        return Ok(publish::carry_out(&target, settings, options, &events, plan).await?);
+    }
+    let lock = take().await?;
+    let current = lock.follows(seen);
+    lock.hold(session::interruptible(async {
+        if current {
+            return Ok(publish::carry_out(&target, settings, options, &events, plan).await?);
+        }
+        drop(plan);
+        ctx.progress
+            .note("  publish        another run took the stack lock while this one planned: planning again");
+        let target = self::target(ctx).await?;
+        publish_scanned(ctx, &target, options, start_scan(&ctx.stack)).await
+    }))
+    .await
+}
+
+/// The stack's bucket, checked to exist, and its distribution.
+async fn target(ctx: &Ctx) -> Result<PublishTarget> {
     ctx.stack.require_site_dir()?;
     let state = ctx.state.get().await;
     // The account also makes every S3 request expect it as the bucket's owner.
@@ -122,7 +181,22 @@ pub async fn publish(ctx: &Ctx, options: &PublishOptions, scan: SiteScan) -> Res
             "run `colorid up` first; it creates the bucket and publishes the site",
         ));
     }
-    publish_to(ctx, &bucket, state.distribution_id, options, scan).await
+    Ok(target_of(ctx, &bucket, state.distribution_id))
+}
+
+/// The publish target of the stack's `bucket` and `distribution_id`.
+fn target_of(ctx: &Ctx, bucket: &str, distribution_id: Option<String>) -> PublishTarget {
+    PublishTarget {
+        s3: ctx.aws.s3(),
+        cloudfront: ctx.aws.cloudfront(),
+        bucket: bucket.to_string(),
+        distribution_id,
+        site_dir: ctx.stack.site_dir.clone(),
+        generated: vec![GeneratedFile {
+            key: "config.json".to_string(),
+            body: SiteConfig::of(&ctx.stack).to_json(),
+        }],
+    }
 }
 
 /// Publishes the site to `bucket`, known to exist, invalidating `distribution_id`,
@@ -135,27 +209,32 @@ pub async fn publish_to(
     scan: SiteScan,
 ) -> Result<PublishReport> {
     ctx.stack.require_site_dir()?;
-    let target = PublishTarget {
-        s3: ctx.aws.s3(),
-        cloudfront: ctx.aws.cloudfront(),
-        bucket: bucket.to_string(),
-        distribution_id,
-        site_dir: ctx.stack.site_dir.clone(),
-        generated: vec![GeneratedFile {
-            key: "config.json".to_string(),
-            body: SiteConfig::of(&ctx.stack).to_json(),
-        }],
-    };
+    let target = target_of(ctx, bucket, distribution_id);
+    publish_scanned(ctx, &target, options, scan).await
+}
+
+async fn publish_scanned(
+    ctx: &Ctx,
+    target: &PublishTarget,
+    options: &PublishOptions,
+    scan: SiteScan,
+) -> Result<PublishReport> {
+    let events = events(ctx);
+    publish::publish_scanned(target, &ctx.stack.publish, options, &events, scan)
+        .await
+        .map_err(Error::from)
+}
+
+/// How a publish's events are shown: each written file in the log, the rest as
+/// progress.
+fn events(ctx: &Ctx) -> impl Fn(PublishEvent) + use<> {
     let progress = ctx.progress.clone();
-    let on_event = move |event: PublishEvent| match &event {
+    move |event: PublishEvent| match &event {
         PublishEvent::Uploaded { .. } | PublishEvent::HeadersUpdated { .. } => {
             tracing::info!("{event}");
         }
         _ => progress.note(&format!("  publish        {event}")),
-    };
-    publish::publish_scanned(&target, &ctx.stack.publish, options, &on_event, scan)
-        .await
-        .map_err(Error::from)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@ use crate::cli::{Global, PublishArgs};
 use crate::commands::outcome::Outcome;
 use crate::commands::output::{json, print_json};
 use crate::error::Result;
-use crate::lock::Lock;
 use crate::publish::{Action, PublishOptions};
 use crate::{session, site};
 
@@ -22,18 +21,10 @@ pub async fn run(g: &Global, args: &PublishArgs) -> Result<Outcome> {
         no_delete: args.no_delete,
         wait: args.wait,
     };
-    let run = session::interruptible(site::publish(&ctx, &options, scan));
     let report = if args.dry_run {
-        run.await?
+        session::interruptible(site::publish(&ctx, &options, scan)).await?
     } else {
-        let lock = Lock::acquire(
-            ctx.aws.ssm_uncounted(),
-            &ctx.names,
-            "publish",
-            args.force_unlock,
-        )
-        .await?;
-        lock.hold(run).await?
+        site::publish_locked(&ctx, &options, scan, args.force_unlock).await?
     };
     let outcome = Outcome::pending_if(report.dry_run && report.changes());
     if json(g.output) {

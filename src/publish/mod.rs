@@ -132,6 +132,47 @@ pub async fn publish_scanned(
     progress: &dyn Fn(PublishEvent),
     scan: SiteScan,
 ) -> Result<PublishReport, PublishError> {
+    let planned = plan_scanned(target, settings, options, progress, scan).await?;
+    carry_out(target, settings, options, progress, planned).await
+}
+
+/// A publish planned and not yet carried out: what differs, and the report of
+/// what carrying it out changes.
+pub struct PublishPlan {
+    planned: Planned,
+    report: PublishReport,
+    /// The keys whose cached copies go stale, each with how it changed.
+    stale: BTreeMap<String, String>,
+    dry_run: bool,
+    started: Instant,
+    started_ns: u64,
+}
+
+impl PublishPlan {
+    /// Whether [`carry_out`] makes no request at all: nothing to upload, update or
+    /// delete, a manifest that already records the bucket and the files' times, no
+    /// mark of an unfinished publish to clear and nothing to invalidate (or a dry
+    /// run). A caller may then carry it out without the stack lock: a run that
+    /// writes nothing cannot interfere with one that writes.
+    pub fn writes_nothing(&self) -> bool {
+        let p = &self.planned;
+        self.dry_run
+            || (p.plan.leaves_manifest_as_is(&p.manifest)
+                && self.stale.is_empty()
+                && p.racy == 0
+                && !p.unfinished)
+    }
+}
+
+/// The first half of [`publish_scanned`]: walks, reads the manifest (and lists
+/// and HEADs what it cannot vouch for), and plans. Makes no change.
+pub async fn plan_scanned(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    progress: &dyn Fn(PublishEvent),
+    scan: SiteScan,
+) -> Result<PublishPlan, PublishError> {
     if scan.site_dir() != target.site_dir {
         return Err(PublishError::Internal(format!(
             "the walk was of {}, the publish is of {}",
@@ -150,7 +191,35 @@ pub async fn publish_scanned(
         (started, started_ns),
     )
     .await?;
-    let (mut report, mut stale) = report(target, settings, options, &planned);
+    let (report, stale) = report(target, settings, options, &planned);
+    Ok(PublishPlan {
+        planned,
+        report,
+        stale,
+        dry_run: options.dry_run,
+        started,
+        started_ns,
+    })
+}
+
+/// The second half of [`publish_scanned`]: the writes of `plan` (none for a dry
+/// run), the next manifest and the invalidation; `plan` must have been made by
+/// [`plan_scanned`] for the same target, settings and options.
+pub async fn carry_out(
+    target: &PublishTarget,
+    settings: &PublishSettings,
+    options: &PublishOptions,
+    progress: &dyn Fn(PublishEvent),
+    plan: PublishPlan,
+) -> Result<PublishReport, PublishError> {
+    let PublishPlan {
+        planned,
+        mut report,
+        mut stale,
+        started,
+        started_ns,
+        ..
+    } = plan;
     if !options.dry_run {
         let written = apply(target, settings, &planned.plan, progress, started).await?;
         finalize(

@@ -443,6 +443,97 @@ async fn a_second_run_fails_fast_on_the_lock() {
     stack.ok(&["down", "--yes"]);
 }
 
+/// A publish with nothing to write takes no lock: it leaves the lock's version as it
+/// was. One with a change takes and releases it (two versions), and a lock held
+/// elsewhere still refuses a publish, changes or none.
+#[tokio::test]
+async fn a_publish_with_nothing_to_write_takes_no_lock() {
+    let stack = TestStack::new("nolock");
+    let ssm = common::ssm("eu-west-1").await;
+    let lock = format!("/colorid/{}/lock", stack.name);
+    let version = || async {
+        let p = ssm.get_parameter().name(&lock).send().await.unwrap();
+        p.parameter
+            .map(|p| (p.version, p.value.unwrap_or_default()))
+    };
+    stack.ok(&["up"]);
+    let (before, value) = version().await.unwrap();
+    assert!(value.contains("released"), "{value}");
+    let noop = stack.json(&["publish"]);
+    assert_eq!(noop["report"]["summary"]["uploaded"], 0, "{noop}");
+    assert_eq!(version().await.unwrap().0, before, "a no-op took the lock");
+
+    std::fs::write(stack.dir.path().join("site/new.html"), "<p>new</p>").unwrap();
+    let changed = stack.json(&["publish"]);
+    assert_eq!(changed["report"]["summary"]["uploaded"], 1, "{changed}");
+    let (after, value) = version().await.unwrap();
+    assert_eq!(after, before + 2, "taken and released once");
+    assert!(value.contains("released"), "{value}");
+
+    ssm.put_parameter()
+        .name(&lock)
+        .value(r#"{"holder":"someone@elsewhere (pid 1)","since":"2026-01-01T00:00:00Z","command":"up"}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    let out = stack.run(&["publish"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("someone@elsewhere"), "{err}");
+    stack.ok(&["publish", "--force-unlock"]);
+    stack.ok(&["down", "--yes"]);
+}
+
+/// The lock's compare-and-set tells a run that planned without the lock whether
+/// another run held it since: taken right after the released version it read, it
+/// follows that version; after another run's take and release, it does not.
+#[tokio::test]
+async fn a_lock_taken_after_another_runs_does_not_follow_the_version_read() {
+    use colorid::lock::Lock;
+    let names = colorid::names::Names::new(&common::unique("follow"));
+    let ssm = common::ssm("eu-west-1").await;
+    let first = Lock::acquire(ssm.clone(), &names, "test", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        Lock::released_version(ssm.clone(), &names).await.unwrap(),
+        None,
+        "held: no released version"
+    );
+    first.release().await.unwrap();
+    let seen = Lock::released_version(ssm.clone(), &names)
+        .await
+        .unwrap()
+        .unwrap();
+    let next = Lock::acquire(ssm.clone(), &names, "test", false)
+        .await
+        .unwrap();
+    assert!(next.follows(seen));
+    next.release().await.unwrap();
+
+    let seen = Lock::released_version(ssm.clone(), &names)
+        .await
+        .unwrap()
+        .unwrap();
+    // Another run takes and releases the lock in between.
+    let other = Lock::acquire(ssm.clone(), &names, "other", false)
+        .await
+        .unwrap();
+    other.release().await.unwrap();
+    let late = Lock::acquire(ssm.clone(), &names, "test", false)
+        .await
+        .unwrap();
+    assert!(!late.follows(seen));
+    late.release().await.unwrap();
+    ssm.delete_parameter()
+        .name(names.lock_parameter())
+        .send()
+        .await
+        .unwrap();
+}
+
 /// `down` deletes only what carries the stack's tag (or, untagged, the name the stack
 /// derives): a state record pointed at another stack's resources leaves them alone.
 #[tokio::test]
