@@ -135,12 +135,15 @@ pub async fn publish_locked(
         }
         Lock::released_version(ctx.aws.ssm_uncounted(), &ctx.names).await
     };
-    let (seen, target) = tokio::try_join!(seen, target(ctx))?;
-    let Some(seen) = seen else {
+    let (seen, target) = tokio::join!(seen, target(ctx));
+    let Some(seen) = seen? else {
+        // A held lock is named before anything the bucket's checks found: a publish
+        // during another run's `up` fails on the lock, not on a bucket not made yet.
         let lock = take().await?;
-        let run = publish_scanned(ctx, &target, options, scan);
+        let run = async { publish_scanned(ctx, &target?, options, scan).await };
         return lock.hold(session::interruptible(run)).await;
     };
+    let target = target?;
     let events = events(ctx);
     let settings = &ctx.stack.publish;
     let planning = publish::plan_scanned(&target, settings, options, &events, scan);

@@ -439,6 +439,11 @@ async fn a_second_run_fails_fast_on_the_lock() {
     );
     assert!(err.contains("--force-unlock"), "{err}");
     assert!(distribution_of(&stack).await.is_none());
+    // A publish names the lock too, before the bucket it has not got yet.
+    let out = stack.run(&["publish"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("someone@elsewhere"), "{err}");
     stack.ok(&["up", "--force-unlock"]);
     stack.ok(&["down", "--yes"]);
 }
