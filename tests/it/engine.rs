@@ -419,31 +419,39 @@ async fn down_rediscovers_without_the_state_record() {
     assert!(!bucket_exists(&bucket_of(&stack).await).await);
 }
 
-#[tokio::test]
-async fn a_second_run_fails_fast_on_the_lock() {
-    let stack = TestStack::new("lock");
-    let ssm = common::ssm("eu-west-1").await;
+/// Writes the stack's lock as held by a run on another machine.
+async fn hold_lock_elsewhere(ssm: &aws_sdk_ssm::Client, stack: &TestStack) {
     ssm.put_parameter()
         .name(format!("/colorid/{}/lock", stack.name))
         .value(r#"{"holder":"someone@elsewhere (pid 1)","since":"2026-01-01T00:00:00Z","command":"up"}"#)
         .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
         .send()
         .await
         .unwrap();
-    let out = stack.run(&["up"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("someone@elsewhere") && err.contains("2026-01-01T00:00:00Z"),
-        "{err}"
-    );
+}
+
+/// Runs `args`, which must fail (exit 1) naming the holder [`hold_lock_elsewhere`]
+/// wrote; its stderr.
+fn refused_on_the_lock(stack: &TestStack, args: &[&str]) -> String {
+    let out = stack.run(args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("someone@elsewhere"), "{args:?}: {err}");
+    err
+}
+
+#[tokio::test]
+async fn a_second_run_fails_fast_on_the_lock() {
+    let stack = TestStack::new("lock");
+    let ssm = common::ssm("eu-west-1").await;
+    hold_lock_elsewhere(&ssm, &stack).await;
+    let err = refused_on_the_lock(&stack, &["up"]);
+    assert!(err.contains("2026-01-01T00:00:00Z"), "{err}");
     assert!(err.contains("--force-unlock"), "{err}");
     assert!(distribution_of(&stack).await.is_none());
     // A publish names the lock too, before the bucket it has not got yet.
-    let out = stack.run(&["publish"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("someone@elsewhere"), "{err}");
+    refused_on_the_lock(&stack, &["publish"]);
     stack.ok(&["up", "--force-unlock"]);
     stack.ok(&["down", "--yes"]);
 }
@@ -475,18 +483,8 @@ async fn a_publish_with_nothing_to_write_takes_no_lock() {
     assert_eq!(after, before + 2, "taken and released once");
     assert!(value.contains("released"), "{value}");
 
-    ssm.put_parameter()
-        .name(&lock)
-        .value(r#"{"holder":"someone@elsewhere (pid 1)","since":"2026-01-01T00:00:00Z","command":"up"}"#)
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
-        .overwrite(true)
-        .send()
-        .await
-        .unwrap();
-    let out = stack.run(&["publish"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("someone@elsewhere"), "{err}");
+    hold_lock_elsewhere(&ssm, &stack).await;
+    refused_on_the_lock(&stack, &["publish"]);
     stack.ok(&["publish", "--force-unlock"]);
     stack.ok(&["down", "--yes"]);
 }
