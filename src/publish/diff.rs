@@ -6,6 +6,7 @@ use super::bucket_view::{Bucket, Remotes, vouched};
 use super::headers::ObjectHeaders;
 use super::local_file::LocalFile;
 use super::manifest::{Manifest, ObjectRecord};
+use super::md5_hex;
 
 /// A file to upload or re-header.
 #[derive(Debug, Clone)]
@@ -176,7 +177,7 @@ pub(crate) fn plan(
         };
         let same_body = file
             .md5
-            .is_some_and(|md5| hex_eq(&md5, &record.md5) && remote.size == file.size);
+            .is_some_and(|md5| md5_hex::spells(&md5, &record.md5) && remote.size == file.size);
         let reason = if !same_body {
             Some("content changed")
         } else if force {
@@ -210,12 +211,6 @@ pub(crate) fn plan(
         }
     }
     plan
-}
-
-/// Whether `hex_md5` spells `md5` (in either case), without allocating.
-fn hex_eq(md5: &[u8; 16], hex_md5: &str) -> bool {
-    let mut parsed = [0u8; 16];
-    hex::decode_to_slice(hex_md5, &mut parsed).is_ok() && parsed == *md5
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::bucket_view::Bucket;
 use super::error::PublishError;
 use super::local_file::LocalFile;
 use super::manifest::Manifest;
+use super::md5_hex;
 use super::sorted::SortedLookup;
 
 /// A file modified this close to (or after) the start of the publish that recorded it
@@ -73,7 +74,7 @@ pub(crate) async fn resolve<T: Send + 'static>(
         });
         file.md5 = same
             .filter(|_| clear_of(file.mtime_ns, manifest.started_ns))
-            .and_then(|r| parse_md5(&r.md5));
+            .and_then(|r| md5_hex::parse(&r.md5));
         let held = match bucket {
             Bucket::Recorded => record.is_some(),
             Bucket::Listed(_) => bucket.holds(manifest, &file.key),
@@ -118,12 +119,6 @@ pub(crate) async fn resolve<T: Send + 'static>(
     })
     .await
     .map_err(|e| PublishError::Internal(format!("hashing task failed: {e}")))?
-}
-
-fn parse_md5(hex_md5: &str) -> Option<[u8; 16]> {
-    let mut out = [0u8; 16];
-    hex::decode_to_slice(hex_md5, &mut out).ok()?;
-    Some(out)
 }
 
 /// A file's size and MD5.

@@ -40,6 +40,7 @@ mod invalidation;
 mod local_file;
 mod local_site;
 mod manifest;
+mod md5_hex;
 mod multipart;
 mod remote;
 mod report;
@@ -156,11 +157,7 @@ impl PublishPlan {
     /// writes nothing cannot interfere with one that writes.
     pub fn writes_nothing(&self) -> bool {
         let p = &self.planned;
-        self.dry_run
-            || (p.plan.leaves_manifest_as_is(&p.manifest)
-                && self.stale.is_empty()
-                && p.racy == 0
-                && !p.unfinished)
+        self.dry_run || (p.manifest_as_is && self.stale.is_empty() && p.racy == 0 && !p.unfinished)
     }
 }
 
@@ -253,6 +250,9 @@ struct Planned {
     /// Links to files outside the site directory, not published.
     outside_links: Vec<String>,
     manifest: Manifest,
+    /// The plan leaves the bucket as the manifest records it
+    /// ([`diff::Plan::leaves_manifest_as_is`], asked once: it compares every key).
+    manifest_as_is: bool,
     hashed: usize,
     racy: usize,
     /// A publish marked the bucket and did not finish: this one clears the mark.
@@ -378,6 +378,7 @@ async fn plan(
         unchanged: plan.unchanged.len(),
     });
     Ok(Planned {
+        manifest_as_is: plan.leaves_manifest_as_is(&manifest),
         plan,
         outside_links,
         manifest,
@@ -527,7 +528,7 @@ async fn finalize(
     let marked = plan.changes_bucket() || unfinished;
     // Files read only because they were too recent to trust last time are recorded
     // again so the next publish can trust them.
-    if plan.leaves_manifest_as_is(manifest) && stale.is_empty() && racy == 0 {
+    if planned.manifest_as_is && stale.is_empty() && racy == 0 {
         // The bucket is as the manifest records it.
         if unfinished {
             remote::clear_unfinished(s3, bucket).await?;

@@ -255,6 +255,37 @@ pub(crate) mod tests {
         assert!(is_hidden("a/.well-known/x") && !is_hidden("a/b.c"));
     }
 
+    /// Directories are read in parallel, in any order: the keys still come out in byte
+    /// order wherever a directory's files and its subdirectories' files interleave
+    /// (`b.html` < `b/…` < `b0.html`, `b-c` < `b/`).
+    #[test]
+    fn walks_in_key_order_where_directories_and_files_interleave() {
+        let paths = [
+            "b.html",
+            "b/x.html",
+            "b/y/z.html",
+            "b/y.html",
+            "b0.html",
+            "b-c.html",
+            "b-c/d.html",
+            "ba/1.html",
+            "a",
+            "b/ya/q.html",
+            "b/y-/q.html",
+            "b/a b.html",
+            "é/x.html",
+            "e.html",
+            "z/z/z/z.html",
+            "Z.html",
+        ];
+        let dir = site(&paths.map(|p| (p, "x")));
+        let (files, _) = walk(dir.path(), &KeyGlobs::default()).unwrap();
+        let keys: Vec<&str> = files.iter().map(|w| w.key.as_str()).collect();
+        let mut sorted = paths.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+    }
+
     /// Issue 25, item 5: a link to a file outside the site is skipped and named;
     /// a link inside it is published.
     #[cfg(unix)]
