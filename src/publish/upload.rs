@@ -40,6 +40,15 @@ fn upload_failure<'a>(
 /// `concurrency` uploads in flight this bounds the bodies held to `concurrency` MiB.
 const IN_MEMORY_MAX: u64 = 1024 * 1024;
 
+/// Files up to this size are read and hashed on the task that sends them rather than
+/// handed to the blocking pool: about 0.1 ms off the runtime at most (a 64 KiB file
+/// from the page cache, where a site just built is, and its MD5), and no thread
+/// hand-off and wake-up per file. A 5,000-file first upload, most of whose files are
+/// under 64 KiB, used 8% less client and 6% less server CPU, and took 8% less time on
+/// a 2-core machine that client and server share, than with every read handed off
+/// (issue 28).
+const READ_INLINE_MAX: u64 = 64 * 1024;
+
 /// Uploads one file and returns what the bucket now holds for it.
 pub(crate) async fn upload(
     s3: &S3Client,
@@ -57,9 +66,12 @@ pub(crate) async fn upload(
             (ByteStream::from(bytes.clone()), bytes.len() as u64, md5)
         }
         Source::Site if file.size <= IN_MEMORY_MAX => {
-            let (bytes, md5) = blocking(path, read_and_hash)
-                .await
-                .map_err(|e| fail(io_failure(e)))?;
+            let read = if file.size <= READ_INLINE_MAX {
+                read_and_hash(path)
+            } else {
+                blocking(path, read_and_hash).await
+            };
+            let (bytes, md5) = read.map_err(|e| fail(io_failure(e)))?;
             let size = bytes.len() as u64;
             (ByteStream::from(bytes), size, md5)
         }
