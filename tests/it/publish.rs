@@ -716,6 +716,56 @@ async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> Te
     Ok(())
 }
 
+/// Files on each side of the sizes where publish changes how it reads a body (read on
+/// the sending task up to 64 KiB, on the blocking pool up to 1 MiB, streamed from disk
+/// above) arrive whole, with their MD5s, and are recognised by the next publish.
+#[tokio::test]
+async fn bodies_on_each_side_of_the_read_sizes_round_trip() -> TestResult {
+    let fx = fixture("readsizes").await?;
+    let sizes = [0, 1, 64 * 1024, 64 * 1024 + 1, 1024 * 1024, 1024 * 1024 + 1];
+    let mut bodies = std::collections::BTreeMap::new();
+    for size in sizes {
+        let body: Vec<u8> = (0..size)
+            .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+            .collect();
+        let key = format!("files/{size}.bin");
+        fx.write(&key, &body);
+        bodies.insert(key, body);
+    }
+    let settings = PublishSettings::default();
+    let first = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(
+        first.summary.uploaded,
+        sizes.len(),
+        "{}",
+        first.summary_line()
+    );
+    let mut contents = fx.bucket_contents().await?;
+    contents.remove(MANIFEST_KEY);
+    assert_eq!(contents, bodies, "every body as it is on disk");
+    for (key, body) in &bodies {
+        let head = fx
+            .target
+            .s3
+            .head_object()
+            .bucket(&fx.target.bucket)
+            .key(key)
+            .send()
+            .await?;
+        let md5 = head.metadata().and_then(|m| m.get("md5")).cloned();
+        assert_eq!(md5, Some(md5_hex(body)), "{key}: its md5 metadata");
+    }
+    let again = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(
+        again.summary.unchanged,
+        sizes.len(),
+        "{}",
+        again.summary_line()
+    );
+    assert_eq!(again.summary.uploaded, 0);
+    Ok(())
+}
+
 #[tokio::test]
 async fn delete_guard_refuses_mass_delete_and_flags_choose_what_happens() -> TestResult {
     let fx = fixture("guard").await?;
