@@ -17,7 +17,8 @@
 //! parallel) when the manifest cannot be trusted: there is none or it is
 //! unreadable, the publish that wrote it did not finish (a marker object
 //! `.colorid/unfinished` is written before a publish's first change and deleted
-//! after its manifest), or `--verify`/`--force` asks for it because something
+//! after its manifest; a bucket without a manifest needs none, as the next
+//! publish lists it anyway), or `--verify`/`--force` asks for it because something
 //! other than colorid may have changed the bucket. With a listing, a manifest
 //! record counts only while its ETag equals the listing's; other objects (and keys
 //! missing from the manifest) get one HEAD each, which reads the headers and the
@@ -218,7 +219,7 @@ pub async fn carry_out(
         ..
     } = plan;
     if !options.dry_run {
-        let written = apply(target, settings, &planned.plan, progress, started).await?;
+        let written = apply(target, settings, &planned, progress, started).await?;
         finalize(
             target,
             options,
@@ -257,6 +258,25 @@ struct Planned {
     racy: usize,
     /// A publish marked the bucket and did not finish: this one clears the mark.
     unfinished: bool,
+    /// The bucket holds a manifest (readable or not) that a run dying between its
+    /// first change and its own manifest would leave out of date.
+    manifest_stored: bool,
+}
+
+impl Planned {
+    /// Whether the mark of an unfinished publish goes up before this run's first
+    /// change: only over a stored manifest, and only when it is not up already. A
+    /// bucket without a manifest is listed by the next publish in any case, so a
+    /// first upload spends no request on the mark (nor on taking it down).
+    fn marks_first(&self) -> bool {
+        self.manifest_stored && !self.unfinished
+    }
+
+    /// Whether the mark is up once this run has changed the bucket, to come down
+    /// after its manifest.
+    fn marked(&self) -> bool {
+        self.unfinished || (self.manifest_stored && self.plan.changes_bucket())
+    }
 }
 
 /// Waits for the walk, lists the bucket, reads the manifest, reads only the files
@@ -296,6 +316,8 @@ async fn plan(
     for key in &outside_links {
         progress(PublishEvent::SkippedLink { key: key.clone() });
     }
+    let manifest_stored = !matches!(manifest, remote::StoredManifest::Absent);
+    let manifest = manifest.read();
     let trusted = manifest.is_some() && !unfinished && !options.force && !options.verify;
     let manifest = manifest.unwrap_or_default();
     let listing = if trusted {
@@ -385,6 +407,7 @@ async fn plan(
         hashed,
         racy: resolved.racy,
         unfinished,
+        manifest_stored,
     })
 }
 
@@ -449,17 +472,20 @@ fn report(
 async fn apply(
     target: &PublishTarget,
     settings: &PublishSettings,
-    plan: &diff::Plan,
+    planned: &Planned,
     progress: &dyn Fn(PublishEvent),
     started: Instant,
 ) -> Result<BTreeMap<String, ObjectRecord>, PublishError> {
     let s3 = &remote::md5_checked(&target.s3);
     let bucket = target.bucket.as_str();
+    let plan = &planned.plan;
     if !plan.changes_bucket() {
         return Ok(BTreeMap::new());
     }
     // Until the manifest records these changes, the next publish must not trust it.
-    remote::mark_unfinished(s3, bucket).await?;
+    if planned.marks_first() {
+        remote::mark_unfinished(s3, bucket).await?;
+    }
     let threshold = settings.multipart_threshold_bytes();
     let site_dir = target.site_dir.as_path();
     let changes: Vec<(&Change, bool)> = plan
@@ -525,7 +551,7 @@ async fn finalize(
         ..
     } = planned;
     let (racy, unfinished) = (*racy, *unfinished);
-    let marked = plan.changes_bucket() || unfinished;
+    let marked = planned.marked();
     // Files read only because they were too recent to trust last time are recorded
     // again so the next publish can trust them.
     if planned.manifest_as_is && stale.is_empty() && racy == 0 {
@@ -603,8 +629,9 @@ fn release(manifest: Manifest) {
     drop(tokio::task::spawn_blocking(move || drop(manifest)));
 }
 
-/// Writes the manifest, then clears the mark `apply` set before changing the
-/// bucket (`marked`): from then on the next publish can trust the manifest again.
+/// Writes the manifest, then clears the mark when it is up (`marked`: `apply` put it
+/// up, or a publish that did not finish left it): from then on the next publish can
+/// trust the manifest again.
 async fn save(
     s3: &aws_sdk_s3::Client,
     bucket: &str,

@@ -23,10 +23,10 @@ pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
 /// directly, so the listing does not descend into it. The bucket policy keeps
 /// CloudFront out of it.
 pub const PRIVATE_PREFIX: &str = ".colorid/";
-/// Written before a publish's first change to the bucket and deleted once its
-/// manifest is written: while it exists, the manifest may not record everything in
-/// the bucket (a publish died between its uploads and its manifest), so the next
-/// publish lists the bucket instead of trusting the manifest.
+/// Written before a publish's first change to a bucket that holds a manifest, and
+/// deleted once its own manifest is written: while it exists, the manifest may not
+/// record everything in the bucket (a publish died between its uploads and its
+/// manifest), so the next publish lists the bucket instead of trusting the manifest.
 pub const UNFINISHED_KEY: &str = ".colorid/unfinished";
 /// User metadata (`x-amz-meta-md5`) holding the hex MD5 of the whole body.
 pub(crate) const MD5_METADATA: &str = "md5";
@@ -138,12 +138,31 @@ async fn list_prefix(
     Ok((objects, prefixes))
 }
 
-/// Reads the manifest: `None` when there is none or it cannot be read (nothing is
-/// vouched for then, and the bucket must be listed).
+/// What the bucket holds at [`MANIFEST_KEY`].
+pub(crate) enum StoredManifest {
+    /// Nothing: no publish has finished in this bucket.
+    Absent,
+    /// A manifest this run cannot read (damaged, or of another format).
+    Unreadable,
+    Read(Manifest),
+}
+
+impl StoredManifest {
+    /// The manifest, when one could be read: otherwise nothing is vouched for, and
+    /// the bucket must be listed.
+    pub(crate) fn read(self) -> Option<Manifest> {
+        match self {
+            StoredManifest::Read(manifest) => Some(manifest),
+            StoredManifest::Absent | StoredManifest::Unreadable => None,
+        }
+    }
+}
+
+/// Reads the manifest.
 pub(crate) async fn read_manifest(
     s3: &S3Client,
     bucket: &str,
-) -> Result<Option<Manifest>, PublishError> {
+) -> Result<StoredManifest, PublishError> {
     let failure = |f: AwsFailure| PublishError::Head {
         bucket: bucket.to_string(),
         key: MANIFEST_KEY.to_string(),
@@ -158,7 +177,7 @@ pub(crate) async fn read_manifest(
         .await
     {
         Ok(output) => output,
-        Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
+        Err(e) if e.code() == Some("NoSuchKey") => return Ok(StoredManifest::Absent),
         Err(e) => return Err(failure(AwsFailure::of(&e))),
     };
     let stored = output
@@ -180,12 +199,12 @@ pub(crate) async fn read_manifest(
     }
     tracing::debug!(bytes = stored, "publish: manifest fetched");
     match unreadable.map_or_else(|| incoming.finish(), Err) {
-        Ok(manifest) => Ok(Some(manifest)),
+        Ok(manifest) => Ok(StoredManifest::Read(manifest)),
         Err(e) => {
             tracing::warn!(
                 "ignoring unreadable {MANIFEST_KEY} in {bucket}: {e}; every object will be checked"
             );
-            Ok(None)
+            Ok(StoredManifest::Unreadable)
         }
     }
 }

@@ -341,6 +341,18 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
     };
 
     let first = fx.publish(&settings, PublishOptions::default()).await?;
+    // Into a bucket without a manifest: no mark of an unfinished publish goes up (the
+    // next publish would list such a bucket anyway), so the only request on it is the
+    // HEAD that looks for one.
+    let ops = fx.recorder.take();
+    let mark_path = format!("/{}/{UNFINISHED_KEY}", fx.target.bucket);
+    assert_eq!(paths_of(&ops, "HeadObject"), [mark_path.as_str()]);
+    assert_eq!(
+        count(&ops, "PutObject"),
+        table.len() + 2,
+        "the files, config.json and the manifest: {ops:?}"
+    );
+    assert_eq!(count(&ops, "DeleteObject"), 0, "{ops:?}");
     assert_eq!(
         first.summary.uploaded,
         table.len() + 1,
@@ -520,6 +532,83 @@ async fn the_manifest_is_trusted_until_verify_or_an_unfinished_publish() -> Test
     assert_eq!(listed.summary.unchanged, 2, "{}", listed.summary_line());
     fx.publish(&settings, PublishOptions::default()).await?;
     assert_eq!(count(&fx.recorder.take(), "ListObjectsV2"), 0);
+    Ok(())
+}
+
+/// The mark goes up only over a stored manifest, which a run dying before its own
+/// would leave out of date. A first upload that died (objects, no manifest, no mark)
+/// is listed and finished by the next publish, which spends no request on the mark; a
+/// mark left where there is no manifest is taken down; an unreadable manifest is
+/// marked over like a readable one.
+#[tokio::test]
+async fn the_mark_goes_up_only_over_a_stored_manifest() -> TestResult {
+    let fx = fixture("mark").await?;
+    let settings = PublishSettings::default();
+    let s3 = &fx.target.s3;
+    let bucket = fx.target.bucket.as_str();
+    let mark_path = format!("/{bucket}/{UNFINISHED_KEY}");
+    let put = |key: &'static str, body: &'static [u8]| {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.to_vec().into())
+            .send()
+    };
+    fx.write("index.html", "<h1>home</h1>");
+    fx.write("about.html", "<h1>about</h1>");
+
+    // A first upload died after one object, since dropped from the site.
+    put("draft.html", b"draft").await?;
+    fx.recorder.take();
+    let first = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(
+        (first.summary.uploaded, first.summary.deleted),
+        (2, 1),
+        "{}",
+        first.summary_line()
+    );
+    assert!(count(&ops, "ListObjectsV2") > 0, "listed: {ops:?}");
+    assert_eq!(
+        paths_of(&ops, "HeadObject"),
+        [mark_path.as_str()],
+        "{ops:?}"
+    );
+    assert!(!paths_of(&ops, "PutObject").contains(&mark_path.as_str()));
+    assert_eq!(count(&ops, "DeleteObject"), 0, "{ops:?}");
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert_eq!(keys, [MANIFEST_KEY, "about.html", "index.html"]);
+
+    // A mark where there is no manifest (left by hand here): already up, so not put
+    // up again, and taken down after the manifest.
+    s3.delete_object()
+        .bucket(bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await?;
+    leave_mark(s3, bucket).await?;
+    fx.write("about.html", "<h1>about us</h1>");
+    fx.recorder.take();
+    let marked = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(marked.keys(Action::Upload), ["about.html"]);
+    assert!(!paths_of(&ops, "PutObject").contains(&mark_path.as_str()));
+    assert_eq!(paths_of(&ops, "DeleteObject"), [mark_path.as_str()]);
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert_eq!(keys, [MANIFEST_KEY, "about.html", "index.html"]);
+
+    // A manifest this run cannot read: marked over before the first change.
+    put(MANIFEST_KEY, b"not a manifest").await?;
+    fx.write("index.html", "<h1>home, again</h1>");
+    fx.recorder.take();
+    let over = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = fx.recorder.take();
+    assert_eq!(over.keys(Action::Upload), ["index.html"]);
+    let puts = paths_of(&ops, "PutObject");
+    assert_eq!(puts.first(), Some(&mark_path.as_str()), "{ops:?}");
+    assert_eq!(paths_of(&ops, "DeleteObject"), [mark_path.as_str()]);
+    let keys: Vec<String> = fx.bucket_contents().await?.into_keys().collect();
+    assert_eq!(keys, [MANIFEST_KEY, "about.html", "index.html"]);
     Ok(())
 }
 
