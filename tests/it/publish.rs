@@ -13,6 +13,7 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -276,15 +277,20 @@ impl Fixture {
         Ok(contents)
     }
 
-    async fn head(&self, key: &str) -> Result<(String, String), Box<dyn Error>> {
-        let head = self
+    async fn head_object(&self, key: &str) -> Result<HeadObjectOutput, Box<dyn Error>> {
+        Ok(self
             .target
             .s3
             .head_object()
             .bucket(&self.target.bucket)
             .key(key)
             .send()
-            .await?;
+            .await?)
+    }
+
+    /// The object's Content-Type and Cache-Control.
+    async fn head(&self, key: &str) -> Result<(String, String), Box<dyn Error>> {
+        let head = self.head_object(key).await?;
         Ok((
             head.content_type().unwrap_or_default().to_string(),
             head.cache_control().unwrap_or_default().to_string(),
@@ -757,14 +763,7 @@ async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> Te
     assert_eq!(count(&ops, "CreateMultipartUpload"), 1);
     assert_eq!(count(&ops, "UploadPart"), 2);
     assert_eq!(count(&ops, "CompleteMultipartUpload"), 1);
-    let head = fx
-        .target
-        .s3
-        .head_object()
-        .bucket(&fx.target.bucket)
-        .key("media/big.bin")
-        .send()
-        .await?;
+    let head = fx.head_object("media/big.bin").await?;
     assert!(
         head.e_tag().unwrap_or_default().contains('-'),
         "multipart ETag: {:?}",
@@ -833,14 +832,7 @@ async fn bodies_on_each_side_of_the_read_sizes_round_trip() -> TestResult {
     contents.remove(MANIFEST_KEY);
     assert_eq!(contents, bodies, "every body as it is on disk");
     for (key, body) in &bodies {
-        let head = fx
-            .target
-            .s3
-            .head_object()
-            .bucket(&fx.target.bucket)
-            .key(key)
-            .send()
-            .await?;
+        let head = fx.head_object(key).await?;
         let md5 = head.metadata().and_then(|m| m.get("md5")).cloned();
         assert_eq!(md5, Some(md5_hex(body)), "{key}: its md5 metadata");
     }
