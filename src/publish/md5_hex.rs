@@ -35,13 +35,22 @@ pub(crate) fn parse(hex: &str) -> Option<[u8; 16]> {
 
 /// Whether `hex` spells `md5` (in either case), without parsing it.
 pub(crate) fn spells(md5: &[u8; 16], hex: &str) -> bool {
+    hex.as_bytes().eq_ignore_ascii_case(&lower(md5))
+}
+
+/// `md5` in lowercase hex, as S3 spells ETags.
+pub(crate) fn spell(md5: &[u8; 16]) -> String {
+    String::from_utf8_lossy(&lower(md5)).into_owned()
+}
+
+fn lower(md5: &[u8; 16]) -> [u8; 32] {
     const LOWER: &[u8; 16] = b"0123456789abcdef";
-    let mut ours = [0u8; 32];
-    for (pair, byte) in ours.chunks_exact_mut(2).zip(md5) {
+    let mut out = [0u8; 32];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(md5) {
         pair[0] = LOWER[usize::from(byte >> 4)];
         pair[1] = LOWER[usize::from(byte & 0x0f)];
     }
-    hex.as_bytes().eq_ignore_ascii_case(&ours)
+    out
 }
 
 #[cfg(test)]
@@ -53,6 +62,7 @@ mod tests {
         let md5: [u8; 16] = *b"\x00\x01\x7f\x80\x9a\xbc\xde\xff\x10\x2f\x3e\x4d\x5c\x6b\x7a\x89";
         let lower = hex::encode(md5);
         let upper = lower.to_uppercase();
+        assert_eq!(spell(&md5), lower);
         for spelled in [&lower, &upper] {
             assert_eq!(parse(spelled), Some(md5), "{spelled}");
             assert!(spells(&md5, spelled), "{spelled}");

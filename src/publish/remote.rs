@@ -17,7 +17,9 @@ use super::error::{AwsFailure, PublishError};
 use super::manifest::{Incoming, Manifest, ObjectRecord, encode_manifest};
 
 /// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
-/// publish never deletes or invalidates it.
+/// publish never deletes or invalidates it. The name is the first version's: the
+/// body is packed binary now (see `manifest`), and every earlier form is still read
+/// from the same key.
 pub const MANIFEST_KEY: &str = ".colorid/manifest.json";
 /// The folder publish keeps to itself: only the manifest lives there, which is read
 /// directly, so the listing does not descend into it. The bucket policy keeps
@@ -215,8 +217,8 @@ pub(crate) async fn write_manifest(
     bucket: &str,
     manifest: &Manifest,
 ) -> Result<(), PublishError> {
-    let body = encode_manifest(manifest).map_err(|e| PublishError::Internal(e.to_string()))?;
-    put_private(s3, bucket, MANIFEST_KEY, "application/gzip", body).await
+    let body = encode_manifest(manifest);
+    put_private(s3, bucket, MANIFEST_KEY, "application/octet-stream", body).await
 }
 
 /// Whether a publish began changing the bucket and did not write its manifest.

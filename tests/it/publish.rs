@@ -618,6 +618,95 @@ async fn the_mark_goes_up_only_over_a_stored_manifest() -> TestResult {
     Ok(())
 }
 
+/// A bucket last published by an earlier colorid holds its manifest as gzipped JSON
+/// (version 2): it is trusted as it is (no listing, no read of a file, no write), and
+/// the next change replaces it with the packed form (version 3), again with no listing.
+#[tokio::test]
+async fn a_manifest_of_an_earlier_colorid_is_trusted_then_replaced_by_the_next_change() -> TestResult
+{
+    let fx = fixture("v2").await?;
+    let settings = PublishSettings::default();
+    fx.write("index.html", "<h1>home</h1>");
+    fx.write("docs/guide.html", "<h1>guide</h1>");
+    fx.publish(&settings, PublishOptions::default()).await?;
+    let stored = fx.bucket_contents().await?;
+    assert!(
+        stored[MANIFEST_KEY].starts_with(b"colorid-manifest\x03"),
+        "packed"
+    );
+
+    // The manifest an earlier colorid wrote for the same bucket, by hand.
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut objects = Vec::new();
+    for key in ["docs/guide.html", "index.html"] {
+        let head = fx.head_object(key).await?;
+        let pair = (
+            head.content_type().unwrap_or_default().to_string(),
+            head.cache_control().unwrap_or_default().to_string(),
+        );
+        let at = headers.iter().position(|h| *h == pair).unwrap_or_else(|| {
+            headers.push(pair);
+            headers.len() - 1
+        });
+        let mtime = std::fs::metadata(fx.site.path().join(key))?
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos() as u64;
+        let etag = head
+            .e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string();
+        objects.push(serde_json::json!([
+            key,
+            etag,
+            "",
+            head.content_length(),
+            mtime,
+            at
+        ]));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let json = serde_json::json!({
+        "version": 2, "generation": 4, "started_ns": now.as_nanos() as u64,
+        "headers": headers, "objects": objects, "pending_invalidation": [],
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&serde_json::to_vec(&json)?)?;
+    let v2 = gz.finish()?;
+    fx.target
+        .s3
+        .put_object()
+        .bucket(&fx.target.bucket)
+        .key(MANIFEST_KEY)
+        .body(v2.clone().into())
+        .send()
+        .await?;
+
+    let noop = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = without_mark(fx.recorder.take());
+    assert_eq!(noop.summary.unchanged, 2, "{}", noop.summary_line());
+    assert_eq!(noop.summary.files_hashed, 0, "{}", noop.summary_line());
+    assert_eq!(count(&ops, "ListObjectsV2"), 0, "{ops:?}");
+    assert_eq!(count(&ops, "PutObject"), 0, "{ops:?}");
+    assert_eq!(
+        fx.bucket_contents().await?[MANIFEST_KEY],
+        v2,
+        "left as it is"
+    );
+
+    fx.write("index.html", "<h1>home, again</h1>");
+    let changed = fx.publish(&settings, PublishOptions::default()).await?;
+    let ops = without_mark(fx.recorder.take());
+    assert_eq!(changed.keys(Action::Upload), ["index.html"]);
+    assert_eq!(count(&ops, "ListObjectsV2"), 0, "{ops:?}");
+    let stored = fx.bucket_contents().await?;
+    assert!(stored[MANIFEST_KEY].starts_with(b"colorid-manifest\x03"));
+    let again = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(again.summary.unchanged, 2, "{}", again.summary_line());
+    Ok(())
+}
+
 #[tokio::test]
 async fn changed_renamed_and_reverted_files_touch_only_their_own_paths() -> TestResult {
     let fx = fixture("change").await?;
