@@ -228,6 +228,10 @@ struct Control {
     /// Seed and fraction of requests to fail.
     faults: Option<(u64, f64)>,
     seen: HashMap<u64, u32>,
+    /// Requests passed on to the emulator and not yet answered by it. A killed
+    /// caller's requests still land (as on AWS, where a sent request is carried out
+    /// whether or not its caller lives to read the answer); `disarm` waits for them.
+    passing: usize,
     /// Forward the next request whose key starts with this, then answer it with a
     /// server error: the call happened, its caller never learns it (the SDK retries).
     lose_answer: Option<String>,
@@ -300,6 +304,7 @@ impl FaultProxy {
                 generation: 0,
                 faults: None,
                 seen: HashMap::new(),
+                passing: 0,
                 lose_answer: None,
             }),
             recording: Mutex::new(None),
@@ -397,7 +402,14 @@ impl FaultProxy {
     /// layer knows, so the next run meets what is left of AWS's windows, as a run
     /// after a crash does.
     pub fn disarm(&self) {
-        let mut c = self.shared.control.lock().unwrap();
+        // The killed run's requests already passed on land first: the next run
+        // starts after them, as one a user starts after a crash does.
+        let c = self.shared.control.lock().unwrap();
+        let (mut c, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(c, Duration::from_secs(60), |c| c.passing > 0)
+            .unwrap();
         c.generation += 1;
         self.shared.released.notify_waiters();
         c.stop_after = None;
@@ -503,6 +515,7 @@ fn decide(shared: &Shared, call: &Call, path: &str, fingerprint: u64) -> Decisio
         *c.counters.by_operation.entry(key).or_default() += 1;
     }
     c.counters.forwarded += 1;
+    c.passing += 1;
     Decision::Forward {
         kth,
         generation: c.generation,
@@ -516,7 +529,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .unwrap_or_default();
     let call = classify(&parts.method, &parts.headers, &body);
     let Some(model) = shared.model.clone() else {
-        return decide_and_pass(&shared, call, parts, body).await;
+        return carried_out(shared, call, parts, body).await;
     };
     // On AWS's clock the call costs its modelled latency, or what the emulator
     // took if that was longer.
@@ -529,7 +542,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let mutating = call.mutating;
     let start = Instant::now();
     let wall = SystemTime::now();
-    let response = decide_and_pass(&shared, call, parts, body).await;
+    let response = carried_out(shared.clone(), call, parts, body).await;
     let floor = model.call(&op, mutating);
     tokio::time::sleep(floor.saturating_sub(start.elapsed())).await;
     let epoch = |t: SystemTime| {
@@ -548,6 +561,41 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let _ = writeln!(file, "{line}");
     }
     response
+}
+
+/// Decides and passes the request on in a task of its own, which runs to the end
+/// even when the caller is killed and its connection closes.
+async fn carried_out(
+    shared: Arc<Shared>,
+    call: Call,
+    parts: axum::http::request::Parts,
+    body: Bytes,
+) -> Response {
+    tokio::spawn(async move { decide_and_pass(&shared, call, parts, body).await })
+        .await
+        .unwrap_or_else(|_| dropped())
+}
+
+/// Counts a request passed on until the emulator answers it (see `Control::passing`).
+struct Passing<'a>(&'a Shared);
+
+impl<'a> Passing<'a> {
+    /// For a request counted by `decide` (under the lock, with its decision).
+    fn counted(shared: &'a Shared) -> Self {
+        Passing(shared)
+    }
+
+    fn start(shared: &'a Shared) -> Self {
+        shared.control.lock().unwrap().passing += 1;
+        Passing(shared)
+    }
+}
+
+impl Drop for Passing<'_> {
+    fn drop(&mut self) {
+        self.0.control.lock().unwrap().passing -= 1;
+        self.0.changed.notify_all();
+    }
 }
 
 async fn decide_and_pass(
@@ -575,6 +623,7 @@ async fn decide_and_pass(
         Decision::Fail(fault) => fault_response(&call.service, fault, head),
         Decision::Hold(generation) => {
             if hold(&shared, generation).await {
+                let _passing = Passing::start(&shared);
                 pass(&shared, &call, &parts, body).await
             } else {
                 dropped()
@@ -593,7 +642,10 @@ async fn decide_and_pass(
                 }
                 hit
             };
-            let response = pass(&shared, &call, &parts, body).await;
+            let response = {
+                let _passing = Passing::counted(&shared);
+                pass(&shared, &call, &parts, body).await
+            };
             if lose {
                 fault_response(&call.service, Fault::ServerError, head)
             } else {
@@ -604,7 +656,10 @@ async fn decide_and_pass(
             kth: true,
             generation,
         } => {
-            let response = pass(&shared, &call, &parts, body).await;
+            let response = {
+                let _passing = Passing::counted(&shared);
+                pass(&shared, &call, &parts, body).await
+            };
             {
                 let mut c = shared.control.lock().unwrap();
                 c.tripped = true;
