@@ -7,6 +7,7 @@ use std::error::Error;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use colorid::publish::{
     MANIFEST_KEY, PublishOptions, PublishReport, PublishSettings, PublishTarget, publish,
 };
@@ -63,6 +64,16 @@ impl Site {
 
     async fn body(&self, key: &str) -> Result<String, Box<dyn Error>> {
         Ok(String::from_utf8(self.bytes(key).await?)?)
+    }
+
+    async fn head(&self, key: &str) -> Result<HeadObjectOutput, Box<dyn Error>> {
+        let s3 = &self.target.s3;
+        Ok(s3
+            .head_object()
+            .bucket(&self.target.bucket)
+            .key(key)
+            .send()
+            .await?)
     }
 
     async fn bytes(&self, key: &str) -> Result<Vec<u8>, Box<dyn Error>> {
@@ -151,14 +162,7 @@ async fn manifest_without_times_is_read_and_upgraded() -> TestResult {
     // object per record, no start time and no file times), from the objects' heads.
     let mut objects = serde_json::Map::new();
     for key in ["css/site.css", "index.html"] {
-        let head = site
-            .target
-            .s3
-            .head_object()
-            .bucket(&site.target.bucket)
-            .key(key)
-            .send()
-            .await?;
+        let head = site.head(key).await?;
         let etag = head.e_tag().ok_or("etag")?.trim_matches('"');
         let old = serde_json::json!({"etag": etag, "md5": etag, "size": head.content_length(),
             "content_type": head.content_type(), "cache_control": head.cache_control()});
