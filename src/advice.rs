@@ -228,7 +228,7 @@ pub fn for_code(code: &str, message: Option<&str>) -> Option<String> {
         "NoSuchBucket" => "the bucket does not exist: run `colorid up` first".into(),
         "NoSuchDistribution" => "the distribution does not exist: run `colorid up` first".into(),
         "BadDigest" | "InvalidDigest" => {
-            "the file changed while it was being uploaded: run publish again once the site build has finished".into()
+            "the body S3 received did not match its checksum (the file changed while it was being uploaded, or it was damaged on the way): run publish again once the site build has finished".into()
         }
         "TooManyInvalidationsInProgress" => {
             "CloudFront has too many invalidations in progress: wait a few minutes and run publish again (files already uploaded are not uploaded again)".into()

@@ -22,9 +22,10 @@
 //! other than colorid may have changed the bucket. With a listing, a manifest
 //! record counts only while its ETag equals the listing's; other objects (and keys
 //! missing from the manifest) get one HEAD each, which reads the headers and the
-//! `md5` user metadata every upload carries (needed for multipart ETags, which are
-//! not an MD5 of the body). Objects only a HEAD could vouch for are invalidated
-//! too, since CloudFront may hold another version of them.
+//! body's MD5: the ETag of a single-part object stored plaintext or with SSE-S3, else
+//! the `md5` user metadata every other upload carries (multipart ETags and SSE-KMS
+//! ones are not an MD5 of the body; see `put_digest`). Objects only a HEAD could vouch
+//! for are invalidated too, since CloudFront may hold another version of them.
 //!
 //! The manifest lives in the site bucket under `.colorid/`, which the bucket
 //! policy keeps CloudFront out of. Publish never deletes or invalidates it, and
@@ -43,6 +44,7 @@ mod local_site;
 mod manifest;
 mod md5_hex;
 mod multipart;
+mod put_digest;
 mod remote;
 mod report;
 mod scan;
@@ -488,6 +490,7 @@ async fn apply(
     }
     let threshold = settings.multipart_threshold_bytes();
     let site_dir = target.site_dir.as_path();
+    let etags = &put_digest::EtagDigests::for_bucket(&planned.manifest);
     let changes: Vec<(&Change, bool)> = plan
         .uploads
         .iter()
@@ -497,7 +500,7 @@ async fn apply(
     let written: BTreeMap<String, ObjectRecord> = futures::stream::iter(changes)
         .map(|(change, body)| async move {
             let record = if body {
-                let record = upload::upload(s3, bucket, change, threshold, site_dir).await?;
+                let record = upload::upload(s3, bucket, change, threshold, site_dir, etags).await?;
                 progress(PublishEvent::Uploaded {
                     key: change.file.key.clone(),
                     bytes: change.file.size,

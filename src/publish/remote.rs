@@ -15,6 +15,7 @@ use md5::Digest;
 
 use super::error::{AwsFailure, PublishError};
 use super::manifest::{Incoming, Manifest, ObjectRecord, encode_manifest};
+use super::put_digest::md5_of_etag;
 
 /// Where the manifest lives. The dotted prefix keeps it out of any site walk, and
 /// publish never deletes or invalidates it. The name is the first version's: the
@@ -43,9 +44,9 @@ pub(crate) struct Listed {
 
 /// The same client without the SDK's default CRC32 request and response checksums.
 ///
-/// Publish already guards every body with MD5: each PUT sends Content-MD5 (S3 refuses
-/// a body that does not match) and the `md5` metadata, and the plan compares MD5s.
-/// The default checksums would add another pass over every body and, on plain-HTTP
+/// Publish already guards every body itself: each PUT sends Content-MD5 or, for a body
+/// read whole, its CRC32 (S3 refuses a body that does not match either), and the plan
+/// compares MD5s. The SDK's checksums would add another pass over every body and, on plain-HTTP
 /// endpoints, aws-chunked uploads with a signature per chunk. Operations whose
 /// model requires a checksum (DeleteObjects) still get one.
 pub(crate) fn md5_checked(s3: &S3Client) -> S3Client {
@@ -330,7 +331,10 @@ async fn head_object(s3: &S3Client, bucket: &str, key: &str) -> Result<ObjectRec
     let md5 = head
         .metadata()
         .and_then(|m| m.get(MD5_METADATA).cloned())
-        .or_else(|| (!etag.contains('-')).then(|| etag.clone()))
+        .or_else(|| {
+            let customer_key = head.sse_customer_algorithm().is_some();
+            md5_of_etag(&etag, head.server_side_encryption(), customer_key).map(hex::encode)
+        })
         .unwrap_or_default();
     Ok(ObjectRecord {
         etag,

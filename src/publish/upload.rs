@@ -5,9 +5,11 @@ use std::path::Path;
 
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::RequestChecksumCalculation;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::ObjectIdentifier;
 use base64::Engine;
+use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use md5::Digest;
 
@@ -17,6 +19,7 @@ use super::hash::hash_file;
 use super::local_file::Source;
 use super::manifest::ObjectRecord;
 use super::multipart::{multipart, part_size};
+use super::put_digest::{self, EtagDigests};
 use super::remote::{MD5_METADATA, unquote};
 
 /// DeleteObjects takes at most this many keys per request.
@@ -35,17 +38,18 @@ fn upload_failure<'a>(
     }
 }
 
-/// Files up to this size are read once into memory, hashed from that read and sent from
-/// it; larger ones stream from disk, hashed first when their MD5 is not known yet. With
-/// `concurrency` uploads in flight this bounds the bodies held to `concurrency` MiB.
+/// Files up to this size are read once into memory and sent from that read (with their
+/// CRC32, see [`put_digest`]); larger ones stream from disk, hashed first when their
+/// MD5 is not known yet. With `concurrency` uploads in flight this bounds the bodies
+/// held to `concurrency` MiB.
 const IN_MEMORY_MAX: u64 = 1024 * 1024;
 
-/// Files up to this size are read and hashed on the task that sends them rather than
-/// handed to the blocking pool: about 0.1 ms off the runtime at most (a 64 KiB file
-/// from the page cache, where a site just built is, and its MD5), and no thread
-/// hand-off and wake-up per file. A 5,000-file first upload, most of whose files are
-/// under 64 KiB, used 8% less client and 6% less server CPU, and took 8% less time on
-/// a 2-core machine that client and server share, than with every read handed off
+/// Files up to this size are read on the task that sends them rather than handed to
+/// the blocking pool: about 0.1 ms off the runtime at most (a 64 KiB file from the
+/// page cache, where a site just built is, and its checksum), and no thread hand-off
+/// and wake-up per file. A 5,000-file first upload, most of whose files are under
+/// 64 KiB, used 8% less client and 6% less server CPU, and took 8% less time on a
+/// 2-core machine that client and server share, than with every read handed off
 /// (issue 28).
 const READ_INLINE_MAX: u64 = 64 * 1024;
 
@@ -56,69 +60,123 @@ pub(crate) async fn upload(
     change: &Change,
     multipart_threshold: u64,
     site_dir: &Path,
+    etags: &EtagDigests,
 ) -> Result<ObjectRecord, PublishError> {
     let file = &change.file;
     let path = &site_dir.join(&file.key);
     let fail = upload_failure(bucket, &file.key);
-    let (body, size, md5) = match &file.source {
-        Source::Generated(bytes) => {
-            let md5: [u8; 16] = md5::Md5::digest(bytes).into();
-            (ByteStream::from(bytes.clone()), bytes.len() as u64, md5)
-        }
+    let held = match &file.source {
+        Source::Generated(bytes) => Bytes::from(bytes.clone()),
         Source::Site if file.size <= IN_MEMORY_MAX => {
             let read = if file.size <= READ_INLINE_MAX {
-                read_and_hash(path)
+                std::fs::read(path)
             } else {
-                blocking(path, read_and_hash).await
+                blocking(path, |p| std::fs::read(p)).await
             };
-            let (bytes, md5) = read.map_err(|e| fail(io_failure(e)))?;
-            let size = bytes.len() as u64;
-            (ByteStream::from(bytes), size, md5)
+            Bytes::from(read.map_err(|e| fail(io_failure(e)))?)
         }
         Source::Site => {
-            let (size, md5) = match file.md5 {
-                Some(md5) => (file.size, md5),
-                None => blocking(path, |p| {
-                    hash_file(p, &mut vec![0u8; 256 * 1024])
-                        .map_err(|e| std::io::Error::other(e.to_string()))
-                })
-                .await
-                .map_err(|e| fail(io_failure(e)))?,
-            };
-            if size >= multipart_threshold {
-                let etag =
-                    upload_multipart(s3, bucket, change, path, size, md5, multipart_threshold)
-                        .await?;
-                return Ok(change.written(etag, size, md5));
-            }
-            let body = ByteStream::read_from()
-                .path(path)
-                .length(Length::Exact(size))
-                .build()
-                .await
-                .map_err(|e| fail(io_failure(e)))?;
-            (body, size, md5)
+            return upload_streamed(s3, bucket, change, multipart_threshold, path).await;
         }
     };
-    let output = s3
-        .put_object()
-        .bucket(bucket)
-        .key(&file.key)
-        .body(body)
-        .content_md5(base64::engine::general_purpose::STANDARD.encode(md5))
-        .content_type(&*change.headers.content_type)
-        .cache_control(&*change.headers.cache_control)
-        .metadata(MD5_METADATA, hex::encode(md5))
-        // Content-MD5 already guards the body (S3 refuses one that does not match):
-        // signing it too would have the SDK take its SHA-256 here and S3 check it
-        // there, a second pass over every byte on each side for the same guarantee.
-        // (Bodies read from disk, like the bare-PUT floor's, are never signed.)
+    let size = held.len() as u64;
+    // The MD5 of what was read, never the plan's (the file may have changed since).
+    if !etags.trusted() {
+        let md5 = md5_of(&held);
+        let etag = put_with_md5(s3, bucket, change, ByteStream::from(held), md5).await?;
+        return Ok(change.written(etag, size, md5));
+    }
+    let output = put(s3, bucket, change, ByteStream::from(held.clone()))
+        .checksum_crc32(put_digest::crc32_header(&held))
         .customize()
         .disable_payload_signing()
         .send()
         .await
         .map_err(|e| fail(AwsFailure::of(&e)))?;
-    Ok(change.written(unquote(output.e_tag().unwrap_or_default()), size, md5))
+    let etag = unquote(output.e_tag().unwrap_or_default());
+    let customer_key = output.sse_customer_algorithm().is_some();
+    if let Some(md5) = put_digest::md5_of_etag(&etag, output.server_side_encryption(), customer_key)
+    {
+        return Ok(change.written(etag, size, md5));
+    }
+    // Stored another way (SSE-KMS, SSE-C): its ETag is not its MD5, so it is sent again
+    // with the MD5 in Content-MD5 and the metadata, where a later HEAD finds it.
+    etags.distrust();
+    let md5 = md5_of(&held);
+    let etag = put_with_md5(s3, bucket, change, ByteStream::from(held), md5).await?;
+    Ok(change.written(etag, size, md5))
+}
+
+/// A file over [`IN_MEMORY_MAX`]: hashed unless its MD5 is known, then streamed from
+/// disk in one PUT or, from `multipart_threshold`, in parts.
+async fn upload_streamed(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+    multipart_threshold: u64,
+    path: &Path,
+) -> Result<ObjectRecord, PublishError> {
+    let fail = upload_failure(bucket, &change.file.key);
+    let (size, md5) = match change.file.md5 {
+        Some(md5) => (change.file.size, md5),
+        None => blocking(path, |p| {
+            hash_file(p, &mut vec![0u8; 256 * 1024])
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .await
+        .map_err(|e| fail(io_failure(e)))?,
+    };
+    let etag = if size >= multipart_threshold {
+        upload_multipart(s3, bucket, change, path, size, md5, multipart_threshold).await?
+    } else {
+        let body = ByteStream::read_from()
+            .path(path)
+            .length(Length::Exact(size))
+            .build()
+            .await
+            .map_err(|e| fail(io_failure(e)))?;
+        put_with_md5(s3, bucket, change, body, md5).await?
+    };
+    Ok(change.written(etag, size, md5))
+}
+
+/// The PutObject of the change's key and headers, with `body`.
+fn put(s3: &S3Client, bucket: &str, change: &Change, body: ByteStream) -> PutObjectFluentBuilder {
+    s3.put_object()
+        .bucket(bucket)
+        .key(&change.file.key)
+        .body(body)
+        .content_type(&*change.headers.content_type)
+        .cache_control(&*change.headers.cache_control)
+}
+
+/// Sends `body` with its MD5 as Content-MD5 and as the `md5` metadata; returns the
+/// object's ETag.
+async fn put_with_md5(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+    body: ByteStream,
+    md5: [u8; 16],
+) -> Result<String, PublishError> {
+    let output = put(s3, bucket, change, body)
+        .content_md5(base64::engine::general_purpose::STANDARD.encode(md5))
+        .metadata(MD5_METADATA, hex::encode(md5))
+        // Content-MD5 (or the CRC32 above) already guards the body (S3 refuses one
+        // that does not match): signing it too would have the SDK take its SHA-256
+        // here and S3 check it there, a second pass over every byte on each side for
+        // the same guarantee. (Bodies read from disk, like the bare-PUT floor's, are
+        // never signed.)
+        .customize()
+        .disable_payload_signing()
+        .send()
+        .await
+        .map_err(|e| upload_failure(bucket, &change.file.key)(AwsFailure::of(&e)))?;
+    Ok(unquote(output.e_tag().unwrap_or_default()))
+}
+
+fn md5_of(bytes: &[u8]) -> [u8; 16] {
+    md5::Md5::digest(bytes).into()
 }
 
 /// Runs file work off the async runtime.
@@ -130,13 +188,6 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&path))
         .await
         .map_err(std::io::Error::other)?
-}
-
-/// The whole file and its MD5, from one read.
-fn read_and_hash(path: &std::path::Path) -> std::io::Result<(Vec<u8>, [u8; 16])> {
-    let bytes = std::fs::read(path)?;
-    let md5 = md5::Md5::digest(&bytes).into();
-    Ok((bytes, md5))
 }
 
 /// Sends a file of `size` bytes in parts of at least `threshold` bytes, each streamed

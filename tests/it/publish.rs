@@ -23,6 +23,7 @@ use colorid::publish::{
 };
 
 use crate::common;
+use crate::common::realism::Rule;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -34,12 +35,13 @@ fn endpoint() -> String {
 }
 
 /// Records `(operation, uri path)` of every S3 request a client sends, and of each
-/// PutObject its path, `x-amz-content-sha256` and whether it carried Content-MD5.
+/// PutObject its path, `x-amz-content-sha256` and the checksum guarding its body
+/// (`md5` for Content-MD5, `crc32` for `x-amz-checksum-crc32`, else `none`).
 #[derive(Debug, Default, Clone)]
-struct Recorder(
-    Arc<Mutex<Vec<(String, String)>>>,
-    Arc<Mutex<Vec<(String, String, bool)>>>,
-);
+struct Recorder(Arc<Mutex<Vec<(String, String)>>>, Arc<Mutex<Vec<Put>>>);
+
+/// A PutObject's path, `x-amz-content-sha256` and the checksum guarding its body.
+type Put = (String, String, &'static str);
 
 impl Intercept for Recorder {
     fn name(&self) -> &'static str {
@@ -66,11 +68,18 @@ impl Intercept for Recorder {
         if operation == "PutObject" {
             let headers = context.request().headers();
             let signed = headers.get("x-amz-content-sha256").unwrap_or_default();
-            let md5 = headers.get("content-md5").is_some();
+            let guard = match (
+                headers.get("content-md5").is_some(),
+                headers.get("x-amz-checksum-crc32").is_some(),
+            ) {
+                (true, _) => "md5",
+                (false, true) => "crc32",
+                (false, false) => "none",
+            };
             self.1
                 .lock()
                 .unwrap()
-                .push((path.clone(), signed.to_string(), md5));
+                .push((path.clone(), signed.to_string(), guard));
         }
         self.0.lock().unwrap().push((operation, path));
         Ok(())
@@ -82,7 +91,7 @@ impl Recorder {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 
-    fn take_puts(&self) -> Vec<(String, String, bool)> {
+    fn take_puts(&self) -> Vec<Put> {
         std::mem::take(&mut *self.1.lock().unwrap())
     }
 }
@@ -406,17 +415,26 @@ async fn first_publish_sets_headers_and_bytes_then_second_publish_changes_nothin
         .collect();
     assert_eq!(contents, expected);
     assert_eq!(fx.invalidation_count().await?, 1);
-    // Each body went with its Content-MD5 and unsigned: S3 checks the MD5, and a
-    // SHA-256 of the payload on top would be a second pass over it on each side.
+    // Each new body went with its CRC32 and unsigned: S3 checks the CRC32 (and its
+    // ETag is the MD5 the manifest records), and a SHA-256 of the payload on top would
+    // be a second pass over it on each side.
     let puts = fx.recorder.take_puts();
     for (key, _) in table.iter().chain([&("config.json", "")]) {
         let put = puts
             .iter()
             .find(|(path, ..)| path.ends_with(&format!("/{key}")));
         assert_eq!(
-            put.map(|(_, signed, md5)| (signed.as_str(), *md5)),
-            Some(("UNSIGNED-PAYLOAD", true)),
+            put.map(|(_, signed, guard)| (signed.as_str(), *guard)),
+            Some(("UNSIGNED-PAYLOAD", "crc32")),
             "{key}: {puts:?}"
+        );
+        let head = fx.head_object(key).await?;
+        let body = std::fs::read(fx.site.path().join(key))
+            .unwrap_or_else(|_| br#"{"client_id":"abc"}"#.to_vec());
+        assert_eq!(
+            head.e_tag(),
+            Some(format!("\"{}\"", md5_hex(&body)).as_str()),
+            "{key}"
         );
     }
 
@@ -920,10 +938,17 @@ async fn bodies_on_each_side_of_the_read_sizes_round_trip() -> TestResult {
     let mut contents = fx.bucket_contents().await?;
     contents.remove(MANIFEST_KEY);
     assert_eq!(contents, bodies, "every body as it is on disk");
+    // Bodies read whole go with their CRC32 and rely on the ETag for their MD5; those
+    // streamed from disk go with Content-MD5 and carry the md5 metadata.
     for (key, body) in &bodies {
         let head = fx.head_object(key).await?;
         let md5 = head.metadata().and_then(|m| m.get("md5")).cloned();
-        assert_eq!(md5, Some(md5_hex(body)), "{key}: its md5 metadata");
+        let etag = head.e_tag().unwrap_or_default().trim_matches('"');
+        if body.len() <= 1024 * 1024 {
+            assert_eq!((etag, md5), (md5_hex(body).as_str(), None), "{key}");
+        } else {
+            assert_eq!(md5, Some(md5_hex(body)), "{key}: its md5 metadata");
+        }
     }
     let again = fx.publish(&settings, PublishOptions::default()).await?;
     assert_eq!(
@@ -933,6 +958,144 @@ async fn bodies_on_each_side_of_the_read_sizes_round_trip() -> TestResult {
         again.summary_line()
     );
     assert_eq!(again.summary.uploaded, 0);
+    Ok(())
+}
+
+/// A body damaged on the way is refused by S3 (it no longer matches the CRC32 it went
+/// with) and publish stops naming the file and what to do; nothing damaged is stored,
+/// and the next publish sends the file again, whole.
+#[tokio::test]
+async fn a_body_damaged_on_the_way_is_refused_and_sent_again() -> TestResult {
+    let fx = fixture("damaged").await?;
+    let bodies = [
+        ("index.html", "<p>whole</p>"),
+        ("other.html", "<p>other</p>"),
+    ];
+    for (key, body) in bodies {
+        fx.write(key, body);
+    }
+    let realism = common::proxy().realism();
+    let refused = realism.hits(Rule::S3ChecksumChecked);
+    realism.damage_next_put(&fx.target.bucket, "index.html");
+    let settings = PublishSettings::default();
+    let err = fx
+        .publish(&settings, PublishOptions::default())
+        .await
+        .expect_err("a damaged body was taken");
+    let text = format!("{err}: {}", err.fix().unwrap_or_default());
+    assert!(
+        text.contains("index.html")
+            && text.contains("BadDigest")
+            && text.contains("run publish again"),
+        "{text}"
+    );
+    assert!(realism.hits(Rule::S3ChecksumChecked) > refused);
+
+    let again = fx.publish(&settings, PublishOptions::default()).await?;
+    assert!(again.summary.uploaded >= 1, "{}", again.summary_line());
+    let mut contents = fx.bucket_contents().await?;
+    contents.remove(MANIFEST_KEY);
+    let expected: BTreeMap<String, Vec<u8>> = bodies
+        .iter()
+        .map(|(k, b)| (k.to_string(), b.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(contents, expected);
+    Ok(())
+}
+
+/// In a bucket that stores objects with SSE-KMS, whose ETags are not MD5s, publish
+/// records each body's real MD5 and puts it in the `md5` metadata: a file touched but
+/// not changed is not uploaded again, a later run sends new bodies with their MD5 at
+/// once, and a publish without the manifest finds every MD5 by HEAD.
+#[tokio::test]
+async fn a_kms_bucket_gets_md5s_that_later_publishes_can_read() -> TestResult {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let fx = fixture("kms").await?;
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::AwsKms)
+        .kms_master_key_id("alias/aws/s3")
+        .build()?;
+    let encryption = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .build(),
+        )
+        .build()?;
+    fx.target
+        .s3
+        .put_bucket_encryption()
+        .bucket(&fx.target.bucket)
+        .server_side_encryption_configuration(encryption)
+        .send()
+        .await?;
+    let bodies = [
+        ("index.html", "<p>kms</p>"),
+        ("app.js", "let kms = 1;"),
+        ("style.css", "p { color: red }"),
+    ];
+    for (key, body) in bodies {
+        fx.write(key, body);
+    }
+    let realism = common::proxy().realism();
+    let rewritten = realism.hits(Rule::S3KmsEtagNotMd5);
+    let settings = PublishSettings::default();
+    let first = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(first.summary.uploaded, 3, "{}", first.summary_line());
+    assert!(
+        realism.hits(Rule::S3KmsEtagNotMd5) > rewritten,
+        "no SSE-KMS ETag"
+    );
+    for (key, body) in bodies {
+        let head = fx.head_object(key).await?;
+        assert_ne!(
+            head.e_tag().unwrap_or_default().trim_matches('"'),
+            md5_hex(body.as_bytes())
+        );
+        let md5 = head.metadata().and_then(|m| m.get("md5")).cloned();
+        assert_eq!(
+            md5,
+            Some(md5_hex(body.as_bytes())),
+            "{key}: its md5 metadata"
+        );
+    }
+
+    // Touched, not changed: each file is read again and found unchanged by its MD5.
+    for (key, body) in bodies {
+        fx.write(key, body);
+    }
+    let touched = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(touched.summary.uploaded, 0, "{}", touched.summary_line());
+    assert_eq!(touched.summary.unchanged, 3);
+
+    // The manifest shows SSE-KMS ETags: a new body goes with its MD5 in one PUT.
+    fx.write("new.html", "<p>new</p>");
+    fx.recorder.take_puts();
+    let next = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(next.summary.uploaded, 1, "{}", next.summary_line());
+    let puts: Vec<_> = fx
+        .recorder
+        .take_puts()
+        .into_iter()
+        .filter(|(path, ..)| !path.contains("/.colorid/"))
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert_eq!(puts[0].2, "md5", "{puts:?}");
+
+    // Without the manifest, a HEAD of each object finds its MD5 in the metadata.
+    fx.target
+        .s3
+        .delete_object()
+        .bucket(&fx.target.bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await?;
+    let listed = fx.publish(&settings, PublishOptions::default()).await?;
+    assert_eq!(listed.summary.uploaded, 0, "{}", listed.summary_line());
+    assert_eq!(listed.summary.unchanged, 4);
     Ok(())
 }
 

@@ -161,6 +161,15 @@ const RULES: &[(Rule, &str)] = &[
         Rule::SsmStandardSize,
         "parameters_stay_within_a_standard_parameter",
     ),
+    // Issue 28: publish's first upload (tests in publish.rs).
+    (
+        Rule::S3ChecksumChecked,
+        "publish::a_body_damaged_on_the_way_is_refused_and_sent_again",
+    ),
+    (
+        Rule::S3KmsEtagNotMd5,
+        "publish::a_kms_bucket_gets_md5s_that_later_publishes_can_read",
+    ),
 ];
 
 /// Prints the rule table for scripts/realism (rule, source, test), tab-separated.

@@ -28,6 +28,7 @@ use super::fault_proxy::Call;
 
 mod accounts;
 mod headers_policies;
+mod s3_objects;
 use super::latency::{Model, Wait};
 
 /// One documented AWS behaviour that the emulator does not show.
@@ -70,10 +71,13 @@ pub enum Rule {
     CloudFrontInvalidationPaths,
     LambdaTagsNeedListTags,
     SsmStandardSize,
+    // Issue 28: publish's first upload guards bodies with CRC32 and reads MD5s from ETags.
+    S3ChecksumChecked,
+    S3KmsEtagNotMd5,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 35] = [
+    pub const ALL: [Rule; 37] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -111,6 +115,9 @@ impl Rule {
         Rule::CloudFrontInvalidationPaths,
         Rule::LambdaTagsNeedListTags,
         Rule::SsmStandardSize,
+        // Issue 28.
+        Rule::S3ChecksumChecked,
+        Rule::S3KmsEtagNotMd5,
     ];
 
     /// A short name for tables and messages.
@@ -150,6 +157,8 @@ impl Rule {
             Rule::CloudFrontInvalidationPaths => "cloudfront: invalidation paths as browsers send",
             Rule::LambdaTagsNeedListTags => "lambda: tags only through ListTags",
             Rule::SsmStandardSize => "ssm: standard parameters hold 4,096 chars",
+            Rule::S3ChecksumChecked => "s3: a body must match its checksum",
+            Rule::S3KmsEtagNotMd5 => "s3: an SSE-KMS object's ETag is not its MD5",
             other => accounts::name(other),
         }
     }
@@ -276,6 +285,8 @@ impl Rule {
             Rule::SsmStandardSize => {
                 "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html"
             }
+            Rule::S3ChecksumChecked => s3_objects::CHECKSUM_SOURCE,
+            Rule::S3KmsEtagNotMd5 => s3_objects::KMS_ETAG_SOURCE,
             other => accounts::source(other),
         }
     }
@@ -389,6 +400,8 @@ struct World {
     reserved: HashMap<String, i64>,
     /// Invalidation paths sent encoded where a browser sends the character as it is.
     over_encoded: Vec<String>,
+    /// Issue 28: damaged bodies and SSE-KMS objects.
+    objects: s3_objects::Objects,
 }
 
 /// The rules, what they remember, and how often each fired.
@@ -560,7 +573,10 @@ impl Realism {
                 other => other,
             },
             "s3" => match self.s3_name_held(seen) {
-                Before::Forward => self.s3_before(seen, body),
+                Before::Forward => match self.s3_checksum(seen, body) {
+                    Before::Forward => self.s3_before(seen, body),
+                    other => other,
+                },
                 other => other,
             },
             _ => Before::Forward,
@@ -607,6 +623,7 @@ impl Realism {
             "s3" => {
                 self.s3_held_after(seen, status);
                 self.s3_after(merge, status, body);
+                self.s3_kms_etags(seen, status, headers, body);
             }
             "route53" if status.is_success() => self.route53_after(seen, request, body),
             _ => {}
