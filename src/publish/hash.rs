@@ -178,9 +178,91 @@ pub(crate) fn hash_file(path: &Path, buf: &mut [u8]) -> Result<Sum, PublishError
     Ok((size, hasher.finalize().into()))
 }
 
+/// What one read of a file to upload gives: its size, the CRC32 of each part (the
+/// last one may be short; a single part when the file goes whole), and its MD5 when
+/// asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartSums {
+    pub size: u64,
+    pub crc32s: Vec<u32>,
+    pub md5: Option<[u8; 16]>,
+}
+
+/// Reads `path` once in 256 KiB blocks, summing each `part_size` bytes with CRC32 and,
+/// with `with_md5`, the whole with MD5.
+pub(crate) fn part_sums(
+    path: &Path,
+    part_size: u64,
+    with_md5: bool,
+) -> Result<PartSums, PublishError> {
+    let read_err = |source| PublishError::ReadSite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut md5 = with_md5.then(Md5::new);
+    let mut crc = crc32fast::Hasher::new();
+    let mut crc32s = Vec::new();
+    let (mut size, mut in_part) = (0u64, 0u64);
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(md5) = &mut md5 {
+            md5.update(&buf[..n]);
+        }
+        let mut block = &buf[..n];
+        while !block.is_empty() {
+            let take = block
+                .len()
+                .min((part_size - in_part).try_into().unwrap_or(usize::MAX));
+            crc.update(&block[..take]);
+            in_part += take as u64;
+            block = &block[take..];
+            if in_part == part_size {
+                crc32s.push(std::mem::take(&mut crc).finalize());
+                in_part = 0;
+            }
+        }
+        size += n as u64;
+    }
+    if in_part > 0 || crc32s.is_empty() {
+        crc32s.push(crc.finalize());
+    }
+    Ok(PartSums {
+        size,
+        crc32s,
+        md5: md5.map(|m| m.finalize().into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_sums_split_at_part_boundaries_in_one_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let body: Vec<u8> = (0..600_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &body).unwrap();
+        let sums = part_sums(&path, 250_000, true).unwrap();
+        assert_eq!(sums.size, 600_000);
+        let want: Vec<u32> = body.chunks(250_000).map(crc32fast::hash).collect();
+        assert_eq!(sums.crc32s, want);
+        assert_eq!(sums.md5, Some(Md5::digest(&body).into()));
+        let whole = part_sums(&path, u64::MAX, false).unwrap();
+        assert_eq!(
+            (whole.crc32s, whole.md5),
+            (vec![crc32fast::hash(&body)], None)
+        );
+        let exact = part_sums(&path, 300_000, false).unwrap();
+        assert_eq!(exact.crc32s.len(), 2, "no empty part after an exact end");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(part_sums(&path, 10, false).unwrap().crc32s, vec![0]);
+    }
     use crate::publish::manifest::ObjectRecord;
     use crate::publish::remote::Listed;
     use crate::publish::settings::KeyGlobs;

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::MetadataDirective;
 use super::diff::Change;
 use super::error::{AwsFailure, PublishError};
 use super::manifest::ObjectRecord;
-use super::multipart::{multipart, part_size};
+use super::multipart::{SentPart, multipart, part_size};
 use super::remote::{MD5_METADATA, unquote};
 
 /// The largest object CopyObject copies in one request: "You can create a copy of your
@@ -91,6 +91,7 @@ async fn update_headers_in_parts(
         change,
         md5_hex,
         ranges.len() as u64,
+        false,
         fail,
         |upload_id, number| async move {
             let copied = s3
@@ -104,7 +105,10 @@ async fn update_headers_in_parts(
                 .send()
                 .await
                 .map_err(|e| failure(bucket, key, AwsFailure::of(&e)))?;
-            Ok(copied.copy_part_result.and_then(|r| r.e_tag))
+            Ok(SentPart {
+                etag: copied.copy_part_result.and_then(|r| r.e_tag),
+                crc32: None,
+            })
         },
     )
     .await

@@ -31,9 +31,10 @@ use base64::Engine;
 use super::manifest::Manifest;
 use super::md5_hex;
 
-/// The `x-amz-checksum-crc32` value of `body`: its CRC32, big-endian, in base64.
-pub(crate) fn crc32_header(body: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
+/// The `x-amz-checksum-crc32` value of a body whose CRC32 is `crc`: big-endian, in
+/// base64.
+pub(crate) fn crc32_base64(crc: u32) -> String {
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
 
 /// The body's MD5, if an answer about a single-part object (its ETag, unquoted, and
@@ -90,8 +91,8 @@ mod tests {
     #[test]
     fn crc32_is_base64_of_the_big_endian_sum() {
         // CRC32 of "hello world" is 0x0d4a1185 (the check value S3's own examples use).
-        assert_eq!(crc32_header(b"hello world"), "DUoRhQ==");
-        assert_eq!(crc32_header(b""), "AAAAAA==");
+        assert_eq!(crc32_base64(crc32fast::hash(b"hello world")), "DUoRhQ==");
+        assert_eq!(crc32_base64(crc32fast::hash(b"")), "AAAAAA==");
     }
 
     #[test]

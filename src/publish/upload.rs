@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use aws_sdk_s3::Client as S3Client;
-use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::ObjectIdentifier;
@@ -15,10 +14,10 @@ use md5::Digest;
 
 use super::diff::Change;
 use super::error::{AwsFailure, PublishError};
-use super::hash::hash_file;
+use super::hash::part_sums;
 use super::local_file::Source;
 use super::manifest::ObjectRecord;
-use super::multipart::{multipart, part_size};
+use super::multipart::{SentPart, multipart, part_size};
 use super::put_digest::{self, EtagDigests};
 use super::remote::{MD5_METADATA, unquote};
 
@@ -76,7 +75,7 @@ pub(crate) async fn upload(
             Bytes::from(read.map_err(|e| fail(io_failure(e)))?)
         }
         Source::Site => {
-            return upload_streamed(s3, bucket, change, multipart_threshold, path).await;
+            return upload_streamed(s3, bucket, change, multipart_threshold, path, etags).await;
         }
     };
     let size = held.len() as u64;
@@ -87,7 +86,7 @@ pub(crate) async fn upload(
         return Ok(change.written(etag, size, md5));
     }
     let output = put(s3, bucket, change, ByteStream::from(held.clone()))
-        .checksum_crc32(put_digest::crc32_header(&held))
+        .checksum_crc32(put_digest::crc32_base64(crc32fast::hash(&held)))
         .customize()
         .disable_payload_signing()
         .send()
@@ -107,37 +106,74 @@ pub(crate) async fn upload(
     Ok(change.written(etag, size, md5))
 }
 
-/// A file over [`IN_MEMORY_MAX`]: hashed unless its MD5 is known, then streamed from
-/// disk in one PUT or, from `multipart_threshold`, in parts.
+/// A file over [`IN_MEMORY_MAX`], streamed from disk in one PUT or, from
+/// `multipart_threshold`, in parts. One read first takes the CRC32 of each part (of
+/// the whole file when it goes in one PUT), and its MD5 where the upload needs it: a
+/// multipart upload's ETag is never the MD5, so its `md5` metadata is, and a bucket
+/// whose ETags are not MD5s gets Content-MD5.
 async fn upload_streamed(
     s3: &S3Client,
     bucket: &str,
     change: &Change,
     multipart_threshold: u64,
     path: &Path,
+    etags: &EtagDigests,
 ) -> Result<ObjectRecord, PublishError> {
     let fail = upload_failure(bucket, &change.file.key);
-    let (size, md5) = match change.file.md5 {
-        Some(md5) => (change.file.size, md5),
-        None => blocking(path, |p| {
-            hash_file(p, &mut vec![0u8; 256 * 1024])
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .await
-        .map_err(|e| fail(io_failure(e)))?,
-    };
-    let etag = if size >= multipart_threshold {
-        upload_multipart(s3, bucket, change, path, size, md5, multipart_threshold).await?
+    let file = &change.file;
+    let in_parts = file.size >= multipart_threshold;
+    let part = if in_parts {
+        part_size(file.size, multipart_threshold)
     } else {
-        let body = ByteStream::read_from()
+        u64::MAX
+    };
+    let with_md5 = file.md5.is_none() && (in_parts || !etags.trusted());
+    let path_buf = path.to_path_buf();
+    let sums = tokio::task::spawn_blocking(move || part_sums(&path_buf, part, with_md5))
+        .await
+        .map_err(|e| PublishError::Internal(e.to_string()))??;
+    let size = sums.size;
+    let md5 = file.md5.or(sums.md5);
+    if in_parts {
+        let md5 = md5.ok_or_else(|| PublishError::Internal("multipart without an MD5".into()))?;
+        let etag =
+            upload_multipart(s3, bucket, change, path, size, md5, part, &sums.crc32s).await?;
+        return Ok(change.written(etag, size, md5));
+    }
+    let body = || async {
+        ByteStream::read_from()
             .path(path)
             .length(Length::Exact(size))
             .build()
             .await
-            .map_err(|e| fail(io_failure(e)))?;
-        put_with_md5(s3, bucket, change, body, md5).await?
+            .map_err(|e| fail(io_failure(e)))
     };
-    Ok(change.written(etag, size, md5))
+    if let Some(md5) = md5 {
+        let etag = put_with_md5(s3, bucket, change, body().await?, md5).await?;
+        return Ok(change.written(etag, size, md5));
+    }
+    let crc = sums.crc32s.first().copied().unwrap_or_default();
+    let output = put(s3, bucket, change, body().await?)
+        .checksum_crc32(put_digest::crc32_base64(crc))
+        .customize()
+        .disable_payload_signing()
+        .send()
+        .await
+        .map_err(|e| fail(AwsFailure::of(&e)))?;
+    let etag = unquote(output.e_tag().unwrap_or_default());
+    let customer_key = output.sse_customer_algorithm().is_some();
+    if let Some(md5) = put_digest::md5_of_etag(&etag, output.server_side_encryption(), customer_key)
+    {
+        return Ok(change.written(etag, size, md5));
+    }
+    etags.distrust();
+    let path_buf = path.to_path_buf();
+    let sums = tokio::task::spawn_blocking(move || part_sums(&path_buf, u64::MAX, true))
+        .await
+        .map_err(|e| PublishError::Internal(e.to_string()))??;
+    let md5 = sums.md5.unwrap_or_default();
+    let etag = put_with_md5(s3, bucket, change, body().await?, md5).await?;
+    Ok(change.written(etag, sums.size, md5))
 }
 
 /// The PutObject of the change's key and headers, with `body`.
@@ -190,9 +226,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(std::io::Error::other)?
 }
 
-/// Sends a file of `size` bytes in parts of at least `threshold` bytes, each streamed
-/// from disk; returns the object's ETag (not an MD5 of the body: `md5` goes in the
-/// metadata).
+/// Sends a file of `size` bytes in parts of `part_size` bytes, each streamed from disk
+/// with its CRC32 (`crc32s`, one a part); returns the object's ETag (not an MD5 of the
+/// body: `md5` goes in the metadata).
+#[allow(clippy::too_many_arguments)]
 async fn upload_multipart(
     s3: &S3Client,
     bucket: &str,
@@ -200,18 +237,18 @@ async fn upload_multipart(
     path: &std::path::Path,
     size: u64,
     md5: [u8; 16],
-    threshold: u64,
+    part_size: u64,
+    crc32s: &[u32],
 ) -> Result<String, PublishError> {
     let key = &change.file.key;
     let fail = upload_failure(bucket, key);
-    let part_size = part_size(size, threshold);
-    let parts = size.div_ceil(part_size);
     multipart(
         s3,
         bucket,
         change,
         hex::encode(md5),
-        parts,
+        crc32s.len() as u64,
+        true,
         fail,
         |upload_id, number| async move {
             let offset = (number as u64 - 1) * part_size;
@@ -222,6 +259,7 @@ async fn upload_multipart(
                 .build()
                 .await
                 .map_err(|e| fail(io_failure(e)))?;
+            let crc32 = put_digest::crc32_base64(crc32s[number as usize - 1]);
             let output = s3
                 .upload_part()
                 .bucket(bucket)
@@ -229,18 +267,18 @@ async fn upload_multipart(
                 .upload_id(upload_id)
                 .part_number(number)
                 .body(body)
-                // The client skips the SDK's CRC32 because whole-object PUTs carry
-                // Content-MD5; a part streams from disk unhashed, so let the SDK
-                // checksum it on the way out.
+                // Its CRC32 in a header, taken by the read before: the body goes as
+                // it is, not in aws-chunked encoding with a trailer.
+                .checksum_crc32(&crc32)
                 .customize()
-                .config_override(
-                    aws_sdk_s3::Config::builder()
-                        .request_checksum_calculation(RequestChecksumCalculation::WhenSupported),
-                )
+                .disable_payload_signing()
                 .send()
                 .await
                 .map_err(|e| fail(AwsFailure::of(&e)))?;
-            Ok(output.e_tag)
+            Ok(SentPart {
+                etag: output.e_tag,
+                crc32: Some(crc32),
+            })
         },
     )
     .await

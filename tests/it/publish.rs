@@ -13,6 +13,7 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_s3::Client as S3Client;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -863,8 +864,42 @@ async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> Te
         ..Default::default()
     };
 
+    // What S3 refuses: a part with a checksum (the SDK's default CRC32 trailer) in an
+    // upload created without that algorithm. colorid's parts carry their CRC32 in an
+    // upload created for it, and list it again in the completion.
+    let realism = common::proxy().realism();
+    let refusals = realism.hits(Rule::S3MultipartChecksums);
+    let (s3, bucket) = (&fx.target.s3, &fx.target.bucket);
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("raw.bin")
+        .send()
+        .await?;
+    let upload_id = created.upload_id().unwrap_or_default();
+    let refused = s3
+        .upload_part()
+        .bucket(bucket)
+        .key("raw.bin")
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .expect_err("a CRC32 part in an upload created without an algorithm");
+    assert_eq!(refused.code(), Some("InvalidRequest"), "{refused:?}");
+    assert!(realism.hits(Rule::S3MultipartChecksums) > refusals);
+    s3.abort_multipart_upload()
+        .bucket(bucket)
+        .key("raw.bin")
+        .upload_id(upload_id)
+        .send()
+        .await?;
+    let refusals = realism.hits(Rule::S3MultipartChecksums);
+
     let first = fx.publish(&settings, PublishOptions::default()).await?;
     let ops = fx.recorder.take();
+    assert_eq!(realism.hits(Rule::S3MultipartChecksums), refusals);
     assert_eq!(first.summary.uploaded, 2);
     assert_eq!(first.summary.bytes_uploaded, big.len() as u64 + 5);
     assert_eq!(count(&ops, "CreateMultipartUpload"), 1);
@@ -938,18 +973,21 @@ async fn bodies_on_each_side_of_the_read_sizes_round_trip() -> TestResult {
     let mut contents = fx.bucket_contents().await?;
     contents.remove(MANIFEST_KEY);
     assert_eq!(contents, bodies, "every body as it is on disk");
-    // Bodies read whole go with their CRC32 and rely on the ETag for their MD5; those
-    // streamed from disk go with Content-MD5 and carry the md5 metadata.
+    // Every body goes with its CRC32 (read whole or streamed from disk) and its MD5 is
+    // the ETag S3 answers: no md5 metadata in an SSE-S3 bucket below the multipart size.
     for (key, body) in &bodies {
         let head = fx.head_object(key).await?;
         let md5 = head.metadata().and_then(|m| m.get("md5")).cloned();
         let etag = head.e_tag().unwrap_or_default().trim_matches('"');
-        if body.len() <= 1024 * 1024 {
-            assert_eq!((etag, md5), (md5_hex(body).as_str(), None), "{key}");
-        } else {
-            assert_eq!(md5, Some(md5_hex(body)), "{key}: its md5 metadata");
-        }
+        assert_eq!((etag, md5), (md5_hex(body).as_str(), None), "{key}");
     }
+    let puts = fx.recorder.take_puts();
+    assert!(
+        puts.iter()
+            .filter(|(path, ..)| path.contains("/files/"))
+            .all(|(_, _, guard)| *guard == "crc32"),
+        "{puts:?}"
+    );
     let again = fx.publish(&settings, PublishOptions::default()).await?;
     assert_eq!(
         again.summary.unchanged,
@@ -1032,10 +1070,12 @@ async fn a_kms_bucket_gets_md5s_that_later_publishes_can_read() -> TestResult {
         .server_side_encryption_configuration(encryption)
         .send()
         .await?;
+    // A body over 1 MiB, which streams from disk, beside small ones read whole.
+    let large = "kms ".repeat(400_000);
     let bodies = [
         ("index.html", "<p>kms</p>"),
         ("app.js", "let kms = 1;"),
-        ("style.css", "p { color: red }"),
+        ("media/large.txt", large.as_str()),
     ];
     for (key, body) in bodies {
         fx.write(key, body);

@@ -167,6 +167,10 @@ const RULES: &[(Rule, &str)] = &[
         "publish::a_body_damaged_on_the_way_is_refused_and_sent_again",
     ),
     (
+        Rule::S3MultipartChecksums,
+        "publish::large_file_goes_multipart_round_trips_and_is_not_uploaded_again",
+    ),
+    (
         Rule::S3KmsEtagNotMd5,
         "publish::a_kms_bucket_gets_md5s_that_later_publishes_can_read",
     ),

@@ -73,11 +73,12 @@ pub enum Rule {
     SsmStandardSize,
     // Issue 28: publish's first upload guards bodies with CRC32 and reads MD5s from ETags.
     S3ChecksumChecked,
+    S3MultipartChecksums,
     S3KmsEtagNotMd5,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 37] = [
+    pub const ALL: [Rule; 38] = [
         Rule::AcmRecordsLate,
         Rule::AcmWildcardSharesRecord,
         Rule::AcmDeleteInUse,
@@ -117,6 +118,7 @@ impl Rule {
         Rule::SsmStandardSize,
         // Issue 28.
         Rule::S3ChecksumChecked,
+        Rule::S3MultipartChecksums,
         Rule::S3KmsEtagNotMd5,
     ];
 
@@ -158,6 +160,7 @@ impl Rule {
             Rule::LambdaTagsNeedListTags => "lambda: tags only through ListTags",
             Rule::SsmStandardSize => "ssm: standard parameters hold 4,096 chars",
             Rule::S3ChecksumChecked => "s3: a body must match its checksum",
+            Rule::S3MultipartChecksums => "s3: part checksums of the upload's algorithm",
             Rule::S3KmsEtagNotMd5 => "s3: an SSE-KMS object's ETag is not its MD5",
             other => accounts::name(other),
         }
@@ -286,6 +289,7 @@ impl Rule {
                 "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html"
             }
             Rule::S3ChecksumChecked => s3_objects::CHECKSUM_SOURCE,
+            Rule::S3MultipartChecksums => s3_objects::MULTIPART_SOURCE,
             Rule::S3KmsEtagNotMd5 => s3_objects::KMS_ETAG_SOURCE,
             other => accounts::source(other),
         }
@@ -573,8 +577,11 @@ impl Realism {
                 other => other,
             },
             "s3" => match self.s3_name_held(seen) {
-                Before::Forward => match self.s3_checksum(seen, body) {
-                    Before::Forward => self.s3_before(seen, body),
+                Before::Forward => match self.s3_multipart_checksums(seen, body) {
+                    Before::Forward => match self.s3_checksum(seen, body) {
+                        Before::Forward => self.s3_before(seen, body),
+                        other => other,
+                    },
                     other => other,
                 },
                 other => other,
@@ -624,6 +631,7 @@ impl Realism {
                 self.s3_held_after(seen, status);
                 self.s3_after(merge, status, body);
                 self.s3_kms_etags(seen, status, headers, body);
+                self.s3_upload_created(seen, status, body);
             }
             "route53" if status.is_success() => self.route53_after(seen, request, body),
             _ => {}

@@ -1,6 +1,7 @@
 //! Objects as S3 keeps them, where the emulator does not: a body that does not match
-//! the checksum it was sent with is refused, and an object stored with SSE-KMS has an
-//! ETag that is not the MD5 of its body.
+//! the checksum it was sent with is refused, a multipart upload takes part checksums
+//! only of the algorithm it was created with, and an object stored with SSE-KMS has
+//! an ETag that is not the MD5 of its body.
 //!
 //! Checksums: "When you upload an object, you can optionally include a precalculated
 //! checksum as part of your request. Amazon S3 compares the provided checksum to the
@@ -10,6 +11,15 @@
 //! not match what the server received" (API/ErrorResponses.html). The emulator
 //! checks neither Content-MD5 nor `x-amz-checksum-crc32`.
 //!
+//! Multipart: a part's checksum algorithm "must be the same for all parts and it
+//! match the checksum value supplied in the CreateMultipartUpload request"
+//! (API_UploadPart.html; S3 answers 400 InvalidRequest "Checksum Type mismatch
+//! occurred, expected checksum Type: null, actual checksum Type: crc32"), and a
+//! completion lists each part's checksum when "the multipart upload request was
+//! created with the CRC32 checksum algorithm" (API_CompletedPart.html; else 400
+//! InvalidRequest "The upload was created using a crc32 checksum. The complete
+//! request must include the checksum for each part."). The emulator checks neither.
+//!
 //! ETags: objects "encrypted by SSE-C or SSE-KMS, have ETags that are not an MD5
 //! digest of their object data" (API/API_Object.html); the emulator answers the MD5
 //! for every single-part object. The layer answers, for an object the emulator
@@ -17,7 +27,7 @@
 //! same in every answer that names the object: PutObject, HeadObject, GetObject,
 //! CopyObject and ListObjectsV2.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -28,6 +38,8 @@ use super::{Before, Realism, Rule, Seen, blocks, s3_error, xml_value};
 
 pub const CHECKSUM_SOURCE: &str =
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html";
+pub const MULTIPART_SOURCE: &str =
+    "https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html";
 pub const KMS_ETAG_SOURCE: &str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html";
 
 /// What the layer remembers of objects.
@@ -37,6 +49,31 @@ pub struct Objects {
     kms: HashSet<String>,
     /// `bucket/key` whose next PutObject body arrives with one bit flipped.
     damaged: HashSet<String>,
+    /// Multipart upload id → the checksum algorithm it was created with (lowercase).
+    uploads: HashMap<String, Option<String>>,
+}
+
+/// The checksum algorithm a part carries (lowercase), in a header or announced for a
+/// trailer.
+fn part_checksum(headers: &HeaderMap) -> Option<String> {
+    let named = headers.keys().find_map(|k| {
+        let alg = k.as_str().strip_prefix("x-amz-checksum-")?;
+        (!matches!(alg, "algorithm" | "type" | "mode")).then(|| alg.to_string())
+    });
+    named
+        .or_else(|| header(headers, "x-amz-sdk-checksum-algorithm").map(str::to_lowercase))
+        .or_else(|| {
+            header(headers, "x-amz-trailer")
+                .and_then(|t| t.strip_prefix("x-amz-checksum-"))
+                .map(str::to_lowercase)
+        })
+}
+
+/// A query's value of `name`.
+fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The `bucket/key` a path-style object request names (percent-decoded), if any.
@@ -86,6 +123,77 @@ impl Realism {
             .objects
             .damaged
             .insert(format!("{bucket}/{key}"));
+    }
+
+    /// An UploadPart whose checksum is not of its upload's algorithm, or a completion
+    /// of an upload created with an algorithm that leaves out a part's checksum: 400
+    /// InvalidRequest.
+    pub(super) fn s3_multipart_checksums(&self, seen: &Seen<'_>, body: &Bytes) -> Before {
+        let Some(upload) = query_value(seen.query, "uploadId") else {
+            return Before::Forward;
+        };
+        if !self.on(Rule::S3MultipartChecksums) {
+            return Before::Forward;
+        }
+        let Some(declared) = self
+            .world
+            .lock()
+            .unwrap()
+            .objects
+            .uploads
+            .get(upload)
+            .cloned()
+        else {
+            return Before::Forward;
+        };
+        let refused = if seen.method == Method::PUT
+            && !seen.headers.contains_key("x-amz-copy-source")
+        {
+            match part_checksum(seen.headers) {
+                Some(sent) if declared.as_deref() != Some(sent.as_str()) => Some(format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {sent}",
+                    declared.as_deref().unwrap_or("null")
+                )),
+                _ => None,
+            }
+        } else if seen.method == Method::POST
+            && let Some(alg) = &declared
+        {
+            let text = String::from_utf8_lossy(body);
+            let tag = format!("Checksum{}", alg.to_uppercase());
+            blocks(&text, "Part")
+                .into_iter()
+                .find(|part| xml_value(part, &tag).is_none())
+                .map(|part| format!(
+                    "The upload was created using a {alg} checksum. The complete request must include the checksum for each part. It was missing for part {} in the request.",
+                    xml_value(part, "PartNumber").unwrap_or("1")
+                ))
+        } else {
+            None
+        };
+        let Some(message) = refused else {
+            return Before::Forward;
+        };
+        self.hit(Rule::S3MultipartChecksums);
+        Before::Answer(s3_error(400, "InvalidRequest", &message))
+    }
+
+    /// Remembers the checksum algorithm a CreateMultipartUpload declared.
+    pub(super) fn s3_upload_created(&self, seen: &Seen<'_>, status: StatusCode, body: &Bytes) {
+        if seen.method != Method::POST || !status.is_success() || !seen.query.starts_with("uploads")
+        {
+            return;
+        }
+        let text = String::from_utf8_lossy(body);
+        if let Some(id) = xml_value(&text, "UploadId") {
+            let declared = header(seen.headers, "x-amz-checksum-algorithm").map(str::to_lowercase);
+            self.world
+                .lock()
+                .unwrap()
+                .objects
+                .uploads
+                .insert(id.to_string(), declared);
+        }
     }
 
     /// A PutObject or UploadPart whose body does not match the Content-MD5 or
