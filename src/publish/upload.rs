@@ -14,7 +14,7 @@ use md5::Digest;
 
 use super::diff::Change;
 use super::error::{AwsFailure, PublishError};
-use super::hash::part_sums;
+use super::hash::{PartSums, part_sums};
 use super::local_file::Source;
 use super::manifest::ObjectRecord;
 use super::multipart::{SentPart, multipart, part_size};
@@ -79,38 +79,25 @@ pub(crate) async fn upload(
         }
     };
     let size = held.len() as u64;
+    if etags.trusted() {
+        let crc = crc32fast::hash(&held);
+        let body = ByteStream::from(held.clone());
+        if let (etag, Some(md5)) = put_with_crc32(s3, bucket, change, body, crc, etags).await? {
+            return Ok(change.written(etag, size, md5));
+        }
+    }
     // The MD5 of what was read, never the plan's (the file may have changed since).
-    if !etags.trusted() {
-        let md5 = md5_of(&held);
-        let etag = put_with_md5(s3, bucket, change, ByteStream::from(held), md5).await?;
-        return Ok(change.written(etag, size, md5));
-    }
-    let output = put(s3, bucket, change, ByteStream::from(held.clone()))
-        .checksum_crc32(put_digest::crc32_base64(crc32fast::hash(&held)))
-        .customize()
-        .disable_payload_signing()
-        .send()
-        .await
-        .map_err(|e| fail(AwsFailure::of(&e)))?;
-    let etag = unquote(output.e_tag().unwrap_or_default());
-    let customer_key = output.sse_customer_algorithm().is_some();
-    if let Some(md5) = put_digest::md5_of_etag(&etag, output.server_side_encryption(), customer_key)
-    {
-        return Ok(change.written(etag, size, md5));
-    }
-    // Stored another way (SSE-KMS, SSE-C): its ETag is not its MD5, so it is sent again
-    // with the MD5 in Content-MD5 and the metadata, where a later HEAD finds it.
-    etags.distrust();
     let md5 = md5_of(&held);
     let etag = put_with_md5(s3, bucket, change, ByteStream::from(held), md5).await?;
     Ok(change.written(etag, size, md5))
 }
 
 /// A file over [`IN_MEMORY_MAX`], streamed from disk in one PUT or, from
-/// `multipart_threshold`, in parts. One read first takes the CRC32 of each part (of
-/// the whole file when it goes in one PUT), and its MD5 where the upload needs it: a
-/// multipart upload's ETag is never the MD5, so its `md5` metadata is, and a bucket
-/// whose ETags are not MD5s gets Content-MD5.
+/// `multipart_threshold`, in parts. Unless the plan hashed it (then Content-MD5 guards
+/// it), one read first takes the CRC32 of each part (of the whole file when it goes
+/// in one PUT), and its MD5 where the upload needs one: a multipart upload's ETag is
+/// never the MD5, so its `md5` metadata is, and a bucket whose ETags are not MD5s
+/// gets Content-MD5.
 async fn upload_streamed(
     s3: &S3Client,
     bucket: &str,
@@ -121,26 +108,7 @@ async fn upload_streamed(
 ) -> Result<ObjectRecord, PublishError> {
     let fail = upload_failure(bucket, &change.file.key);
     let file = &change.file;
-    let in_parts = file.size >= multipart_threshold;
-    let part = if in_parts {
-        part_size(file.size, multipart_threshold)
-    } else {
-        u64::MAX
-    };
-    let with_md5 = file.md5.is_none() && (in_parts || !etags.trusted());
-    let path_buf = path.to_path_buf();
-    let sums = tokio::task::spawn_blocking(move || part_sums(&path_buf, part, with_md5))
-        .await
-        .map_err(|e| PublishError::Internal(e.to_string()))??;
-    let size = sums.size;
-    let md5 = file.md5.or(sums.md5);
-    if in_parts {
-        let md5 = md5.ok_or_else(|| PublishError::Internal("multipart without an MD5".into()))?;
-        let etag =
-            upload_multipart(s3, bucket, change, path, size, md5, part, &sums.crc32s).await?;
-        return Ok(change.written(etag, size, md5));
-    }
-    let body = || async {
+    let streamed = |size: u64| async move {
         ByteStream::read_from()
             .path(path)
             .length(Length::Exact(size))
@@ -148,32 +116,70 @@ async fn upload_streamed(
             .await
             .map_err(|e| fail(io_failure(e)))
     };
-    if let Some(md5) = md5 {
-        let etag = put_with_md5(s3, bucket, change, body().await?, md5).await?;
-        return Ok(change.written(etag, size, md5));
+    if file.size >= multipart_threshold {
+        let part = part_size(file.size, multipart_threshold);
+        let sums = sums_of(path, part, file.md5.is_none()).await?;
+        let md5 = file.md5.or(sums.md5).unwrap_or_default();
+        let etag =
+            upload_multipart(s3, bucket, change, path, sums.size, md5, part, &sums.crc32s).await?;
+        return Ok(change.written(etag, sums.size, md5));
     }
-    let crc = sums.crc32s.first().copied().unwrap_or_default();
-    let output = put(s3, bucket, change, body().await?)
+    if let Some(md5) = file.md5 {
+        let etag = put_with_md5(s3, bucket, change, streamed(file.size).await?, md5).await?;
+        return Ok(change.written(etag, file.size, md5));
+    }
+    let sums = sums_of(path, u64::MAX, !etags.trusted()).await?;
+    if sums.md5.is_none() {
+        let (body, crc) = (streamed(sums.size).await?, sums.crc32s[0]);
+        if let (etag, Some(md5)) = put_with_crc32(s3, bucket, change, body, crc, etags).await? {
+            return Ok(change.written(etag, sums.size, md5));
+        }
+    }
+    let sums = match sums.md5 {
+        Some(_) => sums,
+        None => sums_of(path, u64::MAX, true).await?,
+    };
+    let md5 = sums.md5.unwrap_or_default();
+    let etag = put_with_md5(s3, bucket, change, streamed(sums.size).await?, md5).await?;
+    Ok(change.written(etag, sums.size, md5))
+}
+
+/// [`part_sums`] off the async runtime.
+async fn sums_of(path: &Path, part_size: u64, with_md5: bool) -> Result<PartSums, PublishError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || part_sums(&path, part_size, with_md5))
+        .await
+        .map_err(|e| PublishError::Internal(e.to_string()))?
+}
+
+/// Sends `body` with its CRC32 (`crc`); returns the object's ETag and, when the answer
+/// says the ETag is the body's MD5 ([`put_digest::md5_of_etag`]), that MD5. When it
+/// is not, the run's uploads send MD5s from here on ([`EtagDigests::distrust`]) and
+/// the caller sends the body again with its own.
+async fn put_with_crc32(
+    s3: &S3Client,
+    bucket: &str,
+    change: &Change,
+    body: ByteStream,
+    crc: u32,
+    etags: &EtagDigests,
+) -> Result<(String, Option<[u8; 16]>), PublishError> {
+    let output = put(s3, bucket, change, body)
         .checksum_crc32(put_digest::crc32_base64(crc))
         .customize()
         .disable_payload_signing()
         .send()
         .await
-        .map_err(|e| fail(AwsFailure::of(&e)))?;
+        .map_err(|e| upload_failure(bucket, &change.file.key)(AwsFailure::of(&e)))?;
     let etag = unquote(output.e_tag().unwrap_or_default());
     let customer_key = output.sse_customer_algorithm().is_some();
-    if let Some(md5) = put_digest::md5_of_etag(&etag, output.server_side_encryption(), customer_key)
-    {
-        return Ok(change.written(etag, size, md5));
+    let md5 = put_digest::md5_of_etag(&etag, output.server_side_encryption(), customer_key);
+    if md5.is_none() {
+        // Stored another way (SSE-KMS, SSE-C): sent again with Content-MD5 and the
+        // metadata, where a later HEAD finds the MD5.
+        etags.distrust();
     }
-    etags.distrust();
-    let path_buf = path.to_path_buf();
-    let sums = tokio::task::spawn_blocking(move || part_sums(&path_buf, u64::MAX, true))
-        .await
-        .map_err(|e| PublishError::Internal(e.to_string()))??;
-    let md5 = sums.md5.unwrap_or_default();
-    let etag = put_with_md5(s3, bucket, change, body().await?, md5).await?;
-    Ok(change.written(etag, sums.size, md5))
+    Ok((etag, md5))
 }
 
 /// The PutObject of the change's key and headers, with `body`.
