@@ -298,6 +298,18 @@ impl Fixture {
             .await?)
     }
 
+    /// Deletes the publish manifest, as if none had been written.
+    async fn delete_manifest(&self) -> Result<(), Box<dyn Error>> {
+        self.target
+            .s3
+            .delete_object()
+            .bucket(&self.target.bucket)
+            .key(MANIFEST_KEY)
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// The object's Content-Type and Cache-Control.
     async fn head(&self, key: &str) -> Result<(String, String), Box<dyn Error>> {
         let head = self.head_object(key).await?;
@@ -606,11 +618,7 @@ async fn the_mark_goes_up_only_over_a_stored_manifest() -> TestResult {
 
     // A mark where there is no manifest (left by hand here): already up, so not put
     // up again, and taken down after the manifest.
-    s3.delete_object()
-        .bucket(bucket)
-        .key(MANIFEST_KEY)
-        .send()
-        .await?;
+    fx.delete_manifest().await?;
     leave_mark(s3, bucket).await?;
     fx.write("about.html", "<h1>about us</h1>");
     fx.recorder.take();
@@ -924,13 +932,7 @@ async fn large_file_goes_multipart_round_trips_and_is_not_uploaded_again() -> Te
 
     // Without the manifest, HEAD and the md5 metadata still recognise the content;
     // the objects are invalidated because publish cannot vouch for them.
-    fx.target
-        .s3
-        .delete_object()
-        .bucket(&fx.target.bucket)
-        .key(MANIFEST_KEY)
-        .send()
-        .await?;
+    fx.delete_manifest().await?;
     let third = fx.publish(&settings, PublishOptions::default()).await?;
     let ops = without_mark(fx.recorder.take());
     assert_eq!(third.summary.unchanged, 2, "{}", third.summary_line());
@@ -1152,13 +1154,7 @@ async fn a_kms_bucket_gets_md5s_that_later_publishes_can_read() -> TestResult {
     assert_eq!(puts[0].2, "md5", "{puts:?}");
 
     // Without the manifest, a HEAD of each object finds its MD5 in the metadata.
-    fx.target
-        .s3
-        .delete_object()
-        .bucket(&fx.target.bucket)
-        .key(MANIFEST_KEY)
-        .send()
-        .await?;
+    fx.delete_manifest().await?;
     let listed = fx.publish(&settings, PublishOptions::default()).await?;
     assert_eq!(listed.summary.uploaded, 0, "{}", listed.summary_line());
     assert_eq!(listed.summary.unchanged, 4);
