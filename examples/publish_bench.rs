@@ -1,16 +1,23 @@
 //! Publishes a directory to a bucket on an S3-compatible endpoint, for scripts/bench-publish.
 //!
-//! Usage: publish_bench [floor|puts] ENDPOINT BUCKET SITE_DIR
+//! Usage: publish_bench [floor|puts|parts|checked] ENDPOINT BUCKET SITE_DIR
 //! Prints the report's summary line; exits non-zero on failure. With `floor`, only
 //! what no no-op publish can avoid: walk the folder (one stat per file) and GET the
 //! manifest, in the same process set-up. With `puts`, only what no first upload can
 //! avoid: one bare PUT per file (no hashing, no checksum, no manifest), 32 at a time,
-//! publish's default concurrency: what the server allows any client.
+//! publish's default concurrency: what the server allows any client. With `parts`,
+//! the same but a file from publish's default multipart threshold goes as a bare
+//! multipart upload (parts of the threshold's size, 4 at a time, no checksum): what
+//! the server allows any client that sends large files in parts. With `checked`, the
+//! same as `parts` but every body carries the CRC32 the SDK sends by default
+//! (`RequestChecksumCalculation::WhenSupported`; multipart uploads created for CRC32
+//! parts): what the server allows any client that has its uploads checked.
 
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use colorid::publish::{PublishOptions, PublishSettings, PublishTarget, publish};
 use futures::{StreamExt, TryStreamExt};
 
@@ -25,15 +32,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mode = match args.first().map(String::as_str) {
-        Some(m @ ("floor" | "puts")) => m.to_string(),
+        Some(m @ ("floor" | "puts" | "parts" | "checked")) => m.to_string(),
         _ => String::new(),
     };
     if !mode.is_empty() {
         args.remove(0);
     }
     let [endpoint, bucket, site_dir] = args.as_slice() else {
-        return Err("usage: publish_bench [floor|puts] ENDPOINT BUCKET SITE_DIR".into());
+        return Err(
+            "usage: publish_bench [floor|puts|parts|checked] ENDPOINT BUCKET SITE_DIR".into(),
+        );
     };
+    let checked = mode == "checked";
     let credentials = Credentials::new("testing", "testing", None, None, "bench");
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
@@ -42,7 +52,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .credentials_provider(credentials.clone())
             .endpoint_url(endpoint)
             .force_path_style(true)
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .request_checksum_calculation(if checked {
+                RequestChecksumCalculation::WhenSupported
+            } else {
+                RequestChecksumCalculation::WhenRequired
+            })
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .build(),
     );
@@ -54,13 +68,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .endpoint_url(endpoint)
             .build(),
     );
-    if mode == "puts" {
+    if matches!(mode.as_str(), "puts" | "parts" | "checked") {
         let files = files(site_dir.into()).await?;
         let count = files.len();
+        let threshold = PublishSettings::default().multipart_threshold_bytes();
+        let in_parts = mode != "puts";
         futures::stream::iter(files)
             .map(|(key, path)| {
                 let s3 = &s3;
                 async move {
+                    let size = std::fs::metadata(&path)?.len();
+                    if in_parts && size >= threshold {
+                        return bare_multipart(s3, bucket, &key, &path, size, threshold, checked)
+                            .await;
+                    }
                     let body = ByteStream::from_path(&path).await?;
                     s3.put_object()
                         .bucket(bucket)
@@ -102,6 +123,69 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = PublishSettings::default();
     let report = publish(&target, &settings, &PublishOptions::default(), &|_| {}).await?;
     println!("{}", report.summary_line());
+    Ok(())
+}
+
+/// One file as a bare multipart upload: parts of `part` bytes streamed from disk, 4 at
+/// a time, completed with their ETags; with `crc32`, created for CRC32 parts (which
+/// the client then checksums) and completed with their CRC32s too.
+async fn bare_multipart(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    path: &std::path::Path,
+    size: u64,
+    part: u64,
+    crc32: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .set_checksum_algorithm(crc32.then_some(ChecksumAlgorithm::Crc32))
+        .send()
+        .await?;
+    let upload_id = created.upload_id().unwrap_or_default();
+    let parts: Vec<CompletedPart> = futures::stream::iter(1..=size.div_ceil(part))
+        .map(|number| async move {
+            let offset = (number - 1) * part;
+            let body = ByteStream::read_from()
+                .path(path)
+                .offset(offset)
+                .length(Length::Exact(part.min(size - offset)))
+                .build()
+                .await?;
+            let sent = s3
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number as i32)
+                .body(body)
+                .send()
+                .await?;
+            Ok::<_, Box<dyn std::error::Error>>(
+                CompletedPart::builder()
+                    .part_number(number as i32)
+                    .set_e_tag(sent.e_tag)
+                    .set_checksum_crc32(sent.checksum_crc32)
+                    .build(),
+            )
+        })
+        .buffered(4)
+        .try_collect()
+        .await?;
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await?;
     Ok(())
 }
 
