@@ -1,17 +1,16 @@
 //! Publishes a directory to a bucket on an S3-compatible endpoint, for scripts/bench-publish.
 //!
-//! Usage: publish_bench [floor|puts|parts|checked] ENDPOINT BUCKET SITE_DIR
+//! Usage: publish_bench [floor|puts|checked] ENDPOINT BUCKET SITE_DIR
 //! Prints the report's summary line; exits non-zero on failure. With `floor`, only
 //! what no no-op publish can avoid: walk the folder (one stat per file) and GET the
 //! manifest, in the same process set-up. With `puts`, only what no first upload can
 //! avoid: one bare PUT per file (no hashing, no checksum, no manifest), 32 at a time,
-//! publish's default concurrency: what the server allows any client. With `parts`,
-//! the same but a file from publish's default multipart threshold goes as a bare
-//! multipart upload (parts of the threshold's size, 4 at a time, no checksum): what
-//! the server allows any client that sends large files in parts. With `checked`, the
-//! same as `parts` but every body carries the CRC32 the SDK sends by default
-//! (`RequestChecksumCalculation::WhenSupported`; multipart uploads created for CRC32
-//! parts): what the server allows any client that has its uploads checked.
+//! publish's default concurrency: what the server allows any client. With `checked`,
+//! the same but every body carries the CRC32 the SDK sends by default
+//! (`RequestChecksumCalculation::WhenSupported`), and a file from publish's default
+//! multipart threshold goes as a multipart upload created for CRC32 parts (parts of
+//! the threshold's size, 4 at a time): what the server allows any client whose
+//! uploads it checks.
 
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
@@ -32,16 +31,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mode = match args.first().map(String::as_str) {
-        Some(m @ ("floor" | "puts" | "parts" | "checked")) => m.to_string(),
+        Some(m @ ("floor" | "puts" | "checked")) => m.to_string(),
         _ => String::new(),
     };
     if !mode.is_empty() {
         args.remove(0);
     }
     let [endpoint, bucket, site_dir] = args.as_slice() else {
-        return Err(
-            "usage: publish_bench [floor|puts|parts|checked] ENDPOINT BUCKET SITE_DIR".into(),
-        );
+        return Err("usage: publish_bench [floor|puts|checked] ENDPOINT BUCKET SITE_DIR".into());
     };
     let checked = mode == "checked";
     let credentials = Credentials::new("testing", "testing", None, None, "bench");
@@ -68,19 +65,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .endpoint_url(endpoint)
             .build(),
     );
-    if matches!(mode.as_str(), "puts" | "parts" | "checked") {
+    if mode == "puts" || checked {
         let files = files(site_dir.into()).await?;
         let count = files.len();
         let threshold = PublishSettings::default().multipart_threshold_bytes();
-        let in_parts = mode != "puts";
         futures::stream::iter(files)
             .map(|(key, path)| {
                 let s3 = &s3;
                 async move {
-                    let size = std::fs::metadata(&path)?.len();
-                    if in_parts && size >= threshold {
-                        return bare_multipart(s3, bucket, &key, &path, size, threshold, checked)
-                            .await;
+                    if checked {
+                        let size = std::fs::metadata(&path)?.len();
+                        if size >= threshold {
+                            return checked_multipart(s3, bucket, &key, &path, size, threshold)
+                                .await;
+                        }
                     }
                     let body = ByteStream::from_path(&path).await?;
                     s3.put_object()
@@ -126,23 +124,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// One file as a bare multipart upload: parts of `part` bytes streamed from disk, 4 at
-/// a time, completed with their ETags; with `crc32`, created for CRC32 parts (which
-/// the client then checksums) and completed with their CRC32s too.
-async fn bare_multipart(
+/// One file as a multipart upload created for CRC32 parts: parts of `part` bytes
+/// streamed from disk, 4 at a time (the client takes their CRC32s), completed with
+/// their ETags and CRC32s.
+async fn checked_multipart(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     path: &std::path::Path,
     size: u64,
     part: u64,
-    crc32: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let created = s3
         .create_multipart_upload()
         .bucket(bucket)
         .key(key)
-        .set_checksum_algorithm(crc32.then_some(ChecksumAlgorithm::Crc32))
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
         .send()
         .await?;
     let upload_id = created.upload_id().unwrap_or_default();
